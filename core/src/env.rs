@@ -1,0 +1,101 @@
+//! The environment contract, gymnasium's `Env` in Rust: `reset(seed, task)` then `step(action)`
+//! until `terminated` or `truncated`.
+
+use crate::{Result, Space, TaskSpace};
+
+/// Summary of a finished episode, reported in the [`Info`] of its last step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EpisodeSummary {
+    /// Undiscounted sum of rewards.
+    pub episode_return: f64,
+    /// Number of steps taken.
+    pub length: u32,
+    /// Whether the episode counts as mastered (walkers: return above the mastery threshold).
+    pub success: bool,
+}
+
+/// Side information of a reset or a step. Typed fields for what every env reports, a small map
+/// for env-specific diagnostics (never timings, so infos are reproducible).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Info {
+    /// Set on the step that ends an episode (terminated or truncated).
+    pub episode: Option<EpisodeSummary>,
+    /// Env-specific scalar diagnostics, in a stable order.
+    pub values: Vec<(&'static str, f64)>,
+}
+
+impl Info {
+    /// Looks up an env-specific diagnostic.
+    pub fn get(&self, key: &str) -> Option<f64> {
+        self.values.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+    }
+}
+
+/// What one `step` returns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step<O> {
+    /// Observation after the step.
+    pub obs: O,
+    /// Reward for the transition.
+    pub reward: f64,
+    /// The episode reached a terminal state of the MDP (a fall, the end of the track): no future
+    /// reward follows, value targets must not bootstrap.
+    pub terminated: bool,
+    /// The episode was cut for a reason outside the MDP (the step limit): value targets should
+    /// bootstrap from `obs`.
+    pub truncated: bool,
+    /// Side information; `info.episode` is set when `terminated || truncated`.
+    pub info: Info,
+}
+
+/// An RGB image, row-major, 3 bytes per pixel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RgbFrame {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// `width * height * 3` bytes.
+    pub data: Vec<u8>,
+}
+
+/// A procedural environment whose layout is set by a task vector.
+///
+/// Contract (as gymnasium's):
+/// - `reset(seed, task)` validates `task` against [`Env::task_space`], re-seeds the env's RNG when
+///   `seed` is `Some` (otherwise continues its stream), builds the episode and returns the first
+///   observation. Every random draw of the episode comes from that RNG.
+/// - `step(action)` returns an error for a malformed action, before reset, or after the episode
+///   ended; it never panics on user input.
+/// - the episode limit is part of the env: it sets `truncated` itself.
+pub trait Env {
+    /// Observation type.
+    type Obs;
+    /// Action type (`[f32]` for continuous control, `usize` for a discrete choice, ...).
+    type Action: ?Sized;
+
+    /// The difficulty parameters this env accepts.
+    fn task_space(&self) -> &TaskSpace;
+    /// Description of the observations.
+    fn observation_space(&self) -> &Space;
+    /// Description of the actions.
+    fn action_space(&self) -> &Space;
+
+    /// Starts an episode on `task`.
+    ///
+    /// # Errors
+    /// A task of the wrong length or outside the task space.
+    fn reset(&mut self, seed: Option<u64>, task: &[f64]) -> Result<(Self::Obs, Info)>;
+
+    /// Advances one step.
+    ///
+    /// # Errors
+    /// A malformed action, a step before `reset`, or a step after the episode ended.
+    fn step(&mut self, action: &Self::Action) -> Result<Step<Self::Obs>>;
+
+    /// Draws the current state.
+    ///
+    /// # Errors
+    /// Rendering before `reset`.
+    fn render(&self) -> Result<RgbFrame>;
+}
