@@ -1,1 +1,36 @@
+//! teachgym: procedural reinforcement-learning environments whose difficulty is set by a
+//! parameter vector, for automatic curriculum learning.
+//!
+//! This facade re-exports the workspace crates:
+//! - [`core`]: task spaces, spaces, the [`Env`](teachgym_core::Env) trait and errors;
+//! - [`envs`]: Stump Tracks and Hexagon Tracks walkers on rapier2d;
+//!
+//! and hosts the tools behind the `teachgym` command line: [`rollout`] (policies, episode
+//! statistics, throughput) and [`media`] (PNG and GIF output).
+//!
+//! ```
+//! use teachgym::prelude::*;
+//! let mut env = WalkerEnv::new(WalkerConfig::stump_tracks()).unwrap();
+//! let mut walker = ScriptedWalker::default();
+//! let (mut obs, _) = env.reset(Some(0), &[0.0, 6.0]).unwrap();
+//! for _ in 0..100 {
+//!     let step = env.step(&walker.act(&obs)).unwrap();
+//!     obs = step.obs;
+//! }
+//! assert!(env.hull_x().unwrap() > 5.0);
+//! ```
+#![warn(missing_docs)]
 
+pub use teachgym_core as core;
+pub use teachgym_envs as envs;
+
+pub mod media;
+pub mod rollout;
+
+/// `use teachgym::prelude::*;` for the common types.
+pub mod prelude {
+    pub use teachgym_core::prelude::*;
+    pub use teachgym_envs::{
+        Embodiment, ScriptedWalker, StumpTracksConfig, TrackConfig, WalkerConfig, WalkerEnv,
+    };
+}

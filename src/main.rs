@@ -1,1 +1,251 @@
-fn main(){}
+//! The `teachgym` command line: render episodes to PNG/GIF, measure throughput, and run the
+//! calibration statistics against the Box2D reference.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use teachgym::media::{write_png, GifWriter};
+use teachgym::rollout::{measure_throughput, policy_stats, run_episode, Policy};
+use teachgym_core::Env;
+use teachgym_envs::{Embodiment, WalkerConfig, WalkerEnv};
+
+#[derive(Parser)]
+#[command(name = "teachgym", version, about = "Procedural RL environments and curriculum teachers")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options that select and configure an environment.
+#[derive(clap::Args, Clone)]
+struct EnvArgs {
+    /// Environment: stump_tracks or hexagon_tracks.
+    #[arg(long, default_value = "stump_tracks")]
+    env: String,
+    /// Embodiment: classic_bipedal or small_bipedal.
+    #[arg(long, default_value = "classic_bipedal")]
+    body: String,
+    /// Task vector, comma separated (default: the task space's centre for render, flat for
+    /// stats).
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
+    task: Option<Vec<f64>>,
+    /// Step limit (default: the env's, 2000).
+    #[arg(long)]
+    max_episode_steps: Option<u32>,
+}
+
+impl EnvArgs {
+    fn build(&self) -> Result<WalkerEnv> {
+        let mut config = WalkerConfig::by_name(&self.env)?;
+        config.body = Embodiment::from_name(&self.body).with_context(|| {
+            format!(
+                "unknown body `{}`; known: {}",
+                self.body,
+                Embodiment::ALL.map(|e| e.name()).join(", ")
+            )
+        })?;
+        if let Some(n) = self.max_episode_steps {
+            config.max_episode_steps = n;
+        }
+        Ok(WalkerEnv::new(config)?)
+    }
+
+    fn task(&self, env: &WalkerEnv, default: impl FnOnce(&WalkerEnv) -> Vec<f64>) -> Result<Vec<f64>> {
+        let task = self.task.clone().unwrap_or_else(|| default(env));
+        env.task_space().validate(&task)?;
+        Ok(task)
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run one episode and write a PNG of a frame and/or an animated GIF of the episode.
+    Render {
+        #[command(flatten)]
+        env: EnvArgs,
+        /// Reset seed.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Policy: scripted (the built-in gait) or random.
+        #[arg(long, default_value = "scripted")]
+        policy: String,
+        /// Write this frame (step index) as a PNG.
+        #[arg(long)]
+        png: Option<PathBuf>,
+        /// Step whose frame goes to the PNG (default: 100, or the last one if shorter).
+        #[arg(long, default_value_t = 100)]
+        png_step: u32,
+        /// Write the episode as an animated GIF.
+        #[arg(long)]
+        gif: Option<PathBuf>,
+        /// Keep one frame in this many for the GIF.
+        #[arg(long, default_value_t = 4)]
+        frame_every: u32,
+    },
+    /// Measure single-thread steps/s and reset time (random actions).
+    Bench {
+        #[command(flatten)]
+        env: EnvArgs,
+        /// Steps to time.
+        #[arg(long, default_value_t = 200_000)]
+        steps: u64,
+        /// Resets to time.
+        #[arg(long, default_value_t = 2_000)]
+        resets: u64,
+        /// Repetitions (reports each, then min and median).
+        #[arg(long, default_value_t = 3)]
+        repeat: u32,
+    },
+    /// Statistics of a policy over many steps (falls, time-outs, mean episode length), as JSON.
+    Stats {
+        #[command(flatten)]
+        env: EnvArgs,
+        /// Policy: random or scripted.
+        #[arg(long, default_value = "random")]
+        policy: String,
+        /// Steps to simulate.
+        #[arg(long, default_value_t = 20_000)]
+        steps: u64,
+        /// First reset seed (episode i uses seed + i).
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Render {
+            env: env_args,
+            seed,
+            policy,
+            png,
+            png_step,
+            gif,
+            frame_every,
+        } => {
+            if png.is_none() && gif.is_none() {
+                bail!("nothing to write: pass --png FILE and/or --gif FILE");
+            }
+            let mut env = env_args.build()?;
+            let task = env_args.task(&env, |e| e.task_space().center())?;
+            let mut policy = Policy::from_name(&policy, seed)
+                .with_context(|| format!("unknown policy `{policy}`; known: scripted, random"))?;
+            let mut gif_writer = match &gif {
+                Some(path) => Some(GifWriter::create(
+                    path,
+                    teachgym_envs::walker::FRAME_WIDTH,
+                    teachgym_envs::walker::FRAME_HEIGHT,
+                    50.0 / frame_every.max(1) as f32,
+                )?),
+                None => None,
+            };
+            let mut step = 0u32;
+            let mut png_frame = None;
+            let mut failure = None;
+            let end = run_episode(&mut env, &task, Some(seed), &mut policy, |e| {
+                if failure.is_some() {
+                    return;
+                }
+                let wants_gif = gif_writer.is_some() && step % frame_every.max(1) == 0;
+                let wants_png = png.is_some() && (step <= png_step);
+                if wants_gif || wants_png {
+                    match e.render() {
+                        Ok(frame) => {
+                            if wants_gif {
+                                if let Some(w) = gif_writer.as_mut() {
+                                    if let Err(err) = w.push(&frame) {
+                                        failure = Some(err);
+                                    }
+                                }
+                            }
+                            if wants_png {
+                                png_frame = Some(frame);
+                            }
+                        }
+                        Err(err) => failure = Some(err.into()),
+                    }
+                }
+                step += 1;
+            })?;
+            if let Some(err) = failure {
+                return Err(err);
+            }
+            if let (Some(path), Some(frame)) = (&png, &png_frame) {
+                write_png(frame, path)?;
+                println!("wrote {}", path.display());
+            }
+            if let Some(path) = &gif {
+                drop(gif_writer);
+                println!("wrote {}", path.display());
+            }
+            println!(
+                "episode: return {:.1}, length {}, success {}, fell {}, final x {:.1} m",
+                end.summary.episode_return,
+                end.summary.length,
+                end.summary.success,
+                end.fell,
+                end.final_x
+            );
+        }
+        Command::Bench {
+            env: env_args,
+            steps,
+            resets,
+            repeat,
+        } => {
+            let mut env = env_args.build()?;
+            let task = env_args.task(&env, |e| e.task_space().center())?;
+            let mut rates = Vec::new();
+            let mut reset_us = Vec::new();
+            for _ in 0..repeat.max(1) {
+                let t = measure_throughput(&mut env, &task, steps, resets)?;
+                println!(
+                    "{{\"steps_per_second\": {:.0}, \"reset_us\": {:.1}, \"episodes\": {}}}",
+                    t.steps_per_second, t.reset_micros, t.episodes
+                );
+                rates.push(t.steps_per_second);
+                reset_us.push(t.reset_micros);
+            }
+            rates.sort_by(f64::total_cmp);
+            reset_us.sort_by(f64::total_cmp);
+            println!(
+                "{{\"env\": \"{}\", \"body\": \"{}\", \"task\": {:?}, \"steps_per_second_min\": {:.0}, \"steps_per_second_median\": {:.0}, \"reset_us_median\": {:.1}}}",
+                env_args.env,
+                env_args.body,
+                task,
+                rates[0],
+                rates[rates.len() / 2],
+                reset_us[reset_us.len() / 2]
+            );
+        }
+        Command::Stats {
+            env: env_args,
+            policy,
+            steps,
+            seed,
+        } => {
+            let mut env = env_args.build()?;
+            let task = env_args.task(&env, |e| e.task_space().low())?;
+            let mut policy = Policy::from_name(&policy, seed)
+                .with_context(|| format!("unknown policy `{policy}`; known: scripted, random"))?;
+            let s = policy_stats(&mut env, &task, seed, steps, &mut policy)?;
+            println!(
+                "{{\"steps\": {}, \"episodes\": {}, \"falls\": {}, \"timeouts\": {}, \"mean_length\": {:.1}, \"mean_return\": {:.2}}}",
+                s.steps, s.episodes, s.falls, s.timeouts, s.mean_length, s.mean_return
+            );
+        }
+    }
+    Ok(())
+}

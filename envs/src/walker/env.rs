@@ -1,0 +1,642 @@
+//! [`WalkerEnv`]: the Stump Tracks and Hexagon Tracks environments behind the core [`Env`]
+//! contract, with their configuration structs.
+//!
+//! # Description
+//! A 2-D walker must cross a track of obstacles whose shape is set by the task vector.
+//!
+//! # Action space
+//! `Box([-1, 1]^m)`, one component per motor (m = 4 for the bipedals). Motor `i` targets
+//! `speed_i · sign(a_i)` with a torque cap of `motors_torque · |a_i|`. Components outside
+//! `[-1, 1]` are clipped (as the reference does); NaN or infinite components are an error.
+//!
+//! # Observation space
+//! `Box(f32)`: hull angle, `2ω/FPS`, `0.3·vx·(VIEWPORT_W/SCALE)/FPS`,
+//! `0.3·vy·(VIEWPORT_H/SCALE)/FPS`; per motor its angle (+ correction) and `speed / speed_i`,
+//! plus the contact flag of its part for motors that report one; then 10 lidar fractions.
+//! 24 values for the bipedals, in BipedalWalker's order.
+//!
+//! # Rewards
+//! `Δ(130·x/SCALE − 5·|hull angle|) − torque_penalty · motors_torque · Σ clip(|a|, 0, 1)`;
+//! replaced by −100 when the walker falls.
+//!
+//! # Episode end
+//! Terminated when a critical part (the hull) touches the terrain or x < 0 (reward −100), or when
+//! the hull passes the end of the track. Truncated after `max_episode_steps` steps.
+//! `info.episode` reports the return, the length and `success = return > 230`.
+
+use rand::{Rng, RngCore, SeedableRng};
+use rand_pcg::Pcg64;
+use serde::{Deserialize, Serialize};
+use teachgym_core::{
+    BoxSpace, DType, Env, EpisodeSummary, Error, Info, Result, RgbFrame, Space, Step, TaskDim,
+    TaskSpace,
+};
+
+use super::body::{startpad_steps, BodyDef, Embodiment};
+use super::constants::*;
+use super::physics::{PartPose, PhysicsConfig, WalkerWorld};
+use super::terrain::{generate, ObstacleGenerator, Terrain};
+
+/// Default bounds of `stump_height` (terrain steps), as in TeachMyAgent's benchmark.
+pub const DEFAULT_STUMP_HEIGHT_BOUNDS: [f64; 2] = [0.0, 3.0];
+/// Default bounds of `obstacle_spacing` (m).
+pub const DEFAULT_OBSTACLE_SPACING_BOUNDS: [f64; 2] = [0.0, 6.0];
+/// Standard deviation of each stump's height around the mean (terrain steps).
+pub const DEFAULT_STUMP_HEIGHT_STD: f64 = 0.1;
+/// Smallest stump height (terrain steps): negative means give flat tracks.
+pub const MIN_STUMP_HEIGHT: f64 = 0.05;
+/// Default bounds of each Hexagon Tracks vertex offset (terrain steps).
+pub const DEFAULT_HEXAGON_OFFSET_BOUNDS: [f64; 2] = [0.0, 4.0];
+/// Standard deviation of each hexagon vertex offset around its mean (terrain steps).
+pub const DEFAULT_HEXAGON_OFFSET_STD: f64 = 0.1;
+/// Gap between hexagons (m): the reference generator's spacing when none is given.
+pub const DEFAULT_HEXAGON_SPACING: f64 = 8.0;
+
+/// Stump Tracks: stumps of a mean height, separated by a spacing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StumpTracksConfig {
+    /// Bounds of the `stump_height` dimension (terrain steps). Default:
+    /// [`DEFAULT_STUMP_HEIGHT_BOUNDS`]; the benchmark's challenges use `[0, 9]` and `[-3, 3]`.
+    pub stump_height_bounds: [f64; 2],
+    /// Bounds of the `obstacle_spacing` dimension (m). Default:
+    /// [`DEFAULT_OBSTACLE_SPACING_BOUNDS`].
+    pub obstacle_spacing_bounds: [f64; 2],
+    /// Per-stump height noise (terrain steps). Default: [`DEFAULT_STUMP_HEIGHT_STD`].
+    pub stump_height_std: f64,
+}
+
+impl Default for StumpTracksConfig {
+    fn default() -> Self {
+        Self {
+            stump_height_bounds: DEFAULT_STUMP_HEIGHT_BOUNDS,
+            obstacle_spacing_bounds: DEFAULT_OBSTACLE_SPACING_BOUNDS,
+            stump_height_std: DEFAULT_STUMP_HEIGHT_STD,
+        }
+    }
+}
+
+/// Hexagon Tracks (teachDeepRL): 12 vertex offsets of the hexagonal obstacles.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HexagonTracksConfig {
+    /// Bounds of each of the 12 offset dimensions (terrain steps). Default:
+    /// [`DEFAULT_HEXAGON_OFFSET_BOUNDS`].
+    pub offset_bounds: [f64; 2],
+    /// Per-vertex offset noise (terrain steps). Default: [`DEFAULT_HEXAGON_OFFSET_STD`].
+    pub offset_std: f64,
+    /// Gap between hexagons (m). Default: [`DEFAULT_HEXAGON_SPACING`].
+    pub obstacle_spacing: f64,
+}
+
+impl Default for HexagonTracksConfig {
+    fn default() -> Self {
+        Self {
+            offset_bounds: DEFAULT_HEXAGON_OFFSET_BOUNDS,
+            offset_std: DEFAULT_HEXAGON_OFFSET_STD,
+            obstacle_spacing: DEFAULT_HEXAGON_SPACING,
+        }
+    }
+}
+
+/// Which track family, with its parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TrackConfig {
+    /// Stump Tracks.
+    StumpTracks(StumpTracksConfig),
+    /// Hexagon Tracks.
+    HexagonTracks(HexagonTracksConfig),
+}
+
+impl Default for TrackConfig {
+    fn default() -> Self {
+        TrackConfig::StumpTracks(StumpTracksConfig::default())
+    }
+}
+
+/// Everything that defines a walker environment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WalkerConfig {
+    /// Track family and parameters. Default: Stump Tracks.
+    pub track: TrackConfig,
+    /// Embodiment. Default: `classic_bipedal`.
+    pub body: Embodiment,
+    /// Step limit; the env sets `truncated` when reached. Default: [`DEFAULT_MAX_EPISODE_STEPS`].
+    pub max_episode_steps: u32,
+    /// Seed of the env's RNG until a reset passes one. Default: 0.
+    pub seed: u64,
+    /// Solver settings.
+    pub physics: PhysicsConfig,
+}
+
+impl Default for WalkerConfig {
+    fn default() -> Self {
+        Self {
+            track: TrackConfig::default(),
+            body: Embodiment::default(),
+            max_episode_steps: DEFAULT_MAX_EPISODE_STEPS,
+            seed: 0,
+            physics: PhysicsConfig::default(),
+        }
+    }
+}
+
+impl WalkerConfig {
+    /// Stump Tracks with default bounds and the classic bipedal.
+    pub fn stump_tracks() -> Self {
+        Self::default()
+    }
+
+    /// Hexagon Tracks with default bounds and the classic bipedal.
+    pub fn hexagon_tracks() -> Self {
+        Self {
+            track: TrackConfig::HexagonTracks(HexagonTracksConfig::default()),
+            ..Self::default()
+        }
+    }
+
+    /// Names accepted by [`WalkerConfig::by_name`].
+    pub const ENV_NAMES: [&'static str; 2] = ["stump_tracks", "hexagon_tracks"];
+
+    /// The default configuration of a named environment (`stump_tracks`, `hexagon_tracks`;
+    /// dashes and case are ignored, so `StumpTracks` and `stump-tracks` work too).
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] listing the known names.
+    pub fn by_name(name: &str) -> Result<Self> {
+        let key: String = name
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        match key.as_str() {
+            "stumptracks" => Ok(Self::stump_tracks()),
+            "hexagontracks" => Ok(Self::hexagon_tracks()),
+            _ => Err(Error::InvalidConfig {
+                field: "env".into(),
+                reason: format!(
+                    "unknown environment `{name}`; known: {}",
+                    Self::ENV_NAMES.join(", ")
+                ),
+            }),
+        }
+    }
+
+    /// The task space this configuration defines.
+    ///
+    /// # Errors
+    /// [`Error::InvalidBounds`] for bad bounds.
+    pub fn task_space(&self) -> Result<TaskSpace> {
+        match &self.track {
+            TrackConfig::StumpTracks(c) => TaskSpace::new(vec![
+                TaskDim::new(
+                    "stump_height",
+                    c.stump_height_bounds[0],
+                    c.stump_height_bounds[1],
+                    "mean stump height, in terrain steps (1 = 0.467 m); each stump is \
+                     max(0.05, N(mean, 0.1)) high",
+                ),
+                TaskDim::new(
+                    "obstacle_spacing",
+                    c.obstacle_spacing_bounds[0],
+                    c.obstacle_spacing_bounds[1],
+                    "gap between consecutive stumps (m), clipped to >= 0.01",
+                ),
+            ]),
+            TrackConfig::HexagonTracks(c) => TaskSpace::new(
+                (0..6)
+                    .flat_map(|k| {
+                        ["dx", "dy"].into_iter().map(move |axis| {
+                            TaskDim::new(
+                                format!("vertex{k}_{axis}"),
+                                c.offset_bounds[0],
+                                c.offset_bounds[1],
+                                format!(
+                                    "mean {axis} offset of hexagon vertex {k}, in terrain steps \
+                                     (end vertices keep their feet on the ground)"
+                                ),
+                            )
+                        })
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        let bad = |field: &str, reason: &str| {
+            Err(Error::InvalidConfig {
+                field: field.into(),
+                reason: reason.into(),
+            })
+        };
+        if self.max_episode_steps == 0 {
+            return bad("max_episode_steps", "must be at least 1");
+        }
+        if self.physics.solver_iterations == 0 || self.physics.solver_iterations > 256 {
+            return bad("physics.solver_iterations", "must be in 1..=256");
+        }
+        if !(self.physics.motor_factor.is_finite() && self.physics.motor_factor > 0.0) {
+            return bad("physics.motor_factor", "must be finite and positive");
+        }
+        match &self.track {
+            TrackConfig::StumpTracks(c) if !(c.stump_height_std >= 0.0) => {
+                bad("track.stump_height_std", "must be >= 0")
+            }
+            TrackConfig::HexagonTracks(c) if !(c.offset_std >= 0.0) => {
+                bad("track.offset_std", "must be >= 0")
+            }
+            TrackConfig::HexagonTracks(c) if !c.obstacle_spacing.is_finite() => {
+                bad("track.obstacle_spacing", "must be finite")
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// State of the episode in progress.
+struct Episode {
+    world: WalkerWorld,
+    terrain: Terrain,
+    task: Vec<f64>,
+    steps: u32,
+    prev_shaping: Option<f32>,
+    episode_return: f64,
+    ended: bool,
+    lidar: [f32; LIDAR_RAYS],
+    hull_x: f32,
+}
+
+/// A walker on a procedurally generated track.
+///
+/// ```
+/// use teachgym_core::Env;
+/// use teachgym_envs::{WalkerConfig, WalkerEnv};
+/// let mut env = WalkerEnv::new(WalkerConfig::stump_tracks()).unwrap();
+/// let (obs, _info) = env.reset(Some(7), &[1.0, 3.0]).unwrap();
+/// assert_eq!(obs.len(), 24);
+/// let step = env.step(&[0.5, -0.5, 0.5, -0.5]).unwrap();
+/// assert!(step.reward.is_finite());
+/// ```
+pub struct WalkerEnv {
+    config: WalkerConfig,
+    body: BodyDef,
+    task_space: TaskSpace,
+    observation_space: Space,
+    action_space: Space,
+    rng: Pcg64,
+    episode: Option<Episode>,
+    clipped: Vec<f32>,
+}
+
+impl WalkerEnv {
+    /// Builds an env from its configuration.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] or [`Error::InvalidBounds`] naming the bad field.
+    pub fn new(config: WalkerConfig) -> Result<Self> {
+        config.validate()?;
+        let task_space = config.task_space()?;
+        let body = config.body.body();
+        let observation_space = Space::Box(observation_box(&body)?);
+        let action_space = Space::Box(BoxSpace::uniform(
+            vec![body.action_dim()],
+            -1.0,
+            1.0,
+            DType::F32,
+        )?);
+        Ok(Self {
+            rng: Pcg64::seed_from_u64(config.seed),
+            clipped: vec![0.0; body.action_dim()],
+            config,
+            body,
+            task_space,
+            observation_space,
+            action_space,
+            episode: None,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &WalkerConfig {
+        &self.config
+    }
+
+    /// The body definition.
+    pub fn body(&self) -> &BodyDef {
+        &self.body
+    }
+
+    /// The current track, if an episode was started.
+    pub fn terrain(&self) -> Option<&Terrain> {
+        self.episode.as_ref().map(|e| &e.terrain)
+    }
+
+    /// The task of the current episode.
+    pub fn task(&self) -> Option<&[f64]> {
+        self.episode.as_ref().map(|e| e.task.as_slice())
+    }
+
+    /// Poses of every body part, in definition order.
+    pub fn part_poses(&self) -> Option<Vec<PartPose>> {
+        let ep = self.episode.as_ref()?;
+        Some(
+            (0..self.body.parts.len())
+                .map(|i| ep.world.pose(i))
+                .collect(),
+        )
+    }
+
+    /// Lidar fractions of the last observation.
+    pub fn lidar(&self) -> Option<[f32; LIDAR_RAYS]> {
+        self.episode.as_ref().map(|e| e.lidar)
+    }
+
+    /// Hull x position (m).
+    pub fn hull_x(&self) -> Option<f32> {
+        self.episode.as_ref().map(|e| e.hull_x)
+    }
+
+    /// Steps taken in the current episode.
+    pub fn elapsed_steps(&self) -> u32 {
+        self.episode.as_ref().map_or(0, |e| e.steps)
+    }
+
+    fn obstacle_generator(&self, task: &[f64]) -> (ObstacleGenerator, f64) {
+        match &self.config.track {
+            TrackConfig::StumpTracks(c) => (
+                ObstacleGenerator::Stumps {
+                    mean_height: task[0],
+                    height_std: c.stump_height_std,
+                    min_height: MIN_STUMP_HEIGHT,
+                },
+                task[1],
+            ),
+            TrackConfig::HexagonTracks(c) => {
+                let mut offsets = [0.0; 12];
+                offsets.copy_from_slice(task);
+                (
+                    ObstacleGenerator::Hexagons {
+                        offsets,
+                        std: c.offset_std,
+                    },
+                    c.obstacle_spacing,
+                )
+            }
+        }
+    }
+
+    /// Advances the physics with an already clipped action and computes the transition.
+    fn advance(&mut self) -> (Vec<f32>, f64, bool) {
+        let body = &self.body;
+        let factor = self.config.physics.motor_factor;
+        let ep = self.episode.as_mut().expect("advance is called with an episode");
+        ep.world.set_motors(body, &self.clipped, factor);
+        ep.world.step();
+
+        let head = ep.world.pose(body.head);
+        let (vel, angvel) = ep.world.velocity(body.head);
+        ep.world.lidar(body.head, &mut ep.lidar);
+        ep.hull_x = head.position[0];
+
+        let mut obs = Vec::with_capacity(body.observation_dim());
+        obs.push(head.angle);
+        obs.push(2.0 * angvel / FPS);
+        obs.push(0.3 * vel[0] * (VIEWPORT_W / SCALE) / FPS);
+        obs.push(0.3 * vel[1] * (VIEWPORT_H / SCALE) / FPS);
+        for (j, def) in body.joints.iter().enumerate() {
+            let (angle, speed) = ep.world.joint_state(body, j);
+            obs.push(angle + def.angle_correction);
+            obs.push(speed / def.speed);
+            if let Some(part) = def.contact_part {
+                obs.push(if ep.world.touching(part) { 1.0 } else { 0.0 });
+            }
+        }
+        obs.extend_from_slice(&ep.lidar);
+
+        let shaping = FORWARD_REWARD * head.position[0] / SCALE
+            - HULL_ANGLE_PENALTY * head.angle.abs();
+        let mut reward = ep.prev_shaping.map_or(0.0, |prev| shaping - prev) as f64;
+        ep.prev_shaping = Some(shaping);
+        let effort: f32 = self.clipped.iter().map(|a| a.abs()).sum();
+        reward -= (body.torque_penalty * body.motors_torque * effort) as f64;
+
+        let fell = head.position[0] < 0.0
+            || body
+                .parts
+                .iter()
+                .enumerate()
+                .any(|(i, p)| p.critical && ep.world.touching(i));
+        let mut terminated = false;
+        if fell {
+            reward = FALL_REWARD;
+            terminated = true;
+        }
+        if head.position[0] > TRACK_END_X {
+            terminated = true;
+        }
+        (obs, reward, terminated)
+    }
+}
+
+/// Observation bounds: angles wrap to (-π, π] (shifted by a motor's correction), velocities are
+/// unbounded, contact flags are 0/1, lidar fractions lie in [0, 1].
+fn observation_box(body: &BodyDef) -> Result<BoxSpace> {
+    use std::f64::consts::PI;
+    let inf = f64::INFINITY;
+    let mut low = vec![-PI, -inf, -inf, -inf];
+    let mut high = vec![PI, inf, inf, inf];
+    for j in &body.joints {
+        let c = j.angle_correction as f64;
+        low.extend([-PI + c, -inf]);
+        high.extend([PI + c, inf]);
+        if j.contact_part.is_some() {
+            low.push(0.0);
+            high.push(1.0);
+        }
+    }
+    low.extend([0.0; LIDAR_RAYS]);
+    high.extend([1.0; LIDAR_RAYS]);
+    BoxSpace::new(vec![low.len()], low, high, DType::F32)
+}
+
+impl Env for WalkerEnv {
+    type Obs = Vec<f32>;
+    type Action = [f32];
+
+    fn task_space(&self) -> &TaskSpace {
+        &self.task_space
+    }
+
+    fn observation_space(&self) -> &Space {
+        &self.observation_space
+    }
+
+    fn action_space(&self) -> &Space {
+        &self.action_space
+    }
+
+    fn reset(&mut self, seed: Option<u64>, task: &[f64]) -> Result<(Vec<f32>, Info)> {
+        self.task_space.validate(task)?;
+        if let Some(seed) = seed {
+            self.rng = Pcg64::seed_from_u64(seed);
+        }
+        // Separate streams for the track and the push, both drawn from the env's RNG.
+        let mut terrain_rng = Pcg64::seed_from_u64(self.rng.next_u64());
+        let push = self.rng.random_range(-INITIAL_RANDOM..INITIAL_RANDOM);
+
+        let (generator, spacing) = self.obstacle_generator(task);
+        let startpad = startpad_steps(&self.body);
+        let terrain = generate(&generator, spacing, startpad, &mut terrain_rng);
+        let spawn = [
+            TERRAIN_STEP * startpad as f32 / 2.0,
+            TERRAIN_HEIGHT + self.body.spawn_height,
+        ];
+        let mut world = WalkerWorld::new(&terrain, &self.body, spawn, &self.config.physics);
+        world.push_head(self.body.head, push);
+        self.episode = Some(Episode {
+            world,
+            terrain,
+            task: task.to_vec(),
+            steps: 0,
+            prev_shaping: None,
+            episode_return: 0.0,
+            ended: false,
+            lidar: [1.0; LIDAR_RAYS],
+            hull_x: spawn[0],
+        });
+        // As the reference: reset runs one physics step with the motors off, which settles the
+        // contacts and sets the initial shaping; it does not count towards the step limit.
+        self.clipped.iter_mut().for_each(|a| *a = 0.0);
+        let (obs, _, _) = self.advance();
+        let ep = self.episode.as_ref().expect("just created");
+        let info = Info {
+            episode: None,
+            values: vec![
+                ("hull_x", ep.hull_x as f64),
+                ("obstacles", ep.terrain.obstacles.len() as f64),
+            ],
+        };
+        Ok((obs, info))
+    }
+
+    fn step(&mut self, action: &[f32]) -> Result<Step<Vec<f32>>> {
+        match &self.episode {
+            None => return Err(Error::ResetNeeded),
+            Some(ep) if ep.ended => return Err(Error::EpisodeEnded),
+            Some(_) => {}
+        }
+        if action.len() != self.clipped.len() {
+            return Err(Error::ActionDimension {
+                expected: self.clipped.len(),
+                got: action.len(),
+            });
+        }
+        for (i, (&a, slot)) in action.iter().zip(self.clipped.iter_mut()).enumerate() {
+            if !a.is_finite() {
+                return Err(Error::NonFiniteAction {
+                    index: i,
+                    value: a as f64,
+                });
+            }
+            *slot = a.clamp(-1.0, 1.0);
+        }
+        let (obs, reward, terminated) = self.advance();
+        let max_steps = self.config.max_episode_steps;
+        let ep = self.episode.as_mut().expect("checked above");
+        ep.steps += 1;
+        ep.episode_return += reward;
+        let truncated = !terminated && ep.steps >= max_steps;
+        let mut info = Info {
+            episode: None,
+            values: vec![("hull_x", ep.hull_x as f64)],
+        };
+        if terminated || truncated {
+            ep.ended = true;
+            info.episode = Some(EpisodeSummary {
+                episode_return: ep.episode_return,
+                length: ep.steps,
+                success: ep.episode_return > MASTERY_THRESHOLD,
+            });
+        }
+        Ok(Step {
+            obs,
+            reward,
+            terminated,
+            truncated,
+            info,
+        })
+    }
+
+    fn render(&self) -> Result<RgbFrame> {
+        super::render::render(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_documented_values() {
+        let c = WalkerConfig::default();
+        assert_eq!(c.max_episode_steps, 2000);
+        assert_eq!(c.body, Embodiment::ClassicBipedal);
+        let s = c.task_space().unwrap();
+        assert_eq!(s.names(), vec!["stump_height", "obstacle_spacing"]);
+        assert_eq!(s.low(), vec![0.0, 0.0]);
+        assert_eq!(s.high(), vec![3.0, 6.0]);
+        let h = WalkerConfig::hexagon_tracks().task_space().unwrap();
+        assert_eq!(h.dim(), 12);
+        assert_eq!(h.high(), vec![4.0; 12]);
+        assert_eq!(h.names()[0], "vertex0_dx");
+    }
+
+    #[test]
+    fn names_resolve() {
+        assert_eq!(
+            WalkerConfig::by_name("StumpTracks").unwrap(),
+            WalkerConfig::stump_tracks()
+        );
+        assert_eq!(
+            WalkerConfig::by_name("hexagon-tracks").unwrap(),
+            WalkerConfig::hexagon_tracks()
+        );
+        let err = WalkerConfig::by_name("parkour").unwrap_err();
+        assert!(err.to_string().contains("stump_tracks"), "{err}");
+    }
+
+    #[test]
+    fn config_round_trips_through_json() {
+        let mut c = WalkerConfig::hexagon_tracks();
+        c.body = Embodiment::SmallBipedal;
+        let json = serde_json::to_string(&c).unwrap();
+        let back: WalkerConfig = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, c);
+        assert!(serde_json::from_str::<WalkerConfig>(r#"{"max_episode_stepz": 3}"#).is_err());
+    }
+
+    #[test]
+    fn invalid_configs_are_rejected() {
+        let mut c = WalkerConfig::default();
+        c.max_episode_steps = 0;
+        assert!(matches!(
+            WalkerEnv::new(c).err().unwrap(),
+            Error::InvalidConfig { ref field, .. } if field == "max_episode_steps"
+        ));
+        let mut c = WalkerConfig::default();
+        c.track = TrackConfig::StumpTracks(StumpTracksConfig {
+            stump_height_bounds: [3.0, 0.0],
+            ..Default::default()
+        });
+        assert!(matches!(
+            WalkerEnv::new(c).err().unwrap(),
+            Error::InvalidBounds { .. }
+        ));
+        let mut c = WalkerConfig::default();
+        c.physics.motor_factor = f32::NAN;
+        assert!(WalkerEnv::new(c).is_err());
+    }
+}

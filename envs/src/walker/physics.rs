@@ -1,0 +1,279 @@
+//! The rapier2d world of one walker episode: terrain colliders, the body built from its
+//! [`BodyDef`], Box2D-style velocity motors, contact flags and the lidar.
+
+use rapier2d::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::body::{BodyDef, PartShape};
+use super::constants::{
+    FPS, GRAVITY, LIDAR_FAN, LIDAR_RANGE, LIDAR_RAYS, TERRAIN_FRICTION, TOUCH_DISTANCE,
+};
+use super::terrain::Terrain;
+
+/// Default number of solver substeps per env step (see `BENCHMARKS.md`, calibration).
+pub const DEFAULT_SOLVER_ITERATIONS: usize = 4;
+/// Default motor velocity-constraint gain. Large values make the motor a rigid velocity
+/// constraint limited only by its torque cap, which is Box2D's revolute motor.
+pub const DEFAULT_MOTOR_FACTOR: f32 = 1000.0;
+
+/// Solver settings of the walker world.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PhysicsConfig {
+    /// Solver substeps per 1/50 s step. Default: [`DEFAULT_SOLVER_ITERATIONS`].
+    pub solver_iterations: usize,
+    /// Motor gain (1/s). Default: [`DEFAULT_MOTOR_FACTOR`].
+    pub motor_factor: f32,
+    /// Warm-start joint impulses across steps (stiffer assemblies). Default: `true`.
+    pub warmstart_joints: bool,
+}
+
+impl Default for PhysicsConfig {
+    fn default() -> Self {
+        Self {
+            solver_iterations: DEFAULT_SOLVER_ITERATIONS,
+            motor_factor: DEFAULT_MOTOR_FACTOR,
+            warmstart_joints: true,
+        }
+    }
+}
+
+/// Collision group of the terrain. Body parts collide only with it (no self-collision).
+const TERRAIN_GROUP: Group = Group::GROUP_1;
+/// Collision group of the walker's parts.
+const AGENT_GROUP: Group = Group::GROUP_6;
+
+/// Kinematic state of one rigid part, for observations and rendering.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PartPose {
+    /// Position of the part origin (m).
+    pub position: [f32; 2],
+    /// Angle (rad).
+    pub angle: f32,
+}
+
+/// A live episode world.
+pub(crate) struct WalkerWorld {
+    world: PhysicsWorld,
+    parts: Vec<(RigidBodyHandle, ColliderHandle)>,
+    joints: Vec<ImpulseJointHandle>,
+}
+
+impl WalkerWorld {
+    /// Builds the terrain and the body standing on the start pad at `spawn`.
+    pub(crate) fn new(
+        terrain: &Terrain,
+        body: &BodyDef,
+        spawn: [f32; 2],
+        physics: &PhysicsConfig,
+    ) -> Self {
+        let mut world = PhysicsWorld::new();
+        world.gravity = Vector::new(0.0, GRAVITY);
+        world.integration_parameters.dt = 1.0 / FPS;
+        world.integration_parameters.num_solver_iterations = physics.solver_iterations.max(1);
+        world.integration_parameters.warmstart_joints = physics.warmstart_joints;
+
+        let terrain_groups =
+            InteractionGroups::new(TERRAIN_GROUP, Group::ALL, InteractionTestMode::And);
+        let agent_groups =
+            InteractionGroups::new(AGENT_GROUP, TERRAIN_GROUP, InteractionTestMode::And);
+
+        let ground = world.insert_body(RigidBodyBuilder::fixed());
+        let ground_points = terrain
+            .ground
+            .iter()
+            .map(|&[x, y]| Vector::new(x, y))
+            .collect();
+        world.insert_collider(
+            ColliderBuilder::polyline(ground_points, None)
+                .friction(TERRAIN_FRICTION)
+                .friction_combine_rule(CoefficientCombineRule::GeometricMean)
+                .collision_groups(terrain_groups),
+            Some(ground),
+        );
+        for obstacle in &terrain.obstacles {
+            let points: Vec<Vector> = obstacle
+                .vertices
+                .iter()
+                .map(|&[x, y]| Vector::new(x, y))
+                .collect();
+            // Degenerate hulls (all points on a line) cannot block anything: skip them.
+            if let Some(builder) = ColliderBuilder::convex_hull(&points) {
+                world.insert_collider(
+                    builder
+                        .friction(TERRAIN_FRICTION)
+                        .friction_combine_rule(CoefficientCombineRule::GeometricMean)
+                        .collision_groups(terrain_groups),
+                    Some(ground),
+                );
+            }
+        }
+
+        let mut parts = Vec::with_capacity(body.parts.len());
+        for part in &body.parts {
+            let rb = world.insert_body(
+                RigidBodyBuilder::dynamic()
+                    .translation(Vector::new(
+                        spawn[0] + part.offset[0],
+                        spawn[1] + part.offset[1],
+                    ))
+                    .rotation(part.angle)
+                    .can_sleep(false),
+            );
+            let builder = match &part.shape {
+                PartShape::Box {
+                    half_width,
+                    half_height,
+                } => ColliderBuilder::cuboid(*half_width, *half_height),
+                PartShape::Polygon(vertices) => {
+                    let pts = vertices.iter().map(|&[x, y]| Vector::new(x, y)).collect();
+                    ColliderBuilder::convex_polyline(pts)
+                        .expect("body definitions hold convex polygons")
+                }
+            };
+            let collider = world.insert_collider(
+                builder
+                    .density(part.density)
+                    .friction(part.friction)
+                    .friction_combine_rule(CoefficientCombineRule::GeometricMean)
+                    .restitution(0.0)
+                    .collision_groups(agent_groups),
+                Some(rb),
+            );
+            parts.push((rb, collider));
+        }
+
+        let mut joints = Vec::with_capacity(body.joints.len());
+        for joint in &body.joints {
+            let parent = &body.parts[joint.parent];
+            let child = &body.parts[joint.child];
+            let local = |p: &super::body::PartDef| {
+                // Anchor in the part's frame (parts spawn unrotated or rotated by `angle`).
+                let dx = joint.anchor[0] - p.offset[0];
+                let dy = joint.anchor[1] - p.offset[1];
+                let (s, c) = (-p.angle).sin_cos();
+                Vector::new(c * dx - s * dy, s * dx + c * dy)
+            };
+            let builder = RevoluteJointBuilder::new()
+                .local_anchor1(local(parent))
+                .local_anchor2(local(child))
+                .limits(joint.limits)
+                .motor_velocity(0.0, physics.motor_factor)
+                .motor_max_force(0.0)
+                .contacts_enabled(false);
+            joints.push(world.insert_impulse_joint(
+                parts[joint.parent].0,
+                parts[joint.child].0,
+                builder,
+            ));
+        }
+
+        Self {
+            world,
+            parts,
+            joints,
+        }
+    }
+
+    /// Applies a one-step horizontal push to the head part: Box2D's `ApplyForceToCenter` before
+    /// the first step, i.e. an impulse of `force · dt`.
+    pub(crate) fn push_head(&mut self, head: usize, force_x: f32) {
+        if let Some(rb) = self.world.bodies.get_mut(self.parts[head].0) {
+            rb.apply_impulse(Vector::new(force_x / FPS, 0.0), true);
+        }
+    }
+
+    /// Sets every motor from a clipped action: target speed `speed · sign(a)`, torque cap
+    /// `torque · |a|`.
+    pub(crate) fn set_motors(&mut self, body: &BodyDef, action: &[f32], factor: f32) {
+        for ((handle, joint), &a) in self.joints.iter().zip(&body.joints).zip(action) {
+            if let Some(j) = self.world.impulse_joints.get_mut(*handle, true) {
+                let sign = if a > 0.0 {
+                    1.0
+                } else if a < 0.0 {
+                    -1.0
+                } else {
+                    0.0
+                };
+                j.data
+                    .set_motor_velocity(JointAxis::AngX, joint.speed * sign, factor);
+                j.data
+                    .set_motor_max_force(JointAxis::AngX, body.motors_torque * a.abs().min(1.0));
+            }
+        }
+    }
+
+    /// Advances the world by one env step (1/50 s).
+    pub(crate) fn step(&mut self) {
+        self.world.step();
+    }
+
+    /// Pose of part `i`.
+    pub(crate) fn pose(&self, i: usize) -> PartPose {
+        let rb = &self.world.bodies[self.parts[i].0];
+        let t = rb.translation();
+        PartPose {
+            position: [t.x, t.y],
+            angle: rb.rotation().angle(),
+        }
+    }
+
+    /// Linear velocity of the centre of mass (m/s) and angular velocity (rad/s) of part `i`.
+    pub(crate) fn velocity(&self, i: usize) -> ([f32; 2], f32) {
+        let rb = &self.world.bodies[self.parts[i].0];
+        let v = rb.linvel();
+        ([v.x, v.y], rb.angvel())
+    }
+
+    /// Angle (rad, child relative to parent, wrapped to (-π, π]) and speed (rad/s) of joint `j`.
+    pub(crate) fn joint_state(&self, body: &BodyDef, j: usize) -> (f32, f32) {
+        let def = &body.joints[j];
+        let parent = &self.world.bodies[self.parts[def.parent].0];
+        let child = &self.world.bodies[self.parts[def.child].0];
+        let angle = wrap_angle(child.rotation().angle() - parent.rotation().angle());
+        (angle, child.angvel() - parent.angvel())
+    }
+
+    /// Whether part `i` touches the terrain (within [`TOUCH_DISTANCE`]).
+    pub(crate) fn touching(&self, i: usize) -> bool {
+        self.world
+            .contact_pairs_with(self.parts[i].1)
+            .any(|pair| {
+                pair.manifolds()
+                    .iter()
+                    .any(|m| m.points.iter().any(|p| p.dist <= TOUCH_DISTANCE))
+            })
+    }
+
+    /// Lidar fractions from the head part: ray `i` at `LIDAR_FAN·i/LIDAR_RAYS` rad forward of
+    /// straight down; 1.0 when nothing is hit within [`LIDAR_RANGE`]. Only terrain is seen.
+    pub(crate) fn lidar(&self, head: usize, out: &mut [f32; LIDAR_RAYS]) {
+        let origin = self.world.bodies[self.parts[head].0].translation();
+        let filter = QueryFilter::default().groups(InteractionGroups::new(
+            Group::ALL,
+            TERRAIN_GROUP,
+            InteractionTestMode::And,
+        ));
+        let query = self.world.query_pipeline_with_filter(filter);
+        for (i, slot) in out.iter_mut().enumerate() {
+            let theta = LIDAR_FAN * i as f32 / LIDAR_RAYS as f32;
+            let ray = Ray::new(origin, Vector::new(theta.sin(), -theta.cos()));
+            *slot = match query.cast_ray(&ray, LIDAR_RANGE, true) {
+                Some((_, toi)) => toi / LIDAR_RANGE,
+                None => 1.0,
+            };
+        }
+    }
+}
+
+/// Wraps an angle to (-π, π].
+pub(crate) fn wrap_angle(a: f32) -> f32 {
+    let two_pi = std::f32::consts::TAU;
+    let mut a = a % two_pi;
+    if a > std::f32::consts::PI {
+        a -= two_pi;
+    } else if a <= -std::f32::consts::PI {
+        a += two_pi;
+    }
+    a
+}

@@ -1,0 +1,192 @@
+//! Running policies in a walker env: the random and scripted policies, episode loops, the
+//! random-policy statistics used to calibrate against Box2D, and a throughput measurement.
+
+use std::time::Instant;
+
+use rand::{Rng, SeedableRng};
+use rand_pcg::Pcg64;
+use teachgym_core::{Env, EpisodeSummary, Result};
+use teachgym_envs::walker::constants::FALL_REWARD;
+use teachgym_envs::{ScriptedWalker, WalkerEnv};
+
+/// A policy that needs no training.
+#[derive(Debug, Clone)]
+pub enum Policy {
+    /// Uniform actions in [-1, 1]^m from a seeded RNG.
+    Random(Pcg64),
+    /// The scripted bipedal gait.
+    Scripted(ScriptedWalker),
+}
+
+impl Policy {
+    /// Parses `random` or `scripted`; the seed drives the random policy.
+    pub fn from_name(name: &str, seed: u64) -> Option<Self> {
+        match name {
+            "random" => Some(Policy::Random(Pcg64::seed_from_u64(seed))),
+            "scripted" => Some(Policy::Scripted(ScriptedWalker::default())),
+            _ => None,
+        }
+    }
+
+    /// Called at every reset.
+    pub fn reset(&mut self) {
+        if let Policy::Scripted(w) = self {
+            w.reset();
+        }
+    }
+
+    /// Fills `action` for `obs`.
+    pub fn act(&mut self, obs: &[f32], action: &mut [f32]) {
+        match self {
+            Policy::Random(rng) => action
+                .iter_mut()
+                .for_each(|a| *a = rng.random_range(-1.0..=1.0)),
+            Policy::Scripted(w) => action.copy_from_slice(&w.act(obs)[..action.len()]),
+        }
+    }
+}
+
+/// How an episode ended.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EpisodeEnd {
+    /// Return, length and success.
+    pub summary: EpisodeSummary,
+    /// Ended by a fall (reward −100).
+    pub fell: bool,
+    /// Ended by the step limit.
+    pub truncated: bool,
+    /// Hull x at the end (m).
+    pub final_x: f32,
+}
+
+/// Runs one episode on `task`, calling `on_step` after reset and after every step.
+///
+/// # Errors
+/// An invalid task.
+pub fn run_episode(
+    env: &mut WalkerEnv,
+    task: &[f64],
+    seed: Option<u64>,
+    policy: &mut Policy,
+    mut on_step: impl FnMut(&WalkerEnv),
+) -> Result<EpisodeEnd> {
+    let (mut obs, _) = env.reset(seed, task)?;
+    policy.reset();
+    on_step(env);
+    let mut action = vec![0.0; env.body().action_dim()];
+    loop {
+        policy.act(&obs, &mut action);
+        let step = env.step(&action)?;
+        on_step(env);
+        if let Some(summary) = step.info.episode {
+            return Ok(EpisodeEnd {
+                summary,
+                fell: step.terminated && step.reward == FALL_REWARD,
+                truncated: step.truncated,
+                final_x: env.hull_x().unwrap_or(0.0),
+            });
+        }
+        obs = step.obs;
+    }
+}
+
+/// Aggregate statistics of a policy over a fixed number of steps.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct RolloutStats {
+    /// Steps simulated.
+    pub steps: u64,
+    /// Episodes finished.
+    pub episodes: u64,
+    /// Episodes ended by a fall.
+    pub falls: u64,
+    /// Episodes ended by the step limit.
+    pub timeouts: u64,
+    /// Mean length of finished episodes.
+    pub mean_length: f64,
+    /// Mean return of finished episodes.
+    pub mean_return: f64,
+}
+
+/// Runs a policy for `steps` env steps on `task`, resetting after each episode (seeds
+/// `seed, seed + 1, ...`), as the reference measurement "20k random steps" does.
+///
+/// # Errors
+/// An invalid task.
+pub fn policy_stats(
+    env: &mut WalkerEnv,
+    task: &[f64],
+    seed: u64,
+    steps: u64,
+    policy: &mut Policy,
+) -> Result<RolloutStats> {
+    let mut stats = RolloutStats::default();
+    let mut total_len = 0u64;
+    let mut total_ret = 0.0;
+    let mut episode = 0u64;
+    let (mut obs, _) = env.reset(Some(seed), task)?;
+    policy.reset();
+    let mut action = vec![0.0; env.body().action_dim()];
+    while stats.steps < steps {
+        policy.act(&obs, &mut action);
+        let step = env.step(&action)?;
+        stats.steps += 1;
+        obs = step.obs;
+        if let Some(summary) = step.info.episode {
+            stats.episodes += 1;
+            total_len += u64::from(summary.length);
+            total_ret += summary.episode_return;
+            if step.terminated && step.reward == FALL_REWARD {
+                stats.falls += 1;
+            }
+            if step.truncated {
+                stats.timeouts += 1;
+            }
+            episode += 1;
+            obs = env.reset(Some(seed + episode), task)?.0;
+            policy.reset();
+        }
+    }
+    if stats.episodes > 0 {
+        stats.mean_length = total_len as f64 / stats.episodes as f64;
+        stats.mean_return = total_ret / stats.episodes as f64;
+    }
+    Ok(stats)
+}
+
+/// Throughput of an env under uniform random actions.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Throughput {
+    /// Env steps per second, resets included (one thread).
+    pub steps_per_second: f64,
+    /// Mean time of one `reset` (µs).
+    pub reset_micros: f64,
+    /// Episodes completed during the step measurement.
+    pub episodes: u64,
+}
+
+/// Measures steps/s over `steps` random-action steps (with resets as episodes end) and the mean
+/// reset time over `resets` resets.
+///
+/// # Errors
+/// An invalid task.
+pub fn measure_throughput(
+    env: &mut WalkerEnv,
+    task: &[f64],
+    steps: u64,
+    resets: u64,
+) -> Result<Throughput> {
+    let mut policy = Policy::Random(Pcg64::seed_from_u64(0));
+    let start = Instant::now();
+    let stats = policy_stats(env, task, 0, steps, &mut policy)?;
+    let step_time = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    for i in 0..resets {
+        env.reset(Some(i), task)?;
+    }
+    let reset_time = start.elapsed().as_secs_f64();
+    Ok(Throughput {
+        steps_per_second: stats.steps as f64 / step_time,
+        reset_micros: reset_time * 1e6 / resets.max(1) as f64,
+        episodes: stats.episodes,
+    })
+}
