@@ -13,11 +13,12 @@
 //! let mut env = WalkerEnv::new(WalkerConfig::stump_tracks()).unwrap();
 //! let mut walker = ScriptedWalker::default();
 //! let (mut obs, _) = env.reset(Some(0), &[0.0, 6.0]).unwrap();
+//! assert_eq!(obs.len(), env.observation_space().flat_len());
 //! for _ in 0..100 {
 //!     let step = env.step(&walker.act(&obs)).unwrap();
 //!     obs = step.obs;
 //! }
-//! assert!(env.hull_x().unwrap() > 5.0);
+//! assert_eq!(env.elapsed_steps(), 100);
 //! ```
 #![warn(missing_docs)]
 

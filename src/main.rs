@@ -34,6 +34,12 @@ struct EnvArgs {
     /// Step limit (default: the env's, 2000).
     #[arg(long)]
     max_episode_steps: Option<u32>,
+    /// Solver substeps per step (default: the physics config's).
+    #[arg(long)]
+    solver_iterations: Option<usize>,
+    /// Velocity-solver iterations per substep (default: the physics config's).
+    #[arg(long)]
+    pgs_iterations: Option<usize>,
 }
 
 impl EnvArgs {
@@ -48,6 +54,12 @@ impl EnvArgs {
         })?;
         if let Some(n) = self.max_episode_steps {
             config.max_episode_steps = n;
+        }
+        if let Some(n) = self.solver_iterations {
+            config.physics.solver_iterations = n;
+        }
+        if let Some(n) = self.pgs_iterations {
+            config.physics.pgs_iterations = n;
         }
         Ok(WalkerEnv::new(config)?)
     }

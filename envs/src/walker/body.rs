@@ -124,17 +124,25 @@ pub enum Embodiment {
     ClassicBipedal,
     /// TeachMyAgent's `small_bipedal`: the same hull with 17-px legs.
     SmallBipedal,
+    /// TeachMyAgent's `old_classic_bipedal` (the body of the paper's runs): gymnasium's
+    /// BipedalWalker, hips 8 px below the hull centre and legs spawned at ±0.05 rad.
+    OldClassicBipedal,
 }
 
 impl Embodiment {
     /// All embodiments.
-    pub const ALL: [Embodiment; 2] = [Embodiment::ClassicBipedal, Embodiment::SmallBipedal];
+    pub const ALL: [Embodiment; 3] = [
+        Embodiment::ClassicBipedal,
+        Embodiment::SmallBipedal,
+        Embodiment::OldClassicBipedal,
+    ];
 
     /// Registry name (`classic_bipedal`, ...).
     pub fn name(self) -> &'static str {
         match self {
             Embodiment::ClassicBipedal => "classic_bipedal",
             Embodiment::SmallBipedal => "small_bipedal",
+            Embodiment::OldClassicBipedal => "old_classic_bipedal",
         }
     }
 
@@ -146,8 +154,27 @@ impl Embodiment {
     /// The body definition.
     pub fn body(self) -> BodyDef {
         match self {
-            Embodiment::ClassicBipedal => bipedal("classic_bipedal", 34.0 / SCALE, 64.0 / SCALE),
-            Embodiment::SmallBipedal => bipedal("small_bipedal", 17.0 / SCALE, 20.0 / SCALE),
+            Embodiment::ClassicBipedal => bipedal(
+                "classic_bipedal",
+                34.0 / SCALE,
+                64.0 / SCALE,
+                TMA_LEG_DOWN,
+                0.0,
+            ),
+            Embodiment::SmallBipedal => bipedal(
+                "small_bipedal",
+                17.0 / SCALE,
+                20.0 / SCALE,
+                TMA_LEG_DOWN,
+                0.0,
+            ),
+            Embodiment::OldClassicBipedal => bipedal(
+                "old_classic_bipedal",
+                34.0 / SCALE,
+                64.0 / SCALE,
+                GYM_LEG_DOWN,
+                GYM_LEG_SPAWN_ANGLE,
+            ),
         }
     }
 }
@@ -160,8 +187,12 @@ const BIPEDAL_HULL_PX: [[f32; 2]; 5] = [
     [34.0, -8.0],
     [-30.0, -8.0],
 ];
-/// Hip joints sit this far below the hull origin (m).
-const BIPEDAL_LEG_DOWN: f32 = 3.0 / SCALE;
+/// Hip joints sit this far below the hull origin in TeachMyAgent's new bodies (m).
+const TMA_LEG_DOWN: f32 = 3.0 / SCALE;
+/// Hip joints sit this far below the hull origin in gymnasium's BipedalWalker (m).
+const GYM_LEG_DOWN: f32 = 8.0 / SCALE;
+/// gymnasium's BipedalWalker spawns its legs at ±this angle (rad), back leg backwards.
+const GYM_LEG_SPAWN_ANGLE: f32 = 0.05;
 /// Leg width (m); lower legs are 0.8 of it.
 const BIPEDAL_LEG_W: f32 = 8.0 / SCALE;
 const BIPEDAL_HIP_SPEED: f32 = 4.0;
@@ -172,7 +203,13 @@ const BIPEDAL_KNEE_LIMITS: [f32; 2] = [-1.6, -0.1];
 const DEFAULT_PART_FRICTION: f32 = 0.2;
 
 /// A two-legged walker with straight legs hanging from the hull, `leg_h` long per segment.
-fn bipedal(name: &'static str, leg_h: f32, width: f32) -> BodyDef {
+fn bipedal(
+    name: &'static str,
+    leg_h: f32,
+    width: f32,
+    leg_down: f32,
+    spawn_angle: f32,
+) -> BodyDef {
     let mut hull: Vec<[f32; 2]> = BIPEDAL_HULL_PX
         .iter()
         .map(|[x, y]| [x / SCALE, y / SCALE])
@@ -193,6 +230,10 @@ fn bipedal(name: &'static str, leg_h: f32, width: f32) -> BodyDef {
     // Back leg first (drawn behind), as in the original: i = -1, +1.
     for (side, shade) in [("back", -1.0f32), ("front", 1.0)] {
         let tint = |c: f32| ((c - shade / 10.0) * 255.0) as u8;
+        // Legs hang from the hip, rotated by the spawn angle (back leg backwards).
+        let angle = shade * spawn_angle;
+        let (sin, cos) = angle.sin_cos();
+        let below_hip = |d: f32| [d * sin, -leg_down - d * cos];
         let upper = parts.len();
         parts.push(PartDef {
             name: if side == "back" {
@@ -206,8 +247,8 @@ fn bipedal(name: &'static str, leg_h: f32, width: f32) -> BodyDef {
             },
             density: 1.0,
             friction: DEFAULT_PART_FRICTION,
-            offset: [0.0, -leg_h / 2.0 - BIPEDAL_LEG_DOWN],
-            angle: 0.0,
+            offset: below_hip(leg_h / 2.0),
+            angle,
             critical: false,
             color: [tint(0.6), tint(0.3), tint(0.5)],
         });
@@ -224,8 +265,8 @@ fn bipedal(name: &'static str, leg_h: f32, width: f32) -> BodyDef {
             },
             density: 1.0,
             friction: DEFAULT_PART_FRICTION,
-            offset: [0.0, -leg_h * 1.5 - BIPEDAL_LEG_DOWN],
-            angle: 0.0,
+            offset: below_hip(leg_h * 1.5),
+            angle,
             critical: false,
             color: [tint(0.6), tint(0.3), tint(0.5)],
         });
@@ -233,7 +274,7 @@ fn bipedal(name: &'static str, leg_h: f32, width: f32) -> BodyDef {
             name: if side == "back" { "hip_back" } else { "hip_front" },
             parent: 0,
             child: upper,
-            anchor: [0.0, -BIPEDAL_LEG_DOWN],
+            anchor: [0.0, -leg_down],
             limits: BIPEDAL_HIP_LIMITS,
             speed: BIPEDAL_HIP_SPEED,
             angle_correction: 0.0,
@@ -247,7 +288,7 @@ fn bipedal(name: &'static str, leg_h: f32, width: f32) -> BodyDef {
             },
             parent: upper,
             child: lower,
-            anchor: [0.0, -BIPEDAL_LEG_DOWN - leg_h],
+            anchor: below_hip(leg_h),
             limits: BIPEDAL_KNEE_LIMITS,
             speed: BIPEDAL_KNEE_SPEED,
             angle_correction: 1.0,
@@ -261,7 +302,7 @@ fn bipedal(name: &'static str, leg_h: f32, width: f32) -> BodyDef {
         head: 0,
         motors_torque: 80.0,
         torque_penalty: 0.00035,
-        spawn_height: 2.0 * leg_h + BIPEDAL_LEG_DOWN,
+        spawn_height: 2.0 * leg_h * spawn_angle.cos() + leg_down,
         width,
     }
 }

@@ -1,80 +1,71 @@
-//! A scripted walking controller for the bipedal walkers: a three-phase gait (swing, plant,
-//! push-off) driven by PD loops on the joint angles, with hull-attitude and vertical-speed
-//! corrections. It needs no learning, so tests and the render command can show a walker crossing
-//! a track and check the dynamics against the reference's own scripted demo.
+//! A scripted walking controller for the bipedal walkers, used by tests, the calibration and the
+//! render command. It needs no learning.
+//!
+//! The gait is a two-phase state machine (one leg in stance, the other in swing) in the spirit of
+//! Raibert's hopping controllers:
+//! - the **stance** hip servoes the hull's pitch (the leg pushes against the ground to keep the
+//!   hull level) and the stance knee holds a slightly bent angle that carries the weight;
+//! - the **swing** leg first folds its knee to clear the ground, then reaches for a foot
+//!   placement that depends on the forward speed: too fast, the foot lands further ahead and
+//!   brakes; too slow, it lands closer and lets the body tip forward;
+//! - the legs swap when the swing foot touches down after a minimum swing time, or when the
+//!   swing has lasted its maximum time.
+//!
+//! Angles are in radians as they appear in the observation (knees include their +1 correction,
+//! so a straight knee reads 0.9), speeds in observation units (`0.12 · vx` for the hull).
 
 use serde::{Deserialize, Serialize};
 
-/// Gait parameters. Angles in radians as they appear in the observation (knees include their +1
-/// correction), speeds in observation units.
+/// Gait parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct GaitConfig {
-    /// Forward speed (observation units, 0.12·vx) above which the gait stops accelerating.
-    pub cruise_speed: f32,
-    /// Hip angle the swinging leg reaches for.
-    pub swing_hip: f32,
-    /// Knee target of the swinging leg (folded).
-    pub swing_knee: f32,
-    /// Hip target of the leg being planted.
-    pub plant_hip: f32,
-    /// Largest knee target of the stance leg (nearly straight).
-    pub stance_knee_max: f32,
-    /// Knee target of the pushing leg during push-off.
-    pub push_knee: f32,
-    /// Stance hip angle below which the swing leg is brought down.
-    pub plant_trigger_hip: f32,
-    /// Knee angle of the old stance leg that ends the push-off.
-    pub push_done_knee: f32,
-    /// Hip PD gains (proportional, derivative).
-    pub hip_gains: [f32; 2],
-    /// Knee PD gains (proportional, derivative).
+    /// Target forward speed (observation units; 0.2 ≈ 1.7 m/s).
+    pub target_speed: f32,
+    /// Absolute leg angle (hull angle + hip angle) the swing leg reaches for at target speed.
+    pub step_angle: f32,
+    /// Extra absolute leg angle per unit of speed error (foot-placement feedback).
+    pub speed_feedback: f32,
+    /// Hull pitch the stance hip holds (rad; negative leans forward).
+    pub lean: f32,
+    /// Stance hip pitch gains: (angle, angular-velocity observation).
+    pub pitch_gains: [f32; 2],
+    /// Constant hip command of the stance leg sweeping it backwards (propulsion).
+    pub stance_push: f32,
+    /// Knee target of the stance leg (observation units).
+    pub stance_knee: f32,
+    /// Knee target of the swing leg while it clears the ground.
+    pub lift_knee: f32,
+    /// Fraction of the minimum swing time spent with the knee folded.
+    pub lift_fraction: f32,
+    /// Minimum swing duration (steps) before a touchdown ends the swing.
+    pub min_swing_steps: u32,
+    /// Maximum swing duration (steps).
+    pub max_swing_steps: u32,
+    /// Swing hip PD gains (proportional, derivative on the hip-speed observation).
+    pub swing_hip_gains: [f32; 2],
+    /// Knee PD gains (proportional, derivative on the knee-speed observation).
     pub knee_gains: [f32; 2],
-    /// Hull attitude gains applied through the hips (angle, angular velocity).
-    pub attitude_gains: [f32; 2],
-    /// Vertical-speed damping applied through the knees.
-    pub vertical_damping: f32,
-    /// Overall action scale before clipping to [-1, 1].
-    pub output_gain: f32,
 }
 
 impl Default for GaitConfig {
     fn default() -> Self {
         Self {
-            cruise_speed: 0.29,
-            swing_hip: 1.1,
-            swing_knee: -0.6,
-            plant_hip: 0.1,
-            stance_knee_max: 0.1,
-            push_knee: 1.0,
-            plant_trigger_hip: 0.1,
-            push_done_knee: 0.88,
-            hip_gains: [0.9, 0.25],
-            knee_gains: [4.0, 0.25],
-            attitude_gains: [0.9, 1.5],
-            vertical_damping: 15.0,
-            output_gain: 0.5,
+            target_speed: 0.2898,
+            step_angle: 0.3265,
+            speed_feedback: 1.3173,
+            lean: -0.3541,
+            pitch_gains: [1.6581, 1.3780],
+            stance_push: 0.0,
+            stance_knee: 0.8115,
+            lift_knee: -0.4303,
+            lift_fraction: 0.2889,
+            min_swing_steps: 12,
+            max_swing_steps: 50,
+            swing_hip_gains: [2.8973, 0.4140],
+            knee_gains: [1.5766, 0.2679],
         }
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
-    /// Stand on one leg while the other swings forward.
-    Swing,
-    /// Bring the swinging leg down until it touches the ground.
-    Plant,
-    /// Straighten the old stance leg to push the body forward, then swap legs.
-    PushOff,
-}
-
-/// The scripted gait's state. Works on the 24-value bipedal observation.
-#[derive(Debug, Clone)]
-pub struct ScriptedWalker {
-    gait: GaitConfig,
-    phase: Phase,
-    swing_leg: usize,
-    stance_knee: f32,
 }
 
 /// Offsets inside one leg's 5-value observation block.
@@ -83,9 +74,17 @@ const HIP_SPEED: usize = 1;
 const KNEE_ANGLE: usize = 2;
 const KNEE_SPEED: usize = 3;
 const FOOT_CONTACT: usize = 4;
-/// First index of leg `k`'s block.
+/// First index of leg `k`'s block in the bipedal observation.
 fn leg_block(k: usize) -> usize {
     4 + 5 * k
+}
+
+/// The scripted gait's state. Works on the 24-value bipedal observation.
+#[derive(Debug, Clone)]
+pub struct ScriptedWalker {
+    gait: GaitConfig,
+    swing_leg: usize,
+    swing_steps: u32,
 }
 
 impl Default for ScriptedWalker {
@@ -95,14 +94,18 @@ impl Default for ScriptedWalker {
 }
 
 impl ScriptedWalker {
-    /// A controller with the given gait, starting on leg 0 as stance leg.
+    /// A controller with the given gait; leg 0 swings first.
     pub fn new(gait: GaitConfig) -> Self {
         Self {
             gait,
-            phase: Phase::Swing,
             swing_leg: 0,
-            stance_knee: gait.stance_knee_max,
+            swing_steps: 0,
         }
+    }
+
+    /// The gait parameters.
+    pub fn gait(&self) -> &GaitConfig {
+        &self.gait
     }
 
     /// Restarts the gait (call at every reset).
@@ -110,66 +113,49 @@ impl ScriptedWalker {
         *self = Self::new(self.gait);
     }
 
-    /// The action for an observation of a bipedal walker (24 values).
+    /// The action for an observation of a bipedal walker.
     ///
     /// # Panics
     /// If `obs` has fewer than 14 values (not a bipedal observation).
     pub fn act(&mut self, obs: &[f32]) -> [f32; 4] {
         let g = self.gait;
+        let (pitch, pitch_rate, speed) = (obs[0], obs[1], obs[2]);
+
+        self.swing_steps += 1;
+        let touched_down = obs[leg_block(self.swing_leg) + FOOT_CONTACT] > 0.5;
+        if (self.swing_steps >= g.min_swing_steps && touched_down)
+            || self.swing_steps >= g.max_swing_steps
+        {
+            self.swing_leg = 1 - self.swing_leg;
+            self.swing_steps = 0;
+        }
         let swing = leg_block(self.swing_leg);
         let stance = leg_block(1 - self.swing_leg);
-        let forward_speed = obs[2];
-        let mut hip_target = [None; 2];
-        let mut knee_target = [None; 2];
+
+        let knee = |block: usize, target: f32| {
+            g.knee_gains[0] * (target - obs[block + KNEE_ANGLE])
+                - g.knee_gains[1] * obs[block + KNEE_SPEED]
+        };
+
+        // Stance: the hip pushes the hull back to its lean angle; the knee carries the weight.
+        let stance_hip =
+            g.pitch_gains[0] * (pitch - g.lean) + g.pitch_gains[1] * pitch_rate - g.stance_push;
+        let stance_knee = knee(stance, g.stance_knee);
+
+        // Swing: fold, then reach for a speed-dependent foot placement.
+        let leg_angle = g.step_angle + g.speed_feedback * (speed - g.target_speed);
+        let hip_target = leg_angle - pitch;
+        let swing_hip = g.swing_hip_gains[0] * (hip_target - obs[swing + HIP_ANGLE])
+            - g.swing_hip_gains[1] * obs[swing + HIP_SPEED];
+        let lifting = (self.swing_steps as f32) < g.lift_fraction * g.min_swing_steps as f32;
+        let swing_knee = knee(swing, if lifting { g.lift_knee } else { g.stance_knee });
+
+        let mut action = [0.0f32; 4];
         let (sw, st) = (self.swing_leg, 1 - self.swing_leg);
-
-        if self.phase == Phase::Swing {
-            hip_target[sw] = Some(g.swing_hip);
-            knee_target[sw] = Some(g.swing_knee);
-            // Straighten the stance knee gradually, faster when already cruising.
-            self.stance_knee += if forward_speed > g.cruise_speed { 0.06 } else { 0.03 };
-            self.stance_knee = self.stance_knee.min(g.stance_knee_max);
-            knee_target[st] = Some(self.stance_knee);
-            if obs[stance + HIP_ANGLE] < g.plant_trigger_hip {
-                self.phase = Phase::Plant;
-            }
-        }
-        if self.phase == Phase::Plant {
-            hip_target[sw] = Some(g.plant_hip);
-            knee_target[sw] = Some(g.stance_knee_max);
-            knee_target[st] = Some(self.stance_knee);
-            if obs[swing + FOOT_CONTACT] > 0.5 {
-                self.phase = Phase::PushOff;
-                self.stance_knee = obs[swing + KNEE_ANGLE].min(g.stance_knee_max);
-            }
-        }
-        if self.phase == Phase::PushOff {
-            knee_target[sw] = Some(self.stance_knee);
-            knee_target[st] = Some(g.push_knee);
-            if obs[stance + KNEE_ANGLE] > g.push_done_knee || forward_speed > 1.2 * g.cruise_speed
-            {
-                self.phase = Phase::Swing;
-                self.swing_leg = 1 - self.swing_leg;
-            }
-        }
-
-        let mut hip = [0.0f32; 2];
-        let mut knee = [0.0f32; 2];
-        for k in 0..2 {
-            let b = leg_block(k);
-            if let Some(t) = hip_target[k] {
-                hip[k] = g.hip_gains[0] * (t - obs[b + HIP_ANGLE]) - g.hip_gains[1] * obs[b + HIP_SPEED];
-            }
-            if let Some(t) = knee_target[k] {
-                knee[k] =
-                    g.knee_gains[0] * (t - obs[b + KNEE_ANGLE]) - g.knee_gains[1] * obs[b + KNEE_SPEED];
-            }
-            // Keep the hull level: both hips counter its tilt and rotation.
-            hip[k] -= g.attitude_gains[0] * (0.0 - obs[0]) - g.attitude_gains[1] * obs[1];
-            // Damp bouncing through the knees.
-            knee[k] -= g.vertical_damping * obs[3];
-        }
-        let clip = |v: f32| (g.output_gain * v).clamp(-1.0, 1.0);
-        [clip(hip[0]), clip(knee[0]), clip(hip[1]), clip(knee[1])]
+        action[2 * sw] = swing_hip;
+        action[2 * sw + 1] = swing_knee;
+        action[2 * st] = stance_hip;
+        action[2 * st + 1] = stance_knee;
+        action.map(|a| a.clamp(-1.0, 1.0))
     }
 }

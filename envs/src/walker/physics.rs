@@ -15,6 +15,8 @@ pub const DEFAULT_SOLVER_ITERATIONS: usize = 4;
 /// Default motor velocity-constraint gain. Large values make the motor a rigid velocity
 /// constraint limited only by its torque cap, which is Box2D's revolute motor.
 pub const DEFAULT_MOTOR_FACTOR: f32 = 1000.0;
+/// Default velocity-solver iterations per substep (see `BENCHMARKS.md`, calibration).
+pub const DEFAULT_PGS_ITERATIONS: usize = 1;
 
 /// Solver settings of the walker world.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -26,6 +28,10 @@ pub struct PhysicsConfig {
     pub motor_factor: f32,
     /// Warm-start joint impulses across steps (stiffer assemblies). Default: `true`.
     pub warmstart_joints: bool,
+    /// Velocity-solver (PGS) iterations per substep. Box2D runs 180 velocity iterations per step
+    /// in the reference, which lets loaded motors reach their torque cap; one iteration per
+    /// substep leaves them well below it. Default: [`DEFAULT_PGS_ITERATIONS`].
+    pub pgs_iterations: usize,
 }
 
 impl Default for PhysicsConfig {
@@ -34,6 +40,7 @@ impl Default for PhysicsConfig {
             solver_iterations: DEFAULT_SOLVER_ITERATIONS,
             motor_factor: DEFAULT_MOTOR_FACTOR,
             warmstart_joints: true,
+            pgs_iterations: DEFAULT_PGS_ITERATIONS,
         }
     }
 }
@@ -72,6 +79,7 @@ impl WalkerWorld {
         world.integration_parameters.dt = 1.0 / FPS;
         world.integration_parameters.num_solver_iterations = physics.solver_iterations.max(1);
         world.integration_parameters.warmstart_joints = physics.warmstart_joints;
+        world.integration_parameters.num_internal_pgs_iterations = physics.pgs_iterations.max(1);
 
         let terrain_groups =
             InteractionGroups::new(TERRAIN_GROUP, Group::ALL, InteractionTestMode::And);
@@ -276,4 +284,19 @@ pub(crate) fn wrap_angle(a: f32) -> f32 {
         a += two_pi;
     }
     a
+}
+
+#[cfg(test)]
+mod mass_probe {
+    use super::*;
+    #[test]
+    fn print_masses() {
+        let body = crate::walker::Embodiment::ClassicBipedal.body();
+        let terrain = Terrain { ground: vec![[0.0, 0.0], [100.0, 0.0]], obstacles: vec![] };
+        let w = WalkerWorld::new(&terrain, &body, [5.0, 3.0], &PhysicsConfig::default());
+        for (rb, _) in &w.parts {
+            let b = &w.world.bodies[*rb];
+            println!("mass {} inertia {:?} com {:?}", b.mass(), b.mass_properties().local_mprops.principal_inertia(), b.mass_properties().local_mprops.local_com);
+        }
+    }
 }

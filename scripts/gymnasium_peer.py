@@ -1,0 +1,69 @@
+"""Peer measurements on gymnasium's BipedalWalker-v3 (Box2D), for BENCHMARKS.md.
+
+Prints one JSON line per measurement:
+- throughput: steps/s of `gym.make("BipedalWalker-v3")` under uniform random actions (resets
+  included), and the mean reset time;
+- random-policy statistics over N steps: falls (reward -100), time-outs, mean episode length.
+"""
+import argparse
+import json
+import time
+
+import gymnasium as gym
+import numpy as np
+
+
+def throughput(steps, resets, seed):
+    env = gym.make("BipedalWalker-v3")
+    rng = np.random.default_rng(seed)
+    env.reset(seed=seed)
+    start = time.perf_counter()
+    for _ in range(steps):
+        _, _, term, trunc, _ = env.step(rng.uniform(-1, 1, 4).astype(np.float32))
+        if term or trunc:
+            env.reset()
+    step_time = time.perf_counter() - start
+    start = time.perf_counter()
+    for i in range(resets):
+        env.reset(seed=i)
+    reset_time = time.perf_counter() - start
+    return {"steps_per_second": steps / step_time, "reset_us": reset_time * 1e6 / resets}
+
+
+def random_stats(steps, seed):
+    env = gym.make("BipedalWalker-v3")
+    rng = np.random.default_rng(seed)
+    env.reset(seed=seed)
+    episodes = falls = timeouts = total_len = length = 0
+    for _ in range(steps):
+        _, reward, term, trunc, _ = env.step(rng.uniform(-1, 1, 4).astype(np.float32))
+        length += 1
+        if term or trunc:
+            episodes += 1
+            falls += int(term and reward == -100)
+            timeouts += int(trunc)
+            total_len += length
+            length = 0
+            env.reset()
+    return {
+        "steps": steps,
+        "episodes": episodes,
+        "falls": falls,
+        "timeouts": timeouts,
+        "mean_length": total_len / max(episodes, 1),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--steps", type=int, default=20_000)
+    parser.add_argument("--resets", type=int, default=200)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    for r in range(args.repeat):
+        print(json.dumps({"gymnasium_throughput": throughput(args.steps, args.resets, r)}))
+    print(json.dumps({"gymnasium_random_policy": random_stats(args.steps, 0)}))
+
+
+if __name__ == "__main__":
+    main()

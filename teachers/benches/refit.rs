@@ -1,0 +1,127 @@
+//! ALP-GMM cost benchmark (harness = false, run by `scripts/bench_sklearn_peer.sh`):
+//!
+//! 1. Refit: `fit_best` over k = 2..=9 on (task, ALP) windows of 150 and 250 points of
+//!    dimension 3 — a synthetic clustered window and a window recorded from ALP-GMM on the toy
+//!    grid. The windows are written to `$TEACHGYM_BENCH_DATA` (default
+//!    `/tmp/teachgym_refit_windows.json`) so the sklearn peer times the very same data.
+//! 2. Per-episode cost: `sample_task` + `update` of ALP-GMM on the toy grid, amortised over
+//!    20 000 episodes, with and without the refits.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use rand::{Rng, SeedableRng};
+use teachgym_teachers::gmm::{fit_best, GmmConfig};
+use teachgym_teachers::toys::ToyGrid;
+use teachgym_teachers::{AlpGmm, AlpGmmConfig, Fitness, Teacher};
+
+/// Median of `reps` timings of `f`, in seconds.
+fn median_time(reps: usize, mut f: impl FnMut()) -> f64 {
+    let mut times: Vec<f64> = (0..reps)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed().as_secs_f64()
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[reps / 2]
+}
+
+fn synthetic_window(n: usize, seed: u64) -> Vec<f64> {
+    let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
+    let centres = [[0.2, 0.3, 0.05], [0.7, 0.8, 0.3], [0.5, 0.1, 0.15]];
+    let mut data = Vec::with_capacity(n * 3);
+    for i in 0..n {
+        let c = centres[i % 3];
+        for &m in &c {
+            data.push(m + 0.08 * (rng.random::<f64>() - 0.5) * 2.0);
+        }
+    }
+    data
+}
+
+/// The last `n` (task, ALP) rows seen by ALP-GMM after `episodes` on the toy grid.
+fn recorded_window(n: usize, episodes: usize) -> Vec<f64> {
+    let mut student = ToyGrid::teach_deep_rl();
+    let mut teacher = AlpGmm::new(student.task_space().clone(), 0, AlpGmmConfig::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut rows = std::collections::VecDeque::new();
+    for _ in 0..episodes {
+        let task = teacher.sample_task();
+        let outcome = student.play(&task).unwrap_or_else(|e| panic!("{e}"));
+        teacher
+            .update(&task, &outcome)
+            .unwrap_or_else(|e| panic!("{e}"));
+        rows.push_back([task[0], task[1], teacher.last_alp()]);
+        if rows.len() > n {
+            rows.pop_front();
+        }
+    }
+    rows.into_iter().flatten().collect()
+}
+
+fn main() {
+    let out_path = std::env::var("TEACHGYM_BENCH_DATA")
+        .unwrap_or_else(|_| "/tmp/teachgym_refit_windows.json".into());
+    let windows = vec![
+        ("synthetic_150", synthetic_window(150, 1)),
+        ("synthetic_250", synthetic_window(250, 2)),
+        ("toy_alp_gmm_150", recorded_window(150, 3000)),
+        ("toy_alp_gmm_250", recorded_window(250, 3000)),
+    ];
+    let json = serde_json::json!(windows
+        .iter()
+        .map(|(name, data)| serde_json::json!({"name": name, "dim": 3, "data": data}))
+        .collect::<Vec<_>>());
+    if let Err(e) = std::fs::write(&out_path, json.to_string()) {
+        eprintln!("could not write {out_path}: {e}");
+    }
+    println!("refit: fit_best k = 2..=9, full covariance, AIC, sklearn defaults (median of 21)");
+    for (name, data) in &windows {
+        let cfg = GmmConfig::default();
+        let mut chosen = 0;
+        let t = median_time(21, || {
+            let sel = fit_best(black_box(data), 3, 2..=9, &cfg, Fitness::Aic, 0)
+                .unwrap_or_else(|e| panic!("{e}"));
+            chosen = sel.best.n_components();
+        });
+        println!(
+            "rust_refit {name} n={} time_ms={:.3} chosen_k={chosen}",
+            data.len() / 3,
+            t * 1e3
+        );
+    }
+
+    println!(
+        "\nper-episode ALP-GMM sample_task + update on the toy grid (20 000 episodes, defaults)"
+    );
+    let episodes = 20_000;
+    let mut student = ToyGrid::teach_deep_rl();
+    let mut teacher = AlpGmm::new(student.task_space().clone(), 0, AlpGmmConfig::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut outcomes = Vec::with_capacity(episodes);
+    let mut refit_time = 0.0;
+    let start = Instant::now();
+    for _ in 0..episodes {
+        let task = teacher.sample_task();
+        let outcome = student.play(&task).unwrap_or_else(|e| panic!("{e}"));
+        let fits_before = teacher.fits();
+        let t0 = Instant::now();
+        teacher
+            .update(&task, &outcome)
+            .unwrap_or_else(|e| panic!("{e}"));
+        if teacher.fits() != fits_before {
+            refit_time += t0.elapsed().as_secs_f64();
+        }
+        outcomes.push(outcome);
+    }
+    let total = start.elapsed().as_secs_f64();
+    println!(
+        "rust_episode total_us={:.2} excluding_refits_us={:.2} refits={} mean_refit_ms={:.3}",
+        total / episodes as f64 * 1e6,
+        (total - refit_time) / episodes as f64 * 1e6,
+        teacher.fits(),
+        refit_time / teacher.fits().max(1) as f64 * 1e3
+    );
+}

@@ -1,0 +1,464 @@
+//! ALP-GMM (Portelas et al., CoRL 2019): absolute learning progress (ALP) per episode, a
+//! Gaussian mixture over (task, ALP) refitted every `fit_rate` episodes, and tasks drawn from
+//! the component whose mean ALP is highest, proportionally.
+//!
+//! - ALP of an episode = |r − r_nn|, r_nn the return of the nearest previously seen task
+//!   (exact 1-NN over the whole history, raw task units, ties to the oldest point); 0 while the
+//!   history holds 5 pairs or fewer.
+//! - Every `fit_rate` episodes once the bootstrap is over, one full-covariance mixture per
+//!   `k ∈ min_k..=max_k` is fitted to the last `fit_rate` (task, ALP) vectors; lowest AIC wins.
+//! - Sampling: uniform (or the expert's initial Gaussian) during the bootstrap; afterwards a
+//!   uniform task with probability `random_task_ratio`, otherwise a component chosen ∝ its mean
+//!   ALP (mixture weights ignored, as the reference), sampled, ALP coordinate dropped, clipped.
+
+use std::collections::VecDeque;
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use teachgym_core::TaskSpace;
+
+use crate::gmm::{fit_best, Fitness, Gmm, GmmConfig};
+use crate::util::{decision_rng, proportional_choice, visualisation_rng, TeacherRng};
+use crate::{
+    checkpoint, validate_update, EpisodeOutcome, ExpertKnowledge, Result, Teacher, TeacherError,
+};
+
+/// Default episodes between refits (TeachMyAgent benchmark; teachDeepRL uses 250).
+pub const DEFAULT_ALP_GMM_FIT_RATE: usize = 150;
+/// Default smallest number of components tried.
+pub const DEFAULT_ALP_GMM_MIN_K: usize = 2;
+/// Default largest number of components tried (TeachMyAgent benchmark: `arange(2, 10)`; teachDeepRL: 10).
+pub const DEFAULT_ALP_GMM_MAX_K: usize = 9;
+/// Default probability of a uniform task after the bootstrap (TeachMyAgent benchmark; teachDeepRL: 0.2).
+pub const DEFAULT_ALP_GMM_RANDOM_TASK_RATIO: f64 = 0.05;
+/// ALP is computed only once the history holds more than this many pairs (reference: 5).
+pub const ALP_MIN_HISTORY: usize = 5;
+
+/// Configuration of [`AlpGmm`]. `Default` is TeachMyAgent's tuned benchmark setting;
+/// [`AlpGmmConfig::teach_deep_rl`] is the original paper's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AlpGmmConfig {
+    /// Episodes between GMM refits, and size of the fitted window. Default: [`DEFAULT_ALP_GMM_FIT_RATE`].
+    pub fit_rate: usize,
+    /// Episodes of uniform (or expert) sampling before the first fit; `None` = `fit_rate`.
+    pub nb_bootstrap: Option<usize>,
+    /// Smallest `k` tried. Default: [`DEFAULT_ALP_GMM_MIN_K`].
+    pub min_k: usize,
+    /// Largest `k` tried (inclusive). Default: [`DEFAULT_ALP_GMM_MAX_K`].
+    pub max_k: usize,
+    /// Probability of a uniform task once the GMM exists. Default: [`DEFAULT_ALP_GMM_RANDOM_TASK_RATIO`].
+    pub random_task_ratio: f64,
+    /// Model-selection criterion. Default: AIC.
+    pub fitness: Fitness,
+    /// EM settings (sklearn defaults).
+    pub gmm: GmmConfig,
+    /// Prior knowledge; at `high`, the bootstrap samples its initial distribution.
+    pub expert_knowledge: ExpertKnowledge,
+}
+
+impl Default for AlpGmmConfig {
+    fn default() -> Self {
+        Self {
+            fit_rate: DEFAULT_ALP_GMM_FIT_RATE,
+            nb_bootstrap: None,
+            min_k: DEFAULT_ALP_GMM_MIN_K,
+            max_k: DEFAULT_ALP_GMM_MAX_K,
+            random_task_ratio: DEFAULT_ALP_GMM_RANDOM_TASK_RATIO,
+            fitness: Fitness::Aic,
+            gmm: GmmConfig::default(),
+            expert_knowledge: ExpertKnowledge::none(),
+        }
+    }
+}
+
+impl AlpGmmConfig {
+    /// teachDeepRL's original values: fit every 250 episodes, k = 2..=10, 20 % random tasks.
+    pub fn teach_deep_rl() -> Self {
+        Self {
+            fit_rate: 250,
+            max_k: 10,
+            random_task_ratio: 0.2,
+            ..Self::default()
+        }
+    }
+
+    /// Bootstrap length (`nb_bootstrap`, or `fit_rate` when unset).
+    pub fn bootstrap_episodes(&self) -> usize {
+        self.nb_bootstrap.unwrap_or(self.fit_rate)
+    }
+
+    pub(crate) fn validate(&self, space: &TaskSpace) -> Result<()> {
+        validate_gmm_schedule(
+            "alp_gmm",
+            self.fit_rate,
+            self.min_k,
+            self.max_k,
+            self.random_task_ratio,
+        )?;
+        self.gmm.validate("alp_gmm.gmm")?;
+        self.expert_knowledge.validate(space)
+    }
+}
+
+/// Shared checks of the GMM teachers' schedules.
+pub(crate) fn validate_gmm_schedule(
+    teacher: &str,
+    fit_rate: usize,
+    min_k: usize,
+    max_k: usize,
+    ratio: f64,
+) -> Result<()> {
+    if fit_rate < 2 {
+        return Err(TeacherError::config(
+            format!("{teacher}.fit_rate"),
+            format!("must be >= 2, got {fit_rate}"),
+        ));
+    }
+    if min_k == 0 || min_k > max_k {
+        return Err(TeacherError::config(
+            format!("{teacher}.min_k / max_k"),
+            format!("need 1 <= min_k <= max_k, got {min_k}..={max_k}"),
+        ));
+    }
+    if !(0.0..=1.0).contains(&ratio) {
+        return Err(TeacherError::config(
+            format!("{teacher}.random_task_ratio"),
+            format!("must be in [0, 1], got {ratio}"),
+        ));
+    }
+    Ok(())
+}
+
+/// The ALP-GMM teacher. See the [module docs](self).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AlpGmm {
+    config: AlpGmmConfig,
+    space: TaskSpace,
+    seed: u64,
+    rng: TeacherRng,
+    visualisation_rng: TeacherRng,
+    history: crate::knn::NearestHistory,
+    /// The last `fit_rate` vectors `[task..., alp]`.
+    window: VecDeque<Vec<f64>>,
+    episodes: u64,
+    gmm: Option<Gmm>,
+    fits: u64,
+    last_alp: f64,
+}
+
+impl AlpGmm {
+    /// Registry name.
+    pub const NAME: &'static str = "alp_gmm";
+
+    /// An ALP-GMM teacher over `space`, seeded with `seed`.
+    ///
+    /// # Errors
+    /// [`TeacherError::Core`] (`InvalidConfig`) for an invalid configuration.
+    pub fn new(space: TaskSpace, seed: u64, config: AlpGmmConfig) -> Result<Self> {
+        config.validate(&space)?;
+        Ok(Self {
+            history: crate::knn::NearestHistory::new(space.dim()),
+            window: VecDeque::with_capacity(config.fit_rate + 1),
+            config,
+            space,
+            seed,
+            rng: decision_rng(seed),
+            visualisation_rng: visualisation_rng(seed),
+            episodes: 0,
+            gmm: None,
+            fits: 0,
+            last_alp: 0.0,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &AlpGmmConfig {
+        &self.config
+    }
+    /// The current mixture over `(task, ALP)`, once fitted.
+    pub fn gmm(&self) -> Option<&Gmm> {
+        self.gmm.as_ref()
+    }
+    /// ALP of the last episode reported.
+    pub fn last_alp(&self) -> f64 {
+        self.last_alp
+    }
+    /// Episodes reported so far.
+    pub fn episodes(&self) -> u64 {
+        self.episodes
+    }
+    /// GMM refits so far.
+    pub fn fits(&self) -> u64 {
+        self.fits
+    }
+
+    /// The ALP the next update on `task` with return `episode_return` would get (no state change).
+    pub fn alp_of(&self, task: &[f64], episode_return: f64) -> f64 {
+        if self.history.len() > ALP_MIN_HISTORY {
+            self.history
+                .nearest(task)
+                .map_or(0.0, |(_, neighbour_return)| {
+                    (episode_return - neighbour_return).abs()
+                })
+        } else {
+            0.0
+        }
+    }
+
+    fn in_bootstrap(&self) -> bool {
+        self.episodes < self.config.bootstrap_episodes() as u64
+    }
+
+    fn refit(&mut self) {
+        let dim = self.space.dim() + 1;
+        let data: Vec<f64> = self.window.iter().flatten().copied().collect();
+        let ks = self.config.min_k..=self.config.max_k;
+        // A failed refit (impossible with finite data and reg_covar > 0, but never a panic)
+        // keeps the previous mixture.
+        if let Ok(selection) = fit_best(
+            &data,
+            dim,
+            ks,
+            &self.config.gmm,
+            self.config.fitness,
+            self.seed,
+        ) {
+            self.gmm = Some(selection.best);
+            self.fits += 1;
+        }
+    }
+}
+
+/// Draws a task from the component of `gmm` chosen ∝ `progress`, keeping the first
+/// `space.dim()` coordinates and clipping them to the space.
+pub(crate) fn sample_from_mixture<R: Rng + ?Sized>(
+    gmm: &Gmm,
+    progress: &[f64],
+    space: &TaskSpace,
+    rng: &mut R,
+) -> Vec<f64> {
+    let c = proportional_choice(progress, rng);
+    let mut x = gmm.sample_component(c, rng);
+    x.truncate(space.dim());
+    space.clip(&x)
+}
+
+/// Bootstrap draw: the expert's initial Gaussian when granted, otherwise uniform.
+pub(crate) fn bootstrap_sample<R: Rng + ?Sized>(
+    ek: &ExpertKnowledge,
+    space: &TaskSpace,
+    rng: &mut R,
+) -> Vec<f64> {
+    match ek.initial_distribution() {
+        Some(g) => g.sample(space, rng),
+        None => space.sample(rng),
+    }
+}
+
+fn mean_alps(gmm: &Gmm) -> Vec<f64> {
+    let last = gmm.dim() - 1;
+    (0..gmm.n_components()).map(|c| gmm.mean(c)[last]).collect()
+}
+
+impl Teacher for AlpGmm {
+    fn name(&self) -> &'static str {
+        Self::NAME
+    }
+
+    fn task_space(&self) -> &TaskSpace {
+        &self.space
+    }
+
+    fn sample_task(&mut self) -> Vec<f64> {
+        if self.in_bootstrap() {
+            return bootstrap_sample(&self.config.expert_knowledge, &self.space, &mut self.rng);
+        }
+        // Short-circuit as the reference: no random draw is consumed when no GMM exists.
+        match &self.gmm {
+            Some(gmm) if self.rng.random::<f64>() >= self.config.random_task_ratio => {
+                sample_from_mixture(gmm, &mean_alps(gmm), &self.space, &mut self.rng)
+            }
+            _ => self.space.sample(&mut self.rng),
+        }
+    }
+
+    fn update(&mut self, task: &[f64], outcome: &EpisodeOutcome) -> Result<()> {
+        validate_update(&self.space, task, outcome)?;
+        let alp = self.alp_of(task, outcome.episode_return);
+        self.history.insert(task, outcome.episode_return);
+        let mut row = task.to_vec();
+        row.push(alp);
+        self.window.push_back(row);
+        while self.window.len() > self.config.fit_rate {
+            self.window.pop_front();
+        }
+        self.last_alp = alp;
+        self.episodes += 1;
+        if !self.in_bootstrap() && self.episodes % self.config.fit_rate as u64 == 0 {
+            self.refit();
+        }
+        Ok(())
+    }
+
+    fn non_exploratory_samples(&mut self, n: usize) -> Option<Vec<Vec<f64>>> {
+        let rng = &mut self.visualisation_rng;
+        Some(match &self.gmm {
+            Some(gmm) => {
+                let alps = mean_alps(gmm);
+                (0..n)
+                    .map(|_| sample_from_mixture(gmm, &alps, &self.space, rng))
+                    .collect()
+            }
+            None => (0..n)
+                .map(|_| bootstrap_sample(&self.config.expert_knowledge, &self.space, rng))
+                .collect(),
+        })
+    }
+
+    fn save_state(&self) -> Result<Vec<u8>> {
+        checkpoint::save(Self::NAME, self)
+    }
+
+    fn load_state(&mut self, bytes: &[u8]) -> Result<()> {
+        let mut restored: Self = checkpoint::load(Self::NAME, bytes)?;
+        checkpoint::check_same_space(&self.space, &restored.space)?;
+        restored.config.validate(&restored.space)?;
+        let d = restored.space.dim();
+        checkpoint::ensure(
+            restored.history.dim() == d
+                && restored.history.is_consistent()
+                && restored.window.len() <= restored.config.fit_rate
+                && restored
+                    .window
+                    .iter()
+                    .all(|r| r.len() == d + 1 && r.iter().all(|v| v.is_finite()))
+                && restored
+                    .gmm
+                    .as_ref()
+                    .is_none_or(|g| g.dim() == d + 1 && g.is_consistent()),
+            || "alp_gmm state is inconsistent (history, window or mixture dimensions)".into(),
+        )?;
+        restored.history.rebuild_index();
+        *self = restored;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn space() -> TaskSpace {
+        TaskSpace::from_bounds(&[0.0, 0.0], &[3.0, 6.0]).unwrap()
+    }
+
+    #[test]
+    fn alp_is_distance_to_nearest_previous_return() {
+        let mut t = AlpGmm::new(space(), 0, AlpGmmConfig::default()).unwrap();
+        // First 6 episodes: ALP 0 (history holds <= 5 pairs when they are scored).
+        let tasks = [
+            [0.0, 0.0],
+            [1.0, 1.0],
+            [2.0, 2.0],
+            [3.0, 3.0],
+            [0.0, 6.0],
+            [3.0, 6.0],
+        ];
+        for (i, task) in tasks.iter().enumerate() {
+            t.update(task, &EpisodeOutcome::new(10.0 * i as f64, false, 1))
+                .unwrap();
+            assert_eq!(t.last_alp(), 0.0);
+        }
+        // Nearest to (1.1, 1.2) is (1, 1) with return 10: ALP = |25 − 10| = 15.
+        t.update(&[1.1, 1.2], &EpisodeOutcome::new(25.0, false, 1))
+            .unwrap();
+        assert_eq!(t.last_alp(), 15.0);
+        // Now (1.1, 1.2) itself (return 25) is nearest: |−5 − 25| = 30.
+        t.update(&[1.1, 1.25], &EpisodeOutcome::new(-5.0, false, 1))
+            .unwrap();
+        assert_eq!(t.last_alp(), 30.0);
+        // (2.9, 5.0) is 1.005 from (3, 6) (return 50) and 2.002 from (3, 3): ALP = |50 − 50| = 0.
+        t.update(&[2.9, 5.0], &EpisodeOutcome::new(50.0, false, 1))
+            .unwrap();
+        assert_eq!(t.last_alp(), 0.0);
+    }
+
+    #[test]
+    fn fits_on_schedule_and_samples_in_bounds() {
+        let cfg = AlpGmmConfig {
+            fit_rate: 50,
+            ..AlpGmmConfig::default()
+        };
+        let mut t = AlpGmm::new(space(), 1, cfg).unwrap();
+        for ep in 0..200u32 {
+            let task = t.sample_task();
+            assert!(space().contains(&task), "{task:?}");
+            // Progress only in the low-height half: return grows with visits there.
+            let r = if task[0] < 1.5 { ep as f64 } else { 0.0 };
+            t.update(&task, &EpisodeOutcome::new(r, false, 1)).unwrap();
+            assert_eq!(t.gmm().is_some(), ep + 1 >= 50, "episode {ep}");
+        }
+        assert_eq!(t.fits(), 4);
+        let g = t.gmm().unwrap();
+        assert!((2..=9).contains(&g.n_components()) && g.dim() == 3);
+        // Component choice ∝ mean ALP favours the learnable half.
+        let low = (0..2000).filter(|_| t.sample_task()[0] < 1.5).count();
+        assert!(low > 1500, "{low} of 2000 tasks in the learnable half");
+    }
+
+    #[test]
+    fn high_expert_knowledge_bootstraps_from_the_initial_gaussian() {
+        use crate::{DiagonalGaussian, RewardThresholds};
+        let g = DiagonalGaussian {
+            mean: vec![0.0, 6.0],
+            std: vec![0.3, 0.6],
+        };
+        let ek = ExpertKnowledge::high(
+            230.0,
+            RewardThresholds {
+                min_reward: 0.0,
+                max_reward: 180.0,
+            },
+            g,
+        );
+        let mut t = AlpGmm::new(
+            space(),
+            2,
+            AlpGmmConfig {
+                expert_knowledge: ek,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let near = (0..1000).filter(|_| {
+            let x = t.sample_task();
+            x[0] < 1.0 && x[1] > 4.0
+        });
+        assert!(near.count() > 990);
+    }
+
+    #[test]
+    fn rejects_bad_config() {
+        for cfg in [
+            AlpGmmConfig {
+                fit_rate: 1,
+                ..Default::default()
+            },
+            AlpGmmConfig {
+                min_k: 5,
+                max_k: 4,
+                ..Default::default()
+            },
+            AlpGmmConfig {
+                random_task_ratio: 1.5,
+                ..Default::default()
+            },
+        ] {
+            assert!(matches!(
+                AlpGmm::new(space(), 0, cfg),
+                Err(TeacherError::Core(_))
+            ));
+        }
+    }
+}

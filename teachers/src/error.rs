@@ -1,0 +1,63 @@
+//! The teachers crate's error type: core's task-space errors plus what only teachers can get
+//! wrong (missing expert knowledge, non-finite returns, bad checkpoints, unknown names).
+
+/// `Result` with [`TeacherError`] as the error type.
+pub type Result<T, E = TeacherError> = std::result::Result<T, E>;
+
+/// Everything a teacher can refuse. Each variant carries the offending values.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TeacherError {
+    /// A task-space or configuration error from `teachgym-core` (wrong task length, task out of
+    /// bounds, empty or inverted bounds, invalid configuration value).
+    #[error(transparent)]
+    Core(#[from] teachgym_core::Error),
+    /// The teacher cannot run without a piece of expert knowledge (ADR needs reward thresholds).
+    #[error("teacher `{teacher}` needs expert knowledge: {what}; use expert knowledge level `low` or `high`")]
+    MissingExpertKnowledge {
+        /// Teacher name.
+        teacher: &'static str,
+        /// What is missing.
+        what: &'static str,
+    },
+    /// An episode return was NaN or infinite.
+    #[error("episode return is not finite ({value}); teachers need finite returns")]
+    NonFiniteReturn {
+        /// The value given.
+        value: f64,
+    },
+    /// A checkpoint could not be read: malformed JSON, wrong format version, another teacher's
+    /// state, another task space, or inconsistent contents.
+    #[error("cannot restore checkpoint: {reason}")]
+    Checkpoint {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// No teacher is registered under that name.
+    #[error("unknown teacher `{name}`; known teachers: {known}")]
+    UnknownTeacher {
+        /// The name asked for.
+        name: String,
+        /// The registered names, comma separated.
+        known: String,
+    },
+    /// A Gaussian mixture could not be fitted (too few points for `k` components, non-finite
+    /// data, or a covariance that stays singular even after regularisation).
+    #[error("cannot fit a {k}-component Gaussian mixture: {reason}")]
+    GmmFit {
+        /// Number of components asked for.
+        k: usize,
+        /// Why the fit failed.
+        reason: String,
+    },
+}
+
+impl TeacherError {
+    /// Shorthand for a [`teachgym_core::Error::InvalidConfig`] wrapped in [`TeacherError::Core`].
+    pub(crate) fn config(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        TeacherError::Core(teachgym_core::Error::InvalidConfig {
+            field: field.into(),
+            reason: reason.into(),
+        })
+    }
+}

@@ -1,0 +1,908 @@
+//! Full-covariance Gaussian mixtures fitted by EM, with scikit-learn's `GaussianMixture`
+//! semantics: k-means++ / Lloyd initialisation (`init_params="kmeans"`), `reg_covar` added to
+//! every covariance diagonal, convergence when the mean log-likelihood changes by less than
+//! `tol`, at most `max_iter` iterations, and AIC/BIC counting `k·D(D+1)/2 + k·D + k − 1`
+//! free parameters. ALP-GMM and Covar-GMM fit one mixture per candidate `k` and keep the best.
+//!
+//! Data are row-major `n × D` slices of `f64`. Dimensions are small (D ≤ ~16), so the linear
+//! algebra is a hand-written Cholesky on flat buffers, with no allocation inside EM iterations.
+
+// Index loops over flat row-major matrices read closer to the maths than iterator chains.
+#![allow(clippy::needless_range_loop)]
+
+#[cfg(test)]
+use std::f64::consts::PI;
+
+use rand::{Rng, SeedableRng};
+use rand_distr::StandardNormal;
+use rand_pcg::Pcg64;
+use serde::{Deserialize, Serialize};
+
+use crate::{Result, TeacherError};
+
+/// Default convergence threshold on the change of mean log-likelihood (sklearn's `tol`).
+pub const DEFAULT_GMM_TOL: f64 = 1e-3;
+/// Default non-negative regularisation added to covariance diagonals (sklearn's `reg_covar`).
+pub const DEFAULT_GMM_REG_COVAR: f64 = 1e-6;
+/// Default maximum number of EM iterations (sklearn's `max_iter`).
+pub const DEFAULT_GMM_MAX_ITER: usize = 100;
+/// Default number of EM restarts per `k`, the best kept (sklearn's `n_init`; ALP-GMM's `nb_em_init`).
+pub const DEFAULT_GMM_N_INIT: usize = 1;
+/// Maximum Lloyd iterations of the k-means initialisation (sklearn's `KMeans.max_iter`).
+const KMEANS_MAX_ITER: usize = 300;
+/// k-means tolerance, relative to the mean per-feature variance (sklearn's `KMeans.tol`).
+const KMEANS_RELATIVE_TOL: f64 = 1e-4;
+/// sklearn adds `10 · eps` to component masses so an empty component never divides by zero.
+const MASS_FLOOR: f64 = 10.0 * f64::EPSILON;
+
+/// EM settings. Defaults are sklearn's.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GmmConfig {
+    /// Stop when the mean log-likelihood improves by less than this. Default: [`DEFAULT_GMM_TOL`].
+    pub tol: f64,
+    /// Added to each covariance diagonal. Default: [`DEFAULT_GMM_REG_COVAR`].
+    pub reg_covar: f64,
+    /// Maximum EM iterations. Default: [`DEFAULT_GMM_MAX_ITER`].
+    pub max_iter: usize,
+    /// EM restarts per fit, best log-likelihood kept. Default: [`DEFAULT_GMM_N_INIT`].
+    pub n_init: usize,
+}
+
+impl Default for GmmConfig {
+    fn default() -> Self {
+        Self {
+            tol: DEFAULT_GMM_TOL,
+            reg_covar: DEFAULT_GMM_REG_COVAR,
+            max_iter: DEFAULT_GMM_MAX_ITER,
+            n_init: DEFAULT_GMM_N_INIT,
+        }
+    }
+}
+
+impl GmmConfig {
+    /// Checks the values (`prefix` names the config field in errors).
+    ///
+    /// # Errors
+    /// [`TeacherError::Core`] with `InvalidConfig` for a non-positive `tol`, a negative
+    /// `reg_covar`, or zero `max_iter` / `n_init`.
+    pub fn validate(&self, prefix: &str) -> Result<()> {
+        if !(self.tol.is_finite() && self.tol > 0.0) {
+            return Err(TeacherError::config(
+                format!("{prefix}.tol"),
+                format!("must be > 0, got {}", self.tol),
+            ));
+        }
+        if !(self.reg_covar.is_finite() && self.reg_covar >= 0.0) {
+            return Err(TeacherError::config(
+                format!("{prefix}.reg_covar"),
+                format!("must be >= 0, got {}", self.reg_covar),
+            ));
+        }
+        if self.max_iter == 0 || self.n_init == 0 {
+            return Err(TeacherError::config(
+                format!("{prefix}.max_iter / n_init"),
+                "must be >= 1".to_string(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Model-selection criterion for the number of components.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Fitness {
+    /// Akaike: `−2·n·mean_loglik + 2p` (the reference default).
+    Aic,
+    /// Bayesian: `−2·n·mean_loglik + p·ln n`.
+    Bic,
+    /// AIC with the small-sample correction `2p(p+1)/(n−p−1)`.
+    Aicc,
+}
+
+/// A fitted mixture of `k` full-covariance Gaussians in `D` dimensions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Gmm {
+    dim: usize,
+    weights: Vec<f64>,
+    /// `k × D`, row-major.
+    means: Vec<f64>,
+    /// `k × D × D`, row-major.
+    covariances: Vec<f64>,
+    /// Lower Cholesky factors of the covariances, `k × D × D`.
+    cholesky: Vec<f64>,
+    /// `L_c⁻¹` (lower triangular, sklearn's `precisions_cholesky_` transposed): densities need
+    /// only multiplications.
+    precision_cholesky: Vec<f64>,
+    /// `Σ log diag(L_c)` = half the log-determinant of each covariance.
+    half_log_dets: Vec<f64>,
+    n_iter: usize,
+    converged: bool,
+}
+
+impl Gmm {
+    /// Fits a `k`-component mixture to `data` (`n × dim`, row-major), restarting `n_init` times
+    /// from k-means++ seeded by `rng` and keeping the best mean log-likelihood.
+    ///
+    /// # Errors
+    /// [`TeacherError::GmmFit`] when `dim == 0`, `k == 0`, `data` is not a whole number of rows,
+    /// has fewer rows than `k` or non-finite values, or a covariance is not positive definite.
+    pub fn fit<R: Rng + ?Sized>(
+        data: &[f64],
+        dim: usize,
+        k: usize,
+        config: &GmmConfig,
+        rng: &mut R,
+    ) -> Result<Self> {
+        let fail = |reason: String| TeacherError::GmmFit { k, reason };
+        if dim == 0 || k == 0 {
+            return Err(fail(format!("need dim >= 1 and k >= 1 (dim = {dim})")));
+        }
+        if data.len() % dim != 0 {
+            return Err(fail(format!(
+                "{} values are not a whole number of {dim}-dimensional rows",
+                data.len()
+            )));
+        }
+        let n = data.len() / dim;
+        if n < k {
+            return Err(fail(format!("only {n} points")));
+        }
+        if let Some(v) = data.iter().find(|v| !v.is_finite()) {
+            return Err(fail(format!("data contain a non-finite value ({v})")));
+        }
+        let mut best: Option<(f64, Gmm)> = None;
+        let mut work = Workspace::new(n, dim, k);
+        for _ in 0..config.n_init.max(1) {
+            let labels = kmeans_labels(data, dim, k, rng);
+            let gmm = Self::em_from_labels(data, dim, k, &labels, config, &mut work)?;
+            let score = if config.n_init > 1 {
+                gmm.score(data)
+            } else {
+                0.0
+            };
+            if best.as_ref().is_none_or(|(s, _)| score > *s) {
+                best = Some((score, gmm));
+            }
+        }
+        best.map(|(_, g)| g).ok_or_else(|| fail("no EM run".into()))
+    }
+
+    /// Runs EM from a given hard assignment (`labels[i] < k`), skipping the k-means step: lets
+    /// tests start from exactly the initialisation another implementation used.
+    ///
+    /// # Errors
+    /// As [`Gmm::fit`], plus a label `>= k` or a label count that differs from the row count.
+    pub fn fit_from_labels(
+        data: &[f64],
+        dim: usize,
+        k: usize,
+        labels: &[usize],
+        config: &GmmConfig,
+    ) -> Result<Self> {
+        let fail = |reason: String| TeacherError::GmmFit { k, reason };
+        if dim == 0 || k == 0 || data.len() % dim != 0 || labels.len() != data.len() / dim {
+            return Err(fail(format!(
+                "{} labels for {} values of dimension {dim}",
+                labels.len(),
+                data.len()
+            )));
+        }
+        if labels.iter().any(|&l| l >= k) || data.iter().any(|v| !v.is_finite()) {
+            return Err(fail("label >= k or non-finite data".into()));
+        }
+        let mut work = Workspace::new(labels.len(), dim, k);
+        Self::em_from_labels(data, dim, k, labels, config, &mut work)
+    }
+
+    fn em_from_labels(
+        data: &[f64],
+        dim: usize,
+        k: usize,
+        labels: &[usize],
+        config: &GmmConfig,
+        work: &mut Workspace,
+    ) -> Result<Self> {
+        let fail = |reason: String| TeacherError::GmmFit { k, reason };
+        {
+            work.resp.fill(0.0);
+            for (i, &l) in labels.iter().enumerate() {
+                work.resp[i * k + l] = 1.0;
+            }
+            let mut gmm = Gmm {
+                dim,
+                weights: vec![0.0; k],
+                means: vec![0.0; k * dim],
+                covariances: vec![0.0; k * dim * dim],
+                cholesky: vec![0.0; k * dim * dim],
+                precision_cholesky: vec![0.0; k * dim * dim],
+                half_log_dets: vec![0.0; k],
+                n_iter: 0,
+                converged: false,
+            };
+            gmm.m_step(data, &work.resp, config.reg_covar)
+                .map_err(|c| fail(singular(c)))?;
+            let mut lower_bound = f64::NEG_INFINITY;
+            for iter in 1..=config.max_iter {
+                let previous = lower_bound;
+                lower_bound = gmm.e_step(data, work);
+                gmm.m_step(data, &work.resp, config.reg_covar)
+                    .map_err(|c| fail(singular(c)))?;
+                gmm.n_iter = iter;
+                if (lower_bound - previous).abs() < config.tol {
+                    gmm.converged = true;
+                    break;
+                }
+            }
+            Ok(gmm)
+        }
+    }
+
+    /// Number of components.
+    pub fn n_components(&self) -> usize {
+        self.weights.len()
+    }
+    /// Dimension of the data.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+    /// Mixture weights (sum to 1).
+    pub fn weights(&self) -> &[f64] {
+        &self.weights
+    }
+    /// Mean of component `c`.
+    ///
+    /// # Panics
+    /// If `c >= n_components()`.
+    pub fn mean(&self, c: usize) -> &[f64] {
+        &self.means[c * self.dim..(c + 1) * self.dim]
+    }
+    /// Covariance of component `c`, `D × D` row-major.
+    ///
+    /// # Panics
+    /// If `c >= n_components()`.
+    pub fn covariance(&self, c: usize) -> &[f64] {
+        let dd = self.dim * self.dim;
+        &self.covariances[c * dd..(c + 1) * dd]
+    }
+    /// EM iterations run by the kept restart.
+    pub fn n_iter(&self) -> usize {
+        self.n_iter
+    }
+    /// Whether EM met the tolerance before `max_iter`.
+    pub fn converged(&self) -> bool {
+        self.converged
+    }
+
+    /// Free parameters: `k·D(D+1)/2` covariance + `k·D` mean + `k − 1` weight parameters.
+    pub fn n_parameters(&self) -> usize {
+        let (k, d) = (self.n_components(), self.dim);
+        k * d * (d + 1) / 2 + k * d + k - 1
+    }
+
+    /// Log-density of the mixture at `x` (length `D`).
+    pub fn log_density(&self, x: &[f64]) -> f64 {
+        let mut scratch = vec![0.0; self.dim + self.n_components()];
+        self.log_density_with(x, &mut scratch)
+    }
+
+    /// [`Gmm::log_density`] with a caller-provided scratch of length `D + k`.
+    fn log_density_with(&self, x: &[f64], scratch: &mut [f64]) -> f64 {
+        let (diff, log_probs) = scratch.split_at_mut(self.dim);
+        for (c, lp) in log_probs.iter_mut().enumerate() {
+            *lp = self.weights[c].ln() + self.component_log_density(c, x, diff);
+        }
+        log_sum_exp(log_probs)
+    }
+
+    /// Mean log-likelihood per row of `data` (sklearn's `score`).
+    pub fn score(&self, data: &[f64]) -> f64 {
+        let n = data.len() / self.dim;
+        if n == 0 {
+            return f64::NAN;
+        }
+        let mut scratch = vec![0.0; self.dim + self.n_components()];
+        data.chunks_exact(self.dim)
+            .map(|x| self.log_density_with(x, &mut scratch))
+            .sum::<f64>()
+            / n as f64
+    }
+
+    /// Akaike information criterion on `data` (sklearn's `aic`).
+    pub fn aic(&self, data: &[f64]) -> f64 {
+        self.criterion(Fitness::Aic, data)
+    }
+
+    /// Bayesian information criterion on `data` (sklearn's `bic`).
+    pub fn bic(&self, data: &[f64]) -> f64 {
+        self.criterion(Fitness::Bic, data)
+    }
+
+    /// The chosen criterion on `data` (lower is better). AICc is `+∞` when `n ≤ p + 1`.
+    pub fn criterion(&self, fitness: Fitness, data: &[f64]) -> f64 {
+        self.criterion_from_score(fitness, self.score(data), data.len() / self.dim)
+    }
+
+    /// The criterion from an already computed mean log-likelihood on `n` rows.
+    fn criterion_from_score(&self, fitness: Fitness, score: f64, n: usize) -> f64 {
+        let n = n as f64;
+        let p = self.n_parameters() as f64;
+        let aic = -2.0 * score * n + 2.0 * p;
+        match fitness {
+            Fitness::Aic => aic,
+            Fitness::Bic => -2.0 * score * n + p * n.ln(),
+            Fitness::Aicc if n > p + 1.0 => aic + 2.0 * p * (p + 1.0) / (n - p - 1.0),
+            Fitness::Aicc => f64::INFINITY,
+        }
+    }
+
+    /// A draw from component `c` (`μ_c + L_c z`, `z ~ N(0, I)`).
+    ///
+    /// # Panics
+    /// If `c >= n_components()`.
+    pub fn sample_component<R: Rng + ?Sized>(&self, c: usize, rng: &mut R) -> Vec<f64> {
+        let d = self.dim;
+        let z: Vec<f64> = (0..d).map(|_| rng.sample(StandardNormal)).collect();
+        let l = &self.cholesky[c * d * d..(c + 1) * d * d];
+        (0..d)
+            .map(|i| self.means[c * d + i] + (0..=i).map(|j| l[i * d + j] * z[j]).sum::<f64>())
+            .collect()
+    }
+
+    /// Checks internal consistency (used when restoring a checkpoint).
+    pub(crate) fn is_consistent(&self) -> bool {
+        let k = self.weights.len();
+        let d = self.dim;
+        k > 0
+            && d > 0
+            && self.means.len() == k * d
+            && self.covariances.len() == k * d * d
+            && self.cholesky.len() == k * d * d
+            && self.precision_cholesky.len() == k * d * d
+            && self.half_log_dets.len() == k
+            && self
+                .weights
+                .iter()
+                .chain(&self.means)
+                .chain(&self.cholesky)
+                .chain(&self.precision_cholesky)
+                .chain(&self.half_log_dets)
+                .all(|v| v.is_finite())
+    }
+
+    /// `log N(x | μ_c, Σ_c)`, using `diff` (length `D`) as scratch.
+    fn component_log_density(&self, c: usize, x: &[f64], diff: &mut [f64]) -> f64 {
+        let d = self.dim;
+        let p = &self.precision_cholesky[c * d * d..(c + 1) * d * d];
+        let mu = &self.means[c * d..(c + 1) * d];
+        for j in 0..d {
+            diff[j] = x[j] - mu[j];
+        }
+        // z = L⁻¹ (x − μ), |z|² = Mahalanobis distance².
+        let mut norm2 = 0.0;
+        for i in 0..d {
+            let row = &p[i * d..i * d + i + 1];
+            let z: f64 = row.iter().zip(&diff[..=i]).map(|(a, b)| a * b).sum();
+            norm2 += z * z;
+        }
+        -0.5 * (d as f64 * LN_2PI + norm2) - self.half_log_dets[c]
+    }
+
+    /// E-step: fills `work.resp` with responsibilities, returns the mean log-likelihood.
+    fn e_step(&self, data: &[f64], work: &mut Workspace) -> f64 {
+        let k = self.n_components();
+        work.log_weights.clear();
+        work.log_weights.extend(self.weights.iter().map(|w| w.ln()));
+        let mut total = 0.0;
+        for (i, x) in data.chunks_exact(self.dim).enumerate() {
+            let row = &mut work.resp[i * k..(i + 1) * k];
+            let mut max = f64::NEG_INFINITY;
+            for c in 0..k {
+                row[c] = work.log_weights[c] + self.component_log_density(c, x, &mut work.z);
+                max = max.max(row[c]);
+            }
+            // One exp per entry: the shifted exponentials are both the log-sum-exp terms and
+            // the unnormalised responsibilities.
+            let mut sum = 0.0;
+            for r in row.iter_mut() {
+                *r = (*r - max).exp();
+                sum += *r;
+            }
+            let inv = 1.0 / sum;
+            for r in row.iter_mut() {
+                *r *= inv;
+            }
+            total += max + sum.ln();
+        }
+        total / (data.len() / self.dim) as f64
+    }
+
+    /// M-step from responsibilities; `Err(c)` names a component whose covariance is singular.
+    fn m_step(
+        &mut self,
+        data: &[f64],
+        resp: &[f64],
+        reg_covar: f64,
+    ) -> std::result::Result<(), usize> {
+        let (k, d) = (self.n_components(), self.dim);
+        let n = data.len() / d;
+        let mut masses = vec![MASS_FLOOR; k];
+        self.means.fill(0.0);
+        self.covariances.fill(0.0);
+        for (i, x) in data.chunks_exact(d).enumerate() {
+            for c in 0..k {
+                let r = resp[i * k + c];
+                masses[c] += r;
+                for j in 0..d {
+                    self.means[c * d + j] += r * x[j];
+                }
+            }
+        }
+        for c in 0..k {
+            for j in 0..d {
+                self.means[c * d + j] /= masses[c];
+            }
+        }
+        let mut diff = vec![0.0; d];
+        for (i, x) in data.chunks_exact(d).enumerate() {
+            for c in 0..k {
+                let r = resp[i * k + c];
+                if r == 0.0 {
+                    continue;
+                }
+                for j in 0..d {
+                    diff[j] = x[j] - self.means[c * d + j];
+                }
+                let cov = &mut self.covariances[c * d * d..(c + 1) * d * d];
+                for a in 0..d {
+                    let ra = r * diff[a];
+                    for b in 0..=a {
+                        cov[a * d + b] += ra * diff[b];
+                    }
+                }
+            }
+        }
+        let total_mass: f64 = masses.iter().sum();
+        for c in 0..k {
+            self.weights[c] = masses[c] / total_mass;
+            let cov = &mut self.covariances[c * d * d..(c + 1) * d * d];
+            for a in 0..d {
+                for b in 0..=a {
+                    let v = cov[a * d + b] / masses[c];
+                    cov[a * d + b] = v;
+                    cov[b * d + a] = v;
+                }
+                cov[a * d + a] += reg_covar;
+            }
+            let l = &mut self.cholesky[c * d * d..(c + 1) * d * d];
+            self.half_log_dets[c] = cholesky(cov, d, l).ok_or(c)?;
+            invert_lower_triangular(
+                l,
+                d,
+                &mut self.precision_cholesky[c * d * d..(c + 1) * d * d],
+            );
+        }
+        let _ = n;
+        Ok(())
+    }
+}
+
+fn singular(c: usize) -> String {
+    format!("covariance of component {c} is not positive definite (increase reg_covar)")
+}
+
+/// `ln(2π)`.
+const LN_2PI: f64 = 1.837_877_066_409_345_5;
+
+/// Scratch buffers reused across EM iterations.
+struct Workspace {
+    resp: Vec<f64>,
+    z: Vec<f64>,
+    log_weights: Vec<f64>,
+}
+
+impl Workspace {
+    fn new(n: usize, d: usize, k: usize) -> Self {
+        Self {
+            resp: vec![0.0; n * k],
+            z: vec![0.0; d],
+            log_weights: Vec::with_capacity(k),
+        }
+    }
+}
+
+/// Lower Cholesky factor of the symmetric `d × d` matrix `a` into `l`; returns
+/// `Σ log diag(l)`, or `None` when `a` is not positive definite.
+fn cholesky(a: &[f64], d: usize, l: &mut [f64]) -> Option<f64> {
+    l.fill(0.0);
+    let mut half_log_det = 0.0;
+    for i in 0..d {
+        for j in 0..=i {
+            let mut s = a[i * d + j];
+            for p in 0..j {
+                s -= l[i * d + p] * l[j * d + p];
+            }
+            if i == j {
+                if s.is_nan() || s <= 0.0 || s.is_infinite() {
+                    return None;
+                }
+                let root = s.sqrt();
+                l[i * d + i] = root;
+                half_log_det += root.ln();
+            } else {
+                l[i * d + j] = s / l[j * d + j];
+            }
+        }
+    }
+    Some(half_log_det)
+}
+
+/// Inverse of the lower-triangular `l` (positive diagonal) into `inv`, by forward substitution
+/// on the identity's columns.
+fn invert_lower_triangular(l: &[f64], d: usize, inv: &mut [f64]) {
+    inv.fill(0.0);
+    for col in 0..d {
+        inv[col * d + col] = 1.0 / l[col * d + col];
+        for i in col + 1..d {
+            let mut s = 0.0;
+            for j in col..i {
+                s -= l[i * d + j] * inv[j * d + col];
+            }
+            inv[i * d + col] = s / l[i * d + i];
+        }
+    }
+}
+
+fn log_sum_exp(values: &[f64]) -> f64 {
+    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if !max.is_finite() {
+        return max;
+    }
+    max + values.iter().map(|v| (v - max).exp()).sum::<f64>().ln()
+}
+
+fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+}
+
+/// k-means labels as sklearn's `KMeans(n_init=1)`: greedy k-means++ seeding with
+/// `2 + ⌊ln k⌋` local trials, then Lloyd iterations until the labels stop changing or the
+/// centres move less than `1e-4 ×` the mean feature variance; empty clusters are re-seeded with
+/// the points farthest from their centres.
+fn kmeans_labels<R: Rng + ?Sized>(data: &[f64], d: usize, k: usize, rng: &mut R) -> Vec<usize> {
+    let n = data.len() / d;
+    let row = |i: usize| &data[i * d..(i + 1) * d];
+    // Tolerance scaled by the data's spread, as sklearn.
+    let mut variance_sum = 0.0;
+    for j in 0..d {
+        let mean = (0..n).map(|i| data[i * d + j]).sum::<f64>() / n as f64;
+        variance_sum += (0..n)
+            .map(|i| (data[i * d + j] - mean).powi(2))
+            .sum::<f64>()
+            / n as f64;
+    }
+    let tol = KMEANS_RELATIVE_TOL * variance_sum / d as f64;
+
+    // k-means++ seeding.
+    let mut centres = vec![0.0; k * d];
+    let first = rng.random_range(0..n);
+    centres[..d].copy_from_slice(row(first));
+    let mut closest: Vec<f64> = (0..n)
+        .map(|i| squared_distance(row(i), row(first)))
+        .collect();
+    let local_trials = 2 + (k as f64).ln() as usize;
+    let mut candidate_dists = vec![0.0; n];
+    let mut best_dists = vec![0.0; n];
+    for c in 1..k {
+        let potential: f64 = closest.iter().sum();
+        let mut best_candidate = 0;
+        let mut best_potential = f64::INFINITY;
+        for _ in 0..local_trials {
+            let candidate = if potential > 0.0 {
+                let target = rng.random::<f64>() * potential;
+                let mut cumulative = 0.0;
+                let mut pick = n - 1;
+                for (i, &v) in closest.iter().enumerate() {
+                    cumulative += v;
+                    if cumulative > target {
+                        pick = i;
+                        break;
+                    }
+                }
+                pick
+            } else {
+                // All points coincide with chosen centres: any point will do.
+                rng.random_range(0..n)
+            };
+            let mut candidate_potential = 0.0;
+            for i in 0..n {
+                let v = closest[i].min(squared_distance(row(i), row(candidate)));
+                candidate_dists[i] = v;
+                candidate_potential += v;
+            }
+            if candidate_potential < best_potential {
+                best_potential = candidate_potential;
+                best_candidate = candidate;
+                best_dists.copy_from_slice(&candidate_dists);
+            }
+        }
+        centres[c * d..(c + 1) * d].copy_from_slice(row(best_candidate));
+        closest.copy_from_slice(&best_dists);
+    }
+
+    // Lloyd iterations.
+    let assign = |centres: &[f64], labels: &mut [usize], dists: &mut [f64]| {
+        for i in 0..n {
+            let mut best = (f64::INFINITY, 0);
+            for c in 0..k {
+                let dist = squared_distance(row(i), &centres[c * d..(c + 1) * d]);
+                if dist < best.0 {
+                    best = (dist, c);
+                }
+            }
+            labels[i] = best.1;
+            dists[i] = best.0;
+        }
+    };
+    let mut labels = vec![0usize; n];
+    let mut dists = vec![0.0; n];
+    assign(&centres, &mut labels, &mut dists);
+    let mut new_centres = vec![0.0; k * d];
+    let mut counts = vec![0usize; k];
+    let mut new_labels = vec![0usize; n];
+    for _ in 0..KMEANS_MAX_ITER {
+        new_centres.fill(0.0);
+        counts.fill(0);
+        for i in 0..n {
+            let c = labels[i];
+            counts[c] += 1;
+            for j in 0..d {
+                new_centres[c * d + j] += data[i * d + j];
+            }
+        }
+        // Re-seed empty clusters with the farthest points, largest distance first.
+        if counts.contains(&0) {
+            let mut order: Vec<usize> = (0..n).collect();
+            order.sort_by(|&a, &b| dists[b].total_cmp(&dists[a]).then(a.cmp(&b)));
+            let mut far = order.into_iter();
+            for c in 0..k {
+                if counts[c] == 0 {
+                    if let Some(p) = far.next() {
+                        let old = labels[p];
+                        if counts[old] > 1 {
+                            counts[old] -= 1;
+                            for j in 0..d {
+                                new_centres[old * d + j] -= data[p * d + j];
+                            }
+                        }
+                        counts[c] = 1;
+                        new_centres[c * d..(c + 1) * d].copy_from_slice(row(p));
+                        labels[p] = c;
+                    }
+                }
+            }
+        }
+        let mut shift = 0.0;
+        for c in 0..k {
+            if counts[c] > 0 {
+                for j in 0..d {
+                    new_centres[c * d + j] /= counts[c] as f64;
+                }
+            }
+            shift += squared_distance(
+                &centres[c * d..(c + 1) * d],
+                &new_centres[c * d..(c + 1) * d],
+            );
+        }
+        std::mem::swap(&mut centres, &mut new_centres);
+        assign(&centres, &mut new_labels, &mut dists);
+        let unchanged = new_labels == labels;
+        std::mem::swap(&mut labels, &mut new_labels);
+        if unchanged || shift <= tol {
+            break;
+        }
+    }
+    labels
+}
+
+/// Result of [`fit_best`]: the selected mixture and the criterion of every candidate.
+#[derive(Debug, Clone)]
+pub struct ModelSelection {
+    /// The mixture with the lowest criterion.
+    pub best: Gmm,
+    /// `(k, criterion)` for every `k` that could be fitted, in increasing `k`.
+    pub scores: Vec<(usize, f64)>,
+}
+
+/// Fits one mixture per `k` in `ks` (each from a k-means seeded by `seed`, as sklearn with
+/// `random_state = seed`, so a fit depends only on its data) and keeps the lowest `fitness`.
+/// Candidates with more components than points, or whose fit fails, are skipped.
+///
+/// # Errors
+/// [`TeacherError::GmmFit`] when no candidate could be fitted.
+pub fn fit_best(
+    data: &[f64],
+    dim: usize,
+    ks: std::ops::RangeInclusive<usize>,
+    config: &GmmConfig,
+    fitness: Fitness,
+    seed: u64,
+) -> Result<ModelSelection> {
+    let mut best: Option<(f64, Gmm)> = None;
+    let mut scores = Vec::new();
+    let mut last_error = None;
+    let n = data.len().checked_div(dim).unwrap_or(0);
+    for k in ks.clone() {
+        if k == 0 || k > n {
+            continue;
+        }
+        let mut rng = Pcg64::seed_from_u64(seed);
+        match Gmm::fit(data, dim, k, config, &mut rng) {
+            Ok(gmm) => {
+                let score = gmm.criterion_from_score(fitness, gmm.score(data), n);
+                scores.push((k, score));
+                if best.as_ref().is_none_or(|(s, _)| score < *s) {
+                    best = Some((score, gmm));
+                }
+            }
+            Err(e) => last_error = Some(e),
+        }
+    }
+    match best {
+        Some((_, best)) => Ok(ModelSelection { best, scores }),
+        None => Err(last_error.unwrap_or_else(|| TeacherError::GmmFit {
+            k: *ks.start(),
+            reason: format!("no k in {ks:?} fits {n} points"),
+        })),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Points around `centres` with per-axis std `spread`, deterministic.
+    pub(crate) fn blobs(centres: &[[f64; 3]], per_blob: usize, spread: f64, seed: u64) -> Vec<f64> {
+        let mut rng = Pcg64::seed_from_u64(seed);
+        let mut data = Vec::new();
+        for _ in 0..per_blob {
+            for c in centres {
+                for &m in c {
+                    let z: f64 = rng.sample(StandardNormal);
+                    data.push(m + spread * z);
+                }
+            }
+        }
+        data
+    }
+
+    #[test]
+    fn cholesky_matches_hand_computation() {
+        // [[4, 2], [2, 3]] = L L^T with L = [[2, 0], [1, sqrt(2)]].
+        let mut l = [0.0; 4];
+        let hld = cholesky(&[4.0, 2.0, 2.0, 3.0], 2, &mut l).unwrap();
+        assert!((l[0] - 2.0).abs() < 1e-12 && (l[2] - 1.0).abs() < 1e-12);
+        assert!((l[3] - 2f64.sqrt()).abs() < 1e-12 && l[1] == 0.0);
+        assert!((hld - 0.5 * 8f64.ln()).abs() < 1e-12);
+        let mut inv = [0.0; 4];
+        invert_lower_triangular(&l, 2, &mut inv);
+        // L · L⁻¹ = I.
+        let prod = [
+            l[0] * inv[0],
+            0.0,
+            l[2] * inv[0] + l[3] * inv[2],
+            l[3] * inv[3],
+        ];
+        for (p, e) in prod.iter().zip([1.0, 0.0, 0.0, 1.0]) {
+            assert!((p - e).abs() < 1e-12);
+        }
+        assert!(cholesky(&[1.0, 2.0, 2.0, 1.0], 2, &mut l).is_none());
+    }
+
+    #[test]
+    fn single_gaussian_is_the_sample_mean_and_covariance() {
+        let data = [0.0, 0.0, 2.0, 0.0, 0.0, 4.0, 2.0, 4.0];
+        let g = Gmm::fit(
+            &data,
+            2,
+            1,
+            &GmmConfig::default(),
+            &mut Pcg64::seed_from_u64(0),
+        )
+        .unwrap();
+        assert!((g.mean(0)[0] - 1.0).abs() < 1e-12 && (g.mean(0)[1] - 2.0).abs() < 1e-12);
+        let cov = g.covariance(0);
+        assert!((cov[0] - (1.0 + 1e-6)).abs() < 1e-9 && (cov[3] - (4.0 + 1e-6)).abs() < 1e-9);
+        assert!(cov[1].abs() < 1e-12);
+        // log N at the mean of a diagonal Gaussian with variances 1 and 4.
+        let expected = -0.5 * (2.0 * (2.0 * PI).ln()) - 0.5 * (1.0f64 * 4.0).ln();
+        assert!((g.log_density(&[1.0, 2.0]) - expected).abs() < 1e-5);
+        assert_eq!(g.n_parameters(), 2 + 3);
+    }
+
+    #[test]
+    fn recovers_known_clusters() {
+        let centres = [[0.0, 0.0, 0.0], [5.0, 5.0, 0.0], [0.0, 5.0, 5.0]];
+        let data = blobs(&centres, 60, 0.3, 1);
+        let g = Gmm::fit(
+            &data,
+            3,
+            3,
+            &GmmConfig::default(),
+            &mut Pcg64::seed_from_u64(2),
+        )
+        .unwrap();
+        assert!(g.converged());
+        for c in &centres {
+            let found = (0..3).any(|j| squared_distance(g.mean(j), c) < 0.1 * 0.1 * 3.0);
+            assert!(found, "centre {c:?} not recovered: {:?}", g.means);
+        }
+        for &w in g.weights() {
+            assert!((w - 1.0 / 3.0).abs() < 0.01);
+        }
+    }
+
+    #[test]
+    fn aic_picks_the_true_k_on_clean_data() {
+        let centres = [
+            [0.0, 0.0, 0.0],
+            [6.0, 0.0, 0.0],
+            [0.0, 6.0, 0.0],
+            [0.0, 0.0, 6.0],
+        ];
+        for seed in 0..4 {
+            let data = blobs(&centres, 50, 0.5, 10 + seed);
+            let sel = fit_best(&data, 3, 2..=9, &GmmConfig::default(), Fitness::Aic, seed).unwrap();
+            assert_eq!(sel.best.n_components(), 4, "scores {:?}", sel.scores);
+            let sel = fit_best(&data, 3, 2..=9, &GmmConfig::default(), Fitness::Bic, seed).unwrap();
+            assert_eq!(sel.best.n_components(), 4);
+        }
+    }
+
+    #[test]
+    fn fit_is_deterministic_and_rejects_bad_data() {
+        let data = blobs(&[[0.0; 3], [3.0; 3]], 40, 0.5, 3);
+        let a = fit_best(&data, 3, 2..=5, &GmmConfig::default(), Fitness::Aic, 7).unwrap();
+        let b = fit_best(&data, 3, 2..=5, &GmmConfig::default(), Fitness::Aic, 7).unwrap();
+        assert_eq!(a.best, b.best);
+        let cfg = GmmConfig::default();
+        let mut rng = Pcg64::seed_from_u64(0);
+        assert!(matches!(
+            Gmm::fit(&data[..6], 3, 3, &cfg, &mut rng),
+            Err(TeacherError::GmmFit { k: 3, .. })
+        ));
+        assert!(Gmm::fit(&data[..7], 3, 1, &cfg, &mut rng).is_err());
+        let mut bad = data.clone();
+        bad[4] = f64::NAN;
+        assert!(Gmm::fit(&bad, 3, 2, &cfg, &mut rng).is_err());
+        // Identical points: reg_covar keeps the covariance positive definite.
+        let same = vec![1.0; 30];
+        assert!(Gmm::fit(&same, 3, 2, &cfg, &mut rng).is_ok());
+    }
+
+    #[test]
+    fn samples_follow_the_component() {
+        let data = blobs(&[[1.0, -2.0, 3.0]], 300, 0.5, 4);
+        let g = Gmm::fit(
+            &data,
+            3,
+            1,
+            &GmmConfig::default(),
+            &mut Pcg64::seed_from_u64(0),
+        )
+        .unwrap();
+        let mut rng = Pcg64::seed_from_u64(9);
+        let n = 20_000;
+        let mut mean = [0.0; 3];
+        for _ in 0..n {
+            let x = g.sample_component(0, &mut rng);
+            for j in 0..3 {
+                mean[j] += x[j] / n as f64;
+            }
+        }
+        for j in 0..3 {
+            assert!((mean[j] - g.mean(0)[j]).abs() < 0.02, "{mean:?}");
+        }
+    }
+}

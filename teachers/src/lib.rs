@@ -1,0 +1,172 @@
+//! Curriculum teachers: each episode a teacher picks the task parameters a student trains on,
+//! then learns from the outcome which tasks make the student progress.
+//!
+//! - [`Teacher`]: the object-safe contract (sample, update, optional hooks, checkpoints).
+//! - Five non-neural teachers from TeachMyAgent / teachDeepRL: [`RandomTeacher`],
+//!   [`AlpGmm`], [`CovarGmm`], [`Riac`], [`Adr`], each built from a typed, serde config whose
+//!   defaults are the tuned TeachMyAgent benchmark values (written once, as `pub const`s).
+//! - [`build_teacher`]: the registry the CLI and Python bindings use (name + JSON config).
+//! - [`ExpertKnowledge`]: the none / low / high levels of prior knowledge a teacher may get.
+//! - [`DimensionShuffler`]: the "rugged difficulty" task-space transform.
+//! - [`gmm`]: our own full-covariance Gaussian mixture EM (k-means++ init, sklearn semantics).
+//! - [`toys`]: synthetic students (teachDeepRL's toy grid) to validate teachers in seconds.
+//!
+//! Everything random is seeded; the same seed and the same outcomes give the same tasks, bit for
+//! bit, and a teacher restored from [`Teacher::save_state`] continues exactly as if never stopped.
+#![warn(missing_docs)]
+
+pub mod adr;
+pub mod alp_gmm;
+mod checkpoint;
+pub mod covar_gmm;
+mod error;
+pub mod expert;
+pub mod gmm;
+mod knn;
+pub mod random;
+pub mod registry;
+pub mod riac;
+pub mod shuffler;
+pub mod stats;
+pub mod toys;
+mod util;
+
+pub use adr::{Adr, AdrConfig};
+pub use alp_gmm::{AlpGmm, AlpGmmConfig};
+pub use covar_gmm::{CovarGmm, CovarGmmConfig};
+pub use error::{Result, TeacherError};
+pub use expert::{DiagonalGaussian, ExpertKnowledge, ExpertLevel, RewardThresholds};
+pub use gmm::{Fitness, GmmConfig};
+pub use random::{RandomConfig, RandomTeacher};
+pub use registry::{build_teacher, build_teacher_from_bounds, TeacherConfig, TEACHER_NAMES};
+pub use riac::{Riac, RiacConfig};
+pub use shuffler::{DimensionShuffler, SHUFFLER_INTERVALS};
+pub use teachgym_core::{TaskDim, TaskSpace};
+
+/// Version of the checkpoint format written by [`Teacher::save_state`]. A checkpoint with another
+/// version is refused with [`TeacherError::Checkpoint`].
+pub const CHECKPOINT_FORMAT_VERSION: u32 = 1;
+
+/// What a teacher learns from one finished episode.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EpisodeOutcome {
+    /// Undiscounted episode return, in the env's raw units (TeachMyAgent semantics: no rescaling).
+    pub episode_return: f64,
+    /// Whether the episode counts as a success (walkers: return above the mastery threshold).
+    pub success: bool,
+    /// Number of steps of the episode.
+    pub length: u32,
+}
+
+impl EpisodeOutcome {
+    /// An outcome with the given return, success flag and length.
+    pub fn new(episode_return: f64, success: bool, length: u32) -> Self {
+        Self {
+            episode_return,
+            success,
+            length,
+        }
+    }
+}
+
+impl From<teachgym_core::EpisodeSummary> for EpisodeOutcome {
+    fn from(s: teachgym_core::EpisodeSummary) -> Self {
+        Self::new(s.episode_return, s.success, s.length)
+    }
+}
+
+/// One transition, for teachers that learn from per-step data (SPDL-style value estimates).
+#[derive(Debug, Clone, Copy)]
+pub struct StepRecord<'a> {
+    /// Observation before the step.
+    pub obs: &'a [f32],
+    /// Action taken.
+    pub action: &'a [f32],
+    /// Reward received.
+    pub reward: f64,
+    /// Observation after the step.
+    pub next_obs: &'a [f32],
+    /// Whether the episode ended with this step.
+    pub done: bool,
+}
+
+/// A curriculum teacher over a [`TaskSpace`].
+///
+/// The loop is: `task = sample_task()`, run an episode on `task`, `update(&task, &outcome)`.
+/// The trait is object safe so the registry can return `Box<dyn Teacher>`.
+///
+/// Determinism contract: given the seed it was built with and the same sequence of calls, a
+/// teacher returns the same tasks bit for bit; [`Teacher::non_exploratory_samples`] draws from
+/// a separate random stream so visualising a curriculum never changes it; and a teacher restored
+/// with [`Teacher::load_state`] makes exactly the decisions the saved one would have made.
+pub trait Teacher: Send {
+    /// Registry name of the teacher (one of [`TEACHER_NAMES`]).
+    fn name(&self) -> &'static str;
+
+    /// The task space the teacher samples from.
+    fn task_space(&self) -> &TaskSpace;
+
+    /// Chooses the task of the next episode; always inside [`Teacher::task_space`].
+    fn sample_task(&mut self) -> Vec<f64>;
+
+    /// Learns from a finished episode on `task`.
+    ///
+    /// # Errors
+    /// [`TeacherError::Core`] for a task of the wrong length or out of bounds,
+    /// [`TeacherError::NonFiniteReturn`] for a NaN or infinite return. The teacher's state is
+    /// unchanged when an error is returned.
+    fn update(&mut self, task: &[f64], outcome: &EpisodeOutcome) -> Result<()>;
+
+    /// Hook: the initial observation of an episode on `task`. No-op by default; teachers that
+    /// estimate values of initial states (SPDL) override it.
+    fn record_initial_state(&mut self, _task: &[f64], _obs: &[f32]) {}
+
+    /// Hook: one transition of the running episode. No-op by default.
+    fn record_step(&mut self, _step: &StepRecord<'_>) {}
+
+    /// `n` tasks from the teacher's current curriculum without its exploration (no random-task
+    /// mixing, no boundary probing), for visualisation. `None` when the teacher has no such
+    /// distribution. Uses its own random stream: calling it never changes future decisions.
+    fn non_exploratory_samples(&mut self, _n: usize) -> Option<Vec<Vec<f64>>> {
+        None
+    }
+
+    /// Serialises the full state (configuration, learned statistics, random streams) as
+    /// versioned JSON: `{"format_version", "teacher", "state"}`.
+    ///
+    /// # Errors
+    /// [`TeacherError::Checkpoint`] if serialisation fails.
+    fn save_state(&self) -> Result<Vec<u8>>;
+
+    /// Replaces the state with one written by [`Teacher::save_state`] of the same teacher kind
+    /// on the same task space.
+    ///
+    /// # Errors
+    /// [`TeacherError::Checkpoint`] for malformed bytes, another format version, another
+    /// teacher, another task space or inconsistent contents; the state is unchanged then.
+    fn load_state(&mut self, bytes: &[u8]) -> Result<()>;
+}
+
+/// Checks the arguments of [`Teacher::update`]: task in the space, finite return.
+pub(crate) fn validate_update(
+    space: &TaskSpace,
+    task: &[f64],
+    outcome: &EpisodeOutcome,
+) -> Result<()> {
+    space.validate(task)?;
+    if !outcome.episode_return.is_finite() {
+        return Err(TeacherError::NonFiniteReturn {
+            value: outcome.episode_return,
+        });
+    }
+    Ok(())
+}
+
+/// `use teachgym_teachers::prelude::*;` brings the trait, the registry and the configs in scope.
+pub mod prelude {
+    pub use crate::{
+        build_teacher, Adr, AdrConfig, AlpGmm, AlpGmmConfig, CovarGmm, CovarGmmConfig,
+        DimensionShuffler, EpisodeOutcome, ExpertKnowledge, RandomConfig, RandomTeacher, Riac,
+        RiacConfig, Teacher, TeacherConfig, TeacherError, TEACHER_NAMES,
+    };
+}

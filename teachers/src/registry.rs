@@ -1,0 +1,231 @@
+//! Builds a teacher from its name and a configuration: the single entry point of the CLI and
+//! the Python bindings. Names are parsed once, here; unknown names list the known ones.
+
+use serde::{Deserialize, Serialize};
+use teachgym_core::TaskSpace;
+
+use crate::{
+    Adr, AdrConfig, AlpGmm, AlpGmmConfig, CovarGmm, CovarGmmConfig, RandomConfig, RandomTeacher,
+    Result, Riac, RiacConfig, Teacher, TeacherError,
+};
+
+/// Registered teacher names, in the order of the benchmark tables.
+pub const TEACHER_NAMES: [&str; 5] = [
+    RandomTeacher::NAME,
+    AlpGmm::NAME,
+    CovarGmm::NAME,
+    Riac::NAME,
+    Adr::NAME,
+];
+
+/// A typed teacher configuration. JSON form: `{"teacher": "alp_gmm", "config": {...}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "teacher", content = "config", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum TeacherConfig {
+    /// [`RandomTeacher`].
+    Random(RandomConfig),
+    /// [`AlpGmm`].
+    AlpGmm(AlpGmmConfig),
+    /// [`CovarGmm`].
+    CovarGmm(CovarGmmConfig),
+    /// [`Riac`].
+    Riac(RiacConfig),
+    /// [`Adr`].
+    Adr(AdrConfig),
+}
+
+impl TeacherConfig {
+    /// The registry name of the configured teacher.
+    pub fn name(&self) -> &'static str {
+        match self {
+            TeacherConfig::Random(_) => RandomTeacher::NAME,
+            TeacherConfig::AlpGmm(_) => AlpGmm::NAME,
+            TeacherConfig::CovarGmm(_) => CovarGmm::NAME,
+            TeacherConfig::Riac(_) => Riac::NAME,
+            TeacherConfig::Adr(_) => Adr::NAME,
+        }
+    }
+
+    /// Parses the config of teacher `name` from JSON; `null` or `{}` gives the defaults, missing
+    /// fields take their defaults, unknown fields are refused.
+    ///
+    /// # Errors
+    /// [`TeacherError::UnknownTeacher`] listing the known names, or [`TeacherError::Core`]
+    /// (`InvalidConfig`) with serde's message for malformed JSON.
+    pub fn from_json(name: &str, config: serde_json::Value) -> Result<Self> {
+        let config = if config.is_null() {
+            serde_json::json!({})
+        } else {
+            config
+        };
+        fn parse<T: serde::de::DeserializeOwned>(name: &str, v: serde_json::Value) -> Result<T> {
+            serde_json::from_value(v).map_err(|e| TeacherError::config(name, e.to_string()))
+        }
+        Ok(match name {
+            "random" => TeacherConfig::Random(parse(name, config)?),
+            "alp_gmm" => TeacherConfig::AlpGmm(parse(name, config)?),
+            "covar_gmm" => TeacherConfig::CovarGmm(parse(name, config)?),
+            "riac" => TeacherConfig::Riac(parse(name, config)?),
+            "adr" => TeacherConfig::Adr(parse(name, config)?),
+            _ => {
+                return Err(TeacherError::UnknownTeacher {
+                    name: name.to_string(),
+                    known: TEACHER_NAMES.join(", "),
+                })
+            }
+        })
+    }
+
+    /// Builds the teacher.
+    ///
+    /// # Errors
+    /// As the teacher's constructor (invalid config, missing expert knowledge).
+    pub fn build(self, task_space: TaskSpace, seed: u64) -> Result<Box<dyn Teacher>> {
+        Ok(match self {
+            TeacherConfig::Random(c) => Box::new(RandomTeacher::new(task_space, seed, c)?),
+            TeacherConfig::AlpGmm(c) => Box::new(AlpGmm::new(task_space, seed, c)?),
+            TeacherConfig::CovarGmm(c) => Box::new(CovarGmm::new(task_space, seed, c)?),
+            TeacherConfig::Riac(c) => Box::new(Riac::new(task_space, seed, c)?),
+            TeacherConfig::Adr(c) => Box::new(Adr::new(task_space, seed, c)?),
+        })
+    }
+}
+
+/// Builds teacher `name` over `task_space`, seeded with `seed`, from a JSON config (`null` for
+/// the defaults).
+///
+/// ```
+/// use teachgym_teachers::{build_teacher, TaskSpace};
+/// let space = TaskSpace::from_bounds(&[0.0, 0.0], &[3.0, 6.0]).unwrap();
+/// let mut teacher = build_teacher("alp_gmm", space, 42, serde_json::json!({"fit_rate": 100})).unwrap();
+/// let task = teacher.sample_task();
+/// assert!(teacher.task_space().contains(&task));
+/// assert!(build_teacher("alp-gmm", teacher.task_space().clone(), 0, serde_json::Value::Null).is_err());
+/// ```
+///
+/// # Errors
+/// [`TeacherError::UnknownTeacher`], [`TeacherError::Core`] for a bad config,
+/// [`TeacherError::MissingExpertKnowledge`] for ADR without thresholds.
+pub fn build_teacher(
+    name: &str,
+    task_space: TaskSpace,
+    seed: u64,
+    config: serde_json::Value,
+) -> Result<Box<dyn Teacher>> {
+    TeacherConfig::from_json(name, config)?.build(task_space, seed)
+}
+
+/// As [`build_teacher`], over an unnamed task space (`dim_0`, `dim_1`, ...) built from bound
+/// arrays, the way the reference teachers are constructed from `mins` / `maxs`.
+///
+/// # Errors
+/// [`TeacherError::Core`] for empty, mismatched, non-finite or inverted bounds; otherwise as
+/// [`build_teacher`].
+pub fn build_teacher_from_bounds(
+    name: &str,
+    low: &[f64],
+    high: &[f64],
+    seed: u64,
+    config: serde_json::Value,
+) -> Result<Box<dyn Teacher>> {
+    let space = TaskSpace::from_bounds(low, high)?;
+    build_teacher(name, space, seed, config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The documented defaults are TeachMyAgent's benchmark values; presets are teachDeepRL's.
+    #[test]
+    fn defaults_are_the_documented_values() {
+        let alp = AlpGmmConfig::default();
+        assert_eq!(
+            (alp.fit_rate, alp.min_k, alp.max_k, alp.random_task_ratio),
+            (150, 2, 9, 0.05)
+        );
+        assert_eq!(alp.bootstrap_episodes(), 150);
+        let tdrl = AlpGmmConfig::teach_deep_rl();
+        assert_eq!(
+            (tdrl.fit_rate, tdrl.max_k, tdrl.random_task_ratio),
+            (250, 10, 0.2)
+        );
+        let covar = CovarGmmConfig::default();
+        assert_eq!(
+            (
+                covar.fit_rate,
+                covar.max_k,
+                covar.random_task_ratio,
+                covar.absolute_lp
+            ),
+            (150, 14, 0.1, false)
+        );
+        let riac = RiacConfig::default();
+        assert_eq!(
+            (
+                riac.max_region_size,
+                riac.nb_split_attempts,
+                riac.min_dims_range_ratio
+            ),
+            (150, 75, 0.1)
+        );
+        assert_eq!(RiacConfig::teach_deep_rl().min_dims_range_ratio, 1.0 / 15.0);
+        let adr = AdrConfig::default();
+        assert_eq!(
+            (adr.boundary_sampling_p, adr.step_size, adr.queue_len),
+            (0.7, 0.1, 10)
+        );
+        let gmm = crate::GmmConfig::default();
+        assert_eq!(
+            (gmm.tol, gmm.reg_covar, gmm.max_iter, gmm.n_init),
+            (1e-3, 1e-6, 100, 1)
+        );
+        // `{}` in JSON is the same as Default.
+        assert_eq!(
+            TeacherConfig::from_json("alp_gmm", serde_json::json!({})).unwrap(),
+            TeacherConfig::AlpGmm(AlpGmmConfig::default())
+        );
+    }
+
+    #[test]
+    fn builds_every_name_and_refuses_unknown_ones() {
+        let space = TaskSpace::from_bounds(&[0.0], &[1.0]).unwrap();
+        for name in TEACHER_NAMES {
+            let cfg = if name == "adr" {
+                serde_json::json!({"expert_knowledge": {"level": "low", "success_threshold": 1.0,
+                    "reward_thresholds": {"min_reward": 0.0, "max_reward": 1.0}}})
+            } else {
+                serde_json::Value::Null
+            };
+            let t = build_teacher(name, space.clone(), 0, cfg).unwrap();
+            assert_eq!(t.name(), name);
+        }
+        match build_teacher("goal_gan", space.clone(), 0, serde_json::Value::Null) {
+            Err(TeacherError::UnknownTeacher { name, known }) => {
+                assert_eq!(name, "goal_gan");
+                assert!(known.contains("alp_gmm") && known.contains("riac"));
+            }
+            other => panic!("{:?}", other.map(|t| t.name())),
+        }
+        // Typos in field names are errors, not silently ignored.
+        assert!(matches!(
+            build_teacher(
+                "alp_gmm",
+                space.clone(),
+                0,
+                serde_json::json!({"fitrate": 3})
+            ),
+            Err(TeacherError::Core(
+                teachgym_core::Error::InvalidConfig { .. }
+            ))
+        ));
+        assert!(matches!(
+            build_teacher("adr", space.clone(), 0, serde_json::Value::Null),
+            Err(TeacherError::MissingExpertKnowledge { .. })
+        ));
+        let typed: TeacherConfig =
+            serde_json::from_str(r#"{"teacher":"riac","config":{"max_region_size":50}}"#).unwrap();
+        assert_eq!(typed.name(), "riac");
+    }
+}
