@@ -4,6 +4,7 @@
 //! This facade re-exports the workspace crates:
 //! - [`core`]: task spaces, spaces, the [`Env`](teachgym_core::Env) trait and errors;
 //! - [`envs`]: Stump Tracks and Hexagon Tracks walkers on rapier2d;
+//! - [`teachers`]: curriculum teachers (Random, ALP-GMM, Covar-GMM, RIAC, ADR) and their registry;
 //!
 //! and hosts the tools behind the `teachgym` command line: [`rollout`] (policies, episode
 //! statistics, throughput) and [`media`] (PNG and GIF output).
@@ -24,6 +25,7 @@
 
 pub use teachgym_core as core;
 pub use teachgym_envs as envs;
+pub use teachgym_teachers as teachers;
 
 pub mod media;
 pub mod rollout;
@@ -34,4 +36,5 @@ pub mod prelude {
     pub use teachgym_envs::{
         Embodiment, ScriptedWalker, StumpTracksConfig, TrackConfig, WalkerConfig, WalkerEnv,
     };
+    pub use teachgym_teachers::{build_teacher, EpisodeOutcome, Teacher, TeacherConfig};
 }

@@ -12,7 +12,11 @@ use teachgym_core::Env;
 use teachgym_envs::{Embodiment, WalkerConfig, WalkerEnv};
 
 #[derive(Parser)]
-#[command(name = "teachgym", version, about = "Procedural RL environments and curriculum teachers")]
+#[command(
+    name = "teachgym",
+    version,
+    about = "Procedural RL environments and curriculum teachers"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -64,7 +68,11 @@ impl EnvArgs {
         Ok(WalkerEnv::new(config)?)
     }
 
-    fn task(&self, env: &WalkerEnv, default: impl FnOnce(&WalkerEnv) -> Vec<f64>) -> Result<Vec<f64>> {
+    fn task(
+        &self,
+        env: &WalkerEnv,
+        default: impl FnOnce(&WalkerEnv) -> Vec<f64>,
+    ) -> Result<Vec<f64>> {
         let task = self.task.clone().unwrap_or_else(|| default(env));
         env.task_space().validate(&task)?;
         Ok(task)
@@ -109,6 +117,11 @@ enum Command {
         /// Repetitions (reports each, then min and median).
         #[arg(long, default_value_t = 3)]
         repeat: u32,
+    },
+    /// List the registered teachers with their default configurations (JSON), or one teacher's.
+    Teachers {
+        /// Show only this teacher.
+        name: Option<String>,
     },
     /// Statistics of a policy over many steps (falls, time-outs, mean episode length), as JSON.
     Stats {
@@ -241,6 +254,17 @@ fn run(cli: Cli) -> Result<()> {
                 rates[rates.len() / 2],
                 reset_us[reset_us.len() / 2]
             );
+        }
+        Command::Teachers { name } => {
+            let names: Vec<&str> = match &name {
+                Some(n) => vec![n.as_str()],
+                None => teachgym_teachers::TEACHER_NAMES.to_vec(),
+            };
+            for n in names {
+                let config =
+                    teachgym_teachers::TeacherConfig::from_json(n, serde_json::Value::Null)?;
+                println!("{}", serde_json::to_string(&config)?);
+            }
         }
         Command::Stats {
             env: env_args,

@@ -148,7 +148,9 @@ impl Space {
     pub fn multi_discrete(nvec: Vec<usize>) -> Result<Self> {
         if nvec.is_empty() || nvec.contains(&0) {
             return Err(Error::InvalidSpace {
-                reason: format!("MultiDiscrete needs a non-empty nvec of positive sizes, got {nvec:?}"),
+                reason: format!(
+                    "MultiDiscrete needs a non-empty nvec of positive sizes, got {nvec:?}"
+                ),
             });
         }
         Ok(Space::MultiDiscrete { nvec })

@@ -223,7 +223,13 @@ impl TaskSpace {
         self.dims
             .iter()
             .zip(task)
-            .map(|(d, &v)| if v.is_nan() { d.low } else { v.clamp(d.low, d.high) })
+            .map(|(d, &v)| {
+                if v.is_nan() {
+                    d.low
+                } else {
+                    v.clamp(d.low, d.high)
+                }
+            })
             .collect()
     }
 

@@ -40,7 +40,10 @@ fn scripted_gait_is_stopped_by_tall_stumps() {
     let mut env = WalkerEnv::new(WalkerConfig::stump_tracks()).unwrap();
     for seed in 0..3 {
         let (ret, x, success) = scripted_episode(&mut env, seed, &[3.0, 6.0]);
-        assert!(!success && ret < MASTERY_THRESHOLD, "seed {seed}: return {ret:.1}");
+        assert!(
+            !success && ret < MASTERY_THRESHOLD,
+            "seed {seed}: return {ret:.1}"
+        );
         // The first stump stands at the end of the start pad, 9.3 m.
         assert!(x < 10.0, "seed {seed}: got past the first stump to {x:.1}");
     }

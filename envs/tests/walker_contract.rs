@@ -61,7 +61,14 @@ fn out_of_range_actions_are_clipped() {
 fn bad_tasks_name_the_dimension() {
     let mut env = stumps();
     let err = env.reset(Some(0), &[1.0]).unwrap_err();
-    assert!(matches!(err, Error::TaskDimension { expected: 2, got: 1, .. }));
+    assert!(matches!(
+        err,
+        Error::TaskDimension {
+            expected: 2,
+            got: 1,
+            ..
+        }
+    ));
     let err = env.reset(Some(0), &[3.5, 1.0]).unwrap_err();
     assert!(matches!(err, Error::TaskOutOfBounds { ref dim, .. } if dim == "stump_height"));
     let err = env.reset(Some(0), &[1.0, f64::NAN]).unwrap_err();

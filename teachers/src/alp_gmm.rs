@@ -3,8 +3,8 @@
 //! the component whose mean ALP is highest, proportionally.
 //!
 //! - ALP of an episode = |r − r_nn|, r_nn the return of the nearest previously seen task
-//!   (exact 1-NN over the whole history, raw task units, ties to the oldest point); 0 while the
-//!   history holds 5 pairs or fewer.
+//!   (exact 1-NN over the whole history, raw task units; an exact duplicate task is compared with
+//!   its most recent visit, see the `knn` module); 0 while the history holds 5 pairs or fewer.
 //! - Every `fit_rate` episodes once the bootstrap is over, one full-covariance mixture per
 //!   `k ∈ min_k..=max_k` is fitted to the last `fit_rate` (task, ALP) vectors; lowest AIC wins.
 //! - Sampling: uniform (or the expert's initial Gaussian) during the bootstrap; afterwards a
@@ -382,6 +382,36 @@ mod tests {
         t.update(&[2.9, 5.0], &EpisodeOutcome::new(50.0, false, 1))
             .unwrap();
         assert_eq!(t.last_alp(), 0.0);
+    }
+
+    #[test]
+    fn a_replayed_task_is_compared_with_its_latest_visit() {
+        // Clipping piles GMM samples on the exact corner task. Each replay must be compared with
+        // the previous replay (ALP = 0.01 per step here, then 0 once capped), not with the first
+        // visit (ALP = 0.01 · replays, a progress signal that would never fade).
+        let mut t = AlpGmm::new(space(), 0, AlpGmmConfig::default()).unwrap();
+        for i in 0..6 {
+            t.update(
+                &[1.0 + f64::from(i) * 0.1, 5.0],
+                &EpisodeOutcome::new(0.0, false, 1),
+            )
+            .unwrap();
+        }
+        for visit in 1..=120u32 {
+            let r = (f64::from(visit) / 100.0).min(1.0);
+            t.update(&[0.0, 0.0], &EpisodeOutcome::new(r, false, 1))
+                .unwrap();
+            let expected = match visit {
+                1 => r, // nearest earlier task returned 0
+                2..=100 => 0.01,
+                _ => 0.0,
+            };
+            assert!(
+                (t.last_alp() - expected).abs() < 1e-9,
+                "visit {visit}: ALP {} instead of {expected}",
+                t.last_alp()
+            );
+        }
     }
 
     #[test]

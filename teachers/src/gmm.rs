@@ -47,6 +47,11 @@ pub struct GmmConfig {
     pub max_iter: usize,
     /// EM restarts per fit, best log-likelihood kept. Default: [`DEFAULT_GMM_N_INIT`].
     pub n_init: usize,
+    /// Threads [`fit_best`] may use to fit the candidate `k`s concurrently; `0` = the machine's
+    /// available parallelism. A pure speed knob: every candidate is fitted from its own seeded
+    /// RNG and the selection is merged in increasing `k`, so the result is bit-for-bit the same
+    /// for any value. Default: 0.
+    pub fit_threads: usize,
 }
 
 impl Default for GmmConfig {
@@ -56,11 +61,20 @@ impl Default for GmmConfig {
             reg_covar: DEFAULT_GMM_REG_COVAR,
             max_iter: DEFAULT_GMM_MAX_ITER,
             n_init: DEFAULT_GMM_N_INIT,
+            fit_threads: 0,
         }
     }
 }
 
 impl GmmConfig {
+    /// `fit_threads`, with `0` resolved to the machine's available parallelism.
+    pub fn resolved_fit_threads(&self) -> usize {
+        match self.fit_threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+    }
+
     /// Checks the values (`prefix` names the config field in errors).
     ///
     /// # Errors
@@ -221,14 +235,26 @@ impl Gmm {
                 n_iter: 0,
                 converged: false,
             };
-            gmm.m_step(data, &work.resp, config.reg_covar)
-                .map_err(|c| fail(singular(c)))?;
+            gmm.m_step(
+                data,
+                &work.resp,
+                &mut work.masses,
+                &mut work.diff,
+                config.reg_covar,
+            )
+            .map_err(|c| fail(singular(c)))?;
             let mut lower_bound = f64::NEG_INFINITY;
             for iter in 1..=config.max_iter {
                 let previous = lower_bound;
                 lower_bound = gmm.e_step(data, work);
-                gmm.m_step(data, &work.resp, config.reg_covar)
-                    .map_err(|c| fail(singular(c)))?;
+                gmm.m_step(
+                    data,
+                    &work.resp,
+                    &mut work.masses,
+                    &mut work.diff,
+                    config.reg_covar,
+                )
+                .map_err(|c| fail(singular(c)))?;
                 gmm.n_iter = iter;
                 if (lower_bound - previous).abs() < config.tol {
                     gmm.converged = true;
@@ -418,16 +444,19 @@ impl Gmm {
         total / (data.len() / self.dim) as f64
     }
 
-    /// M-step from responsibilities; `Err(c)` names a component whose covariance is singular.
+    /// M-step from responsibilities (`masses`, `diff`: scratch of length `k` and `D`); `Err(c)`
+    /// names a component whose covariance is singular.
     fn m_step(
         &mut self,
         data: &[f64],
         resp: &[f64],
+        masses: &mut [f64],
+        diff: &mut [f64],
         reg_covar: f64,
     ) -> std::result::Result<(), usize> {
         let (k, d) = (self.n_components(), self.dim);
         let n = data.len() / d;
-        let mut masses = vec![MASS_FLOOR; k];
+        masses.fill(MASS_FLOOR);
         self.means.fill(0.0);
         self.covariances.fill(0.0);
         for (i, x) in data.chunks_exact(d).enumerate() {
@@ -444,7 +473,6 @@ impl Gmm {
                 self.means[c * d + j] /= masses[c];
             }
         }
-        let mut diff = vec![0.0; d];
         for (i, x) in data.chunks_exact(d).enumerate() {
             for c in 0..k {
                 let r = resp[i * k + c];
@@ -500,6 +528,8 @@ struct Workspace {
     resp: Vec<f64>,
     z: Vec<f64>,
     log_weights: Vec<f64>,
+    masses: Vec<f64>,
+    diff: Vec<f64>,
 }
 
 impl Workspace {
@@ -508,6 +538,8 @@ impl Workspace {
             resp: vec![0.0; n * k],
             z: vec![0.0; d],
             log_weights: Vec::with_capacity(k),
+            masses: vec![0.0; k],
+            diff: vec![0.0; d],
         }
     }
 }
@@ -729,18 +761,55 @@ pub fn fit_best(
     fitness: Fitness,
     seed: u64,
 ) -> Result<ModelSelection> {
-    let mut best: Option<(f64, Gmm)> = None;
-    let mut scores = Vec::new();
-    let mut last_error = None;
     let n = data.len().checked_div(dim).unwrap_or(0);
-    for k in ks.clone() {
-        if k == 0 || k > n {
-            continue;
-        }
+    let candidates: Vec<usize> = ks.clone().filter(|&k| k != 0 && k <= n).collect();
+    // Each candidate depends only on (data, k, config, seed): fitting them on several threads and
+    // merging in increasing k gives the very same selection, bit for bit, as the serial loop.
+    let fit_one = |k: usize| -> Result<(f64, Gmm)> {
         let mut rng = Pcg64::seed_from_u64(seed);
-        match Gmm::fit(data, dim, k, config, &mut rng) {
-            Ok(gmm) => {
-                let score = gmm.criterion_from_score(fitness, gmm.score(data), n);
+        let gmm = Gmm::fit(data, dim, k, config, &mut rng)?;
+        Ok((gmm.criterion_from_score(fitness, gmm.score(data), n), gmm))
+    };
+    let threads = config.resolved_fit_threads().min(candidates.len()).max(1);
+    let results: Vec<Result<(f64, Gmm)>> = if threads == 1 {
+        candidates.iter().map(|&k| fit_one(k)).collect()
+    } else {
+        // Round-robin assignment balances the cost, which grows with k.
+        let mut slots: Vec<Option<Result<(f64, Gmm)>>> = candidates.iter().map(|_| None).collect();
+        std::thread::scope(|scope| {
+            let fit_one = &fit_one;
+            let candidates = &candidates;
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    scope.spawn(move || {
+                        (t..candidates.len())
+                            .step_by(threads)
+                            .map(|i| (i, fit_one(candidates[i])))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            for handle in handles {
+                // A fit never panics on finite data; should one, re-raise it on this thread.
+                let done = handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                for (i, result) in done {
+                    slots[i] = Some(result);
+                }
+            }
+        });
+        slots
+            .into_iter()
+            .map(|slot| slot.unwrap_or_else(|| unreachable!("every candidate is assigned")))
+            .collect()
+    };
+    let mut best: Option<(f64, Gmm)> = None;
+    let mut scores = Vec::with_capacity(candidates.len());
+    let mut last_error = None;
+    for (&k, result) in candidates.iter().zip(results) {
+        match result {
+            Ok((score, gmm)) => {
                 scores.push((k, score));
                 if best.as_ref().is_none_or(|(s, _)| score < *s) {
                     best = Some((score, gmm));
@@ -857,6 +926,27 @@ mod tests {
             assert_eq!(sel.best.n_components(), 4, "scores {:?}", sel.scores);
             let sel = fit_best(&data, 3, 2..=9, &GmmConfig::default(), Fitness::Bic, seed).unwrap();
             assert_eq!(sel.best.n_components(), 4);
+        }
+    }
+
+    #[test]
+    fn parallel_fits_select_exactly_what_the_serial_loop_selects() {
+        let data = blobs(&[[0.0; 3], [3.0, 0.0, 1.0], [0.0, 3.0, 2.0]], 50, 0.6, 11);
+        let serial = GmmConfig {
+            fit_threads: 1,
+            ..GmmConfig::default()
+        };
+        let a = fit_best(&data, 3, 1..=9, &serial, Fitness::Aic, 5).unwrap();
+        for threads in [0, 2, 3, 16] {
+            let cfg = GmmConfig {
+                fit_threads: threads,
+                ..GmmConfig::default()
+            };
+            let b = fit_best(&data, 3, 1..=9, &cfg, Fitness::Aic, 5).unwrap();
+            assert_eq!(a.best, b.best, "{threads} threads");
+            let bits =
+                |s: &[(usize, f64)]| s.iter().map(|&(k, v)| (k, v.to_bits())).collect::<Vec<_>>();
+            assert_eq!(bits(&a.scores), bits(&b.scores), "{threads} threads");
         }
     }
 

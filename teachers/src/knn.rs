@@ -1,9 +1,16 @@
 //! Exact nearest-neighbour history for ALP: every past `(task, return)` pair, queried for the
 //! task closest to a new one (Euclidean, raw task units).
 //!
-//! The answer is canonical: the smallest distance, ties going to the oldest point (the
-//! reference's buffered cKDTree also lets the older point win). Because the answer does not
-//! depend on the index layout, the index is not checkpointed; it is rebuilt on restore.
+//! The answer is canonical: the smallest distance, ties going to the **most recent** point.
+//! Exact ties in practice mean exact duplicate tasks (a teacher clipping Gaussian samples to the
+//! bounds replays the very same corner task many times). For those, "the closest previous task"
+//! must be the latest visit, so that ALP = |r − r_previous visit| decays once the task stops
+//! improving. The reference's scipy cKDTree returns whichever duplicate its (rebuilt every 500
+//! points) layout meets first, i.e. an arbitrary earlier visit, which also decays; "oldest wins"
+//! would instead compare every replay with the very first return ever seen there, a constant ALP
+//! that never fades and turns the corner into a permanent attractor (see BENCHMARKS.md §3).
+//! Because the answer does not depend on the index layout, the index is not checkpointed; it is
+//! rebuilt on restore.
 //!
 //! Layout: a logarithmic set of static kd-trees over consecutive insertion ranges (a binary
 //! counter: a new point is a tree of size 1, equal-sized neighbours merge), so inserting costs
@@ -160,7 +167,8 @@ impl NearestHistory {
             .zip(query)
             .map(|(a, b)| (a - b) * (a - b))
             .sum();
-        if dist < best.0 || (dist == best.0 && i < best.1) {
+        // Ties: the most recent point wins (see the module docs).
+        if dist < best.0 || (dist == best.0 && (i > best.1 || best.1 == usize::MAX)) {
             *best = (dist, i);
         }
     }
@@ -191,7 +199,7 @@ impl NearestHistory {
             ((mid + 1, hi), (lo, mid))
         };
         self.search(tree, near.0, near.1, query, best);
-        // `<=` so an equally distant, older point on the far side can still win the tie.
+        // `<=` so an equally distant, newer point on the far side can still win the tie.
         if delta * delta <= best.0 {
             self.search(tree, far.0, far.1, query, best);
         }
@@ -207,7 +215,8 @@ mod tests {
         let mut best = (f64::INFINITY, 0);
         for (i, p) in points.iter().enumerate() {
             let d: f64 = p.iter().zip(q).map(|(a, b)| (a - b) * (a - b)).sum();
-            if d < best.0 {
+            // `<=`: the most recent of equally distant points.
+            if d <= best.0 {
                 best = (d, i);
             }
         }
@@ -242,5 +251,21 @@ mod tests {
         }
         assert_eq!(restored.trees.len(), h.trees.len());
         assert!(NearestHistory::new(3).nearest(&[0.0; 3]).is_none());
+    }
+
+    #[test]
+    fn exact_duplicates_resolve_to_the_latest_visit() {
+        // A corner task replayed with a growing return, as a clipped GMM sample would be: the
+        // neighbour of the next replay must be the latest visit (return 0.5), not the first
+        // (return 0.0), whatever tree layout the 40 points ended up in.
+        let mut h = NearestHistory::new(2);
+        h.insert(&[0.5, 0.5], 9.0);
+        for visit in 0..40 {
+            h.insert(&[0.0, 0.0], f64::from(visit) / 78.0);
+            h.insert(&[0.3, 0.2 + f64::from(visit) * 0.01], 9.0);
+        }
+        let (index, value) = h.nearest(&[0.0, 0.0]).unwrap();
+        assert_eq!(index, 79);
+        assert_eq!(value, 39.0 / 78.0);
     }
 }

@@ -5,6 +5,9 @@
 //! only if it is the start cell (the corner at the lower bounds) or a *previous* neighbour (one
 //! obtained by decreasing one or more coordinates by one cell, diagonals included) is mastered.
 //! The episode return is `competence / max_competence` of the played cell, after practice.
+//! As in teachDeepRL's `ToyEnv`, a cell *unlocks* its successors once its competence reaches the
+//! mastery threshold (`>= 75`), but it only *counts* as mastered in the score
+//! ([`ToyGrid::cells_mastered`], teachDeepRL's `get_score`) once it exceeds it (`> 75`).
 //! Cells outside the learnable block never gain competence: [`ToyGrid::mostly_unlearnable`]
 //! makes 75 % of the space useless, as the "mostly unfeasible" Stump Tracks challenge.
 
@@ -22,7 +25,8 @@ pub const DEFAULT_TOY_CELL_WIDTH: f64 = 0.1;
 pub const DEFAULT_TOY_COMPETENCE_GAIN: f64 = 1.0;
 /// Default competence cap.
 pub const DEFAULT_TOY_MAX_COMPETENCE: f64 = 100.0;
-/// Default competence at which a cell counts as mastered (and unlocks its successors).
+/// Default mastery threshold: a cell at or above it unlocks its successors; strictly above it,
+/// the cell counts as mastered (teachDeepRL: unlock at `>= 75`, score at `> 75`).
 pub const DEFAULT_TOY_MASTERY_THRESHOLD: f64 = 75.0;
 
 /// Configuration of a [`ToyGrid`].
@@ -145,12 +149,18 @@ impl ToyGrid {
         self.config.learnable_cells.iter().product()
     }
 
-    /// Number of cells whose competence reached the mastery threshold.
+    /// Number of mastered cells: competence strictly above the mastery threshold, as
+    /// teachDeepRL's `get_score` (a cell at exactly the threshold already unlocks its successors
+    /// but is not counted yet).
     pub fn cells_mastered(&self) -> usize {
         self.competence
             .iter()
-            .filter(|&&c| c >= self.config.mastery_threshold)
+            .filter(|&&c| self.is_mastered(c))
             .count()
+    }
+
+    fn is_mastered(&self, competence: f64) -> bool {
+        competence > self.config.mastery_threshold
     }
 
     /// Competence of the cell containing `task`.
@@ -162,7 +172,8 @@ impl ToyGrid {
     }
 
     /// Plays one episode on `task`: practice (if unlocked), then the return is the cell's
-    /// normalised competence. `success` = mastered, `length` = 1.
+    /// normalised competence. `success` = the cell counts as mastered (see
+    /// [`ToyGrid::cells_mastered`]), `length` = 1.
     ///
     /// # Errors
     /// [`TeacherError::Core`] for a task of the wrong length or outside the space.
@@ -176,7 +187,7 @@ impl ToyGrid {
         let c = self.competence[index];
         Ok(EpisodeOutcome::new(
             c / self.config.max_competence,
-            c >= self.config.mastery_threshold,
+            self.is_mastered(c),
             1,
         ))
     }
@@ -339,13 +350,19 @@ mod tests {
         for i in 1..=75 {
             let o = g.play(&[0.05, 0.05]).unwrap();
             assert!((o.episode_return - i as f64 / 100.0).abs() < 1e-12);
-            assert_eq!(o.success, i >= 75);
+            assert!(!o.success);
         }
-        assert_eq!(g.cells_mastered(), 1);
+        // At exactly 75 the cell unlocks its successors but is not counted as mastered yet
+        // (teachDeepRL's `get_score` counts competence > 75).
+        assert_eq!(g.cells_mastered(), 0);
         // Now (1, 0), (0, 1) and the diagonal (1, 1) are unlocked; (2, 0) is not.
         assert_eq!(g.play(&[0.15, 0.05]).unwrap().episode_return, 0.01);
         assert_eq!(g.play(&[0.15, 0.15]).unwrap().episode_return, 0.01);
         assert_eq!(g.play(&[0.25, 0.05]).unwrap().episode_return, 0.0);
+        // The 76th practice makes (0, 0) count as mastered.
+        let o = g.play(&[0.05, 0.05]).unwrap();
+        assert!(o.success && (o.episode_return - 0.76).abs() < 1e-12);
+        assert_eq!(g.cells_mastered(), 1);
         // Upper bound maps to the last cell; outside is an error.
         assert!(g.play(&[1.0, 1.0]).is_ok());
         assert!(g.play(&[1.1, 0.0]).is_err());
@@ -364,7 +381,7 @@ mod tests {
         // Master the whole learnable diagonal up to (9, 9), then (10, 10) stays at 0.
         for i in 0..10 {
             let x = 0.1 * i as f64 + 0.05;
-            for _ in 0..75 {
+            for _ in 0..76 {
                 g.play(&[x, x]).unwrap();
             }
         }

@@ -203,13 +203,7 @@ const BIPEDAL_KNEE_LIMITS: [f32; 2] = [-1.6, -0.1];
 const DEFAULT_PART_FRICTION: f32 = 0.2;
 
 /// A two-legged walker with straight legs hanging from the hull, `leg_h` long per segment.
-fn bipedal(
-    name: &'static str,
-    leg_h: f32,
-    width: f32,
-    leg_down: f32,
-    spawn_angle: f32,
-) -> BodyDef {
+fn bipedal(name: &'static str, leg_h: f32, width: f32, leg_down: f32, spawn_angle: f32) -> BodyDef {
     let mut hull: Vec<[f32; 2]> = BIPEDAL_HULL_PX
         .iter()
         .map(|[x, y]| [x / SCALE, y / SCALE])
@@ -271,7 +265,11 @@ fn bipedal(
             color: [tint(0.6), tint(0.3), tint(0.5)],
         });
         joints.push(JointDef {
-            name: if side == "back" { "hip_back" } else { "hip_front" },
+            name: if side == "back" {
+                "hip_back"
+            } else {
+                "hip_front"
+            },
             parent: 0,
             child: upper,
             anchor: [0.0, -leg_down],
@@ -324,14 +322,19 @@ mod tests {
             assert_eq!(b.action_dim(), 4);
             assert_eq!(b.observation_dim(), 24, "{}", e.name());
             assert_eq!(Embodiment::from_name(e.name()), Some(e));
-            // Feet touch the ground at spawn: lowest point of the lower legs at -spawn_height.
+            // Feet touch the ground at spawn: the foot (bottom centre of the lower leg, rotated
+            // with the leg) sits at -spawn_height.
             let lower = &b.parts[2];
-            let bottom = lower.offset[1]
-                - match lower.shape {
-                    PartShape::Box { half_height, .. } => half_height,
-                    _ => unreachable!(),
-                };
-            assert!((bottom + b.spawn_height).abs() < 1e-6);
+            let half_height = match lower.shape {
+                PartShape::Box { half_height, .. } => half_height,
+                _ => unreachable!(),
+            };
+            let foot = lower.offset[1] - half_height * lower.angle.cos();
+            assert!((foot + b.spawn_height).abs() < 1e-5, "{}", e.name());
+            // The knee anchor is the bottom of the upper leg and the top of the lower leg.
+            let knee = b.joints[1].anchor;
+            let upper = &b.parts[1];
+            assert!((upper.offset[1] - half_height * upper.angle.cos() - knee[1]).abs() < 1e-5);
         }
         assert!((Embodiment::ClassicBipedal.body().spawn_height - 71.0 / SCALE).abs() < 1e-6);
         assert_eq!(Embodiment::from_name("spider"), None);

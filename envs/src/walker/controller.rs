@@ -34,6 +34,8 @@ pub struct GaitConfig {
     pub stance_push: f32,
     /// Knee target of the stance leg (observation units).
     pub stance_knee: f32,
+    /// Knee target the stance leg extends to at the end of its stance (push-off).
+    pub push_knee: f32,
     /// Knee target of the swing leg while it clears the ground.
     pub lift_knee: f32,
     /// Fraction of the minimum swing time spent with the knee folded.
@@ -51,19 +53,20 @@ pub struct GaitConfig {
 impl Default for GaitConfig {
     fn default() -> Self {
         Self {
-            target_speed: 0.2898,
-            step_angle: 0.3265,
-            speed_feedback: 1.3173,
-            lean: -0.3541,
-            pitch_gains: [1.6581, 1.3780],
-            stance_push: 0.0,
-            stance_knee: 0.8115,
-            lift_knee: -0.4303,
-            lift_fraction: 0.2889,
-            min_swing_steps: 12,
-            max_swing_steps: 50,
-            swing_hip_gains: [2.8973, 0.4140],
-            knee_gains: [1.5766, 0.2679],
+            target_speed: 0.2407,
+            step_angle: -0.0643,
+            speed_feedback: 0.9998,
+            lean: -0.6496,
+            pitch_gains: [1.1674, 2.4274],
+            stance_push: 0.6126,
+            stance_knee: 0.0825,
+            push_knee: 1.3113,
+            lift_knee: -0.3825,
+            lift_fraction: 1.2261,
+            min_swing_steps: 19,
+            max_swing_steps: 32,
+            swing_hip_gains: [0.8356, 0.4572],
+            knee_gains: [2.3829, 0.8271],
         }
     }
 }
@@ -85,6 +88,8 @@ pub struct ScriptedWalker {
     gait: GaitConfig,
     swing_leg: usize,
     swing_steps: u32,
+    /// Length of the previous swing (steps), the expected length of the current stance.
+    last_swing_steps: u32,
 }
 
 impl Default for ScriptedWalker {
@@ -100,6 +105,7 @@ impl ScriptedWalker {
             gait,
             swing_leg: 0,
             swing_steps: 0,
+            last_swing_steps: gait.min_swing_steps,
         }
     }
 
@@ -127,6 +133,7 @@ impl ScriptedWalker {
             || self.swing_steps >= g.max_swing_steps
         {
             self.swing_leg = 1 - self.swing_leg;
+            self.last_swing_steps = self.swing_steps.max(1);
             self.swing_steps = 0;
         }
         let swing = leg_block(self.swing_leg);
@@ -140,7 +147,12 @@ impl ScriptedWalker {
         // Stance: the hip pushes the hull back to its lean angle; the knee carries the weight.
         let stance_hip =
             g.pitch_gains[0] * (pitch - g.lean) + g.pitch_gains[1] * pitch_rate - g.stance_push;
-        let stance_knee = knee(stance, g.stance_knee);
+        // The stance knee extends progressively over the stance to push the body forward.
+        let stance_progress = (self.swing_steps as f32 / self.last_swing_steps as f32).min(1.0);
+        let stance_knee = knee(
+            stance,
+            g.stance_knee + (g.push_knee - g.stance_knee) * stance_progress,
+        );
 
         // Swing: fold, then reach for a speed-dependent foot placement.
         let leg_angle = g.step_angle + g.speed_feedback * (speed - g.target_speed);

@@ -242,10 +242,12 @@ impl WalkerConfig {
             return bad("physics.motor_factor", "must be finite and positive");
         }
         match &self.track {
-            TrackConfig::StumpTracks(c) if !(c.stump_height_std >= 0.0) => {
+            TrackConfig::StumpTracks(c)
+                if c.stump_height_std.is_nan() || c.stump_height_std < 0.0 =>
+            {
                 bad("track.stump_height_std", "must be >= 0")
             }
-            TrackConfig::HexagonTracks(c) if !(c.offset_std >= 0.0) => {
+            TrackConfig::HexagonTracks(c) if c.offset_std.is_nan() || c.offset_std < 0.0 => {
                 bad("track.offset_std", "must be >= 0")
             }
             TrackConfig::HexagonTracks(c) if !c.obstacle_spacing.is_finite() => {
@@ -392,7 +394,10 @@ impl WalkerEnv {
     fn advance(&mut self) -> (Vec<f32>, f64, bool) {
         let body = &self.body;
         let factor = self.config.physics.motor_factor;
-        let ep = self.episode.as_mut().expect("advance is called with an episode");
+        let ep = self
+            .episode
+            .as_mut()
+            .expect("advance is called with an episode");
         ep.world.set_motors(body, &self.clipped, factor);
         ep.world.step();
 
@@ -416,8 +421,8 @@ impl WalkerEnv {
         }
         obs.extend_from_slice(&ep.lidar);
 
-        let shaping = FORWARD_REWARD * head.position[0] / SCALE
-            - HULL_ANGLE_PENALTY * head.angle.abs();
+        let shaping =
+            FORWARD_REWARD * head.position[0] / SCALE - HULL_ANGLE_PENALTY * head.angle.abs();
         let mut reward = ep.prev_shaping.map_or(0.0, |prev| shaping - prev) as f64;
         ep.prev_shaping = Some(shaping);
         let effort: f32 = self.clipped.iter().map(|a| a.abs()).sum();
@@ -620,17 +625,21 @@ mod tests {
 
     #[test]
     fn invalid_configs_are_rejected() {
-        let mut c = WalkerConfig::default();
-        c.max_episode_steps = 0;
+        let c = WalkerConfig {
+            max_episode_steps: 0,
+            ..Default::default()
+        };
         assert!(matches!(
             WalkerEnv::new(c).err().unwrap(),
             Error::InvalidConfig { ref field, .. } if field == "max_episode_steps"
         ));
-        let mut c = WalkerConfig::default();
-        c.track = TrackConfig::StumpTracks(StumpTracksConfig {
-            stump_height_bounds: [3.0, 0.0],
+        let c = WalkerConfig {
+            track: TrackConfig::StumpTracks(StumpTracksConfig {
+                stump_height_bounds: [3.0, 0.0],
+                ..Default::default()
+            }),
             ..Default::default()
-        });
+        };
         assert!(matches!(
             WalkerEnv::new(c).err().unwrap(),
             Error::InvalidBounds { .. }

@@ -25,6 +25,9 @@ pub use env::{
     DEFAULT_OBSTACLE_SPACING_BOUNDS, DEFAULT_STUMP_HEIGHT_BOUNDS, DEFAULT_STUMP_HEIGHT_STD,
     MIN_STUMP_HEIGHT,
 };
-pub use physics::{PartPose, PhysicsConfig, DEFAULT_MOTOR_FACTOR, DEFAULT_SOLVER_ITERATIONS};
+pub use physics::{
+    PartPose, PhysicsConfig, DEFAULT_MOTOR_FACTOR, DEFAULT_PGS_ITERATIONS,
+    DEFAULT_SOLVER_ITERATIONS,
+};
 pub use render::{FRAME_HEIGHT, FRAME_WIDTH};
 pub use terrain::{Obstacle, ObstacleKind, Terrain};

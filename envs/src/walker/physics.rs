@@ -244,13 +244,11 @@ impl WalkerWorld {
 
     /// Whether part `i` touches the terrain (within [`TOUCH_DISTANCE`]).
     pub(crate) fn touching(&self, i: usize) -> bool {
-        self.world
-            .contact_pairs_with(self.parts[i].1)
-            .any(|pair| {
-                pair.manifolds()
-                    .iter()
-                    .any(|m| m.points.iter().any(|p| p.dist <= TOUCH_DISTANCE))
-            })
+        self.world.contact_pairs_with(self.parts[i].1).any(|pair| {
+            pair.manifolds()
+                .iter()
+                .any(|m| m.points.iter().any(|p| p.dist <= TOUCH_DISTANCE))
+        })
     }
 
     /// Lidar fractions from the head part: ray `i` at `LIDAR_FAN·i/LIDAR_RAYS` rad forward of
@@ -292,11 +290,19 @@ mod mass_probe {
     #[test]
     fn print_masses() {
         let body = crate::walker::Embodiment::ClassicBipedal.body();
-        let terrain = Terrain { ground: vec![[0.0, 0.0], [100.0, 0.0]], obstacles: vec![] };
+        let terrain = Terrain {
+            ground: vec![[0.0, 0.0], [100.0, 0.0]],
+            obstacles: vec![],
+        };
         let w = WalkerWorld::new(&terrain, &body, [5.0, 3.0], &PhysicsConfig::default());
         for (rb, _) in &w.parts {
             let b = &w.world.bodies[*rb];
-            println!("mass {} inertia {:?} com {:?}", b.mass(), b.mass_properties().local_mprops.principal_inertia(), b.mass_properties().local_mprops.local_com);
+            println!(
+                "mass {} inertia {:?} com {:?}",
+                b.mass(),
+                b.mass_properties().local_mprops.principal_inertia(),
+                b.mass_properties().local_mprops.local_com
+            );
         }
     }
 }

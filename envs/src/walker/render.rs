@@ -4,7 +4,9 @@
 use teachgym_core::{Error, Result, RgbFrame};
 use tiny_skia::{Color, FillRule, Paint, PathBuilder, Pixmap, Stroke, Transform};
 
-use super::constants::{LIDAR_FAN, LIDAR_RANGE, LIDAR_RAYS, SCALE, TRACK_END_X, VIEWPORT_H, VIEWPORT_W};
+use super::constants::{
+    LIDAR_FAN, LIDAR_RANGE, LIDAR_RAYS, SCALE, TRACK_END_X, VIEWPORT_H, VIEWPORT_W,
+};
 use super::env::WalkerEnv;
 use super::terrain::ObstacleKind;
 
@@ -53,11 +55,11 @@ fn polygon(camera: &Camera, points: &[[f32; 2]]) -> Option<tiny_skia::Path> {
 
 /// Draws the current state of `env`.
 pub(crate) fn render(env: &WalkerEnv) -> Result<RgbFrame> {
-    let (terrain, poses, lidar, hull_x) = match (env.terrain(), env.part_poses(), env.lidar(), env.hull_x())
-    {
-        (Some(t), Some(p), Some(l), Some(x)) => (t, p, l, x),
-        _ => return Err(Error::ResetNeeded),
-    };
+    let (terrain, poses, lidar, hull_x) =
+        match (env.terrain(), env.part_poses(), env.lidar(), env.hull_x()) {
+            (Some(t), Some(p), Some(l), Some(x)) => (t, p, l, x),
+            _ => return Err(Error::ResetNeeded),
+        };
     let body = env.body();
     let camera = Camera {
         scroll_x: hull_x - VIEWPORT_W / SCALE / 5.0,
@@ -96,12 +98,29 @@ pub(crate) fn render(env: &WalkerEnv) -> Result<RgbFrame> {
     pb.line_to(fx + 25.0, fy - 42.0);
     pb.line_to(fx, fy - 34.0);
     if let Some(path) = pb.finish() {
-        pixmap.stroke_path(&path, &paint(FLAG), &Stroke { width: 2.0, ..Stroke::default() }, id, None);
+        pixmap.stroke_path(
+            &path,
+            &paint(FLAG),
+            &Stroke {
+                width: 2.0,
+                ..Stroke::default()
+            },
+            id,
+            None,
+        );
     }
 
     for obstacle in &terrain.obstacles {
-        let max_x = obstacle.vertices.iter().map(|v| v[0]).fold(f32::MIN, f32::max);
-        let min_x = obstacle.vertices.iter().map(|v| v[0]).fold(f32::MAX, f32::min);
+        let max_x = obstacle
+            .vertices
+            .iter()
+            .map(|v| v[0])
+            .fold(f32::MIN, f32::max);
+        let min_x = obstacle
+            .vertices
+            .iter()
+            .map(|v| v[0])
+            .fold(f32::MAX, f32::min);
         if max_x < view_left || min_x > view_right {
             continue;
         }
@@ -143,7 +162,12 @@ pub(crate) fn render(env: &WalkerEnv) -> Result<RgbFrame> {
             .shape
             .vertices()
             .iter()
-            .map(|[x, y]| [pose.position[0] + c * x - s * y, pose.position[1] + s * x + c * y])
+            .map(|[x, y]| {
+                [
+                    pose.position[0] + c * x - s * y,
+                    pose.position[1] + s * x + c * y,
+                ]
+            })
             .collect();
         if let Some(path) = polygon(&camera, &world) {
             pixmap.fill_path(&path, &paint(part.color), FillRule::Winding, id, None);
