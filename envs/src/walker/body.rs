@@ -64,10 +64,14 @@ pub struct JointDef {
     pub parent: usize,
     /// Index of the child part.
     pub child: usize,
-    /// Joint anchor relative to the spawn point (m).
+    /// Joint anchor relative to the spawn point (m); the local anchors of both parts follow from
+    /// it and the parts' spawn poses.
     pub anchor: [f32; 2],
-    /// Lower and upper angle limits (rad), child relative to parent.
+    /// Lower and upper angle limits (rad) of the joint angle.
     pub limits: [f32; 2],
+    /// Child-minus-parent angle (rad) at which the joint angle reads 0 (Box2D's
+    /// `referenceAngle`): the joint angle is `θ_child − θ_parent − reference_angle`.
+    pub reference_angle: f32,
     /// Motor target speed magnitude (rad/s); the target is `speed · sign(action)`.
     pub speed: f32,
     /// Added to the joint angle in the observation (TeachMyAgent's knees use +1).
@@ -274,6 +278,8 @@ fn bipedal(name: &'static str, leg_h: f32, width: f32, leg_down: f32, spawn_angl
             child: upper,
             anchor: [0.0, -leg_down],
             limits: BIPEDAL_HIP_LIMITS,
+            // pybox2d's joint definition records the spawn angle as reference angle.
+            reference_angle: angle,
             speed: BIPEDAL_HIP_SPEED,
             angle_correction: 0.0,
             contact_part: None,
@@ -288,6 +294,7 @@ fn bipedal(name: &'static str, leg_h: f32, width: f32, leg_down: f32, spawn_angl
             child: lower,
             anchor: below_hip(leg_h),
             limits: BIPEDAL_KNEE_LIMITS,
+            reference_angle: 0.0,
             speed: BIPEDAL_KNEE_SPEED,
             angle_correction: 1.0,
             contact_part: Some(lower),

@@ -53,20 +53,20 @@ pub struct GaitConfig {
 impl Default for GaitConfig {
     fn default() -> Self {
         Self {
-            target_speed: 0.2407,
-            step_angle: -0.0643,
-            speed_feedback: 0.9998,
-            lean: -0.6496,
-            pitch_gains: [1.1674, 2.4274],
-            stance_push: 0.6126,
-            stance_knee: 0.0825,
-            push_knee: 1.3113,
-            lift_knee: -0.3825,
-            lift_fraction: 1.2261,
-            min_swing_steps: 19,
-            max_swing_steps: 32,
-            swing_hip_gains: [0.8356, 0.4572],
-            knee_gains: [2.3829, 0.8271],
+            target_speed: 0.2394,
+            step_angle: -0.0722,
+            speed_feedback: 0.9008,
+            lean: -0.6462,
+            pitch_gains: [1.1035, 2.5565],
+            stance_push: 0.6191,
+            stance_knee: 0.1242,
+            push_knee: 1.3099,
+            lift_knee: -0.4321,
+            lift_fraction: 1.2394,
+            min_swing_steps: 18,
+            max_swing_steps: 30,
+            swing_hip_gains: [0.7872, 0.4703],
+            knee_gains: [2.1591, 0.8125],
         }
     }
 }

@@ -34,7 +34,7 @@ use teachgym_core::{
 
 use super::body::{startpad_steps, BodyDef, Embodiment};
 use super::constants::*;
-use super::physics::{PartPose, PhysicsConfig, WalkerWorld};
+use super::physics::{PartPose, PartState, PhysicsConfig, WalkerWorld};
 use super::terrain::{generate, ObstacleGenerator, Terrain};
 
 /// Default bounds of `stump_height` (terrain steps), as in TeachMyAgent's benchmark.
@@ -349,6 +349,43 @@ impl WalkerEnv {
                 .map(|i| ep.world.pose(i))
                 .collect(),
         )
+    }
+
+    /// Overwrites the state of every body part (definition order), e.g. to replay a state
+    /// recorded in another simulator. The next `step` starts from it.
+    ///
+    /// # Errors
+    /// [`Error::ResetNeeded`] before a reset; [`Error::InvalidConfig`] when the number of
+    /// states differs from the number of parts or a value is not finite.
+    pub fn set_body_state(&mut self, states: &[PartState]) -> Result<()> {
+        let parts = self.body.parts.len();
+        let ep = self.episode.as_mut().ok_or(Error::ResetNeeded)?;
+        if states.len() != parts {
+            return Err(Error::InvalidConfig {
+                field: "body_state".into(),
+                reason: format!(
+                    "{} part states given, the body has {parts} parts",
+                    states.len()
+                ),
+            });
+        }
+        let finite = |s: &PartState| {
+            s.position
+                .iter()
+                .chain(&s.linvel)
+                .chain([&s.angle, &s.angvel])
+                .all(|v| v.is_finite())
+        };
+        if let Some(i) = states.iter().position(|s| !finite(s)) {
+            return Err(Error::InvalidConfig {
+                field: format!("body_state[{i}]"),
+                reason: "values must be finite".into(),
+            });
+        }
+        for (i, state) in states.iter().enumerate() {
+            ep.world.set_part_state(i, state);
+        }
+        Ok(())
     }
 
     /// Lidar fractions of the last observation.

@@ -26,7 +26,7 @@ pub use env::{
     MIN_STUMP_HEIGHT,
 };
 pub use physics::{
-    PartPose, PhysicsConfig, DEFAULT_MOTOR_FACTOR, DEFAULT_PGS_ITERATIONS,
+    PartPose, PartState, PhysicsConfig, DEFAULT_MOTOR_FACTOR, DEFAULT_PGS_ITERATIONS,
     DEFAULT_SOLVER_ITERATIONS,
 };
 pub use render::{FRAME_HEIGHT, FRAME_WIDTH};

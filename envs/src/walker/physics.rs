@@ -59,6 +59,19 @@ pub struct PartPose {
     pub angle: f32,
 }
 
+/// Full kinematic state of one rigid part.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PartState {
+    /// Position of the part origin (m).
+    pub position: [f32; 2],
+    /// Angle (rad).
+    pub angle: f32,
+    /// Linear velocity of the centre of mass (m/s).
+    pub linvel: [f32; 2],
+    /// Angular velocity (rad/s).
+    pub angvel: f32,
+}
+
 /// A live episode world.
 pub(crate) struct WalkerWorld {
     world: PhysicsWorld,
@@ -162,13 +175,20 @@ impl WalkerWorld {
                 let (s, c) = (-p.angle).sin_cos();
                 Vector::new(c * dx - s * dy, s * dx + c * dy)
             };
-            let builder = RevoluteJointBuilder::new()
+            let mut builder = RevoluteJointBuilder::new()
                 .local_anchor1(local(parent))
                 .local_anchor2(local(child))
                 .limits(joint.limits)
                 .motor_velocity(0.0, physics.motor_factor)
                 .motor_max_force(0.0)
-                .contacts_enabled(false);
+                .contacts_enabled(false)
+                .build();
+            // Rotating the parent's joint frame by the reference angle makes rapier's joint angle
+            // (and so its limits) θ_child − θ_parent − reference, as Box2D's.
+            let anchor1 = builder.data.local_frame1.translation;
+            builder
+                .data
+                .set_local_frame1(Pose::new(anchor1, joint.reference_angle));
             joints.push(world.insert_impulse_joint(
                 parts[joint.parent].0,
                 parts[joint.child].0,
@@ -211,6 +231,21 @@ impl WalkerWorld {
         }
     }
 
+    /// Overwrites the pose and velocity of part `i` (for replaying a recorded state).
+    pub(crate) fn set_part_state(&mut self, i: usize, state: &PartState) {
+        if let Some(rb) = self.world.bodies.get_mut(self.parts[i].0) {
+            rb.set_position(
+                Pose::new(
+                    Vector::new(state.position[0], state.position[1]),
+                    state.angle,
+                ),
+                true,
+            );
+            rb.set_linvel(Vector::new(state.linvel[0], state.linvel[1]), true);
+            rb.set_angvel(state.angvel, true);
+        }
+    }
+
     /// Advances the world by one env step (1/50 s).
     pub(crate) fn step(&mut self) {
         self.world.step();
@@ -238,7 +273,8 @@ impl WalkerWorld {
         let def = &body.joints[j];
         let parent = &self.world.bodies[self.parts[def.parent].0];
         let child = &self.world.bodies[self.parts[def.child].0];
-        let angle = wrap_angle(child.rotation().angle() - parent.rotation().angle());
+        let angle =
+            wrap_angle(child.rotation().angle() - parent.rotation().angle() - def.reference_angle);
         (angle, child.angvel() - parent.angvel())
     }
 
