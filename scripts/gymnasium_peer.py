@@ -10,7 +10,9 @@ import json
 import time
 
 import gymnasium as gym
+import gymnasium.envs.box2d.bipedal_walker as bipedal_walker
 import numpy as np
+from gymnasium.wrappers import TimeLimit
 
 
 def throughput(steps, resets, seed):
@@ -30,8 +32,22 @@ def throughput(steps, resets, seed):
     return {"steps_per_second": steps / step_time, "reset_us": reset_time * 1e6 / resets}
 
 
-def random_stats(steps, seed):
-    env = gym.make("BipedalWalker-v3")
+def flat_bipedal_walker():
+    """BipedalWalker-v3 with its terrain roughness removed (teachgym's flat track), 1600 steps.
+
+    The roughness is one line of the generator; the class is rebuilt from its own source with
+    that term set to zero, so nothing else changes.
+    """
+    source = open(bipedal_walker.__file__).read()
+    rough = "velocity += self.np_random.uniform(-1, 1) / SCALE"
+    assert rough in source, "gymnasium's terrain generator changed; update this script"
+    namespace = {}
+    exec(compile(source.replace(rough, "velocity += 0.0"), bipedal_walker.__file__, "exec"), namespace)
+    return TimeLimit(namespace["BipedalWalker"](), 1600)
+
+
+def random_stats(steps, seed, flat=False):
+    env = flat_bipedal_walker() if flat else gym.make("BipedalWalker-v3")
     rng = np.random.default_rng(seed)
     env.reset(seed=seed)
     episodes = falls = timeouts = total_len = length = 0
@@ -59,10 +75,13 @@ def main():
     parser.add_argument("--steps", type=int, default=20_000)
     parser.add_argument("--resets", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--flat-runs", type=int, default=8, help="50k-step random runs, flat terrain")
     args = parser.parse_args()
     for r in range(args.repeat):
         print(json.dumps({"gymnasium_throughput": throughput(args.steps, args.resets, r)}))
     print(json.dumps({"gymnasium_random_policy": random_stats(args.steps, 0)}))
+    for seed in range(args.flat_runs):
+        print(json.dumps({"gymnasium_random_policy_flat": random_stats(50_000, seed, flat=True)}))
 
 
 if __name__ == "__main__":

@@ -77,6 +77,10 @@ pub(crate) struct WalkerWorld {
     world: PhysicsWorld,
     parts: Vec<(RigidBodyHandle, ColliderHandle)>,
     joints: Vec<ImpulseJointHandle>,
+    /// The ground polyline collider.
+    ground: ColliderHandle,
+    /// Obstacle colliders with their x extent (min, max), in increasing x order.
+    obstacles: Vec<(ColliderHandle, f32, f32)>,
 }
 
 impl WalkerWorld {
@@ -99,19 +103,20 @@ impl WalkerWorld {
         let agent_groups =
             InteractionGroups::new(AGENT_GROUP, TERRAIN_GROUP, InteractionTestMode::And);
 
-        let ground = world.insert_body(RigidBodyBuilder::fixed());
+        let ground_body = world.insert_body(RigidBodyBuilder::fixed());
         let ground_points = terrain
             .ground
             .iter()
             .map(|&[x, y]| Vector::new(x, y))
             .collect();
-        world.insert_collider(
+        let ground = world.insert_collider(
             ColliderBuilder::polyline(ground_points, None)
                 .friction(TERRAIN_FRICTION)
                 .friction_combine_rule(CoefficientCombineRule::GeometricMean)
                 .collision_groups(terrain_groups),
-            Some(ground),
+            Some(ground_body),
         );
+        let mut obstacles = Vec::with_capacity(terrain.obstacles.len());
         for obstacle in &terrain.obstacles {
             let points: Vec<Vector> = obstacle
                 .vertices
@@ -120,13 +125,17 @@ impl WalkerWorld {
                 .collect();
             // Degenerate hulls (all points on a line) cannot block anything: skip them.
             if let Some(builder) = ColliderBuilder::convex_hull(&points) {
-                world.insert_collider(
+                let handle = world.insert_collider(
                     builder
                         .friction(TERRAIN_FRICTION)
                         .friction_combine_rule(CoefficientCombineRule::GeometricMean)
                         .collision_groups(terrain_groups),
-                    Some(ground),
+                    Some(ground_body),
                 );
+                let (min_x, max_x) = points.iter().fold((f32::MAX, f32::MIN), |(lo, hi), p| {
+                    (lo.min(p.x), hi.max(p.x))
+                });
+                obstacles.push((handle, min_x, max_x));
             }
         }
 
@@ -196,10 +205,14 @@ impl WalkerWorld {
             ));
         }
 
+        // Generated left to right, but keep the invariant explicit for the lidar's search.
+        obstacles.sort_by(|a, b| a.1.total_cmp(&b.1));
         Self {
             world,
             parts,
             joints,
+            ground,
+            obstacles,
         }
     }
 
@@ -289,7 +302,41 @@ impl WalkerWorld {
 
     /// Lidar fractions from the head part: ray `i` at `LIDAR_FAN·i/LIDAR_RAYS` rad forward of
     /// straight down; 1.0 when nothing is hit within [`LIDAR_RANGE`]. Only terrain is seen.
+    ///
+    /// The rays are cast against the ground and the obstacles within reach directly, rather than
+    /// through the world's BVH, which also holds the walker's parts: same hits, a quarter of the
+    /// step time saved.
     pub(crate) fn lidar(&self, head: usize, out: &mut [f32; LIDAR_RAYS]) {
+        let origin = self.world.bodies[self.parts[head].0].translation();
+        // Rays fan forward from straight down, so only obstacles overlapping
+        // [x, x + LIDAR_RANGE] can be hit.
+        let first = self
+            .obstacles
+            .partition_point(|&(_, _, max_x)| max_x < origin.x);
+        let last = self
+            .obstacles
+            .partition_point(|&(_, min_x, _)| min_x <= origin.x + LIDAR_RANGE)
+            .max(first);
+        let reachable = &self.obstacles[first..last];
+        let ground = &self.world.colliders[self.ground];
+        for (i, slot) in out.iter_mut().enumerate() {
+            let theta = LIDAR_FAN * i as f32 / LIDAR_RAYS as f32;
+            let ray = Ray::new(origin, Vector::new(theta.sin(), -theta.cos()));
+            let hit = std::iter::once(ground)
+                .chain(reachable.iter().map(|&(h, _, _)| &self.world.colliders[h]))
+                .filter_map(|c| c.shape().cast_ray(c.position(), &ray, LIDAR_RANGE, true))
+                .fold(f32::INFINITY, f32::min);
+            *slot = if hit.is_finite() {
+                hit / LIDAR_RANGE
+            } else {
+                1.0
+            };
+        }
+    }
+
+    /// The lidar computed through the world's BVH query pipeline (reference for tests).
+    #[cfg(test)]
+    pub(crate) fn lidar_via_query_pipeline(&self, head: usize, out: &mut [f32; LIDAR_RAYS]) {
         let origin = self.world.bodies[self.parts[head].0].translation();
         let filter = QueryFilter::default().groups(InteractionGroups::new(
             Group::ALL,
@@ -321,24 +368,51 @@ pub(crate) fn wrap_angle(a: f32) -> f32 {
 }
 
 #[cfg(test)]
-mod mass_probe {
+mod tests {
     use super::*;
+    use crate::walker::terrain::{generate, ObstacleGenerator};
+    use crate::walker::Embodiment;
+    use rand::{Rng, SeedableRng};
+
     #[test]
-    fn print_masses() {
-        let body = crate::walker::Embodiment::ClassicBipedal.body();
+    fn masses_match_box2d() {
+        // Values read from gymnasium's BipedalWalker-v3 (Box2D) bodies.
+        let body = Embodiment::OldClassicBipedal.body();
         let terrain = Terrain {
             ground: vec![[0.0, 0.0], [100.0, 0.0]],
             obstacles: vec![],
         };
         let w = WalkerWorld::new(&terrain, &body, [5.0, 3.0], &PhysicsConfig::default());
-        for (rb, _) in &w.parts {
-            let b = &w.world.bodies[*rb];
-            println!(
-                "mass {} inertia {:?} com {:?}",
-                b.mass(),
-                b.mass_properties().local_mprops.principal_inertia(),
-                b.mass_properties().local_mprops.local_com
-            );
+        let mass = |i: usize| w.world.bodies[w.parts[i].0].mass();
+        assert!((mass(0) - 5.422_222).abs() < 1e-4);
+        assert!((mass(1) - 0.302_222).abs() < 1e-5);
+        assert!((mass(2) - 0.241_778).abs() < 1e-5);
+    }
+
+    #[test]
+    fn direct_lidar_matches_the_query_pipeline() {
+        let body = Embodiment::ClassicBipedal.body();
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(5);
+        for (mean_height, spacing) in [(2.0, 0.5), (0.5, 0.0), (1.0, 3.0)] {
+            let generator = ObstacleGenerator::Stumps {
+                mean_height,
+                height_std: 0.1,
+                min_height: 0.05,
+            };
+            let terrain = generate(&generator, spacing, 20, &mut rng);
+            let mut w = WalkerWorld::new(&terrain, &body, [4.6, 5.7], &PhysicsConfig::default());
+            let mut hits = 0;
+            for _ in 0..300 {
+                let action: Vec<f32> = (0..4).map(|_| rng.random_range(-1.0..1.0)).collect();
+                w.set_motors(&body, &action, DEFAULT_MOTOR_FACTOR);
+                w.step();
+                let (mut direct, mut reference) = ([0.0; LIDAR_RAYS], [0.0; LIDAR_RAYS]);
+                w.lidar(0, &mut direct);
+                w.lidar_via_query_pipeline(0, &mut reference);
+                assert_eq!(direct, reference);
+                hits += direct.iter().filter(|&&f| f < 1.0).count();
+            }
+            assert!(hits > 0);
         }
     }
 }
