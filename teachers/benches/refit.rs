@@ -77,29 +77,50 @@ fn main() {
     if let Err(e) = std::fs::write(&out_path, json.to_string()) {
         eprintln!("could not write {out_path}: {e}");
     }
-    println!("refit: fit_best k = 2..=9, full covariance, AIC, sklearn defaults (median of 21)");
+    println!(
+        "refit: fit_best k = 2..=9, full covariance, AIC, sklearn defaults (median of 21); \
+         time_ms with the default fit_threads (0 = available parallelism), serial_ms with 1"
+    );
+    let serial = GmmConfig {
+        fit_threads: 1,
+        ..GmmConfig::default()
+    };
     for (name, data) in &windows {
-        let cfg = GmmConfig::default();
-        let mut chosen = 0;
-        let t = median_time(21, || {
-            let sel = fit_best(black_box(data), 3, 2..=9, &cfg, Fitness::Aic, 0)
-                .unwrap_or_else(|e| panic!("{e}"));
-            chosen = sel.best.n_components();
-        });
+        let mut times = [0.0; 2];
+        let mut chosen = [0; 2];
+        for (slot, cfg) in [GmmConfig::default(), serial].iter().enumerate() {
+            times[slot] = median_time(21, || {
+                let sel = fit_best(black_box(data), 3, 2..=9, cfg, Fitness::Aic, 0)
+                    .unwrap_or_else(|e| panic!("{e}"));
+                chosen[slot] = sel.best.n_components();
+            });
+        }
+        assert_eq!(chosen[0], chosen[1], "fit_threads changed the selection");
         println!(
-            "rust_refit {name} n={} time_ms={:.3} chosen_k={chosen}",
+            "rust_refit {name} n={} time_ms={:.3} serial_ms={:.3} chosen_k={}",
             data.len() / 3,
-            t * 1e3
+            times[0] * 1e3,
+            times[1] * 1e3,
+            chosen[0]
         );
     }
 
     println!(
         "\nper-episode ALP-GMM sample_task + update on the toy grid (20 000 episodes, defaults)"
     );
+    for fit_threads in [0, 1] {
+        per_episode(fit_threads);
+    }
+}
+
+/// Runs ALP-GMM (defaults but `gmm.fit_threads`) for 20 000 episodes and prints the mean cost.
+fn per_episode(fit_threads: usize) {
     let episodes = 20_000;
     let mut student = ToyGrid::teach_deep_rl();
-    let mut teacher = AlpGmm::new(student.task_space().clone(), 0, AlpGmmConfig::default())
-        .unwrap_or_else(|e| panic!("{e}"));
+    let mut config = AlpGmmConfig::default();
+    config.gmm.fit_threads = fit_threads;
+    let mut teacher =
+        AlpGmm::new(student.task_space().clone(), 0, config).unwrap_or_else(|e| panic!("{e}"));
     let mut outcomes = Vec::with_capacity(episodes);
     let mut refit_time = 0.0;
     let start = Instant::now();
@@ -118,7 +139,7 @@ fn main() {
     }
     let total = start.elapsed().as_secs_f64();
     println!(
-        "rust_episode total_us={:.2} excluding_refits_us={:.2} refits={} mean_refit_ms={:.3}",
+        "rust_episode fit_threads={fit_threads} total_us={:.2} excluding_refits_us={:.2} refits={} mean_refit_ms={:.3}",
         total / episodes as f64 * 1e6,
         (total - refit_time) / episodes as f64 * 1e6,
         teacher.fits(),

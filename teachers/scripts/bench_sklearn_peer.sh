@@ -7,7 +7,6 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 export TEACHGYM_BENCH_DATA="${TEACHGYM_BENCH_DATA:-/tmp/teachgym_refit_windows.json}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target-teachers}"
 venv="${SKLEARN_VENV:-/tmp/teachgym-sklearn-venv}"
 
 (cd "$here" && cargo bench -p teachgym-teachers --bench refit)

@@ -6,6 +6,11 @@
 //!
 //! Data are row-major `n × D` slices of `f64`. Dimensions are small (D ≤ ~16), so the linear
 //! algebra is a hand-written Cholesky on flat buffers, with no allocation inside EM iterations.
+//! For `D ≤ 4` (ALP-GMM's (task, ALP) rows) EM, scoring and k-means run a copy specialised at
+//! compile time (fixed-size arrays, component-major responsibilities, points in SIMD lanes) that
+//! performs the same floating-point operations in the same order as the general path, so its
+//! results are bit-for-bit identical
+//! (`tests::specialised_dimensions_match_the_general_path_bit_for_bit`).
 
 // Index loops over flat row-major matrices read closer to the maths than iterator chains.
 #![allow(clippy::needless_range_loop)]
@@ -24,6 +29,8 @@ use crate::{Result, TeacherError};
 pub const DEFAULT_GMM_TOL: f64 = 1e-3;
 /// Default non-negative regularisation added to covariance diagonals (sklearn's `reg_covar`).
 pub const DEFAULT_GMM_REG_COVAR: f64 = 1e-6;
+/// Largest dimension with a compile-time specialised EM / k-means (ALP-GMM's (task, ALP) rows).
+const MAX_FIXED_DIM: usize = 4;
 /// Default maximum number of EM iterations (sklearn's `max_iter`).
 pub const DEFAULT_GMM_MAX_ITER: usize = 100;
 /// Default number of EM restarts per `k`, the best kept (sklearn's `n_init`; ALP-GMM's `nb_em_init`).
@@ -167,10 +174,11 @@ impl Gmm {
             return Err(fail(format!("data contain a non-finite value ({v})")));
         }
         let mut best: Option<(f64, Gmm)> = None;
-        let mut work = Workspace::new(n, dim, k);
+        // Only the general-dimension path needs the scratch buffers.
+        let mut work = (dim > MAX_FIXED_DIM).then(|| Workspace::new(n, dim, k));
         for _ in 0..config.n_init.max(1) {
             let labels = kmeans_labels(data, dim, k, rng);
-            let gmm = Self::em_from_labels(data, dim, k, &labels, config, &mut work)?;
+            let gmm = Self::em_from_labels(data, dim, k, &labels, config, work.as_mut())?;
             let score = if config.n_init > 1 {
                 gmm.score(data)
             } else {
@@ -206,11 +214,37 @@ impl Gmm {
         if labels.iter().any(|&l| l >= k) || data.iter().any(|v| !v.is_finite()) {
             return Err(fail("label >= k or non-finite data".into()));
         }
-        let mut work = Workspace::new(labels.len(), dim, k);
-        Self::em_from_labels(data, dim, k, labels, config, &mut work)
+        Self::em_from_labels(data, dim, k, labels, config, None)
     }
 
     fn em_from_labels(
+        data: &[f64],
+        dim: usize,
+        k: usize,
+        labels: &[usize],
+        config: &GmmConfig,
+        work: Option<&mut Workspace>,
+    ) -> Result<Self> {
+        // Small dimensions (ALP-GMM's (task, ALP) vectors) take a path specialised at compile
+        // time; it performs the very same floating-point operations in the same order.
+        match dim {
+            1 => return em_fixed::<1>(data, k, labels, config),
+            2 => return em_fixed::<2>(data, k, labels, config),
+            3 => return em_fixed::<3>(data, k, labels, config),
+            4 => return em_fixed::<4>(data, k, labels, config),
+            _ => {}
+        }
+        match work {
+            Some(work) => Self::em_general(data, dim, k, labels, config, work),
+            None => {
+                let mut work = Workspace::new(labels.len(), dim, k);
+                Self::em_general(data, dim, k, labels, config, &mut work)
+            }
+        }
+    }
+
+    /// [`Gmm::em_from_labels`] for any dimension (the reference for the specialised paths).
+    fn em_general(
         data: &[f64],
         dim: usize,
         k: usize,
@@ -224,17 +258,7 @@ impl Gmm {
             for (i, &l) in labels.iter().enumerate() {
                 work.resp[i * k + l] = 1.0;
             }
-            let mut gmm = Gmm {
-                dim,
-                weights: vec![0.0; k],
-                means: vec![0.0; k * dim],
-                covariances: vec![0.0; k * dim * dim],
-                cholesky: vec![0.0; k * dim * dim],
-                precision_cholesky: vec![0.0; k * dim * dim],
-                half_log_dets: vec![0.0; k],
-                n_iter: 0,
-                converged: false,
-            };
+            let mut gmm = Gmm::zeros(dim, k);
             gmm.m_step(
                 data,
                 &work.resp,
@@ -262,6 +286,20 @@ impl Gmm {
                 }
             }
             Ok(gmm)
+        }
+    }
+
+    fn zeros(dim: usize, k: usize) -> Self {
+        Gmm {
+            dim,
+            weights: vec![0.0; k],
+            means: vec![0.0; k * dim],
+            covariances: vec![0.0; k * dim * dim],
+            cholesky: vec![0.0; k * dim * dim],
+            precision_cholesky: vec![0.0; k * dim * dim],
+            half_log_dets: vec![0.0; k],
+            n_iter: 0,
+            converged: false,
         }
     }
 
@@ -328,6 +366,19 @@ impl Gmm {
         if n == 0 {
             return f64::NAN;
         }
+        match self.dim {
+            1 => return score_fixed::<1>(self, data),
+            2 => return score_fixed::<2>(self, data),
+            3 => return score_fixed::<3>(self, data),
+            4 => return score_fixed::<4>(self, data),
+            _ => {}
+        }
+        self.score_general(data)
+    }
+
+    /// [`Gmm::score`] for any dimension (the reference for the specialised paths).
+    fn score_general(&self, data: &[f64]) -> f64 {
+        let n = data.len() / self.dim;
         let mut scratch = vec![0.0; self.dim + self.n_components()];
         data.chunks_exact(self.dim)
             .map(|x| self.log_density_with(x, &mut scratch))
@@ -432,7 +483,7 @@ impl Gmm {
             // the unnormalised responsibilities.
             let mut sum = 0.0;
             for r in row.iter_mut() {
-                *r = (*r - max).exp();
+                *r = exp_nonpositive(*r - max);
                 sum += *r;
             }
             let inv = 1.0 / sum;
@@ -516,6 +567,232 @@ impl Gmm {
     }
 }
 
+/// `exp(v)` for `v ≤ 0`, bit-for-bit, without calling `exp` where the result is known exactly:
+/// `exp(0) = 1`, and every `v < −746` underflows to `+0` (libm's slow underflow path otherwise).
+#[inline(always)]
+fn exp_nonpositive(v: f64) -> f64 {
+    if v == 0.0 {
+        1.0
+    } else if v < -746.0 {
+        0.0
+    } else {
+        v.exp()
+    }
+}
+
+/// The rows of `data` as fixed-size arrays (a trailing partial row is ignored, as `chunks_exact`).
+fn rows_fixed<const D: usize>(data: &[f64]) -> Vec<[f64; D]> {
+    data.chunks_exact(D)
+        .map(|r| std::array::from_fn(|j| r[j]))
+        .collect()
+}
+
+/// Points per block of the E-step's density loop (SIMD lanes; the arithmetic is per point).
+const LANES: usize = 4;
+
+/// The rows of `data` in blocks of [`LANES`] points, coordinate-major within a block
+/// (`block[j][l]` = coordinate `j` of point `LANES·b + l`); the last block is padded with zeros.
+fn blocks_fixed<const D: usize>(data: &[f64]) -> Vec<[[f64; LANES]; D]> {
+    let n = data.len() / D;
+    let mut blocks = vec![[[0.0; LANES]; D]; n.div_ceil(LANES)];
+    for (i, row) in data.chunks_exact(D).enumerate() {
+        for j in 0..D {
+            blocks[i / LANES][j][i % LANES] = row[j];
+        }
+    }
+    blocks
+}
+
+/// [`Gmm::em_general`] specialised to dimension `D`: the same operations in the same order (so
+/// the same bits), with responsibilities stored component-major (`k × stride`, `stride` = `n`
+/// rounded up to [`LANES`]) so that every loop of the E- and M-steps runs over contiguous memory
+/// with the component's parameters in registers.
+fn em_fixed<const D: usize>(
+    data: &[f64],
+    k: usize,
+    labels: &[usize],
+    config: &GmmConfig,
+) -> Result<Gmm> {
+    let fail = |reason: String| TeacherError::GmmFit { k, reason };
+    let xs = rows_fixed::<D>(data);
+    let blocks = blocks_fixed::<D>(data);
+    let n = xs.len();
+    let stride = blocks.len() * LANES;
+    let mut resp = vec![0.0; k * stride];
+    for (i, &l) in labels.iter().enumerate() {
+        resp[l * stride + i] = 1.0;
+    }
+    let mut masses = vec![0.0; k];
+    let mut row_scratch = vec![0.0; 2 * n];
+    let mut gmm = Gmm::zeros(D, k);
+    m_step_fixed::<D>(&mut gmm, &xs, &resp, stride, &mut masses, config.reg_covar)
+        .map_err(|c| fail(singular(c)))?;
+    let mut lower_bound = f64::NEG_INFINITY;
+    for iter in 1..=config.max_iter {
+        let previous = lower_bound;
+        lower_bound = e_step_fixed::<D>(&gmm, &blocks, n, &mut resp, &mut row_scratch, false);
+        m_step_fixed::<D>(&mut gmm, &xs, &resp, stride, &mut masses, config.reg_covar)
+            .map_err(|c| fail(singular(c)))?;
+        gmm.n_iter = iter;
+        if (lower_bound - previous).abs() < config.tol {
+            gmm.converged = true;
+            break;
+        }
+    }
+    Ok(gmm)
+}
+
+/// [`Gmm::score_general`] specialised to dimension `D` (same bits).
+fn score_fixed<const D: usize>(gmm: &Gmm, data: &[f64]) -> f64 {
+    let blocks = blocks_fixed::<D>(data);
+    let n = data.len() / D;
+    let mut scratch = vec![0.0; blocks.len() * LANES * gmm.n_components()];
+    let mut row_scratch = vec![0.0; 2 * n];
+    e_step_fixed::<D>(gmm, &blocks, n, &mut scratch, &mut row_scratch, true)
+}
+
+/// Weighted log-densities `ln w_c + ln N(x_i | μ_c, Σ_c)` of the `n` points in `blocks` into
+/// `out` (`k × stride`, component-major), then, per point, the log-sum-exp over components (in
+/// component order, as [`Gmm::e_step`]); returns the mean log-likelihood. Unless `score_only`,
+/// `out` ends holding the responsibilities; with `score_only` a point whose maximum is not finite
+/// contributes that maximum (as [`log_sum_exp`]). `rows`: scratch of length `2n`.
+fn e_step_fixed<const D: usize>(
+    gmm: &Gmm,
+    blocks: &[[[f64; LANES]; D]],
+    n: usize,
+    out: &mut [f64],
+    rows: &mut [f64],
+    score_only: bool,
+) -> f64 {
+    let k = gmm.n_components();
+    let stride = blocks.len() * LANES;
+    let dd = D * D;
+    for c in 0..k {
+        let log_weight = gmm.weights[c].ln();
+        let half_log_det = gmm.half_log_dets[c];
+        let mu: [f64; D] = std::array::from_fn(|j| gmm.means[c * D + j]);
+        let pc = &gmm.precision_cholesky[c * dd..(c + 1) * dd];
+        let p: [[f64; D]; D] = std::array::from_fn(|a| std::array::from_fn(|b| pc[a * D + b]));
+        let out_c = &mut out[c * stride..(c + 1) * stride];
+        for (o, x) in out_c.chunks_exact_mut(LANES).zip(blocks) {
+            let diff: [[f64; LANES]; D] =
+                std::array::from_fn(|j| std::array::from_fn(|l| x[j][l] - mu[j]));
+            // z = L⁻¹ (x − μ), |z|² = Mahalanobis distance² (sums in the general path's order).
+            let mut norm2 = [0.0; LANES];
+            for a in 0..D {
+                let mut z: [f64; LANES] = std::array::from_fn(|l| p[a][0] * diff[0][l]);
+                for b in 1..=a {
+                    for l in 0..LANES {
+                        z[l] += p[a][b] * diff[b][l];
+                    }
+                }
+                for l in 0..LANES {
+                    norm2[l] += z[l] * z[l];
+                }
+            }
+            for l in 0..LANES {
+                o[l] = log_weight + (-0.5 * (D as f64 * LN_2PI + norm2[l]) - half_log_det);
+            }
+        }
+    }
+    let (maxes, sums) = rows.split_at_mut(n);
+    maxes.fill(f64::NEG_INFINITY);
+    for c in 0..k {
+        for (m, &v) in maxes.iter_mut().zip(&out[c * stride..c * stride + n]) {
+            *m = m.max(v);
+        }
+    }
+    // One exp per entry: the shifted exponentials are both the log-sum-exp terms and the
+    // unnormalised responsibilities.
+    sums.fill(0.0);
+    for c in 0..k {
+        let out_c = &mut out[c * stride..c * stride + n];
+        for ((o, s), &m) in out_c.iter_mut().zip(sums.iter_mut()).zip(maxes.iter()) {
+            let r = exp_nonpositive(*o - m);
+            *o = r;
+            *s += r;
+        }
+    }
+    let mut total = 0.0;
+    for (&m, s) in maxes.iter().zip(sums.iter_mut()) {
+        if score_only && !m.is_finite() {
+            total += m;
+        } else {
+            total += m + s.ln();
+        }
+        *s = 1.0 / *s;
+    }
+    if !score_only {
+        for c in 0..k {
+            let out_c = &mut out[c * stride..c * stride + n];
+            for (o, &inv) in out_c.iter_mut().zip(sums.iter()) {
+                *o *= inv;
+            }
+        }
+    }
+    total / n as f64
+}
+
+/// [`Gmm::m_step`] specialised to dimension `D` with component-major `resp` (row stride
+/// `stride`; same bits: every
+/// accumulator receives the same terms in the same order).
+fn m_step_fixed<const D: usize>(
+    gmm: &mut Gmm,
+    xs: &[[f64; D]],
+    resp: &[f64],
+    stride: usize,
+    masses: &mut [f64],
+    reg_covar: f64,
+) -> std::result::Result<(), usize> {
+    let n = xs.len();
+    let k = gmm.n_components();
+    let dd = D * D;
+    for c in 0..k {
+        let rc = &resp[c * stride..c * stride + n];
+        let mut mass = MASS_FLOOR;
+        let mut sum = [0.0; D];
+        for (&r, x) in rc.iter().zip(xs) {
+            mass += r;
+            for j in 0..D {
+                sum[j] += r * x[j];
+            }
+        }
+        masses[c] = mass;
+        let mean: [f64; D] = std::array::from_fn(|j| sum[j] / mass);
+        gmm.means[c * D..(c + 1) * D].copy_from_slice(&mean);
+        let mut cov = [[0.0; D]; D];
+        for (&r, x) in rc.iter().zip(xs) {
+            if r == 0.0 {
+                continue;
+            }
+            let diff: [f64; D] = std::array::from_fn(|j| x[j] - mean[j]);
+            for a in 0..D {
+                let ra = r * diff[a];
+                for b in 0..=a {
+                    cov[a][b] += ra * diff[b];
+                }
+            }
+        }
+        let out = &mut gmm.covariances[c * dd..(c + 1) * dd];
+        for a in 0..D {
+            for b in 0..=a {
+                let v = cov[a][b] / mass;
+                out[a * D + b] = v;
+                out[b * D + a] = v;
+            }
+            out[a * D + a] += reg_covar;
+        }
+    }
+    let total_mass: f64 = masses.iter().sum();
+    for c in 0..k {
+        gmm.weights[c] = masses[c] / total_mass;
+        let l = &mut gmm.cholesky[c * dd..(c + 1) * dd];
+        gmm.half_log_dets[c] = cholesky(&gmm.covariances[c * dd..(c + 1) * dd], D, l).ok_or(c)?;
+        invert_lower_triangular(l, D, &mut gmm.precision_cholesky[c * dd..(c + 1) * dd]);
+    }
+    Ok(())
+}
+
 fn singular(c: usize) -> String {
     format!("covariance of component {c} is not positive definite (increase reg_covar)")
 }
@@ -591,9 +868,14 @@ fn log_sum_exp(values: &[f64]) -> f64 {
     if !max.is_finite() {
         return max;
     }
-    max + values.iter().map(|v| (v - max).exp()).sum::<f64>().ln()
+    max + values
+        .iter()
+        .map(|&v| exp_nonpositive(v - max))
+        .sum::<f64>()
+        .ln()
 }
 
+#[inline(always)]
 fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
 }
@@ -603,6 +885,47 @@ fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
 /// centres move less than `1e-4 ×` the mean feature variance; empty clusters are re-seeded with
 /// the points farthest from their centres.
 fn kmeans_labels<R: Rng + ?Sized>(data: &[f64], d: usize, k: usize, rng: &mut R) -> Vec<usize> {
+    // Small dimensions get their own (identical, fully unrolled) copy of the algorithm.
+    match d {
+        1 => kmeans_labels_impl::<1, R>(data, d, k, rng),
+        2 => kmeans_labels_impl::<2, R>(data, d, k, rng),
+        3 => kmeans_labels_impl::<3, R>(data, d, k, rng),
+        4 => kmeans_labels_impl::<4, R>(data, d, k, rng),
+        _ => kmeans_labels_impl::<0, R>(data, d, k, rng),
+    }
+}
+
+/// Nearest centre (first on ties) and its squared distance, for every row.
+#[inline(always)]
+fn kmeans_assign(
+    data: &[f64],
+    d: usize,
+    k: usize,
+    centres: &[f64],
+    labels: &mut [usize],
+    dists: &mut [f64],
+) {
+    for ((x, label), dist_out) in data.chunks_exact(d).zip(labels).zip(dists) {
+        let mut best = (f64::INFINITY, 0);
+        for c in 0..k {
+            let dist = squared_distance(x, &centres[c * d..(c + 1) * d]);
+            if dist < best.0 {
+                best = (dist, c);
+            }
+        }
+        *label = best.1;
+        *dist_out = best.0;
+    }
+}
+
+/// [`kmeans_labels`] for `D`-dimensional rows (`D = 0`: any dimension, `dim`).
+fn kmeans_labels_impl<const D: usize, R: Rng + ?Sized>(
+    data: &[f64],
+    dim: usize,
+    k: usize,
+    rng: &mut R,
+) -> Vec<usize> {
+    let d = if D == 0 { dim } else { D };
     let n = data.len() / d;
     let row = |i: usize| &data[i * d..(i + 1) * d];
     // Tolerance scaled by the data's spread, as sklearn.
@@ -664,22 +987,9 @@ fn kmeans_labels<R: Rng + ?Sized>(data: &[f64], d: usize, k: usize, rng: &mut R)
     }
 
     // Lloyd iterations.
-    let assign = |centres: &[f64], labels: &mut [usize], dists: &mut [f64]| {
-        for i in 0..n {
-            let mut best = (f64::INFINITY, 0);
-            for c in 0..k {
-                let dist = squared_distance(row(i), &centres[c * d..(c + 1) * d]);
-                if dist < best.0 {
-                    best = (dist, c);
-                }
-            }
-            labels[i] = best.1;
-            dists[i] = best.0;
-        }
-    };
     let mut labels = vec![0usize; n];
     let mut dists = vec![0.0; n];
-    assign(&centres, &mut labels, &mut dists);
+    kmeans_assign(data, d, k, &centres, &mut labels, &mut dists);
     let mut new_centres = vec![0.0; k * d];
     let mut counts = vec![0usize; k];
     let mut new_labels = vec![0usize; n];
@@ -728,7 +1038,7 @@ fn kmeans_labels<R: Rng + ?Sized>(data: &[f64], d: usize, k: usize, rng: &mut R)
             );
         }
         std::mem::swap(&mut centres, &mut new_centres);
-        assign(&centres, &mut new_labels, &mut dists);
+        kmeans_assign(data, d, k, &centres, &mut new_labels, &mut dists);
         let unchanged = new_labels == labels;
         std::mem::swap(&mut labels, &mut new_labels);
         if unchanged || shift <= tol {
@@ -774,16 +1084,26 @@ pub fn fit_best(
     let results: Vec<Result<(f64, Gmm)>> = if threads == 1 {
         candidates.iter().map(|&k| fit_one(k)).collect()
     } else {
-        // Round-robin assignment balances the cost, which grows with k.
+        // The cost grows with k: deal the candidates out in a snake order (0, 1, …, t−1, t−1, …,
+        // 0, 0, 1, …) so that every thread gets a similar total of k.
+        let owner = |i: usize| {
+            let (round, pos) = (i / threads, i % threads);
+            if round % 2 == 0 {
+                pos
+            } else {
+                threads - 1 - pos
+            }
+        };
         let mut slots: Vec<Option<Result<(f64, Gmm)>>> = candidates.iter().map(|_| None).collect();
         std::thread::scope(|scope| {
             let fit_one = &fit_one;
+            let owner = &owner;
             let candidates = &candidates;
             let handles: Vec<_> = (0..threads)
                 .map(|t| {
                     scope.spawn(move || {
-                        (t..candidates.len())
-                            .step_by(threads)
+                        (0..candidates.len())
+                            .filter(|&i| owner(i) == t)
                             .map(|i| (i, fit_one(candidates[i])))
                             .collect::<Vec<_>>()
                     })
@@ -867,6 +1187,56 @@ mod tests {
             assert!((p - e).abs() < 1e-12);
         }
         assert!(cholesky(&[1.0, 2.0, 2.0, 1.0], 2, &mut l).is_none());
+    }
+
+    #[test]
+    fn specialised_dimensions_match_the_general_path_bit_for_bit() {
+        let bits = |g: &Gmm| {
+            g.weights
+                .iter()
+                .chain(&g.means)
+                .chain(&g.covariances)
+                .chain(&g.cholesky)
+                .chain(&g.precision_cholesky)
+                .chain(&g.half_log_dets)
+                .map(|v| v.to_bits())
+                .collect::<Vec<_>>()
+        };
+        let cfg = GmmConfig::default();
+        // 5 runs the general path on both sides (and the dimension-generic k-means).
+        for dim in 1..=5 {
+            for seed in 0..3 {
+                let mut rng = Pcg64::seed_from_u64(seed);
+                let n = 60 + 30 * seed as usize;
+                // Clustered data with one near-constant coordinate (like ALP-GMM's zero ALPs).
+                let data: Vec<f64> = (0..n * dim)
+                    .map(|v| {
+                        let (i, j) = (v / dim, v % dim);
+                        let z: f64 = rng.sample(StandardNormal);
+                        if j == dim - 1 && dim > 1 && i % 2 == 0 {
+                            0.0
+                        } else {
+                            (i % 3) as f64 * 2.0 + 0.3 * z
+                        }
+                    })
+                    .collect();
+                for k in 1..=7 {
+                    let labels = kmeans_labels(&data, dim, k, &mut rng);
+                    let mut work = Workspace::new(n, dim, k);
+                    let general = Gmm::em_general(&data, dim, k, &labels, &cfg, &mut work).unwrap();
+                    let fast = Gmm::fit_from_labels(&data, dim, k, &labels, &cfg).unwrap();
+                    assert_eq!(bits(&general), bits(&fast), "dim {dim} k {k} seed {seed}");
+                    assert_eq!(
+                        (general.n_iter, general.converged),
+                        (fast.n_iter, fast.converged)
+                    );
+                    assert_eq!(
+                        general.score_general(&data).to_bits(),
+                        fast.score(&data).to_bits()
+                    );
+                }
+            }
+        }
     }
 
     #[test]

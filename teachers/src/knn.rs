@@ -8,7 +8,7 @@
 //! improving. The reference's scipy cKDTree returns whichever duplicate its (rebuilt every 500
 //! points) layout meets first, i.e. an arbitrary earlier visit, which also decays; "oldest wins"
 //! would instead compare every replay with the very first return ever seen there, a constant ALP
-//! that never fades and turns the corner into a permanent attractor (see BENCHMARKS.md §3).
+//! that never fades and turns the corner into a permanent attractor (see the root BENCHMARKS.md §3.3).
 //! Because the answer does not depend on the index layout, the index is not checkpointed; it is
 //! rebuilt on restore.
 //!

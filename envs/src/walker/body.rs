@@ -232,42 +232,29 @@ fn bipedal(name: &'static str, leg_h: f32, width: f32, leg_down: f32, spawn_angl
         let angle = shade * spawn_angle;
         let (sin, cos) = angle.sin_cos();
         let below_hip = |d: f32| [d * sin, -leg_down - d * cos];
+        // A leg segment: a box of the given width whose centre hangs `depth` below the hip.
+        let segment = |name: &'static str, width: f32, depth: f32| PartDef {
+            name,
+            shape: PartShape::Box {
+                half_width: width / 2.0,
+                half_height: leg_h / 2.0,
+            },
+            density: 1.0,
+            friction: DEFAULT_PART_FRICTION,
+            offset: below_hip(depth),
+            angle,
+            critical: false,
+            color: [tint(0.6), tint(0.3), tint(0.5)],
+        };
+        let (upper_name, lower_name) = if side == "back" {
+            ("upper_leg_back", "lower_leg_back")
+        } else {
+            ("upper_leg_front", "lower_leg_front")
+        };
         let upper = parts.len();
-        parts.push(PartDef {
-            name: if side == "back" {
-                "upper_leg_back"
-            } else {
-                "upper_leg_front"
-            },
-            shape: PartShape::Box {
-                half_width: BIPEDAL_LEG_W / 2.0,
-                half_height: leg_h / 2.0,
-            },
-            density: 1.0,
-            friction: DEFAULT_PART_FRICTION,
-            offset: below_hip(leg_h / 2.0),
-            angle,
-            critical: false,
-            color: [tint(0.6), tint(0.3), tint(0.5)],
-        });
+        parts.push(segment(upper_name, BIPEDAL_LEG_W, leg_h / 2.0));
         let lower = parts.len();
-        parts.push(PartDef {
-            name: if side == "back" {
-                "lower_leg_back"
-            } else {
-                "lower_leg_front"
-            },
-            shape: PartShape::Box {
-                half_width: 0.8 * BIPEDAL_LEG_W / 2.0,
-                half_height: leg_h / 2.0,
-            },
-            density: 1.0,
-            friction: DEFAULT_PART_FRICTION,
-            offset: below_hip(leg_h * 1.5),
-            angle,
-            critical: false,
-            color: [tint(0.6), tint(0.3), tint(0.5)],
-        });
+        parts.push(segment(lower_name, 0.8 * BIPEDAL_LEG_W, leg_h * 1.5));
         joints.push(JointDef {
             name: if side == "back" {
                 "hip_back"
