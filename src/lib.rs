@@ -5,6 +5,7 @@
 //! - [`core`]: task spaces, spaces, the [`Env`](teachgym_core::Env) trait and errors;
 //! - [`envs`]: Stump Tracks and Hexagon Tracks walkers on rapier2d;
 //! - [`teachers`]: curriculum teachers (Random, ALP-GMM, Covar-GMM, RIAC, ADR) and their registry;
+//! - [`students`]: the network layer of the built-in students (MLP, backprop, Adam, checkpoints);
 //!
 //! and hosts the tools behind the `teachgym` command line: [`rollout`] (policies, episode
 //! statistics, throughput) and [`media`] (PNG and GIF output).
@@ -25,6 +26,7 @@
 
 pub use teachgym_core as core;
 pub use teachgym_envs as envs;
+pub use teachgym_students as students;
 pub use teachgym_teachers as teachers;
 
 pub mod media;
