@@ -72,15 +72,66 @@ pub struct PartState {
     pub angvel: f32,
 }
 
+/// A convex obstacle as the lidar sees it.
+struct ObstacleOutline {
+    min_x: f32,
+    max_x: f32,
+    /// Counter-clockwise hull vertices in world coordinates (m).
+    hull: Vec<Vector>,
+}
+
+/// Distance along a unit ray to the first point of a convex counter-clockwise polygon, by
+/// clipping the ray against each edge's half-plane (Cyrus–Beck); 0 when the origin is inside.
+fn ray_convex_polygon(origin: Vector, dir: Vector, hull: &[Vector], max_toi: f32) -> Option<f32> {
+    let (mut t_enter, mut t_exit) = (0.0f32, max_toi);
+    for (i, &a) in hull.iter().enumerate() {
+        let b = hull[(i + 1) % hull.len()];
+        // Outward normal of a counter-clockwise edge.
+        let normal = Vector::new(b.y - a.y, a.x - b.x);
+        let distance = normal.dot(origin - a);
+        let rate = normal.dot(dir);
+        if rate == 0.0 {
+            if distance > 0.0 {
+                return None;
+            }
+        } else {
+            let t = -distance / rate;
+            if rate < 0.0 {
+                t_enter = t_enter.max(t);
+            } else {
+                t_exit = t_exit.min(t);
+            }
+            if t_enter > t_exit {
+                return None;
+            }
+        }
+    }
+    Some(t_enter)
+}
+
+/// Distance along a unit ray to a segment, if it crosses it within `max_toi`.
+fn ray_segment(origin: Vector, dir: Vector, a: Vector, b: Vector, max_toi: f32) -> Option<f32> {
+    let edge = b - a;
+    let denom = dir.perp_dot(edge);
+    if denom == 0.0 {
+        return None;
+    }
+    let offset = a - origin;
+    let t = offset.perp_dot(edge) / denom;
+    let u = offset.perp_dot(dir) / denom;
+    (t >= 0.0 && t <= max_toi && (0.0..=1.0).contains(&u)).then_some(t)
+}
+
 /// A live episode world.
 pub(crate) struct WalkerWorld {
     world: PhysicsWorld,
     parts: Vec<(RigidBodyHandle, ColliderHandle)>,
     joints: Vec<ImpulseJointHandle>,
-    /// The ground polyline collider.
-    ground: ColliderHandle,
-    /// Obstacle colliders with their x extent (min, max), in increasing x order.
-    obstacles: Vec<(ColliderHandle, f32, f32)>,
+    /// The ground polyline's vertices, x increasing (m).
+    ground: Vec<Vector>,
+    /// Obstacle outlines (the colliders' convex hulls, counter-clockwise) with their x extent,
+    /// in increasing x order; the lidar intersects them directly.
+    obstacles: Vec<ObstacleOutline>,
 }
 
 impl WalkerWorld {
@@ -104,13 +155,13 @@ impl WalkerWorld {
             InteractionGroups::new(AGENT_GROUP, TERRAIN_GROUP, InteractionTestMode::And);
 
         let ground_body = world.insert_body(RigidBodyBuilder::fixed());
-        let ground_points = terrain
+        let ground: Vec<Vector> = terrain
             .ground
             .iter()
             .map(|&[x, y]| Vector::new(x, y))
             .collect();
-        let ground = world.insert_collider(
-            ColliderBuilder::polyline(ground_points, None)
+        world.insert_collider(
+            ColliderBuilder::polyline(ground.clone(), None)
                 .friction(TERRAIN_FRICTION)
                 .friction_combine_rule(CoefficientCombineRule::GeometricMean)
                 .collision_groups(terrain_groups),
@@ -132,10 +183,15 @@ impl WalkerWorld {
                         .collision_groups(terrain_groups),
                     Some(ground_body),
                 );
-                let (min_x, max_x) = points.iter().fold((f32::MAX, f32::MIN), |(lo, hi), p| {
+                let hull = world.colliders[handle]
+                    .shape()
+                    .as_convex_polygon()
+                    .map(|polygon| polygon.points().to_vec())
+                    .expect("convex_hull builds a convex polygon");
+                let (min_x, max_x) = hull.iter().fold((f32::MAX, f32::MIN), |(lo, hi), p| {
                     (lo.min(p.x), hi.max(p.x))
                 });
-                obstacles.push((handle, min_x, max_x));
+                obstacles.push(ObstacleOutline { min_x, max_x, hull });
             }
         }
 
@@ -206,7 +262,7 @@ impl WalkerWorld {
         }
 
         // Generated left to right, but keep the invariant explicit for the lidar's search.
-        obstacles.sort_by(|a, b| a.1.total_cmp(&b.1));
+        obstacles.sort_by(|a, b| a.min_x.total_cmp(&b.min_x));
         Self {
             world,
             parts,
@@ -303,29 +359,41 @@ impl WalkerWorld {
     /// Lidar fractions from the head part: ray `i` at `LIDAR_FAN·i/LIDAR_RAYS` rad forward of
     /// straight down; 1.0 when nothing is hit within [`LIDAR_RANGE`]. Only terrain is seen.
     ///
-    /// The rays are cast against the ground and the obstacles within reach directly, rather than
-    /// through the world's BVH, which also holds the walker's parts: same hits, a quarter of the
-    /// step time saved.
+    /// The rays are intersected analytically with the ground segments and obstacles within
+    /// reach, rather than cast through the world's BVH (which also holds the walker's parts): the
+    /// same hits up to rounding, a fifth of the step time saved.
     pub(crate) fn lidar(&self, head: usize, out: &mut [f32; LIDAR_RAYS]) {
         let origin = self.world.bodies[self.parts[head].0].translation();
         // Rays fan forward from straight down, so only obstacles overlapping
         // [x, x + LIDAR_RANGE] can be hit.
-        let first = self
-            .obstacles
-            .partition_point(|&(_, _, max_x)| max_x < origin.x);
+        let first = self.obstacles.partition_point(|o| o.max_x < origin.x);
         let last = self
             .obstacles
-            .partition_point(|&(_, min_x, _)| min_x <= origin.x + LIDAR_RANGE)
+            .partition_point(|o| o.min_x <= origin.x + LIDAR_RANGE)
             .max(first);
         let reachable = &self.obstacles[first..last];
-        let ground = &self.world.colliders[self.ground];
+        // Ground segments that overlap the rays' horizontal reach.
+        let seg_first = self
+            .ground
+            .partition_point(|p| p.x < origin.x)
+            .saturating_sub(1);
+        let seg_last = self
+            .ground
+            .partition_point(|p| p.x <= origin.x + LIDAR_RANGE)
+            .min(self.ground.len() - 1)
+            .max(seg_first);
+        let ground = &self.ground[seg_first..=seg_last];
         for (i, slot) in out.iter_mut().enumerate() {
             let theta = LIDAR_FAN * i as f32 / LIDAR_RAYS as f32;
             let ray = Ray::new(origin, Vector::new(theta.sin(), -theta.cos()));
-            let hit = std::iter::once(ground)
-                .chain(reachable.iter().map(|&(h, _, _)| &self.world.colliders[h]))
-                .filter_map(|c| c.shape().cast_ray(c.position(), &ray, LIDAR_RANGE, true))
+            let ground_hit = ground
+                .windows(2)
+                .filter_map(|w| ray_segment(ray.origin, ray.dir, w[0], w[1], LIDAR_RANGE))
                 .fold(f32::INFINITY, f32::min);
+            let hit = reachable
+                .iter()
+                .filter_map(|o| ray_convex_polygon(ray.origin, ray.dir, &o.hull, LIDAR_RANGE))
+                .fold(ground_hit, f32::min);
             *slot = if hit.is_finite() {
                 hit / LIDAR_RANGE
             } else {
@@ -390,6 +458,35 @@ mod tests {
     }
 
     #[test]
+    fn ray_polygon_intersection() {
+        let square = [
+            Vector::new(0.0, 0.0),
+            Vector::new(1.0, 0.0),
+            Vector::new(1.0, 1.0),
+            Vector::new(0.0, 1.0),
+        ];
+        let right = Vector::new(1.0, 0.0);
+        let hit = ray_convex_polygon(Vector::new(-2.0, 0.5), right, &square, 10.0);
+        assert_eq!(hit, Some(2.0));
+        assert_eq!(
+            ray_convex_polygon(Vector::new(-2.0, 0.5), right, &square, 1.5),
+            None
+        );
+        assert_eq!(
+            ray_convex_polygon(Vector::new(-2.0, 1.5), right, &square, 10.0),
+            None
+        );
+        assert_eq!(
+            ray_convex_polygon(Vector::new(0.5, 0.5), right, &square, 10.0),
+            Some(0.0)
+        );
+        assert_eq!(
+            ray_convex_polygon(Vector::new(2.0, 0.5), right, &square, 10.0),
+            None
+        );
+    }
+
+    #[test]
     fn direct_lidar_matches_the_query_pipeline() {
         let body = Embodiment::ClassicBipedal.body();
         let mut rng = rand_pcg::Pcg64::seed_from_u64(5);
@@ -409,7 +506,9 @@ mod tests {
                 let (mut direct, mut reference) = ([0.0; LIDAR_RAYS], [0.0; LIDAR_RAYS]);
                 w.lidar(0, &mut direct);
                 w.lidar_via_query_pipeline(0, &mut reference);
-                assert_eq!(direct, reference);
+                for (d, r) in direct.iter().zip(&reference) {
+                    assert!((d - r).abs() < 1e-5, "{direct:?} vs {reference:?}");
+                }
                 hits += direct.iter().filter(|&&f| f < 1.0).count();
             }
             assert!(hits > 0);
