@@ -53,20 +53,20 @@ pub struct GaitConfig {
 impl Default for GaitConfig {
     fn default() -> Self {
         Self {
-            target_speed: 0.2394,
-            step_angle: -0.0722,
-            speed_feedback: 0.9008,
-            lean: -0.6462,
-            pitch_gains: [1.1035, 2.5565],
-            stance_push: 0.6191,
-            stance_knee: 0.1242,
-            push_knee: 1.3099,
-            lift_knee: -0.4321,
-            lift_fraction: 1.2394,
-            min_swing_steps: 18,
-            max_swing_steps: 30,
-            swing_hip_gains: [0.7872, 0.4703],
-            knee_gains: [2.1591, 0.8125],
+            target_speed: 0.2895753,
+            step_angle: -0.14235601,
+            speed_feedback: 1.2087636,
+            lean: -0.5577851,
+            pitch_gains: [1.1081733, 2.4093378],
+            stance_push: 0.6100797,
+            stance_knee: 0.27941358,
+            push_knee: 1.3579415,
+            lift_knee: -0.34582293,
+            lift_fraction: 1.3576448,
+            min_swing_steps: 17,
+            max_swing_steps: 23,
+            swing_hip_gains: [1.0625588, 0.42702913],
+            knee_gains: [2.741733, 0.8193281],
         }
     }
 }
