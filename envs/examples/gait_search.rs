@@ -5,7 +5,7 @@
 //! N=1500 S=1 BODY=classic_bipedal cargo run --release -p teachgym-envs --example gait_search
 //! ```
 //! `N` = iterations, `S` = search seed, `BODY` = embodiment, `PGS` = velocity iterations.
-//! Score = mean return + ½ · worst return over 4 reset seeds; the best configuration is printed
+//! Score = mean return + ½ · worst return over 8 reset seeds; the best configuration is printed
 //! with its result over 10 seeds.
 
 use rand::{Rng, SeedableRng};
@@ -46,7 +46,7 @@ fn main() {
     let base = GaitConfig::default();
     let task = [0.0, 6.0];
     let score = |r: (f64, f64, f64)| r.1 + 0.5 * r.2;
-    let mut best = (eval(&mut env, base, 4, &task), base);
+    let mut best = (eval(&mut env, base, 8, &task), base);
     println!("base x {:.1} ret {:.1}", best.0 .0, best.0 .1);
     // (1+1) evolution strategy with a success-driven step size.
     let mut sigma = 0.5f32;
@@ -77,7 +77,7 @@ fn main() {
         let mut m = g.max_swing_steps as f32;
         j(&mut m, 15.0);
         g.max_swing_steps = (m as u32).max(g.min_swing_steps + 1);
-        let r = eval(&mut env, g, 4, &task);
+        let r = eval(&mut env, g, 8, &task);
         if score(r) > score(best.0) {
             best = (r, g);
             sigma = (sigma * 1.5).min(1.5);
