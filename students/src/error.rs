@@ -53,6 +53,9 @@ pub enum StudentError {
         /// Version this build reads and writes.
         supported: u32,
     },
+    /// The environment rejected a call (bad task, bad action, step after the end, ...).
+    #[error("environment error: {0}")]
+    Env(#[from] teachgym_core::Error),
 }
 
 /// Returns an error naming the first non-finite element of `values`, if any.

@@ -9,6 +9,7 @@
 //! - [`clip_global_norm`]: gradient clipping by global norm across one or several networks.
 //! - [`Adam`]: Adam / AdamW with hyper-parameters in [`AdamConfig`].
 //! - [`Checkpoint`]: versioned, bit-exact save/load of parameters and optimiser state.
+//! - [`ppo`]: PPO for continuous actions ([`PpoConfig`], [`PpoAgent`]).
 //!
 //! Every public function validates its input (shapes, NaN/∞, config ranges) and returns a
 //! [`StudentError`] instead of panicking. The same seed gives the same initial parameters and,
@@ -23,6 +24,7 @@ pub mod gradients;
 pub mod init;
 mod kernel;
 pub mod mlp;
+pub mod ppo;
 
 pub use activation::{fast_tanh, Activation, FAST_TANH_MAX_ABS_ERROR};
 pub use adam::{Adam, AdamConfig};
@@ -31,3 +33,4 @@ pub use error::{Result, StudentError};
 pub use gradients::{clip_global_norm, Gradients, LayerGradients};
 pub use init::Init;
 pub use mlp::{ForwardCache, InferenceBuffers, Layer, LayerConfig, Mlp, MlpConfig};
+pub use ppo::{EpisodeStats, PpoAgent, PpoConfig};

@@ -1,0 +1,1448 @@
+//! Proximal Policy Optimisation (Schulman et al., 2017) for continuous actions, read top to
+//! bottom as CleanRL's `ppo_continuous_action.py`: **config → network → rollout → GAE → update**,
+//! then checkpoints.
+//!
+//! - Policy: a tanh MLP for the Gaussian mean and a state-independent log-std vector (its own
+//!   Adam tensor). Value: a separate tanh MLP.
+//! - Every implementation detail is a documented switch in [`PpoConfig`]: advantage
+//!   normalisation, value clipping, observation and reward normalisation, learning-rate
+//!   annealing, an optional KL early stop.
+//! - GAE(λ) bootstraps on truncation (the value of the final observation is added to the last
+//!   reward, as SB3 does), never on termination.
+//! - Gradients of the Gaussian log-prob, the entropy and the clipped losses are derived by hand
+//!   (the `policy_loss` and `value_loss` helpers at the end of this file) and checked against
+//!   finite differences in the tests.
+//! - Everything random (initialisation, exploration noise, minibatch order, task draws) comes
+//!   from seeded `Pcg64` streams: the same seed gives the same training run bit for bit.
+//!
+//! # Example
+//! ```
+//! use teachgym_envs::{PointMassConfig, PointMassEnv};
+//! use teachgym_students::ppo::{PpoAgent, PpoConfig};
+//! # fn main() -> Result<(), teachgym_students::StudentError> {
+//! let mut env = PointMassEnv::new(PointMassConfig::default())?;
+//! let config = PpoConfig { rollout_steps: 256, minibatch_size: 64, ..PpoConfig::default() };
+//! let mut agent = PpoAgent::new(config, 6, 2, 0)?;
+//! let episodes = agent.train(&mut env, 512, 0, |_rng| vec![0.5, 1.0])?;
+//! assert!(!episodes.is_empty());
+//! let action = agent.act(&[0.0; 6], true)?;
+//! assert_eq!(action.len(), 2);
+//! # Ok(()) }
+//! ```
+
+use ndarray::{Array2, ArrayView2};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_distr::{Distribution, StandardNormal};
+use rand_pcg::Pcg64;
+use serde::{Deserialize, Serialize};
+use teachgym_core::{Env, Space};
+
+use crate::activation::Activation;
+use crate::adam::{Adam, AdamConfig};
+use crate::checkpoint::{AdamState, Checkpoint};
+use crate::error::{check_finite, Result, StudentError};
+use crate::gradients::Gradients;
+use crate::mlp::{ForwardCache, InferenceBuffers, Mlp, MlpConfig};
+
+// ---------------------------------------------------------------------------------------------
+// Config
+// ---------------------------------------------------------------------------------------------
+
+/// Default hidden widths of the policy and value MLPs: 64-64 (CleanRL).
+pub const DEFAULT_HIDDEN_SIZES: [usize; 2] = [64, 64];
+/// Default Adam step size: 3e-4 (CleanRL; SB3-zoo BipedalWalker uses 2.5e-4).
+pub const DEFAULT_LEARNING_RATE: f32 = 3e-4;
+/// Default Adam ε: 1e-5 (CleanRL, baselines ppo2).
+pub const DEFAULT_ADAM_EPSILON: f32 = 1e-5;
+/// Default environment steps per rollout (per update): 2048.
+pub const DEFAULT_ROLLOUT_STEPS: usize = 2048;
+/// Default minibatch size: 64 (CleanRL's 32 minibatches of a 2048-step rollout).
+pub const DEFAULT_MINIBATCH_SIZE: usize = 64;
+/// Default passes over each rollout: 10.
+pub const DEFAULT_UPDATE_EPOCHS: usize = 10;
+/// Default discount γ: 0.99 (SB3-zoo BipedalWalker uses 0.999).
+pub const DEFAULT_GAMMA: f64 = 0.99;
+/// Default GAE λ: 0.95.
+pub const DEFAULT_GAE_LAMBDA: f64 = 0.95;
+/// Default surrogate clipping coefficient ε: 0.2 (SB3-zoo BipedalWalker: 0.18).
+pub const DEFAULT_CLIP_COEF: f32 = 0.2;
+/// Default value clipping: on (CleanRL `clip_vloss`), with the same coefficient as the policy.
+pub const DEFAULT_CLIP_VLOSS: bool = true;
+/// Default advantage normalisation per minibatch: on.
+pub const DEFAULT_NORM_ADV: bool = true;
+/// Default entropy coefficient: 0.
+pub const DEFAULT_ENT_COEF: f32 = 0.0;
+/// Default value-loss coefficient: 0.5.
+pub const DEFAULT_VF_COEF: f32 = 0.5;
+/// Default global gradient-norm limit: 0.5.
+pub const DEFAULT_MAX_GRAD_NORM: f32 = 0.5;
+/// Default KL early stop: none.
+pub const DEFAULT_TARGET_KL: Option<f32> = None;
+/// Default linear learning-rate annealing over training: on (as CleanRL, update `k` of `K` uses
+/// `lr · (1 − k/K)`, so the last one uses `lr/K`).
+pub const DEFAULT_ANNEAL_LR: bool = true;
+/// Default running observation normalisation: on (CleanRL `NormalizeObservation`, SB3
+/// `VecNormalize`).
+pub const DEFAULT_NORM_OBS: bool = true;
+/// Default reward scaling by the running std of the discounted return: on.
+pub const DEFAULT_NORM_REWARD: bool = true;
+/// Default clip of normalised observations: ±10.
+pub const DEFAULT_OBS_CLIP: f32 = 10.0;
+/// Default clip of scaled rewards: ±10.
+pub const DEFAULT_REWARD_CLIP: f32 = 10.0;
+/// Default initial log-std of the policy: 0 (σ = 1).
+pub const DEFAULT_INIT_LOG_STD: f32 = 0.0;
+/// Orthogonal gain of the policy head (CleanRL: 0.01, so initial means are ≈ 0).
+pub const POLICY_HEAD_GAIN: f32 = 0.01;
+/// Orthogonal gain of the value head (CleanRL: 1).
+pub const VALUE_HEAD_GAIN: f32 = 1.0;
+/// Variance floor of the running normalisers.
+pub const NORM_EPSILON: f64 = 1e-8;
+/// Version of the [`PpoAgent::to_json`] format.
+pub const PPO_CHECKPOINT_VERSION: u32 = 1;
+
+/// Hyper-parameters of PPO. `Default` gives CleanRL's `ppo_continuous_action.py` values (which
+/// SB3-zoo's BipedalWalker entry mostly shares; differences are noted per field);
+/// [`PpoConfig::teach_my_agent`] gives TeachMyAgent's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PpoConfig {
+    /// Hidden widths of both MLPs (tanh). Default: [`DEFAULT_HIDDEN_SIZES`].
+    pub hidden_sizes: Vec<usize>,
+    /// Adam step size (annealed if `anneal_lr`). Default: [`DEFAULT_LEARNING_RATE`].
+    pub learning_rate: f32,
+    /// Adam ε. Default: [`DEFAULT_ADAM_EPSILON`].
+    pub adam_epsilon: f32,
+    /// Environment steps per rollout. Default: [`DEFAULT_ROLLOUT_STEPS`].
+    pub rollout_steps: usize,
+    /// Minibatch size (≤ `rollout_steps`; the last minibatch of an epoch may be smaller).
+    /// Default: [`DEFAULT_MINIBATCH_SIZE`].
+    pub minibatch_size: usize,
+    /// Passes over each rollout. Default: [`DEFAULT_UPDATE_EPOCHS`].
+    pub update_epochs: usize,
+    /// Discount γ ∈ [0, 1]. Default: [`DEFAULT_GAMMA`].
+    pub gamma: f64,
+    /// GAE λ ∈ [0, 1]. Default: [`DEFAULT_GAE_LAMBDA`].
+    pub gae_lambda: f64,
+    /// Surrogate clipping coefficient ε > 0. Default: [`DEFAULT_CLIP_COEF`].
+    pub clip_coef: f32,
+    /// Clip the value update around the rollout's values by `clip_coef`. Default:
+    /// [`DEFAULT_CLIP_VLOSS`].
+    pub clip_vloss: bool,
+    /// Normalise advantages per minibatch. Default: [`DEFAULT_NORM_ADV`].
+    pub norm_adv: bool,
+    /// Entropy bonus coefficient ≥ 0. Default: [`DEFAULT_ENT_COEF`].
+    pub ent_coef: f32,
+    /// Value-loss coefficient ≥ 0. Default: [`DEFAULT_VF_COEF`].
+    pub vf_coef: f32,
+    /// Global gradient-norm limit over policy, log-std and value parameters. Default:
+    /// [`DEFAULT_MAX_GRAD_NORM`].
+    pub max_grad_norm: f32,
+    /// Stop an update's epochs once the approximate KL exceeds this. Default:
+    /// [`DEFAULT_TARGET_KL`].
+    pub target_kl: Option<f32>,
+    /// Anneal the learning rate linearly towards 0 over the training budget. Default:
+    /// [`DEFAULT_ANNEAL_LR`].
+    pub anneal_lr: bool,
+    /// Normalise observations by running mean/std. Default: [`DEFAULT_NORM_OBS`].
+    pub norm_obs: bool,
+    /// Scale rewards by the running std of the discounted return. Default:
+    /// [`DEFAULT_NORM_REWARD`].
+    pub norm_reward: bool,
+    /// Clip of normalised observations. Default: [`DEFAULT_OBS_CLIP`].
+    pub obs_clip: f32,
+    /// Clip of scaled rewards. Default: [`DEFAULT_REWARD_CLIP`].
+    pub reward_clip: f32,
+    /// Initial log-std of the Gaussian policy. Default: [`DEFAULT_INIT_LOG_STD`].
+    pub init_log_std: f32,
+}
+
+impl Default for PpoConfig {
+    fn default() -> Self {
+        PpoConfig {
+            hidden_sizes: DEFAULT_HIDDEN_SIZES.to_vec(),
+            learning_rate: DEFAULT_LEARNING_RATE,
+            adam_epsilon: DEFAULT_ADAM_EPSILON,
+            rollout_steps: DEFAULT_ROLLOUT_STEPS,
+            minibatch_size: DEFAULT_MINIBATCH_SIZE,
+            update_epochs: DEFAULT_UPDATE_EPOCHS,
+            gamma: DEFAULT_GAMMA,
+            gae_lambda: DEFAULT_GAE_LAMBDA,
+            clip_coef: DEFAULT_CLIP_COEF,
+            clip_vloss: DEFAULT_CLIP_VLOSS,
+            norm_adv: DEFAULT_NORM_ADV,
+            ent_coef: DEFAULT_ENT_COEF,
+            vf_coef: DEFAULT_VF_COEF,
+            max_grad_norm: DEFAULT_MAX_GRAD_NORM,
+            target_kl: DEFAULT_TARGET_KL,
+            anneal_lr: DEFAULT_ANNEAL_LR,
+            norm_obs: DEFAULT_NORM_OBS,
+            norm_reward: DEFAULT_NORM_REWARD,
+            obs_clip: DEFAULT_OBS_CLIP,
+            reward_clip: DEFAULT_REWARD_CLIP,
+            init_log_std: DEFAULT_INIT_LOG_STD,
+        }
+    }
+}
+
+impl PpoConfig {
+    /// TeachMyAgent's PPO (OpenAI Baselines ppo2): 400-300 tanh MLPs, 20 000-step rollouts,
+    /// minibatch 1000, 5 epochs, lr 3e-4 constant, clip 0.2, ent 0, vf 0.5, max-grad-norm 0.5,
+    /// λ 0.95, γ 0.99, observation and reward normalisation. (ppo2 shares the value head's
+    /// trunk with the policy; here the two networks are separate.)
+    pub fn teach_my_agent() -> Self {
+        PpoConfig {
+            hidden_sizes: vec![400, 300],
+            learning_rate: 3e-4,
+            rollout_steps: 20_000,
+            minibatch_size: 1000,
+            update_epochs: 5,
+            anneal_lr: false,
+            ..PpoConfig::default()
+        }
+    }
+
+    /// Checks every field; returns [`StudentError::InvalidConfig`] naming the first bad one.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |field: &'static str, reason: String| {
+            Err(StudentError::InvalidConfig { field, reason })
+        };
+        if self.hidden_sizes.contains(&0) {
+            return bad(
+                "hidden_sizes",
+                format!("widths must be ≥ 1, got {:?}", self.hidden_sizes),
+            );
+        }
+        if self.rollout_steps == 0 {
+            return bad("rollout_steps", "must be ≥ 1".into());
+        }
+        if self.minibatch_size == 0 || self.minibatch_size > self.rollout_steps {
+            return bad(
+                "minibatch_size",
+                format!(
+                    "must be in 1..=rollout_steps ({}), got {}",
+                    self.rollout_steps, self.minibatch_size
+                ),
+            );
+        }
+        if self.update_epochs == 0 {
+            return bad("update_epochs", "must be ≥ 1".into());
+        }
+        for (field, v) in [("gamma", self.gamma), ("gae_lambda", self.gae_lambda)] {
+            if !(0.0..=1.0).contains(&v) {
+                return bad(field, format!("must be in [0, 1], got {v}"));
+            }
+        }
+        for (field, v) in [
+            ("clip_coef", self.clip_coef),
+            ("max_grad_norm", self.max_grad_norm),
+            ("obs_clip", self.obs_clip),
+            ("reward_clip", self.reward_clip),
+        ] {
+            if !(v.is_finite() && v > 0.0) {
+                return bad(field, format!("must be finite and > 0, got {v}"));
+            }
+        }
+        for (field, v) in [("ent_coef", self.ent_coef), ("vf_coef", self.vf_coef)] {
+            if !(v.is_finite() && v >= 0.0) {
+                return bad(field, format!("must be finite and ≥ 0, got {v}"));
+            }
+        }
+        if let Some(kl) = self.target_kl {
+            if !(kl.is_finite() && kl > 0.0) {
+                return bad("target_kl", format!("must be finite and > 0, got {kl}"));
+            }
+        }
+        if !self.init_log_std.is_finite() {
+            return bad(
+                "init_log_std",
+                format!("must be finite, got {}", self.init_log_std),
+            );
+        }
+        self.adam(self.learning_rate).validate()
+    }
+
+    fn adam(&self, learning_rate: f32) -> AdamConfig {
+        AdamConfig {
+            learning_rate,
+            epsilon: self.adam_epsilon,
+            ..AdamConfig::default()
+        }
+    }
+}
+
+/// Running mean and variance (Chan et al.'s parallel update, as SB3's `RunningMeanStd`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunningMeanStd {
+    /// Mean per component.
+    pub mean: Vec<f64>,
+    /// Population variance per component.
+    pub var: Vec<f64>,
+    /// Number of samples seen (starts at a tiny ε so the first update is well defined).
+    pub count: f64,
+}
+
+impl RunningMeanStd {
+    /// Zero mean, unit variance, count 1e-4 (SB3's start).
+    pub fn new(dim: usize) -> Self {
+        RunningMeanStd {
+            mean: vec![0.0; dim],
+            var: vec![1.0; dim],
+            count: 1e-4,
+        }
+    }
+
+    /// Adds one sample.
+    pub fn update(&mut self, x: &[f64]) {
+        let total = self.count + 1.0;
+        for ((m, v), &x) in self.mean.iter_mut().zip(&mut self.var).zip(x) {
+            let delta = x - *m;
+            *m += delta / total;
+            *v = (*v * self.count + delta * delta * self.count / total) / total;
+        }
+        self.count = total;
+    }
+
+    fn is_valid(&self, dim: usize) -> bool {
+        self.mean.len() == dim
+            && self.var.len() == dim
+            && self.count.is_finite()
+            && self.count > 0.0
+            && self.mean.iter().all(|m| m.is_finite())
+            && self.var.iter().all(|v| v.is_finite() && *v >= 0.0)
+    }
+}
+
+/// One finished training episode.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EpisodeStats {
+    /// The task it was played on.
+    pub task: Vec<f64>,
+    /// Undiscounted (unscaled) return.
+    pub episode_return: f64,
+    /// Steps.
+    pub length: u32,
+    /// The env's success flag.
+    pub success: bool,
+    /// Training steps taken when it ended.
+    pub global_step: u64,
+}
+
+/// Diagnostics of the last update, named after CleanRL's metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct UpdateStats {
+    /// `losses/policy_loss` (mean over minibatches).
+    pub policy_loss: f64,
+    /// `losses/value_loss`.
+    pub value_loss: f64,
+    /// `losses/entropy`.
+    pub entropy: f64,
+    /// `losses/approx_kl` of the last minibatch ((r − 1) − log r estimator).
+    pub approx_kl: f64,
+    /// `losses/clipfrac`: fraction of samples whose ratio was clipped.
+    pub clip_fraction: f64,
+    /// Learning rate used.
+    pub learning_rate: f32,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Network: Gaussian policy with state-independent log-std, separate value MLP
+// ---------------------------------------------------------------------------------------------
+
+/// A PPO learner: policy mean MLP, log-std vector, value MLP, their Adam states, the
+/// observation/return normalisers and the RNG of exploration and minibatch order.
+#[derive(Debug, Clone)]
+pub struct PpoAgent {
+    config: PpoConfig,
+    actor: Mlp,
+    critic: Mlp,
+    log_std: Vec<f32>,
+    actor_adam: Adam,
+    critic_adam: Adam,
+    log_std_adam: Adam,
+    obs_rms: RunningMeanStd,
+    return_rms: RunningMeanStd,
+    rng: Pcg64,
+    last_update: UpdateStats,
+    buffers: InferenceBuffers,
+}
+
+const LN_2PI: f64 = 1.837_877_066_409_345_5;
+
+impl PpoAgent {
+    /// A fresh agent for `obs_dim` observations and `act_dim` actions; `seed` sets the initial
+    /// weights and the exploration/minibatch RNG.
+    ///
+    /// # Errors
+    /// [`StudentError::InvalidConfig`] for a bad config or a zero dimension.
+    pub fn new(config: PpoConfig, obs_dim: usize, act_dim: usize, seed: u64) -> Result<Self> {
+        config.validate()?;
+        if obs_dim == 0 || act_dim == 0 {
+            return Err(StudentError::InvalidConfig {
+                field: "obs_dim/act_dim",
+                reason: format!("must be ≥ 1, got {obs_dim} and {act_dim}"),
+            });
+        }
+        let mut init_rng = Pcg64::seed_from_u64(seed);
+        let actor_config = MlpConfig::new(obs_dim, &config.hidden_sizes, Activation::Tanh, act_dim)
+            .with_output_gain(POLICY_HEAD_GAIN);
+        let critic_config = MlpConfig::new(obs_dim, &config.hidden_sizes, Activation::Tanh, 1)
+            .with_output_gain(VALUE_HEAD_GAIN);
+        let actor = Mlp::new(actor_config, &mut init_rng)?;
+        let critic = Mlp::new(critic_config, &mut init_rng)?;
+        let adam = config.adam(config.learning_rate);
+        Ok(PpoAgent {
+            actor_adam: Adam::new(adam, &actor)?,
+            critic_adam: Adam::new(adam, &critic)?,
+            log_std_adam: Adam::for_tensor_lengths(adam, &[act_dim])?,
+            log_std: vec![config.init_log_std; act_dim],
+            actor,
+            critic,
+            obs_rms: RunningMeanStd::new(obs_dim),
+            return_rms: RunningMeanStd::new(1),
+            rng: Pcg64::seed_from_u64(seed ^ 0x9e37_79b9_7f4a_7c15),
+            last_update: UpdateStats::default(),
+            buffers: InferenceBuffers::default(),
+            config,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &PpoConfig {
+        &self.config
+    }
+
+    /// Observation width.
+    pub fn obs_dim(&self) -> usize {
+        self.actor.inputs()
+    }
+
+    /// Action width.
+    pub fn act_dim(&self) -> usize {
+        self.actor.outputs()
+    }
+
+    /// The policy's log-std per action component.
+    pub fn log_std(&self) -> &[f32] {
+        &self.log_std
+    }
+
+    /// Diagnostics of the last update.
+    pub fn last_update(&self) -> UpdateStats {
+        self.last_update
+    }
+
+    /// An action for a raw observation: the policy mean if `deterministic`, otherwise a sample
+    /// from the Gaussian (advancing the agent's RNG). Unclipped; the env clips.
+    ///
+    /// # Errors
+    /// [`StudentError::ShapeMismatch`] or [`StudentError::NonFinite`] for a bad observation.
+    pub fn act(&mut self, obs: &[f32], deterministic: bool) -> Result<Vec<f32>> {
+        self.check_obs(obs)?;
+        let normalized = self.normalize(obs);
+        let (action, _) = self.sample(&normalized, deterministic)?;
+        Ok(action)
+    }
+
+    fn check_obs(&self, obs: &[f32]) -> Result<()> {
+        if obs.len() != self.obs_dim() {
+            return Err(StudentError::ShapeMismatch {
+                what: "observation",
+                expected: format!("({})", self.obs_dim()),
+                got: format!("({})", obs.len()),
+            });
+        }
+        check_finite("observation", obs)
+    }
+
+    /// Normalised (and clipped) observation with the current statistics.
+    fn normalize(&self, obs: &[f32]) -> Vec<f32> {
+        if !self.config.norm_obs {
+            return obs.to_vec();
+        }
+        let clip = self.config.obs_clip;
+        obs.iter()
+            .zip(&self.obs_rms.mean)
+            .zip(&self.obs_rms.var)
+            .map(|((&x, &m), &v)| {
+                (((x as f64 - m) / (v + NORM_EPSILON).sqrt()) as f32).clamp(-clip, clip)
+            })
+            .collect()
+    }
+
+    /// Updates the observation statistics with `obs`, then normalises it.
+    fn observe(&mut self, obs: &[f32]) -> Result<Vec<f32>> {
+        self.check_obs(obs)?;
+        if self.config.norm_obs {
+            let x: Vec<f64> = obs.iter().map(|&v| v as f64).collect();
+            self.obs_rms.update(&x);
+        }
+        Ok(self.normalize(obs))
+    }
+
+    /// Action and its log-probability for a normalised observation.
+    fn sample(&mut self, normalized: &[f32], deterministic: bool) -> Result<(Vec<f32>, f32)> {
+        let mean = self
+            .actor
+            .forward_one(normalized, &mut self.buffers)?
+            .to_vec();
+        let action: Vec<f32> = if deterministic {
+            mean.clone()
+        } else {
+            mean.iter()
+                .zip(&self.log_std)
+                .map(|(&m, &s)| {
+                    let noise: f32 = StandardNormal.sample(&mut self.rng);
+                    m + s.exp() * noise
+                })
+                .collect()
+        };
+        let log_prob = gaussian_log_prob(&mean, &self.log_std, &action) as f32;
+        Ok((action, log_prob))
+    }
+
+    fn value(&mut self, normalized: &[f32]) -> Result<f32> {
+        Ok(self.critic.forward_one(normalized, &mut self.buffers)?[0])
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Rollout
+    // -----------------------------------------------------------------------------------------
+
+    /// Trains for `total_steps` environment steps (rounded up to whole rollouts) on one env.
+    /// Every episode is reset on a task drawn by `task_source` from a task RNG seeded with
+    /// `seed`; the first reset seeds the env with `seed`. Returns every finished episode.
+    ///
+    /// # Errors
+    /// [`StudentError::ShapeMismatch`] if the env's spaces do not match the agent,
+    /// [`StudentError::Env`] if the env rejects a task, [`StudentError::NonFinite`] if it
+    /// returns NaN observations.
+    pub fn train<E, F>(
+        &mut self,
+        env: &mut E,
+        total_steps: u64,
+        seed: u64,
+        mut task_source: F,
+    ) -> Result<Vec<EpisodeStats>>
+    where
+        E: Env<Obs = Vec<f32>, Action = [f32]>,
+        F: FnMut(&mut Pcg64) -> Vec<f64>,
+    {
+        self.check_spaces(env)?;
+        let cfg = self.config.clone();
+        let n = cfg.rollout_steps;
+        let num_updates = total_steps.div_ceil(n as u64).max(1);
+        let mut task_rng = Pcg64::seed_from_u64(seed.wrapping_add(0x7a5c_0000));
+        let mut episodes = Vec::new();
+        let mut rollout = Rollout::new(n, self.obs_dim(), self.act_dim());
+
+        let mut task = task_source(&mut task_rng);
+        let (first, _) = env.reset(Some(seed), &task)?;
+        let mut obs = self.observe(&first)?;
+        let mut discounted_return = 0.0f64;
+        let mut global_step = 0u64;
+
+        for update in 0..num_updates {
+            // Learning-rate annealing: linear from `learning_rate` to lr/num_updates.
+            let lr = if cfg.anneal_lr {
+                let frac = 1.0 - update as f64 / num_updates as f64;
+                (frac * cfg.learning_rate as f64) as f32
+            } else {
+                cfg.learning_rate
+            };
+            for adam in [
+                &mut self.actor_adam,
+                &mut self.critic_adam,
+                &mut self.log_std_adam,
+            ] {
+                adam.set_learning_rate(lr)?;
+            }
+
+            // ALGO LOGIC: collect `n` transitions with the stochastic policy.
+            for t in 0..n {
+                global_step += 1;
+                let value = self.value(&obs)?;
+                let (action, log_prob) = self.sample(&obs, false)?;
+                let step = env.step(&action)?;
+                let next = self.observe(&step.obs)?;
+
+                // Reward scaling by the running std of the discounted return (SB3 VecNormalize).
+                let mut reward = step.reward;
+                if cfg.norm_reward {
+                    discounted_return = discounted_return * cfg.gamma + reward;
+                    self.return_rms.update(&[discounted_return]);
+                    let clip = cfg.reward_clip as f64;
+                    reward = (reward / (self.return_rms.var[0] + NORM_EPSILON).sqrt())
+                        .clamp(-clip, clip);
+                }
+                // CRUCIAL: bootstrap on truncation (the MDP goes on), not on termination.
+                if step.truncated && !step.terminated {
+                    reward += cfg.gamma * self.value(&next)? as f64;
+                }
+                let done = step.terminated || step.truncated;
+                rollout.store(t, &obs, &action, log_prob, value, reward as f32, done);
+
+                if done {
+                    discounted_return = 0.0;
+                    if let Some(summary) = step.info.episode {
+                        episodes.push(EpisodeStats {
+                            task: task.clone(),
+                            episode_return: summary.episode_return,
+                            length: summary.length,
+                            success: summary.success,
+                            global_step,
+                        });
+                    }
+                    task = task_source(&mut task_rng);
+                    let (reset_obs, _) = env.reset(None, &task)?;
+                    obs = self.observe(&reset_obs)?;
+                } else {
+                    obs = next;
+                }
+            }
+            let last_value = self.value(&obs)?;
+            rollout.compute_gae(last_value, cfg.gamma, cfg.gae_lambda);
+            self.update(&rollout, lr)?;
+        }
+        Ok(episodes)
+    }
+
+    fn check_spaces<E: Env<Obs = Vec<f32>, Action = [f32]>>(&self, env: &E) -> Result<()> {
+        let widths = |space: &Space| match space {
+            Space::Box(b) => Some(b.len()),
+            _ => None,
+        };
+        for (what, got, expected) in [
+            (
+                "env observation space",
+                widths(env.observation_space()),
+                self.obs_dim(),
+            ),
+            (
+                "env action space",
+                widths(env.action_space()),
+                self.act_dim(),
+            ),
+        ] {
+            if got != Some(expected) {
+                return Err(StudentError::ShapeMismatch {
+                    what,
+                    expected: format!("Box({expected})"),
+                    got: format!("{got:?}"),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Plays one deterministic episode per task (env reset with `seed + i`) and returns the
+    /// env's summaries. Does not change the agent.
+    ///
+    /// # Errors
+    /// As [`PpoAgent::train`].
+    pub fn evaluate<E>(
+        &mut self,
+        env: &mut E,
+        tasks: &[Vec<f64>],
+        seed: u64,
+    ) -> Result<Vec<teachgym_core::EpisodeSummary>>
+    where
+        E: Env<Obs = Vec<f32>, Action = [f32]>,
+    {
+        self.check_spaces(env)?;
+        let mut summaries = Vec::with_capacity(tasks.len());
+        for (i, task) in tasks.iter().enumerate() {
+            let (mut obs, _) = env.reset(Some(seed.wrapping_add(i as u64)), task)?;
+            loop {
+                let action = self.act(&obs, true)?;
+                let step = env.step(&action)?;
+                if let Some(summary) = step.info.episode {
+                    summaries.push(summary);
+                    break;
+                }
+                obs = step.obs;
+            }
+        }
+        Ok(summaries)
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Update: clipped surrogate + (clipped) value loss + entropy bonus, minibatch epochs
+    // -----------------------------------------------------------------------------------------
+
+    fn update(&mut self, rollout: &Rollout, lr: f32) -> Result<()> {
+        let cfg = self.config.clone();
+        let (obs_dim, act_dim) = (self.obs_dim(), self.act_dim());
+        let mut indices: Vec<usize> = (0..rollout.len).collect();
+        let mut actor_cache = ForwardCache::default();
+        let mut critic_cache = ForwardCache::default();
+        let mut actor_grads = Gradients::zeros_like(&self.actor);
+        let mut critic_grads = Gradients::zeros_like(&self.critic);
+        let mut stats = UpdateStats {
+            learning_rate: lr,
+            ..UpdateStats::default()
+        };
+        let (mut minibatches, mut clipped, mut samples) = (0usize, 0usize, 0usize);
+
+        'epochs: for _ in 0..cfg.update_epochs {
+            indices.shuffle(&mut self.rng);
+            for chunk in indices.chunks(cfg.minibatch_size) {
+                let b = chunk.len();
+                let obs = Array2::from_shape_fn((b, obs_dim), |(i, j)| {
+                    rollout.obs[chunk[i] * obs_dim + j]
+                });
+                let actions = Array2::from_shape_fn((b, act_dim), |(i, j)| {
+                    rollout.actions[chunk[i] * act_dim + j]
+                });
+                let old_log_probs: Vec<f32> = chunk.iter().map(|&i| rollout.log_probs[i]).collect();
+                let old_values: Vec<f32> = chunk.iter().map(|&i| rollout.values[i]).collect();
+                let returns: Vec<f32> = chunk.iter().map(|&i| rollout.returns[i]).collect();
+                let mut advantages: Vec<f32> =
+                    chunk.iter().map(|&i| rollout.advantages[i]).collect();
+                if cfg.norm_adv && b > 1 {
+                    normalize_in_place(&mut advantages);
+                }
+
+                let means = self.actor.forward(obs.view(), &mut actor_cache)?.to_owned();
+                let policy = policy_loss(
+                    means.view(),
+                    &self.log_std,
+                    actions.view(),
+                    &old_log_probs,
+                    &advantages,
+                    cfg.clip_coef,
+                    cfg.ent_coef,
+                );
+                let values = self
+                    .critic
+                    .forward(obs.view(), &mut critic_cache)?
+                    .to_owned();
+                let value_clip = cfg.clip_vloss.then_some(cfg.clip_coef);
+                let value = value_loss(values.view(), &old_values, &returns, value_clip);
+
+                self.actor
+                    .backward(&actor_cache, policy.d_means.view(), &mut actor_grads)?;
+                let d_values = value.d_values.mapv(|g| g * cfg.vf_coef);
+                self.critic
+                    .backward(&critic_cache, d_values.view(), &mut critic_grads)?;
+                let mut d_log_std = policy.d_log_std.clone();
+
+                // Global-norm clipping over all three parameter groups jointly.
+                let norm = (actor_grads.squared_norm()
+                    + critic_grads.squared_norm()
+                    + d_log_std.iter().map(|g| (*g as f64).powi(2)).sum::<f64>())
+                .sqrt();
+                let factor = cfg.max_grad_norm as f64 / (norm + 1e-6);
+                if factor < 1.0 {
+                    actor_grads.scale(factor as f32);
+                    critic_grads.scale(factor as f32);
+                    d_log_std.iter_mut().for_each(|g| *g *= factor as f32);
+                }
+                self.actor_adam.step(&mut self.actor, &actor_grads)?;
+                self.critic_adam.step(&mut self.critic, &critic_grads)?;
+                self.log_std_adam
+                    .step_slices(&mut [&mut self.log_std[..]], &[&d_log_std[..]])?;
+
+                minibatches += 1;
+                samples += b;
+                clipped += policy.clipped;
+                stats.policy_loss += policy.loss;
+                stats.value_loss += value.loss;
+                stats.entropy = policy.entropy;
+                stats.approx_kl = policy.approx_kl;
+            }
+            if let Some(target) = cfg.target_kl {
+                if stats.approx_kl > target as f64 {
+                    break 'epochs;
+                }
+            }
+        }
+        stats.policy_loss /= minibatches.max(1) as f64;
+        stats.value_loss /= minibatches.max(1) as f64;
+        stats.clip_fraction = clipped as f64 / samples.max(1) as f64;
+        self.last_update = stats;
+        Ok(())
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Checkpoints
+    // -----------------------------------------------------------------------------------------
+
+    /// The whole learner state (networks, log-std, optimisers, normalisers, RNG) as JSON; every
+    /// float round-trips exactly.
+    pub fn to_json(&self) -> String {
+        let state = PpoCheckpoint {
+            format_version: PPO_CHECKPOINT_VERSION,
+            config: self.config.clone(),
+            actor: Checkpoint::capture(&self.actor, Some(&self.actor_adam)),
+            critic: Checkpoint::capture(&self.critic, Some(&self.critic_adam)),
+            log_std: self.log_std.clone(),
+            log_std_optimizer: adam_state(&self.log_std_adam),
+            obs_rms: self.obs_rms.clone(),
+            return_rms: self.return_rms.clone(),
+            rng: self.rng.clone(),
+        };
+        serde_json::to_string(&state).expect("a PPO checkpoint has only plain values")
+    }
+
+    /// Restores an agent written by [`PpoAgent::to_json`].
+    ///
+    /// # Errors
+    /// [`StudentError::UnsupportedCheckpointVersion`] for another version,
+    /// [`StudentError::CorruptCheckpoint`] for unparsable or inconsistent text.
+    pub fn from_json(text: &str) -> Result<Self> {
+        let corrupt = |reason: String| StudentError::CorruptCheckpoint { reason };
+        let state: PpoCheckpoint =
+            serde_json::from_str(text).map_err(|e| corrupt(e.to_string()))?;
+        if state.format_version != PPO_CHECKPOINT_VERSION {
+            return Err(StudentError::UnsupportedCheckpointVersion {
+                found: state.format_version,
+                supported: PPO_CHECKPOINT_VERSION,
+            });
+        }
+        state
+            .config
+            .validate()
+            .map_err(|e| corrupt(format!("config: {e}")))?;
+        let (actor, actor_adam) = state.actor.restore()?;
+        let (critic, critic_adam) = state.critic.restore()?;
+        let (obs_dim, act_dim) = (actor.inputs(), actor.outputs());
+        let hidden = |net: &Mlp| {
+            let sizes = net.config().layer_sizes();
+            sizes[1..sizes.len() - 1].to_vec()
+        };
+        if critic.inputs() != obs_dim
+            || critic.outputs() != 1
+            || hidden(&actor) != state.config.hidden_sizes
+            || hidden(&critic) != state.config.hidden_sizes
+        {
+            return Err(corrupt(
+                "policy and value networks do not match the config".into(),
+            ));
+        }
+        if state.log_std.len() != act_dim || !state.log_std.iter().all(|v| v.is_finite()) {
+            return Err(corrupt(format!(
+                "log_std must hold {act_dim} finite values"
+            )));
+        }
+        if !state.obs_rms.is_valid(obs_dim) || !state.return_rms.is_valid(1) {
+            return Err(corrupt("normaliser statistics are inconsistent".into()));
+        }
+        let log_std_adam = restore_slice_adam(&state.log_std_optimizer, act_dim)
+            .map_err(|e| corrupt(format!("log-std optimiser: {e}")))?;
+        let (Some(actor_adam), Some(critic_adam)) = (actor_adam, critic_adam) else {
+            return Err(corrupt("optimiser state missing".into()));
+        };
+        Ok(PpoAgent {
+            config: state.config,
+            actor,
+            critic,
+            log_std: state.log_std,
+            actor_adam,
+            critic_adam,
+            log_std_adam,
+            obs_rms: state.obs_rms,
+            return_rms: state.return_rms,
+            rng: state.rng,
+            last_update: UpdateStats::default(),
+            buffers: InferenceBuffers::default(),
+        })
+    }
+}
+
+/// Serialised form of a [`PpoAgent`].
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PpoCheckpoint {
+    format_version: u32,
+    config: PpoConfig,
+    actor: Checkpoint,
+    critic: Checkpoint,
+    log_std: Vec<f32>,
+    log_std_optimizer: AdamState,
+    obs_rms: RunningMeanStd,
+    return_rms: RunningMeanStd,
+    rng: Pcg64,
+}
+
+fn adam_state(adam: &Adam) -> AdamState {
+    AdamState {
+        config: adam.config,
+        steps_taken: adam.steps_taken,
+        beta1_power: adam.beta1_power,
+        beta2_power: adam.beta2_power,
+        first_moments: adam.first_moments.clone(),
+        second_moments: adam.second_moments.clone(),
+    }
+}
+
+fn restore_slice_adam(state: &AdamState, len: usize) -> Result<Adam> {
+    let mut adam = Adam::for_tensor_lengths(state.config, &[len])?;
+    let ok =
+        |m: &[Vec<f32>]| m.len() == 1 && m[0].len() == len && m[0].iter().all(|v| v.is_finite());
+    if !ok(&state.first_moments)
+        || !ok(&state.second_moments)
+        || state.second_moments[0].iter().any(|v| *v < 0.0)
+        || !(0.0..=1.0).contains(&state.beta1_power)
+        || !(0.0..=1.0).contains(&state.beta2_power)
+    {
+        return Err(StudentError::CorruptCheckpoint {
+            reason: "moments of the wrong length, non-finite, or β powers outside [0, 1]".into(),
+        });
+    }
+    adam.steps_taken = state.steps_taken;
+    adam.beta1_power = state.beta1_power;
+    adam.beta2_power = state.beta2_power;
+    adam.first_moments = state.first_moments.clone();
+    adam.second_moments = state.second_moments.clone();
+    Ok(adam)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rollout storage and GAE
+// ---------------------------------------------------------------------------------------------
+
+/// One rollout, flat row-major arrays.
+struct Rollout {
+    len: usize,
+    obs_dim: usize,
+    act_dim: usize,
+    obs: Vec<f32>,
+    actions: Vec<f32>,
+    log_probs: Vec<f32>,
+    values: Vec<f32>,
+    rewards: Vec<f32>,
+    dones: Vec<bool>,
+    advantages: Vec<f32>,
+    returns: Vec<f32>,
+}
+
+impl Rollout {
+    fn new(len: usize, obs_dim: usize, act_dim: usize) -> Self {
+        Rollout {
+            len,
+            obs_dim,
+            act_dim,
+            obs: vec![0.0; len * obs_dim],
+            actions: vec![0.0; len * act_dim],
+            log_probs: vec![0.0; len],
+            values: vec![0.0; len],
+            rewards: vec![0.0; len],
+            dones: vec![false; len],
+            advantages: vec![0.0; len],
+            returns: vec![0.0; len],
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn store(
+        &mut self,
+        t: usize,
+        obs: &[f32],
+        action: &[f32],
+        log_prob: f32,
+        value: f32,
+        reward: f32,
+        done: bool,
+    ) {
+        self.obs[t * self.obs_dim..(t + 1) * self.obs_dim].copy_from_slice(obs);
+        self.actions[t * self.act_dim..(t + 1) * self.act_dim].copy_from_slice(action);
+        self.log_probs[t] = log_prob;
+        self.values[t] = value;
+        self.rewards[t] = reward;
+        self.dones[t] = done;
+    }
+
+    /// GAE(λ): `δ_t = r_t + γ·V(s_{t+1})·(1 − done_t) − V(s_t)`,
+    /// `A_t = δ_t + γλ·(1 − done_t)·A_{t+1}`; returns = A + V. Truncations were already
+    /// bootstrapped into `r_t`, so `done_t` cuts both.
+    fn compute_gae(&mut self, last_value: f32, gamma: f64, lambda: f64) {
+        let mut gae = 0.0f64;
+        for t in (0..self.len).rev() {
+            let next_value = if t + 1 == self.len {
+                last_value
+            } else {
+                self.values[t + 1]
+            } as f64;
+            let not_done = if self.dones[t] { 0.0 } else { 1.0 };
+            let delta =
+                self.rewards[t] as f64 + gamma * next_value * not_done - self.values[t] as f64;
+            gae = delta + gamma * lambda * not_done * gae;
+            self.advantages[t] = gae as f32;
+            self.returns[t] = (gae + self.values[t] as f64) as f32;
+        }
+    }
+}
+
+/// Shifts and scales to zero mean, unit (sample, ddof = 1, as `torch.std`) std, ε = 1e-8.
+fn normalize_in_place(values: &mut [f32]) {
+    let n = values.len() as f64;
+    let mean = values.iter().map(|&v| v as f64).sum::<f64>() / n;
+    let var = values
+        .iter()
+        .map(|&v| (v as f64 - mean).powi(2))
+        .sum::<f64>()
+        / (n - 1.0);
+    let std = var.sqrt() + 1e-8;
+    values
+        .iter_mut()
+        .for_each(|v| *v = ((*v as f64 - mean) / std) as f32);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Losses and their hand-derived gradients
+// ---------------------------------------------------------------------------------------------
+
+/// `log N(a; μ, diag σ²) = Σ_i −½((a_i − μ_i)/σ_i)² − log σ_i − ½ log 2π`.
+fn gaussian_log_prob(mean: &[f32], log_std: &[f32], action: &[f32]) -> f64 {
+    mean.iter()
+        .zip(log_std)
+        .zip(action)
+        .map(|((&m, &s), &a)| {
+            let z = (a as f64 - m as f64) / (s as f64).exp();
+            -0.5 * z * z - s as f64 - 0.5 * LN_2PI
+        })
+        .sum()
+}
+
+/// Policy loss of a minibatch and its gradients.
+struct PolicyLoss {
+    /// `mean_b max(−A_b r_b, −A_b clip(r_b, 1 ± ε)) − c_ent · H`.
+    loss: f64,
+    /// ∂loss/∂μ (`batch × act_dim`).
+    d_means: Array2<f32>,
+    /// ∂loss/∂log σ.
+    d_log_std: Vec<f32>,
+    /// Entropy `H = Σ_i ½ + ½ log 2π + log σ_i` (state-independent).
+    entropy: f64,
+    /// Mean of `(r − 1) − log r`.
+    approx_kl: f64,
+    /// Samples with `|r − 1| > ε`.
+    clipped: usize,
+}
+
+/// Clipped surrogate with entropy bonus. With `z = (a − μ)/σ` and `r = exp(log p − log p_old)`:
+/// `∂ log p/∂μ_i = z_i/σ_i`, `∂ log p/∂ log σ_i = z_i² − 1`, `∂H/∂ log σ_i = 1`; the surrogate's
+/// derivative w.r.t. `log p` is `−A·r/B` where the unclipped term is the max, else 0.
+fn policy_loss(
+    means: ArrayView2<'_, f32>,
+    log_std: &[f32],
+    actions: ArrayView2<'_, f32>,
+    old_log_probs: &[f32],
+    advantages: &[f32],
+    clip_coef: f32,
+    ent_coef: f32,
+) -> PolicyLoss {
+    let (batch, act_dim) = means.dim();
+    let eps = clip_coef as f64;
+    let mut d_means = Array2::zeros((batch, act_dim));
+    let mut d_log_std = vec![0.0f64; act_dim];
+    let (mut loss, mut approx_kl, mut clipped) = (0.0, 0.0, 0);
+    for b in 0..batch {
+        let mean = means.row(b);
+        let action = actions.row(b);
+        let mut log_prob = 0.0;
+        for i in 0..act_dim {
+            let z = (action[i] as f64 - mean[i] as f64) / (log_std[i] as f64).exp();
+            log_prob += -0.5 * z * z - log_std[i] as f64 - 0.5 * LN_2PI;
+        }
+        let log_ratio = log_prob - old_log_probs[b] as f64;
+        let ratio = log_ratio.exp();
+        let adv = advantages[b] as f64;
+        let unclipped = -adv * ratio;
+        let clipped_term = -adv * ratio.clamp(1.0 - eps, 1.0 + eps);
+        loss += unclipped.max(clipped_term) / batch as f64;
+        approx_kl += ((ratio - 1.0) - log_ratio) / batch as f64;
+        if (ratio - 1.0).abs() > eps {
+            clipped += 1;
+        }
+        let d_log_prob = if unclipped >= clipped_term {
+            -adv * ratio / batch as f64
+        } else {
+            0.0
+        };
+        for i in 0..act_dim {
+            let sigma = (log_std[i] as f64).exp();
+            let z = (action[i] as f64 - mean[i] as f64) / sigma;
+            d_means[(b, i)] = (d_log_prob * z / sigma) as f32;
+            d_log_std[i] += d_log_prob * (z * z - 1.0);
+        }
+    }
+    let entropy: f64 = log_std.iter().map(|&s| 0.5 + 0.5 * LN_2PI + s as f64).sum();
+    loss -= ent_coef as f64 * entropy;
+    PolicyLoss {
+        loss,
+        d_means,
+        d_log_std: d_log_std
+            .iter()
+            .map(|g| (g - ent_coef as f64) as f32)
+            .collect(),
+        entropy,
+        approx_kl,
+        clipped,
+    }
+}
+
+/// Value loss of a minibatch and its gradient.
+struct ValueLoss {
+    /// `½ mean_b max((v − R)², (v_old + clip(v − v_old, ±ε) − R)²)`, or without the clipped
+    /// term when value clipping is off.
+    loss: f64,
+    /// ∂loss/∂v (`batch × 1`).
+    d_values: Array2<f32>,
+}
+
+/// Value loss: `∂/∂v = (v − R)/B` where the unclipped term is the max; the clipped term's
+/// derivative is 0 when it is the (strictly) larger one, since then the clip is active.
+fn value_loss(
+    values: ArrayView2<'_, f32>,
+    old_values: &[f32],
+    returns: &[f32],
+    clip: Option<f32>,
+) -> ValueLoss {
+    let batch = values.nrows();
+    let mut d_values = Array2::zeros((batch, 1));
+    let mut loss = 0.0;
+    for b in 0..batch {
+        let v = values[(b, 0)] as f64;
+        let target = returns[b] as f64;
+        let unclipped = (v - target).powi(2);
+        let (term, grad) = match clip {
+            Some(eps) => {
+                let old = old_values[b] as f64;
+                let v_clipped = old + (v - old).clamp(-(eps as f64), eps as f64);
+                let clipped = (v_clipped - target).powi(2);
+                if unclipped >= clipped {
+                    (unclipped, v - target)
+                } else {
+                    (clipped, 0.0)
+                }
+            }
+            None => (unclipped, v - target),
+        };
+        loss += 0.5 * term / batch as f64;
+        d_values[(b, 0)] = (grad / batch as f64) as f32;
+    }
+    ValueLoss { loss, d_values }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use teachgym_envs::{PointMassConfig, PointMassEnv};
+
+    fn small() -> PpoConfig {
+        PpoConfig {
+            hidden_sizes: vec![16, 16],
+            rollout_steps: 128,
+            minibatch_size: 32,
+            update_epochs: 2,
+            ..PpoConfig::default()
+        }
+    }
+
+    #[test]
+    fn defaults_match_the_documented_constants() {
+        let c = PpoConfig::default();
+        assert_eq!(c.hidden_sizes, DEFAULT_HIDDEN_SIZES.to_vec());
+        assert_eq!(c.learning_rate, DEFAULT_LEARNING_RATE);
+        assert_eq!(c.rollout_steps, DEFAULT_ROLLOUT_STEPS);
+        assert_eq!(c.minibatch_size, DEFAULT_MINIBATCH_SIZE);
+        assert_eq!(c.update_epochs, DEFAULT_UPDATE_EPOCHS);
+        assert_eq!(c.clip_coef, DEFAULT_CLIP_COEF);
+        assert_eq!(c.max_grad_norm, DEFAULT_MAX_GRAD_NORM);
+        assert!(c.validate().is_ok());
+        let t = PpoConfig::teach_my_agent();
+        assert_eq!(
+            (t.rollout_steps, t.minibatch_size, t.update_epochs),
+            (20_000, 1000, 5)
+        );
+        assert_eq!(t.hidden_sizes, vec![400, 300]);
+        assert!(t.validate().is_ok());
+    }
+
+    #[test]
+    fn bad_configs_are_typed_errors() {
+        let cases: Vec<(&str, PpoConfig)> = vec![
+            (
+                "minibatch_size",
+                PpoConfig {
+                    minibatch_size: 0,
+                    ..small()
+                },
+            ),
+            (
+                "minibatch_size",
+                PpoConfig {
+                    minibatch_size: 1000,
+                    ..small()
+                },
+            ),
+            (
+                "rollout_steps",
+                PpoConfig {
+                    rollout_steps: 0,
+                    ..small()
+                },
+            ),
+            (
+                "gamma",
+                PpoConfig {
+                    gamma: 1.5,
+                    ..small()
+                },
+            ),
+            (
+                "gae_lambda",
+                PpoConfig {
+                    gae_lambda: f64::NAN,
+                    ..small()
+                },
+            ),
+            (
+                "clip_coef",
+                PpoConfig {
+                    clip_coef: 0.0,
+                    ..small()
+                },
+            ),
+            (
+                "ent_coef",
+                PpoConfig {
+                    ent_coef: -1.0,
+                    ..small()
+                },
+            ),
+            (
+                "target_kl",
+                PpoConfig {
+                    target_kl: Some(f32::NAN),
+                    ..small()
+                },
+            ),
+            (
+                "hidden_sizes",
+                PpoConfig {
+                    hidden_sizes: vec![0],
+                    ..small()
+                },
+            ),
+            (
+                "learning_rate",
+                PpoConfig {
+                    learning_rate: -1.0,
+                    ..small()
+                },
+            ),
+            (
+                "update_epochs",
+                PpoConfig {
+                    update_epochs: 0,
+                    ..small()
+                },
+            ),
+        ];
+        for (field, config) in cases {
+            match PpoAgent::new(config, 6, 2, 0) {
+                Err(StudentError::InvalidConfig { field: f, .. }) => assert_eq!(f, field),
+                other => panic!("{field}: expected InvalidConfig, got {other:?}"),
+            }
+        }
+        assert!(matches!(
+            PpoAgent::new(small(), 0, 2, 0),
+            Err(StudentError::InvalidConfig { .. })
+        ));
+    }
+
+    #[test]
+    fn bad_observations_and_mismatched_envs_are_typed_errors() {
+        let mut agent = PpoAgent::new(small(), 6, 2, 0).unwrap();
+        assert!(matches!(
+            agent.act(&[0.0; 5], true),
+            Err(StudentError::ShapeMismatch { .. })
+        ));
+        assert!(matches!(
+            agent.act(&[0.0, f32::NAN, 0.0, 0.0, 0.0, 0.0], false),
+            Err(StudentError::NonFinite { index: 1, .. })
+        ));
+        let mut env = PointMassEnv::new(PointMassConfig::default()).unwrap();
+        let mut wrong = PpoAgent::new(small(), 7, 2, 0).unwrap();
+        assert!(matches!(
+            wrong.train(&mut env, 10, 0, |_| vec![0.5, 1.0]),
+            Err(StudentError::ShapeMismatch { .. })
+        ));
+        assert!(matches!(
+            agent.train(&mut env, 10, 0, |_| vec![9.0, 1.0]),
+            Err(StudentError::Env(
+                teachgym_core::Error::TaskOutOfBounds { .. }
+            ))
+        ));
+    }
+
+    /// Random minibatch data whose ratios sit away from the clipping kinks.
+    /// (means, log-std, actions, old log-probs, advantages).
+    type PolicyCase = (Array2<f32>, Vec<f32>, Array2<f32>, Vec<f32>, Vec<f32>);
+
+    fn policy_case() -> PolicyCase {
+        let mut rng = Pcg64::seed_from_u64(3);
+        let (batch, act_dim) = (8, 3);
+        let mut normal = || -> f32 { StandardNormal.sample(&mut rng) };
+        let means = Array2::from_shape_fn((batch, act_dim), |_| normal() * 0.5);
+        let log_std = vec![-0.3, 0.1, 0.4];
+        let actions = Array2::from_shape_fn((batch, act_dim), |_| normal());
+        let offsets = [-0.6, 0.0, 0.05, 0.6, -0.1, 0.5, 0.02, -0.5];
+        let old = (0..batch)
+            .map(|b| {
+                let lp = gaussian_log_prob(
+                    means.row(b).as_slice().unwrap(),
+                    &log_std,
+                    actions.row(b).as_slice().unwrap(),
+                );
+                (lp + offsets[b]) as f32
+            })
+            .collect();
+        let adv = (0..batch)
+            .map(|b| {
+                if b % 3 == 0 {
+                    -1.0 - normal().abs()
+                } else {
+                    1.0 + normal().abs()
+                }
+            })
+            .collect();
+        (means, log_std, actions, old, adv)
+    }
+
+    fn assert_close(analytic: f64, numeric: f64, what: &str) {
+        let tol = 2e-3 + 2e-2 * numeric.abs();
+        assert!(
+            (analytic - numeric).abs() <= tol,
+            "{what}: analytic {analytic} vs numeric {numeric}"
+        );
+    }
+
+    #[test]
+    fn policy_loss_gradients_match_finite_differences() {
+        let (means, log_std, actions, old, adv) = policy_case();
+        let loss = |m: &Array2<f32>, s: &[f32]| {
+            policy_loss(m.view(), s, actions.view(), &old, &adv, 0.2, 0.01).loss
+        };
+        let analytic = policy_loss(
+            means.view(),
+            &log_std,
+            actions.view(),
+            &old,
+            &adv,
+            0.2,
+            0.01,
+        );
+        assert!(
+            analytic.clipped > 0 && analytic.clipped < means.nrows(),
+            "both branches exercised"
+        );
+        let h = 1e-3f32;
+        for b in 0..means.nrows() {
+            for i in 0..means.ncols() {
+                let (mut plus, mut minus) = (means.clone(), means.clone());
+                plus[(b, i)] += h;
+                minus[(b, i)] -= h;
+                let numeric = (loss(&plus, &log_std) - loss(&minus, &log_std)) / (2.0 * h as f64);
+                assert_close(analytic.d_means[(b, i)] as f64, numeric, "∂/∂μ");
+            }
+        }
+        for i in 0..log_std.len() {
+            let (mut plus, mut minus) = (log_std.clone(), log_std.clone());
+            plus[i] += h;
+            minus[i] -= h;
+            let numeric = (loss(&means, &plus) - loss(&means, &minus)) / (2.0 * h as f64);
+            assert_close(analytic.d_log_std[i] as f64, numeric, "∂/∂log σ");
+        }
+    }
+
+    #[test]
+    fn value_loss_gradients_match_finite_differences() {
+        let values = Array2::from_shape_vec((6, 1), vec![0.5, -1.0, 2.0, 0.3, 1.2, -0.4]).unwrap();
+        let old = vec![0.0, -0.5, 2.05, 0.8, 1.2, 0.0];
+        let returns = vec![1.0, -2.0, 1.0, 0.0, 3.0, -0.1];
+        for clip in [None, Some(0.2f32)] {
+            let analytic = value_loss(values.view(), &old, &returns, clip);
+            let h = 1e-3f32;
+            for b in 0..values.nrows() {
+                let (mut plus, mut minus) = (values.clone(), values.clone());
+                plus[(b, 0)] += h;
+                minus[(b, 0)] -= h;
+                let numeric = (value_loss(plus.view(), &old, &returns, clip).loss
+                    - value_loss(minus.view(), &old, &returns, clip).loss)
+                    / (2.0 * h as f64);
+                assert_close(analytic.d_values[(b, 0)] as f64, numeric, "∂/∂v");
+            }
+        }
+    }
+
+    #[test]
+    fn gae_bootstraps_only_where_the_episode_goes_on() {
+        let mut rollout = Rollout::new(3, 1, 1);
+        rollout.rewards = vec![1.0, 1.0, 1.0];
+        rollout.values = vec![0.5, 0.5, 0.5];
+        rollout.dones = vec![false, true, false];
+        rollout.compute_gae(2.0, 0.9, 1.0);
+        // t = 2: δ = 1 + 0.9·2 − 0.5 = 2.3; t = 1 (done): δ = 0.5; t = 0: 1 + 0.45 − 0.5 + 0.9·0.5.
+        assert!((rollout.advantages[2] - 2.3).abs() < 1e-6);
+        assert!((rollout.advantages[1] - 0.5).abs() < 1e-6);
+        assert!((rollout.advantages[0] - 1.4).abs() < 1e-6);
+        assert!((rollout.returns[0] - 1.9).abs() < 1e-6);
+    }
+
+    #[test]
+    fn checkpoint_round_trips_and_continues_identically() {
+        let mut env = PointMassEnv::new(PointMassConfig::default()).unwrap();
+        let mut agent = PpoAgent::new(small(), 6, 2, 4).unwrap();
+        agent
+            .train(&mut env, 256, 1, |rng| {
+                PointMassConfig::default().task_space().unwrap().sample(rng)
+            })
+            .unwrap();
+        let json = agent.to_json();
+        let mut restored = PpoAgent::from_json(&json).unwrap();
+        assert_eq!(restored.to_json(), json);
+        let task = |rng: &mut Pcg64| PointMassConfig::default().task_space().unwrap().sample(rng);
+        let a = agent.train(&mut env, 256, 2, task).unwrap();
+        let mut env2 = PointMassEnv::new(PointMassConfig::default()).unwrap();
+        let b = restored.train(&mut env2, 256, 2, task).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(agent.to_json(), restored.to_json());
+    }
+
+    #[test]
+    fn corrupt_checkpoints_are_typed_errors() {
+        let agent = PpoAgent::new(small(), 6, 2, 4).unwrap();
+        let json = agent.to_json();
+        assert!(matches!(
+            PpoAgent::from_json("{"),
+            Err(StudentError::CorruptCheckpoint { .. })
+        ));
+        assert!(matches!(
+            PpoAgent::from_json(&json.replacen("\"format_version\":1", "\"format_version\":9", 1)),
+            Err(StudentError::UnsupportedCheckpointVersion { found: 9, .. })
+        ));
+        let mut value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        value["log_std"] = serde_json::json!([0.0]);
+        assert!(matches!(
+            PpoAgent::from_json(&value.to_string()),
+            Err(StudentError::CorruptCheckpoint { .. })
+        ));
+        let mut value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        value["obs_rms"]["var"] = serde_json::json!([1.0]);
+        assert!(matches!(
+            PpoAgent::from_json(&value.to_string()),
+            Err(StudentError::CorruptCheckpoint { .. })
+        ));
+        let mut value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        value["config"]["hidden_sizes"] = serde_json::json!([8]);
+        assert!(matches!(
+            PpoAgent::from_json(&value.to_string()),
+            Err(StudentError::CorruptCheckpoint { .. })
+        ));
+    }
+}
