@@ -1,7 +1,7 @@
 //! The environment contract, gymnasium's `Env` in Rust: `reset(seed, task)` then `step(action)`
 //! until `terminated` or `truncated`.
 
-use crate::{Result, Space, TaskSpace};
+use crate::{Error, Result, Space, TaskSpace};
 
 /// Summary of a finished episode, reported in the [`Info`] of its last step.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -57,6 +57,39 @@ pub struct RgbFrame {
     pub height: u32,
     /// `width * height * 3` bytes.
     pub data: Vec<u8>,
+}
+
+/// Checks a continuous action against a `Box([-1, 1]^n)` action space and writes it, clipped to
+/// `[-1, 1]`, into `clipped` (whose length is `n`). Clipping follows the reference envs; NaN and
+/// infinite components are errors rather than silently clipped.
+///
+/// # Errors
+/// [`Error::ActionDimension`] for a wrong length, [`Error::NonFiniteAction`] naming the first
+/// non-finite component. `clipped` is left unchanged on error.
+///
+/// ```
+/// let mut clipped = [0.0; 2];
+/// teachgym_core::clip_unit_action(&[3.0, -0.5], &mut clipped).unwrap();
+/// assert_eq!(clipped, [1.0, -0.5]);
+/// assert!(teachgym_core::clip_unit_action(&[f32::NAN, 0.0], &mut clipped).is_err());
+/// ```
+pub fn clip_unit_action(action: &[f32], clipped: &mut [f32]) -> Result<()> {
+    if action.len() != clipped.len() {
+        return Err(Error::ActionDimension {
+            expected: clipped.len(),
+            got: action.len(),
+        });
+    }
+    if let Some(index) = action.iter().position(|a| !a.is_finite()) {
+        return Err(Error::NonFiniteAction {
+            index,
+            value: f64::from(action[index]),
+        });
+    }
+    for (slot, &a) in clipped.iter_mut().zip(action) {
+        *slot = a.clamp(-1.0, 1.0);
+    }
+    Ok(())
 }
 
 /// A procedural environment whose layout is set by a task vector.

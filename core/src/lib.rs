@@ -13,7 +13,7 @@ mod error;
 mod space;
 mod task_space;
 
-pub use env::{Env, EpisodeSummary, Info, RgbFrame, Step};
+pub use env::{clip_unit_action, Env, EpisodeSummary, Info, RgbFrame, Step};
 pub use error::{Error, Result};
 pub use space::{BoxSpace, DType, Space};
 pub use task_space::{TaskDim, TaskSpace};

@@ -35,8 +35,8 @@ use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
 use teachgym_core::{
-    BoxSpace, DType, Env, EpisodeSummary, Error, Info, Result, RgbFrame, Space, Step, TaskDim,
-    TaskSpace,
+    clip_unit_action, BoxSpace, DType, Env, EpisodeSummary, Error, Info, Result, RgbFrame, Space,
+    Step, TaskDim, TaskSpace,
 };
 
 /// Default bounds of `target_distance` (m).
@@ -318,21 +318,11 @@ impl Env for PointMassEnv {
             Some(ep) if ep.ended => return Err(Error::EpisodeEnded),
             Some(ep) => ep,
         };
-        if action.len() != 2 {
-            return Err(Error::ActionDimension {
-                expected: 2,
-                got: action.len(),
-            });
-        }
-        if let Some(index) = action.iter().position(|a| !a.is_finite()) {
-            return Err(Error::NonFiniteAction {
-                index,
-                value: action[index] as f64,
-            });
-        }
+        let mut force_command = [0.0f32; 2];
+        clip_unit_action(action, &mut force_command)?;
         let before = ep.distance();
-        for (axis, &a) in action.iter().enumerate() {
-            let force = c.max_force * f64::from(a.clamp(-1.0, 1.0));
+        for (axis, &a) in force_command.iter().enumerate() {
+            let force = c.max_force * f64::from(a);
             let accel = force / ep.mass - c.damping * ep.velocity[axis];
             ep.velocity[axis] += c.dt * accel;
             ep.position[axis] += c.dt * ep.velocity[axis];

@@ -28,8 +28,8 @@ use rand::{Rng, RngCore, SeedableRng};
 use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
 use teachgym_core::{
-    BoxSpace, DType, Env, EpisodeSummary, Error, Info, Result, RgbFrame, Space, Step, TaskDim,
-    TaskSpace,
+    clip_unit_action, BoxSpace, DType, Env, EpisodeSummary, Error, Info, Result, RgbFrame, Space,
+    Step, TaskDim, TaskSpace,
 };
 
 use super::body::{startpad_steps, BodyDef, Embodiment};
@@ -570,21 +570,7 @@ impl Env for WalkerEnv {
             Some(ep) if ep.ended => return Err(Error::EpisodeEnded),
             Some(_) => {}
         }
-        if action.len() != self.clipped.len() {
-            return Err(Error::ActionDimension {
-                expected: self.clipped.len(),
-                got: action.len(),
-            });
-        }
-        for (i, (&a, slot)) in action.iter().zip(self.clipped.iter_mut()).enumerate() {
-            if !a.is_finite() {
-                return Err(Error::NonFiniteAction {
-                    index: i,
-                    value: a as f64,
-                });
-            }
-            *slot = a.clamp(-1.0, 1.0);
-        }
+        clip_unit_action(action, &mut self.clipped)?;
         let (obs, reward, terminated) = self.advance();
         let max_steps = self.config.max_episode_steps;
         let ep = self.episode.as_mut().expect("checked above");
