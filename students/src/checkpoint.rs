@@ -88,14 +88,7 @@ impl Checkpoint {
                     biases: l.biases.clone(),
                 })
                 .collect(),
-            optimizer: adam.map(|a| AdamState {
-                config: a.config,
-                steps_taken: a.steps_taken,
-                beta1_power: a.beta1_power,
-                beta2_power: a.beta2_power,
-                first_moments: a.first_moments.clone(),
-                second_moments: a.second_moments.clone(),
-            }),
+            optimizer: adam.map(AdamState::capture),
         }
     }
 
@@ -194,40 +187,60 @@ impl Checkpoint {
 }
 
 fn restore_adam(state: &AdamState, net: &Mlp) -> Result<Adam> {
-    let mut adam = Adam::new(state.config, net)?;
-    let lengths = |moments: &[Vec<f32>]| moments.iter().map(Vec::len).collect::<Vec<_>>();
-    let expected = lengths(&adam.first_moments);
-    for (what, moments) in [
-        ("first moments", &state.first_moments),
-        ("second moments", &state.second_moments),
-    ] {
-        if lengths(moments) != expected {
-            return Err(StudentError::ShapeMismatch {
-                what,
-                expected: format!("tensor lengths {expected:?}"),
-                got: format!("tensor lengths {:?}", lengths(moments)),
-            });
+    state.restore_into(Adam::new(state.config, net)?)
+}
+
+impl AdamState {
+    /// The full state of `adam`.
+    pub(crate) fn capture(adam: &Adam) -> Self {
+        Self {
+            config: adam.config,
+            steps_taken: adam.steps_taken,
+            beta1_power: adam.beta1_power,
+            beta2_power: adam.beta2_power,
+            first_moments: adam.first_moments.clone(),
+            second_moments: adam.second_moments.clone(),
         }
     }
-    let moments_ok = state.first_moments.iter().flatten().all(|v| v.is_finite())
-        && state
-            .second_moments
+
+    /// Loads this state into `adam`, a fresh optimiser built for the same tensors, after
+    /// checking that the moments have its tensor lengths, are finite (second moments also
+    /// non-negative) and that the β powers lie in [0, 1].
+    pub(crate) fn restore_into(&self, mut adam: Adam) -> Result<Adam> {
+        let lengths = |moments: &[Vec<f32>]| moments.iter().map(Vec::len).collect::<Vec<_>>();
+        let expected = lengths(&adam.first_moments);
+        for (what, moments) in [
+            ("first moments", &self.first_moments),
+            ("second moments", &self.second_moments),
+        ] {
+            if lengths(moments) != expected {
+                return Err(StudentError::ShapeMismatch {
+                    what,
+                    expected: format!("tensor lengths {expected:?}"),
+                    got: format!("tensor lengths {:?}", lengths(moments)),
+                });
+            }
+        }
+        let moments_ok = self.first_moments.iter().flatten().all(|v| v.is_finite())
+            && self
+                .second_moments
+                .iter()
+                .flatten()
+                .all(|v| v.is_finite() && *v >= 0.0);
+        let powers_ok = [self.beta1_power, self.beta2_power]
             .iter()
-            .flatten()
-            .all(|v| v.is_finite() && *v >= 0.0);
-    let powers_ok = [state.beta1_power, state.beta2_power]
-        .iter()
-        .all(|p| (0.0..=1.0).contains(p));
-    if !moments_ok || !powers_ok {
-        return Err(StudentError::InvalidConfig {
-            field: "moments",
-            reason: "non-finite or negative moments, or β powers outside [0, 1]".into(),
-        });
+            .all(|p| (0.0..=1.0).contains(p));
+        if !moments_ok || !powers_ok {
+            return Err(StudentError::InvalidConfig {
+                field: "moments",
+                reason: "non-finite or negative moments, or β powers outside [0, 1]".into(),
+            });
+        }
+        adam.steps_taken = self.steps_taken;
+        adam.beta1_power = self.beta1_power;
+        adam.beta2_power = self.beta2_power;
+        adam.first_moments = self.first_moments.clone();
+        adam.second_moments = self.second_moments.clone();
+        Ok(adam)
     }
-    adam.steps_taken = state.steps_taken;
-    adam.beta1_power = state.beta1_power;
-    adam.beta2_power = state.beta2_power;
-    adam.first_moments = state.first_moments.clone();
-    adam.second_moments = state.second_moments.clone();
-    Ok(adam)
 }

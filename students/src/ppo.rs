@@ -778,7 +778,7 @@ impl PpoAgent {
             actor: Checkpoint::capture(&self.actor, Some(&self.actor_adam)),
             critic: Checkpoint::capture(&self.critic, Some(&self.critic_adam)),
             log_std: self.log_std.clone(),
-            log_std_optimizer: adam_state(&self.log_std_adam),
+            log_std_optimizer: AdamState::capture(&self.log_std_adam),
             obs_rms: self.obs_rms.clone(),
             return_rms: self.return_rms.clone(),
             rng: self.rng.clone(),
@@ -829,7 +829,8 @@ impl PpoAgent {
         if !state.obs_rms.is_valid(obs_dim) || !state.return_rms.is_valid(1) {
             return Err(corrupt("normaliser statistics are inconsistent".into()));
         }
-        let log_std_adam = restore_slice_adam(&state.log_std_optimizer, act_dim)
+        let log_std_adam = Adam::for_tensor_lengths(state.log_std_optimizer.config, &[act_dim])
+            .and_then(|fresh| state.log_std_optimizer.restore_into(fresh))
             .map_err(|e| corrupt(format!("log-std optimiser: {e}")))?;
         let (Some(actor_adam), Some(critic_adam)) = (actor_adam, critic_adam) else {
             return Err(corrupt("optimiser state missing".into()));
@@ -864,39 +865,6 @@ struct PpoCheckpoint {
     obs_rms: RunningMeanStd,
     return_rms: RunningMeanStd,
     rng: Pcg64,
-}
-
-fn adam_state(adam: &Adam) -> AdamState {
-    AdamState {
-        config: adam.config,
-        steps_taken: adam.steps_taken,
-        beta1_power: adam.beta1_power,
-        beta2_power: adam.beta2_power,
-        first_moments: adam.first_moments.clone(),
-        second_moments: adam.second_moments.clone(),
-    }
-}
-
-fn restore_slice_adam(state: &AdamState, len: usize) -> Result<Adam> {
-    let mut adam = Adam::for_tensor_lengths(state.config, &[len])?;
-    let ok =
-        |m: &[Vec<f32>]| m.len() == 1 && m[0].len() == len && m[0].iter().all(|v| v.is_finite());
-    if !ok(&state.first_moments)
-        || !ok(&state.second_moments)
-        || state.second_moments[0].iter().any(|v| *v < 0.0)
-        || !(0.0..=1.0).contains(&state.beta1_power)
-        || !(0.0..=1.0).contains(&state.beta2_power)
-    {
-        return Err(StudentError::CorruptCheckpoint {
-            reason: "moments of the wrong length, non-finite, or β powers outside [0, 1]".into(),
-        });
-    }
-    adam.steps_taken = state.steps_taken;
-    adam.beta1_power = state.beta1_power;
-    adam.beta2_power = state.beta2_power;
-    adam.first_moments = state.first_moments.clone();
-    adam.second_moments = state.second_moments.clone();
-    Ok(adam)
 }
 
 // ---------------------------------------------------------------------------------------------
