@@ -59,6 +59,57 @@ pub struct RgbFrame {
     pub data: Vec<u8>,
 }
 
+/// Step count, return and end flag of the episode in progress: the bookkeeping every env does
+/// the same way, so that the step limit, `truncated` and `info.episode` mean one thing.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct EpisodeProgress {
+    /// Steps taken (the reset does not count).
+    pub steps: u32,
+    /// Sum of the rewards so far.
+    pub episode_return: f64,
+    /// The episode terminated or was truncated.
+    pub ended: bool,
+}
+
+impl EpisodeProgress {
+    /// Refuses a step once the episode has ended.
+    ///
+    /// # Errors
+    /// [`Error::EpisodeEnded`].
+    pub fn ensure_running(&self) -> Result<()> {
+        if self.ended {
+            Err(Error::EpisodeEnded)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Records one step's reward. Returns `truncated` (the step limit was reached without
+    /// terminating) and, when the episode ends, its summary, whose `success` is
+    /// `is_success(episode_return)`.
+    pub fn record(
+        &mut self,
+        reward: f64,
+        terminated: bool,
+        max_episode_steps: u32,
+        is_success: impl FnOnce(f64) -> bool,
+    ) -> (bool, Option<EpisodeSummary>) {
+        self.steps += 1;
+        self.episode_return += reward;
+        let truncated = !terminated && self.steps >= max_episode_steps;
+        if !(terminated || truncated) {
+            return (truncated, None);
+        }
+        self.ended = true;
+        let summary = EpisodeSummary {
+            episode_return: self.episode_return,
+            length: self.steps,
+            success: is_success(self.episode_return),
+        };
+        (truncated, Some(summary))
+    }
+}
+
 /// Checks a continuous action against a `Box([-1, 1]^n)` action space and writes it, clipped to
 /// `[-1, 1]`, into `clipped` (whose length is `n`). Clipping follows the reference envs; NaN and
 /// infinite components are errors rather than silently clipped.
@@ -131,4 +182,34 @@ pub trait Env {
     /// # Errors
     /// Rendering before `reset`.
     fn render(&self) -> Result<RgbFrame>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_truncates_at_the_limit_and_then_refuses_steps() {
+        let mut p = EpisodeProgress::default();
+        assert_eq!(p.record(1.0, false, 2, |r| r > 1.5), (false, None));
+        let (truncated, summary) = p.record(1.0, false, 2, |r| r > 1.5);
+        assert!(truncated);
+        assert_eq!(
+            summary,
+            Some(EpisodeSummary {
+                episode_return: 2.0,
+                length: 2,
+                success: true
+            })
+        );
+        assert_eq!(p.ensure_running(), Err(Error::EpisodeEnded));
+    }
+
+    #[test]
+    fn termination_at_the_limit_is_not_truncation() {
+        let mut p = EpisodeProgress::default();
+        let (truncated, summary) = p.record(-1.0, true, 1, |_| false);
+        assert!(!truncated);
+        assert_eq!(summary.map(|s| s.length), Some(1));
+    }
 }

@@ -13,7 +13,7 @@ mod error;
 mod space;
 mod task_space;
 
-pub use env::{clip_unit_action, Env, EpisodeSummary, Info, RgbFrame, Step};
+pub use env::{clip_unit_action, Env, EpisodeProgress, EpisodeSummary, Info, RgbFrame, Step};
 pub use error::{Error, Result};
 pub use space::{BoxSpace, DType, Space};
 pub use task_space::{TaskDim, TaskSpace};
@@ -21,7 +21,7 @@ pub use task_space::{TaskDim, TaskSpace};
 /// `use teachgym_core::prelude::*;` brings the contracts into scope.
 pub mod prelude {
     pub use crate::{
-        BoxSpace, DType, Env, EpisodeSummary, Error, Info, Result, RgbFrame, Space, Step, TaskDim,
-        TaskSpace,
+        BoxSpace, DType, Env, EpisodeProgress, EpisodeSummary, Error, Info, Result, RgbFrame,
+        Space, Step, TaskDim, TaskSpace,
     };
 }

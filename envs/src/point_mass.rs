@@ -35,7 +35,7 @@ use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
 use teachgym_core::{
-    clip_unit_action, BoxSpace, DType, Env, EpisodeSummary, Error, Info, Result, RgbFrame, Space,
+    clip_unit_action, BoxSpace, DType, Env, EpisodeProgress, Error, Info, Result, RgbFrame, Space,
     Step, TaskDim, TaskSpace,
 };
 
@@ -176,9 +176,7 @@ struct Episode {
     target: [f64; 2],
     mass: f64,
     task: Vec<f64>,
-    steps: u32,
-    episode_return: f64,
-    ended: bool,
+    progress: EpisodeProgress,
 }
 
 impl Episode {
@@ -265,7 +263,7 @@ impl PointMassEnv {
 
     /// Steps taken in the current episode.
     pub fn elapsed_steps(&self) -> u32 {
-        self.episode.as_ref().map_or(0, |e| e.steps)
+        self.episode.as_ref().map_or(0, |e| e.progress.steps)
     }
 }
 
@@ -298,9 +296,7 @@ impl Env for PointMassEnv {
             target: [distance * angle.cos(), distance * angle.sin()],
             mass,
             task: task.to_vec(),
-            steps: 0,
-            episode_return: 0.0,
-            ended: false,
+            progress: EpisodeProgress::default(),
         };
         let obs = episode.observation();
         let info = Info {
@@ -313,11 +309,8 @@ impl Env for PointMassEnv {
 
     fn step(&mut self, action: &[f32]) -> Result<Step<Vec<f32>>> {
         let c = &self.config;
-        let ep = match &mut self.episode {
-            None => return Err(Error::ResetNeeded),
-            Some(ep) if ep.ended => return Err(Error::EpisodeEnded),
-            Some(ep) => ep,
-        };
+        let ep = self.episode.as_mut().ok_or(Error::ResetNeeded)?;
+        ep.progress.ensure_running()?;
         let mut force_command = [0.0f32; 2];
         clip_unit_action(action, &mut force_command)?;
         let before = ep.distance();
@@ -337,21 +330,14 @@ impl Env for PointMassEnv {
         if terminated {
             reward += c.success_bonus;
         }
-        ep.steps += 1;
-        ep.episode_return += reward;
-        let truncated = !terminated && ep.steps >= c.max_episode_steps;
-        let mut info = Info {
-            episode: None,
+        // Success means reaching the target, which is exactly what terminates the episode.
+        let (truncated, episode) =
+            ep.progress
+                .record(reward, terminated, c.max_episode_steps, |_| terminated);
+        let info = Info {
+            episode,
             values: vec![("distance", after)],
         };
-        if terminated || truncated {
-            ep.ended = true;
-            info.episode = Some(EpisodeSummary {
-                episode_return: ep.episode_return,
-                length: ep.steps,
-                success: terminated,
-            });
-        }
         Ok(Step {
             obs: ep.observation(),
             reward,

@@ -28,7 +28,7 @@ use rand::{Rng, RngCore, SeedableRng};
 use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
 use teachgym_core::{
-    clip_unit_action, BoxSpace, DType, Env, EpisodeSummary, Error, Info, Result, RgbFrame, Space,
+    clip_unit_action, BoxSpace, DType, Env, EpisodeProgress, Error, Info, Result, RgbFrame, Space,
     Step, TaskDim, TaskSpace,
 };
 
@@ -263,10 +263,8 @@ struct Episode {
     world: WalkerWorld,
     terrain: Terrain,
     task: Vec<f64>,
-    steps: u32,
+    progress: EpisodeProgress,
     prev_shaping: Option<f32>,
-    episode_return: f64,
-    ended: bool,
     lidar: [f32; LIDAR_RAYS],
     hull_x: f32,
 }
@@ -400,7 +398,7 @@ impl WalkerEnv {
 
     /// Steps taken in the current episode.
     pub fn elapsed_steps(&self) -> u32 {
-        self.episode.as_ref().map_or(0, |e| e.steps)
+        self.episode.as_ref().map_or(0, |e| e.progress.steps)
     }
 
     fn obstacle_generator(&self, task: &[f64]) -> (ObstacleGenerator, f64) {
@@ -542,10 +540,8 @@ impl Env for WalkerEnv {
             world,
             terrain,
             task: task.to_vec(),
-            steps: 0,
+            progress: EpisodeProgress::default(),
             prev_shaping: None,
-            episode_return: 0.0,
-            ended: false,
             lidar: [1.0; LIDAR_RAYS],
             hull_x: spawn[0],
         });
@@ -565,30 +561,22 @@ impl Env for WalkerEnv {
     }
 
     fn step(&mut self, action: &[f32]) -> Result<Step<Vec<f32>>> {
-        match &self.episode {
-            None => return Err(Error::ResetNeeded),
-            Some(ep) if ep.ended => return Err(Error::EpisodeEnded),
-            Some(_) => {}
-        }
+        self.episode
+            .as_ref()
+            .ok_or(Error::ResetNeeded)?
+            .progress
+            .ensure_running()?;
         clip_unit_action(action, &mut self.clipped)?;
         let (obs, reward, terminated) = self.advance();
         let max_steps = self.config.max_episode_steps;
         let ep = self.episode.as_mut().expect("checked above");
-        ep.steps += 1;
-        ep.episode_return += reward;
-        let truncated = !terminated && ep.steps >= max_steps;
-        let mut info = Info {
-            episode: None,
+        let (truncated, episode) = ep
+            .progress
+            .record(reward, terminated, max_steps, |ret| ret > MASTERY_THRESHOLD);
+        let info = Info {
+            episode,
             values: vec![("hull_x", ep.hull_x as f64)],
         };
-        if terminated || truncated {
-            ep.ended = true;
-            info.episode = Some(EpisodeSummary {
-                episode_return: ep.episode_return,
-                length: ep.steps,
-                success: ep.episode_return > MASTERY_THRESHOLD,
-            });
-        }
         Ok(Step {
             obs,
             reward,
