@@ -56,6 +56,27 @@ pub enum StudentError {
     /// The environment rejected a call (bad task, bad action, step after the end, ...).
     #[error("environment error: {0}")]
     Env(#[from] teachgym_core::Error),
+    /// The teacher refused an episode outcome or a checkpoint.
+    #[error("teacher error: {0}")]
+    Teacher(#[from] teachgym_teachers::TeacherError),
+    /// A file could not be read or written.
+    #[error("cannot access {path}: {message}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The operating system's message.
+        message: String,
+    },
+}
+
+impl StudentError {
+    /// An [`StudentError::Io`] for `path`.
+    pub fn io(path: &std::path::Path, error: std::io::Error) -> Self {
+        StudentError::Io {
+            path: path.display().to_string(),
+            message: error.to_string(),
+        }
+    }
 }
 
 /// Returns an error naming the first non-finite element of `values`, if any.

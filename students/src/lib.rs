@@ -10,6 +10,10 @@
 //! - [`Adam`]: Adam / AdamW with hyper-parameters in [`AdamConfig`].
 //! - [`Checkpoint`]: versioned, bit-exact save/load of parameters and optimiser state.
 //! - [`ppo`]: PPO for continuous actions ([`PpoConfig`], [`PpoAgent`]).
+//! - [`vec_env`]: N env copies stepped in lock-step on worker threads, reset on a teacher's
+//!   tasks, checkpointable by replay; results never depend on the thread count.
+//! - [`trainer`]: the teacher-driven training loop ([`Trainer`]) over any [`Student`], with
+//!   periodic evaluation on a fixed [`TestSet`] ([`eval`]) and exact resume.
 //!
 //! Every public function validates its input (shapes, NaN/∞, config ranges) and returns a
 //! [`StudentError`] instead of panicking. The same seed gives the same initial parameters and,
@@ -20,17 +24,25 @@ pub mod activation;
 pub mod adam;
 pub mod checkpoint;
 mod error;
+pub mod eval;
 pub mod gradients;
 pub mod init;
 mod kernel;
 pub mod mlp;
 pub mod ppo;
+pub mod student;
+pub mod trainer;
+pub mod vec_env;
 
 pub use activation::{fast_tanh, Activation, FAST_TANH_MAX_ABS_ERROR};
 pub use adam::{Adam, AdamConfig};
 pub use checkpoint::{Checkpoint, CHECKPOINT_FORMAT_VERSION};
 pub use error::{Result, StudentError};
+pub use eval::{evaluate, Evaluation, TestSet};
 pub use gradients::{clip_global_norm, Gradients, LayerGradients};
 pub use init::Init;
 pub use mlp::{ForwardCache, InferenceBuffers, Layer, LayerConfig, Mlp, MlpConfig};
 pub use ppo::{EpisodeStats, PpoAgent, PpoConfig};
+pub use student::{Student, TrainClock};
+pub use trainer::{IterationReport, Trainer, TrainerCheckpoint, TrainerConfig};
+pub use vec_env::{episode_seed, EpisodeRecord, FixedTasks, TaskSource, Transition, VecEnv};

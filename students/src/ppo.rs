@@ -364,6 +364,8 @@ pub struct PpoAgent {
     obs_rms: RunningMeanStd,
     return_rms: RunningMeanStd,
     rng: Pcg64,
+    /// Running discounted return of each env copy of the vectorised loop (reward scaling).
+    env_returns: Vec<f64>,
     last_update: UpdateStats,
     buffers: InferenceBuffers,
 }
@@ -402,6 +404,7 @@ impl PpoAgent {
             obs_rms: RunningMeanStd::new(obs_dim),
             return_rms: RunningMeanStd::new(1),
             rng: Pcg64::seed_from_u64(seed ^ 0x9e37_79b9_7f4a_7c15),
+            env_returns: Vec::new(),
             last_update: UpdateStats::default(),
             buffers: InferenceBuffers::default(),
             config,
@@ -782,6 +785,7 @@ impl PpoAgent {
             obs_rms: self.obs_rms.clone(),
             return_rms: self.return_rms.clone(),
             rng: self.rng.clone(),
+            env_returns: self.env_returns.clone(),
         };
         serde_json::to_string(&state).expect("a PPO checkpoint has only plain values")
     }
@@ -826,7 +830,10 @@ impl PpoAgent {
                 "log_std must hold {act_dim} finite values"
             )));
         }
-        if !state.obs_rms.is_valid(obs_dim) || !state.return_rms.is_valid(1) {
+        if !state.obs_rms.is_valid(obs_dim)
+            || !state.return_rms.is_valid(1)
+            || !state.env_returns.iter().all(|v| v.is_finite())
+        {
             return Err(corrupt("normaliser statistics are inconsistent".into()));
         }
         let log_std_adam = Adam::for_tensor_lengths(state.log_std_optimizer.config, &[act_dim])
@@ -846,6 +853,7 @@ impl PpoAgent {
             obs_rms: state.obs_rms,
             return_rms: state.return_rms,
             rng: state.rng,
+            env_returns: state.env_returns,
             last_update: UpdateStats::default(),
             buffers: InferenceBuffers::default(),
         })
@@ -865,7 +873,11 @@ struct PpoCheckpoint {
     obs_rms: RunningMeanStd,
     return_rms: RunningMeanStd,
     rng: Pcg64,
+    #[serde(default)]
+    env_returns: Vec<f64>,
 }
+
+mod vectorised;
 
 // ---------------------------------------------------------------------------------------------
 // Rollout storage and GAE
@@ -926,20 +938,7 @@ impl Rollout {
     /// `A_t = δ_t + γλ·(1 − done_t)·A_{t+1}`; returns = A + V. Truncations were already
     /// bootstrapped into `r_t`, so `done_t` cuts both.
     fn compute_gae(&mut self, last_value: f32, gamma: f64, lambda: f64) {
-        let mut gae = 0.0f64;
-        for t in (0..self.len).rev() {
-            let next_value = if t + 1 == self.len {
-                last_value
-            } else {
-                self.values[t + 1]
-            } as f64;
-            let not_done = if self.dones[t] { 0.0 } else { 1.0 };
-            let delta =
-                self.rewards[t] as f64 + gamma * next_value * not_done - self.values[t] as f64;
-            gae = delta + gamma * lambda * not_done * gae;
-            self.advantages[t] = gae as f32;
-            self.returns[t] = (gae + self.values[t] as f64) as f32;
-        }
+        self.compute_gae_per_copy(&[last_value], gamma, lambda);
     }
 }
 

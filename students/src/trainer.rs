@@ -1,0 +1,334 @@
+//! The teacher-driven training loop. A [`Trainer`] owns a student, a teacher, a vector env and
+//! a pool of evaluation envs; each [`Trainer::run_iteration`] lets the student collect
+//! experience and learn, while every finished episode goes to the teacher and its env restarts
+//! on the teacher's next task (the teacher never sees an env or a network). Evaluations on the
+//! fixed test set happen every `eval_every` env steps and at the end.
+//!
+//! The loop does no I/O: the caller (the `teachgym train` command, a test, a notebook) writes
+//! the reported episodes and evaluations where it likes, and saves [`Trainer::checkpoint`]s; a
+//! trainer rebuilt with [`Trainer::resume`] continues exactly as an uninterrupted one.
+
+use serde::{Deserialize, Serialize};
+use teachgym_core::Env;
+use teachgym_teachers::Teacher;
+
+use crate::error::{Result, StudentError};
+use crate::eval::{evaluate, Evaluation, TestSet};
+use crate::student::{Student, TrainClock};
+use crate::vec_env::{EpisodeRecord, VecEnv, VecEnvState};
+
+/// Default training budget: 20 million env steps (TeachMyAgent's budget per run).
+pub const DEFAULT_TOTAL_STEPS: u64 = 20_000_000;
+/// Default number of env copies stepped in lock-step: 8.
+pub const DEFAULT_NUM_ENVS: usize = 8;
+/// Default evaluation period: every 500 000 env steps (TeachMyAgent).
+pub const DEFAULT_EVAL_EVERY: u64 = 500_000;
+/// Default seed offset of the evaluation episodes: test task `j` is reset with seed
+/// `eval_seed + j`, the same in every run so that runs are compared on identical episodes.
+pub const DEFAULT_EVAL_SEED: u64 = 1_000_000;
+/// Version of [`TrainerCheckpoint`].
+pub const TRAINER_CHECKPOINT_VERSION: u32 = 1;
+
+/// Settings of the loop itself (the student's and teacher's hyper-parameters live in their own
+/// configs).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrainerConfig {
+    /// Training budget in env steps (over all copies). Default: [`DEFAULT_TOTAL_STEPS`].
+    pub total_steps: u64,
+    /// Env copies stepped in lock-step. Default: [`DEFAULT_NUM_ENVS`].
+    pub num_envs: usize,
+    /// Worker threads for env steps and evaluation; 0 = one per core. Results never depend
+    /// on it. Default: 0.
+    pub threads: usize,
+    /// Evaluate every this many env steps. Default: [`DEFAULT_EVAL_EVERY`].
+    pub eval_every: u64,
+    /// Also evaluate the untrained student (step 0). Default: true.
+    pub eval_at_start: bool,
+    /// Reset seed of the first test task. Default: [`DEFAULT_EVAL_SEED`].
+    pub eval_seed: u64,
+}
+
+impl Default for TrainerConfig {
+    fn default() -> Self {
+        TrainerConfig {
+            total_steps: DEFAULT_TOTAL_STEPS,
+            num_envs: DEFAULT_NUM_ENVS,
+            threads: 0,
+            eval_every: DEFAULT_EVAL_EVERY,
+            eval_at_start: true,
+            eval_seed: DEFAULT_EVAL_SEED,
+        }
+    }
+}
+
+impl TrainerConfig {
+    /// Checks every field.
+    ///
+    /// # Errors
+    /// [`StudentError::InvalidConfig`] naming the first bad field.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |field, reason: &str| {
+            Err(StudentError::InvalidConfig {
+                field,
+                reason: reason.into(),
+            })
+        };
+        if self.total_steps == 0 {
+            return bad("total_steps", "must be ≥ 1");
+        }
+        if self.num_envs == 0 || self.num_envs > 4096 {
+            return bad("num_envs", "must be in 1..=4096");
+        }
+        if self.eval_every == 0 {
+            return bad("eval_every", "must be ≥ 1");
+        }
+        Ok(())
+    }
+}
+
+/// What one [`Trainer::run_iteration`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IterationReport {
+    /// Env steps taken so far.
+    pub global_step: u64,
+    /// Training episodes that ended during the iteration.
+    pub episodes: Vec<EpisodeRecord>,
+    /// Evaluations made during the iteration (at most two: a periodic one and the final one).
+    pub evaluations: Vec<Evaluation>,
+}
+
+/// Everything needed to continue a run exactly (the student's and teacher's own serialised
+/// states, the env copies' running episodes, the evaluation schedule).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainerCheckpoint<A> {
+    /// [`TRAINER_CHECKPOINT_VERSION`].
+    pub format_version: u32,
+    /// The student's [`Student::to_json`].
+    pub student: String,
+    /// The teacher's `save_state` (JSON text).
+    pub teacher: String,
+    /// The vector env.
+    pub envs: VecEnvState<A>,
+    /// Env step of the next periodic evaluation.
+    pub next_eval: u64,
+    /// Env step of the last evaluation made.
+    pub last_eval_step: Option<u64>,
+}
+
+/// The teacher-driven training loop (see the module docs).
+pub struct Trainer<E: Env, S: Student<E>> {
+    config: TrainerConfig,
+    student: S,
+    teacher: Box<dyn Teacher>,
+    envs: VecEnv<E, S::Action>,
+    eval_envs: Vec<E>,
+    test_set: TestSet,
+    next_eval: u64,
+    last_eval_step: Option<u64>,
+}
+
+impl<E, S> Trainer<E, S>
+where
+    E: Env + Send,
+    E::Obs: Clone + Send,
+    S: Student<E>,
+{
+    /// A fresh run: `config.num_envs` training copies and as many evaluation copies from
+    /// `make_env`, episodes seeded from `seed`.
+    ///
+    /// # Errors
+    /// A bad config, a student that does not fit the env, a teacher over another task space, or
+    /// env errors.
+    pub fn new(
+        config: TrainerConfig,
+        seed: u64,
+        student: S,
+        mut teacher: Box<dyn Teacher>,
+        make_env: &mut dyn FnMut() -> Result<E>,
+        test_set: TestSet,
+    ) -> Result<Self> {
+        config.validate()?;
+        let (envs, eval_envs) = Self::make_envs(&config, &student, &*teacher, make_env)?;
+        let envs = VecEnv::new(envs, seed, config.threads, &mut teacher)?;
+        let next_eval = if config.eval_at_start {
+            0
+        } else {
+            config.eval_every
+        };
+        Ok(Trainer {
+            config,
+            student,
+            teacher,
+            envs,
+            eval_envs,
+            test_set,
+            next_eval,
+            last_eval_step: None,
+        })
+    }
+
+    fn make_envs(
+        config: &TrainerConfig,
+        student: &S,
+        teacher: &dyn Teacher,
+        make_env: &mut dyn FnMut() -> Result<E>,
+    ) -> Result<(Vec<E>, Vec<E>)> {
+        let mut all = Vec::with_capacity(2 * config.num_envs);
+        for _ in 0..2 * config.num_envs {
+            all.push(make_env()?);
+        }
+        student.check_env(&all[0])?;
+        let env_space = all[0].task_space();
+        if teacher.task_space() != env_space {
+            return Err(StudentError::ShapeMismatch {
+                what: "teacher task space",
+                expected: format!("the env's {:?}", env_space.names()),
+                got: format!("{:?}", teacher.task_space().names()),
+            });
+        }
+        let eval_envs = all.split_off(config.num_envs);
+        Ok((all, eval_envs))
+    }
+
+    /// Continues a run from `checkpoint`; `teacher` must be a fresh teacher of the checkpoint's
+    /// kind on the same task space (its state is replaced by the checkpoint's).
+    ///
+    /// # Errors
+    /// [`StudentError::CorruptCheckpoint`] or [`StudentError::UnsupportedCheckpointVersion`] for
+    /// a checkpoint that does not fit, and the errors of [`Trainer::new`].
+    pub fn resume(
+        config: TrainerConfig,
+        checkpoint: TrainerCheckpoint<S::Action>,
+        mut teacher: Box<dyn Teacher>,
+        make_env: &mut dyn FnMut() -> Result<E>,
+        test_set: TestSet,
+    ) -> Result<Self>
+    where
+        S: Sized,
+    {
+        config.validate()?;
+        if checkpoint.format_version != TRAINER_CHECKPOINT_VERSION {
+            return Err(StudentError::UnsupportedCheckpointVersion {
+                found: checkpoint.format_version,
+                supported: TRAINER_CHECKPOINT_VERSION,
+            });
+        }
+        let student = S::from_json(&checkpoint.student)?;
+        teacher.load_state(checkpoint.teacher.as_bytes())?;
+        let (envs, eval_envs) = Self::make_envs(&config, &student, &*teacher, make_env)?;
+        let envs = VecEnv::restore(envs, config.threads, checkpoint.envs)?;
+        Ok(Trainer {
+            config,
+            student,
+            teacher,
+            envs,
+            eval_envs,
+            test_set,
+            next_eval: checkpoint.next_eval,
+            last_eval_step: checkpoint.last_eval_step,
+        })
+    }
+
+    /// Env steps taken so far.
+    pub fn global_step(&self) -> u64 {
+        self.envs.global_step()
+    }
+
+    /// Whether the budget is spent (and the final evaluation made).
+    pub fn is_done(&self) -> bool {
+        self.global_step() >= self.config.total_steps
+            && self.last_eval_step == Some(self.global_step())
+    }
+
+    /// The student.
+    pub fn student(&self) -> &S {
+        &self.student
+    }
+
+    /// The teacher.
+    pub fn teacher(&self) -> &dyn Teacher {
+        &*self.teacher
+    }
+
+    /// The test set.
+    pub fn test_set(&self) -> &TestSet {
+        &self.test_set
+    }
+
+    /// The loop's config.
+    pub fn config(&self) -> &TrainerConfig {
+        &self.config
+    }
+
+    /// Runs a due periodic evaluation, one learning iteration (unless the budget is spent), and
+    /// the final evaluation once the budget is spent.
+    ///
+    /// # Errors
+    /// Student, teacher or env errors.
+    pub fn run_iteration(&mut self) -> Result<IterationReport> {
+        let mut evaluations = Vec::new();
+        if self.global_step() >= self.next_eval && self.last_eval_step != Some(self.global_step()) {
+            evaluations.push(self.evaluate_now()?);
+            while self.next_eval <= self.global_step() {
+                self.next_eval += self.config.eval_every;
+            }
+        }
+        if self.global_step() < self.config.total_steps {
+            let clock = TrainClock {
+                global_step: self.global_step(),
+                total_steps: self.config.total_steps,
+            };
+            self.student
+                .train_iteration(&mut self.envs, &mut self.teacher, clock)?;
+        }
+        let episodes = self.envs.drain_finished();
+        if self.global_step() >= self.config.total_steps
+            && self.last_eval_step != Some(self.global_step())
+        {
+            evaluations.push(self.evaluate_now()?);
+        }
+        Ok(IterationReport {
+            global_step: self.global_step(),
+            episodes,
+            evaluations,
+        })
+    }
+
+    /// Evaluates the current greedy policy on the test set.
+    ///
+    /// # Errors
+    /// Student or env errors.
+    pub fn evaluate_now(&mut self) -> Result<Evaluation> {
+        let summaries = evaluate(
+            &mut self.student,
+            &mut self.eval_envs,
+            &self.test_set,
+            self.config.eval_seed,
+            self.config.threads,
+        )?;
+        self.last_eval_step = Some(self.global_step());
+        Ok(Evaluation::from_summaries(self.global_step(), &summaries))
+    }
+
+    /// The state to continue this run from with [`Trainer::resume`].
+    ///
+    /// # Errors
+    /// A teacher that cannot serialise its state.
+    pub fn checkpoint(&self) -> Result<TrainerCheckpoint<S::Action>> {
+        let teacher = String::from_utf8(self.teacher.save_state()?).map_err(|e| {
+            StudentError::CorruptCheckpoint {
+                reason: format!("teacher state is not UTF-8 JSON: {e}"),
+            }
+        })?;
+        Ok(TrainerCheckpoint {
+            format_version: TRAINER_CHECKPOINT_VERSION,
+            student: self.student.to_json(),
+            teacher,
+            envs: self.envs.state(),
+            next_eval: self.next_eval,
+            last_eval_step: self.last_eval_step,
+        })
+    }
+}

@@ -1,0 +1,468 @@
+//! Lock-step vector environments with curriculum resets: N copies of an env stepped together on
+//! a worker pool, each reset on the next task of a [`TaskSource`] (a teacher, or a fixed list of
+//! test tasks) whenever its episode ends.
+//!
+//! Determinism does not depend on the thread count: the pool only runs `step`/`reset` of
+//! disjoint envs; everything order-dependent (reporting outcomes to the teacher, drawing the next
+//! tasks, collecting finished episodes) happens on the calling thread in env-index order; and
+//! every episode is reset with its own seed derived from `(seed, env index, episode index)`
+//! ([`episode_seed`]) instead of an env's running RNG.
+//!
+//! The derived seeds also make the vector env checkpointable although a physics state is not
+//! serialisable: [`VecEnv::state`] records, per env, the running episode's seed, task and the
+//! actions taken so far; [`VecEnv::restore`] replays them and lands on the same state bit for bit.
+
+use std::borrow::Borrow;
+
+use serde::{Deserialize, Serialize};
+use teachgym_core::{Env, EpisodeSummary};
+use teachgym_teachers::{EpisodeOutcome, Teacher};
+
+use crate::error::{Result, StudentError};
+
+/// Where the tasks of a vector env's episodes come from, and where their outcomes go.
+pub trait TaskSource {
+    /// The task of the next episode.
+    ///
+    /// # Errors
+    /// Sources that can run out or fail report it here.
+    fn next_task(&mut self) -> Result<Vec<f64>>;
+
+    /// An episode on `task` ended with `summary`.
+    ///
+    /// # Errors
+    /// A teacher refusing the outcome (e.g. a non-finite return).
+    fn report(&mut self, task: &[f64], summary: &EpisodeSummary) -> Result<()>;
+}
+
+impl TaskSource for Box<dyn Teacher> {
+    fn next_task(&mut self) -> Result<Vec<f64>> {
+        Ok(self.sample_task())
+    }
+
+    fn report(&mut self, task: &[f64], summary: &EpisodeSummary) -> Result<()> {
+        Ok(self.update(task, &EpisodeOutcome::from(*summary))?)
+    }
+}
+
+/// Hands out a fixed list of tasks in order, cycling, and ignores outcomes: the source of
+/// evaluation runs.
+#[derive(Debug, Clone)]
+pub struct FixedTasks {
+    tasks: Vec<Vec<f64>>,
+    next: usize,
+}
+
+impl FixedTasks {
+    /// A source cycling through `tasks`.
+    ///
+    /// # Errors
+    /// [`StudentError::InvalidConfig`] for an empty list.
+    pub fn new(tasks: Vec<Vec<f64>>) -> Result<Self> {
+        if tasks.is_empty() {
+            return Err(StudentError::InvalidConfig {
+                field: "tasks",
+                reason: "a fixed task source needs at least one task".into(),
+            });
+        }
+        Ok(FixedTasks { tasks, next: 0 })
+    }
+}
+
+impl TaskSource for FixedTasks {
+    fn next_task(&mut self) -> Result<Vec<f64>> {
+        let task = self.tasks[self.next % self.tasks.len()].clone();
+        self.next += 1;
+        Ok(task)
+    }
+
+    fn report(&mut self, _task: &[f64], _summary: &EpisodeSummary) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// The reset seed of episode `episode` of env `env_index` in a vector env seeded with `seed`:
+/// SplitMix64 finalisers over the three numbers, so neighbouring indices give unrelated seeds.
+pub fn episode_seed(seed: u64, env_index: usize, episode: u64) -> u64 {
+    fn mix(mut z: u64) -> u64 {
+        z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    mix(mix(mix(seed) ^ env_index as u64) ^ episode)
+}
+
+/// A finished episode of a vector env.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpisodeRecord {
+    /// Index of the env copy that played it.
+    pub env_index: usize,
+    /// Index of the episode among that env's episodes (0-based).
+    pub episode_index: u64,
+    /// The task it was played on.
+    pub task: Vec<f64>,
+    /// Undiscounted return.
+    pub episode_return: f64,
+    /// Steps.
+    pub length: u32,
+    /// The env's success flag (walkers: return above the mastery threshold).
+    pub success: bool,
+    /// Env steps taken by the whole vector env when it ended (counting every copy).
+    pub global_step: u64,
+}
+
+/// What happened to one env copy in a [`VecEnv::step`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transition<O> {
+    /// Reward of the step.
+    pub reward: f64,
+    /// The episode reached a terminal state.
+    pub terminated: bool,
+    /// The episode was cut by the step limit.
+    pub truncated: bool,
+    /// The last observation of the episode that just ended (for bootstrapping on truncation);
+    /// `None` while the episode runs. The env's current observation (after the autoreset) is in
+    /// [`VecEnv::observations`].
+    pub final_obs: Option<O>,
+}
+
+/// Checkpointable state of a [`VecEnv`]: enough to rebuild every env copy exactly.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VecEnvState<A> {
+    /// Seed the vector env was built with.
+    pub seed: u64,
+    /// Env steps taken so far, over all copies.
+    pub global_step: u64,
+    /// Per env copy: the running episode.
+    pub episodes: Vec<RunningEpisode<A>>,
+}
+
+/// The running episode of one env copy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunningEpisode<A> {
+    /// Index of the episode among this copy's episodes.
+    pub episode_index: u64,
+    /// Its task.
+    pub task: Vec<f64>,
+    /// Actions taken since its reset.
+    pub actions: Vec<A>,
+}
+
+/// N copies of an env stepped in lock-step; `A` is the owned action type (`Vec<f32>` for
+/// continuous control, `usize` for a discrete choice).
+pub struct VecEnv<E: Env, A> {
+    envs: Vec<E>,
+    obs: Vec<E::Obs>,
+    running: Vec<RunningEpisode<A>>,
+    seed: u64,
+    global_step: u64,
+    finished: Vec<EpisodeRecord>,
+    pool: rayon::ThreadPool,
+    threads: usize,
+}
+
+impl<E, A> VecEnv<E, A>
+where
+    E: Env + Send,
+    E::Obs: Clone + Send,
+    A: Borrow<E::Action> + Clone + Send + Sync,
+{
+    /// Wraps `envs` (at least one), resets each on a task of `tasks` and returns the vector env.
+    /// `threads` = 0 uses one worker per core; results do not depend on it.
+    ///
+    /// # Errors
+    /// [`StudentError::InvalidConfig`] for no env, [`StudentError::Env`] if an env refuses a
+    /// task.
+    pub fn new(
+        envs: Vec<E>,
+        seed: u64,
+        threads: usize,
+        tasks: &mut dyn TaskSource,
+    ) -> Result<Self> {
+        let mut vec_env = Self::without_reset(envs, seed, threads)?;
+        for i in 0..vec_env.len() {
+            let task = tasks.next_task()?;
+            vec_env.running[i].task = task;
+        }
+        vec_env.reset_running()?;
+        Ok(vec_env)
+    }
+
+    fn without_reset(envs: Vec<E>, seed: u64, threads: usize) -> Result<Self> {
+        if envs.is_empty() {
+            return Err(StudentError::InvalidConfig {
+                field: "num_envs",
+                reason: "a vector env needs at least one env".into(),
+            });
+        }
+        let threads = if threads == 0 {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        } else {
+            threads
+        };
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.min(envs.len()))
+            .thread_name(|i| format!("teachgym-env-{i}"))
+            .build()
+            .map_err(|e| StudentError::InvalidConfig {
+                field: "threads",
+                reason: format!("cannot start {threads} worker threads: {e}"),
+            })?;
+        let running = (0..envs.len())
+            .map(|_| RunningEpisode {
+                episode_index: 0,
+                task: Vec::new(),
+                actions: Vec::new(),
+            })
+            .collect();
+        Ok(VecEnv {
+            envs,
+            obs: Vec::new(),
+            running,
+            seed,
+            global_step: 0,
+            finished: Vec::new(),
+            pool,
+            threads,
+        })
+    }
+
+    /// Resets every env on its running episode's seed and task (in parallel).
+    fn reset_running(&mut self) -> Result<()> {
+        let seed = self.seed;
+        let running = &self.running;
+        let results: Vec<Result<E::Obs>> = self.pool.install(|| {
+            use rayon::prelude::*;
+            self.envs
+                .par_iter_mut()
+                .enumerate()
+                .map(|(i, env)| {
+                    let r = &running[i];
+                    let s = episode_seed(seed, i, r.episode_index);
+                    Ok(env.reset(Some(s), &r.task)?.0)
+                })
+                .collect()
+        });
+        self.obs = results.into_iter().collect::<Result<_>>()?;
+        Ok(())
+    }
+
+    /// Number of env copies.
+    pub fn len(&self) -> usize {
+        self.envs.len()
+    }
+
+    /// Always false: a vector env has at least one copy.
+    pub fn is_empty(&self) -> bool {
+        self.envs.is_empty()
+    }
+
+    /// Worker threads used.
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// Env steps taken so far, over all copies.
+    pub fn global_step(&self) -> u64 {
+        self.global_step
+    }
+
+    /// The first env copy (for its spaces).
+    pub fn first_env(&self) -> &E {
+        &self.envs[0]
+    }
+
+    /// Current observation of every copy.
+    pub fn observations(&self) -> &[E::Obs] {
+        &self.obs
+    }
+
+    /// Current task of every copy.
+    pub fn tasks(&self) -> impl Iterator<Item = &[f64]> {
+        self.running.iter().map(|r| r.task.as_slice())
+    }
+
+    /// Takes the episodes finished since the last call, in the order they ended (env index
+    /// order within a step).
+    pub fn drain_finished(&mut self) -> Vec<EpisodeRecord> {
+        std::mem::take(&mut self.finished)
+    }
+
+    /// Steps every copy with its action (in parallel). A copy whose episode ends reports the
+    /// outcome to `tasks`, draws its next task from it and is reset at once (its
+    /// [`Transition::final_obs`] keeps the last observation).
+    ///
+    /// # Errors
+    /// [`StudentError::ShapeMismatch`] for a wrong number of actions, [`StudentError::Env`] if an
+    /// env refuses an action or a task, or a task-source error. The vector env must not be used
+    /// after an error.
+    pub fn step(
+        &mut self,
+        actions: &[A],
+        tasks: &mut dyn TaskSource,
+    ) -> Result<Vec<Transition<E::Obs>>> {
+        if actions.len() != self.envs.len() {
+            return Err(StudentError::ShapeMismatch {
+                what: "vector env actions",
+                expected: format!("{} actions", self.envs.len()),
+                got: format!("{} actions", actions.len()),
+            });
+        }
+        let steps: Vec<Result<teachgym_core::Step<E::Obs>>> = self.pool.install(|| {
+            use rayon::prelude::*;
+            self.envs
+                .par_iter_mut()
+                .zip(actions.par_iter())
+                .map(|(env, action)| Ok(env.step(action.borrow())?))
+                .collect()
+        });
+        let n = self.envs.len() as u64;
+        self.global_step += n;
+
+        // Sequential, in env order: bookkeeping, teacher updates, next tasks.
+        let mut transitions = Vec::with_capacity(steps.len());
+        let mut to_reset = Vec::new();
+        for (i, (step, action)) in steps.into_iter().zip(actions).enumerate() {
+            let step = step?;
+            let running = &mut self.running[i];
+            running.actions.push(action.clone());
+            let done = step.terminated || step.truncated;
+            let final_obs = if done {
+                let summary = step
+                    .info
+                    .episode
+                    .ok_or_else(|| StudentError::InvalidConfig {
+                        field: "env",
+                        reason: "the env ended an episode without an episode summary in its info"
+                            .into(),
+                    })?;
+                tasks.report(&running.task, &summary)?;
+                self.finished.push(EpisodeRecord {
+                    env_index: i,
+                    episode_index: running.episode_index,
+                    task: std::mem::take(&mut running.task),
+                    episode_return: summary.episode_return,
+                    length: summary.length,
+                    success: summary.success,
+                    global_step: self.global_step,
+                });
+                running.episode_index += 1;
+                running.actions.clear();
+                running.task = tasks.next_task()?;
+                to_reset.push(i);
+                Some(step.obs)
+            } else {
+                self.obs[i] = step.obs;
+                None
+            };
+            transitions.push(Transition {
+                reward: step.reward,
+                terminated: step.terminated,
+                truncated: step.truncated,
+                final_obs,
+            });
+        }
+        if !to_reset.is_empty() {
+            self.reset_some(&to_reset)?;
+        }
+        Ok(transitions)
+    }
+
+    /// Resets the copies in `indices` (ascending) on their running episodes, in parallel.
+    fn reset_some(&mut self, indices: &[usize]) -> Result<()> {
+        let seed = self.seed;
+        let running = &self.running;
+        let mut selected: Vec<(usize, &mut E)> = self
+            .envs
+            .iter_mut()
+            .enumerate()
+            .filter(|(i, _)| indices.binary_search(i).is_ok())
+            .collect();
+        let results: Vec<(usize, Result<E::Obs>)> = self.pool.install(|| {
+            use rayon::prelude::*;
+            selected
+                .par_iter_mut()
+                .map(|(i, env)| {
+                    let r = &running[*i];
+                    let s = episode_seed(seed, *i, r.episode_index);
+                    (
+                        *i,
+                        env.reset(Some(s), &r.task)
+                            .map(|(o, _)| o)
+                            .map_err(Into::into),
+                    )
+                })
+                .collect()
+        });
+        for (i, obs) in results {
+            self.obs[i] = obs?;
+        }
+        Ok(())
+    }
+
+    /// The checkpointable state (see the module docs).
+    pub fn state(&self) -> VecEnvState<A> {
+        VecEnvState {
+            seed: self.seed,
+            global_step: self.global_step,
+            episodes: self.running.clone(),
+        }
+    }
+
+    /// Rebuilds a vector env in `state` from fresh env copies by replaying each running episode.
+    ///
+    /// # Errors
+    /// [`StudentError::CorruptCheckpoint`] if the number of copies differs or a replayed episode
+    /// ends before its recorded actions do (the env or its config changed), and the errors of
+    /// [`VecEnv::new`].
+    pub fn restore(envs: Vec<E>, threads: usize, state: VecEnvState<A>) -> Result<Self> {
+        if envs.len() != state.episodes.len() {
+            return Err(StudentError::CorruptCheckpoint {
+                reason: format!(
+                    "the checkpoint holds {} env copies but {} were given",
+                    state.episodes.len(),
+                    envs.len()
+                ),
+            });
+        }
+        let mut vec_env = Self::without_reset(envs, state.seed, threads)?;
+        vec_env.running = state.episodes;
+        vec_env.global_step = state.global_step;
+        vec_env.reset_running()?;
+        let running = &vec_env.running;
+        let replayed: Vec<Result<Option<E::Obs>>> = vec_env.pool.install(|| {
+            use rayon::prelude::*;
+            vec_env
+                .envs
+                .par_iter_mut()
+                .enumerate()
+                .map(|(i, env)| {
+                    let mut last = None;
+                    let actions = &running[i].actions;
+                    for (t, action) in actions.iter().enumerate() {
+                        let step = env.step(action.borrow())?;
+                        if step.terminated || step.truncated {
+                            return Err(StudentError::CorruptCheckpoint {
+                                reason: format!(
+                                    "replaying env {i}: its episode ended after {} of {} \
+                                     recorded actions (another env config?)",
+                                    t + 1,
+                                    actions.len()
+                                ),
+                            });
+                        }
+                        last = Some(step.obs);
+                    }
+                    Ok(last)
+                })
+                .collect()
+        });
+        for (i, obs) in replayed.into_iter().enumerate() {
+            if let Some(obs) = obs? {
+                vec_env.obs[i] = obs;
+            }
+        }
+        Ok(vec_env)
+    }
+}

@@ -1,0 +1,305 @@
+//! Acceptance of the teacher-driven loop: vectorised PPO learns the point-mass task with a
+//! teacher choosing the tasks; results are identical for 1 and 2 worker threads; a run resumed
+//! from a checkpoint equals the uninterrupted run; every teacher of the registry works in the
+//! loop; bad input is refused with typed errors.
+
+use teachgym_core::Env;
+use teachgym_envs::{PointMassConfig, PointMassEnv};
+use teachgym_students::{
+    EpisodeRecord, Evaluation, PpoAgent, PpoConfig, StudentError, TestSet, Trainer,
+    TrainerCheckpoint, TrainerConfig,
+};
+use teachgym_teachers::{build_teacher, Teacher, TEACHER_NAMES};
+
+fn make_env() -> teachgym_students::Result<PointMassEnv> {
+    Ok(PointMassEnv::new(PointMassConfig::default())?)
+}
+
+fn teacher(name: &str, seed: u64) -> Box<dyn Teacher> {
+    let space = PointMassConfig::default().task_space().unwrap();
+    let config = if name == "adr" {
+        // ADR needs expert knowledge (reward thresholds).
+        let thresholds = teachgym_teachers::expert::RewardThresholds {
+            min_reward: 0.0,
+            max_reward: 0.5,
+        };
+        serde_json::to_value(teachgym_teachers::AdrConfig {
+            expert_knowledge: teachgym_teachers::ExpertKnowledge::low(0.5, thresholds),
+            ..Default::default()
+        })
+        .unwrap()
+    } else {
+        serde_json::Value::Null
+    };
+    build_teacher(name, space, seed, config).unwrap()
+}
+
+fn ppo(seed: u64, rollout_steps: usize) -> PpoAgent {
+    let config = PpoConfig {
+        rollout_steps,
+        minibatch_size: 64,
+        ..PpoConfig::default()
+    };
+    PpoAgent::new(config, 6, 2, seed).unwrap()
+}
+
+fn test_set() -> TestSet {
+    let space = PointMassConfig::default().task_space().unwrap();
+    TestSet::random(&space, 24, 5).unwrap()
+}
+
+fn trainer(
+    threads: usize,
+    total_steps: u64,
+    teacher_name: &str,
+) -> Trainer<PointMassEnv, PpoAgent> {
+    let config = TrainerConfig {
+        total_steps,
+        num_envs: 4,
+        threads,
+        eval_every: 1024,
+        ..TrainerConfig::default()
+    };
+    Trainer::new(
+        config,
+        3,
+        ppo(3, 512),
+        teacher(teacher_name, 3),
+        &mut make_env,
+        test_set(),
+    )
+    .unwrap()
+}
+
+/// Runs to the end; returns every episode, every evaluation and the final student.
+fn run_to_end(
+    mut t: Trainer<PointMassEnv, PpoAgent>,
+) -> (Vec<EpisodeRecord>, Vec<Evaluation>, String) {
+    let (mut episodes, mut evals) = (Vec::new(), Vec::new());
+    while !t.is_done() {
+        let report = t.run_iteration().unwrap();
+        episodes.extend(report.episodes);
+        evals.extend(report.evaluations);
+    }
+    (
+        episodes,
+        evals,
+        teachgym_students::Student::<PointMassEnv>::to_json(t.student()),
+    )
+}
+
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    let one = run_to_end(trainer(1, 3072, "alp_gmm"));
+    let two = run_to_end(trainer(2, 3072, "alp_gmm"));
+    assert!(!one.0.is_empty(), "no episode finished");
+    assert_eq!(
+        one.1.len(),
+        4,
+        "evaluations at 0, 1024, 2048 and 3072 expected"
+    );
+    assert_eq!(one, two);
+}
+
+#[test]
+fn resumed_run_equals_uninterrupted_run() {
+    let uninterrupted = run_to_end(trainer(2, 4096, "alp_gmm"));
+
+    let mut first = trainer(2, 4096, "alp_gmm");
+    let (mut episodes, mut evals) = (Vec::new(), Vec::new());
+    for _ in 0..3 {
+        let report = first.run_iteration().unwrap();
+        episodes.extend(report.episodes);
+        evals.extend(report.evaluations);
+    }
+    // Through JSON, as the CLI stores it.
+    let text = serde_json::to_string(&first.checkpoint().unwrap()).unwrap();
+    drop(first);
+    let checkpoint: TrainerCheckpoint<Vec<f32>> = serde_json::from_str(&text).unwrap();
+    let resumed = Trainer::<PointMassEnv, PpoAgent>::resume(
+        TrainerConfig {
+            total_steps: 4096,
+            num_envs: 4,
+            threads: 1,
+            eval_every: 1024,
+            ..TrainerConfig::default()
+        },
+        checkpoint,
+        teacher("alp_gmm", 99),
+        &mut make_env,
+        test_set(),
+    )
+    .unwrap();
+    let (rest_episodes, rest_evals, student) = run_to_end(resumed);
+    episodes.extend(rest_episodes);
+    evals.extend(rest_evals);
+    assert_eq!((episodes, evals, student), uninterrupted);
+}
+
+#[test]
+fn every_registered_teacher_drives_the_loop() {
+    for name in TEACHER_NAMES {
+        let (episodes, evals, _) = run_to_end(trainer(2, 1024, name));
+        assert!(!episodes.is_empty(), "{name}: no episode");
+        assert_eq!(evals.len(), 2, "{name}");
+        let space = PointMassConfig::default().task_space().unwrap();
+        assert!(
+            episodes.iter().all(|e| space.contains(&e.task)),
+            "{name}: task outside the space"
+        );
+    }
+}
+
+#[test]
+fn vectorised_ppo_learns_the_point_mass_task_with_a_teacher() {
+    let config = TrainerConfig {
+        total_steps: 40_960,
+        num_envs: 4,
+        threads: 2,
+        eval_every: 40_960,
+        ..TrainerConfig::default()
+    };
+    let t = Trainer::new(
+        config,
+        1,
+        PpoAgent::new(PpoConfig::default(), 6, 2, 1).unwrap(),
+        teacher("random", 1),
+        &mut make_env,
+        test_set(),
+    )
+    .unwrap();
+    let (_, evals, _) = run_to_end(t);
+    let (first, last) = (&evals[0], evals.last().unwrap());
+    eprintln!(
+        "vectorised PPO point mass: mastered {:.0}% -> {:.0}%",
+        first.mastered_percent, last.mastered_percent
+    );
+    assert!(first.mastered_percent < 30.0);
+    assert!(last.mastered_percent >= 90.0);
+}
+
+#[test]
+fn bad_input_is_refused() {
+    // A teacher over another task space.
+    let other = teachgym_core::TaskSpace::from_bounds(&[0.0], &[1.0]).unwrap();
+    let wrong_teacher = build_teacher("random", other, 0, serde_json::Value::Null).unwrap();
+    let err = Trainer::new(
+        TrainerConfig::default(),
+        0,
+        ppo(0, 512),
+        wrong_teacher,
+        &mut make_env,
+        test_set(),
+    )
+    .err()
+    .unwrap();
+    assert!(matches!(err, StudentError::ShapeMismatch { .. }), "{err}");
+
+    // A student for other observation widths.
+    let err = Trainer::new(
+        TrainerConfig::default(),
+        0,
+        PpoAgent::new(PpoConfig::default(), 5, 2, 0).unwrap(),
+        teacher("random", 0),
+        &mut make_env,
+        test_set(),
+    )
+    .err()
+    .unwrap();
+    assert!(matches!(err, StudentError::ShapeMismatch { .. }), "{err}");
+
+    // A bad loop config.
+    let err = Trainer::new(
+        TrainerConfig {
+            num_envs: 0,
+            ..TrainerConfig::default()
+        },
+        0,
+        ppo(0, 512),
+        teacher("random", 0),
+        &mut make_env,
+        test_set(),
+    )
+    .err()
+    .unwrap();
+    assert!(matches!(
+        err,
+        StudentError::InvalidConfig {
+            field: "num_envs",
+            ..
+        }
+    ));
+
+    // A checkpoint whose env copies cannot be replayed (fewer copies than configured).
+    let t = trainer(1, 1024, "random");
+    let mut checkpoint = t.checkpoint().unwrap();
+    checkpoint.envs.episodes.pop();
+    let err = Trainer::<PointMassEnv, PpoAgent>::resume(
+        TrainerConfig {
+            num_envs: 4,
+            ..TrainerConfig::default()
+        },
+        checkpoint,
+        teacher("random", 0),
+        &mut make_env,
+        test_set(),
+    )
+    .err()
+    .unwrap();
+    assert!(
+        matches!(err, StudentError::CorruptCheckpoint { .. }),
+        "{err}"
+    );
+
+    // A corrupt student state inside the checkpoint.
+    let mut checkpoint = t.checkpoint().unwrap();
+    checkpoint.student = "{\"format_version\": 1".into();
+    let err = Trainer::<PointMassEnv, PpoAgent>::resume(
+        TrainerConfig {
+            num_envs: 4,
+            ..TrainerConfig::default()
+        },
+        checkpoint,
+        teacher("random", 0),
+        &mut make_env,
+        test_set(),
+    )
+    .err()
+    .unwrap();
+    assert!(
+        matches!(err, StudentError::CorruptCheckpoint { .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn test_sets_grid_round_trip_and_validate() {
+    let space = teachgym_core::TaskSpace::from_bounds(&[0.0, 0.0], &[3.0, 6.0]).unwrap();
+    let grid = TestSet::grid(&space, 10).unwrap();
+    assert_eq!(grid.len(), 100);
+    assert_eq!(grid.tasks()[0], vec![0.0, 0.0]);
+    assert_eq!(grid.tasks()[1], vec![0.0, 6.0 / 9.0]);
+    assert_eq!(grid.tasks()[99], vec![3.0, 6.0]);
+    assert_eq!(TestSet::default_for(&space).unwrap(), grid);
+    let back = TestSet::from_csv(&space, &grid.to_csv()).unwrap();
+    assert_eq!(back, grid);
+    let random = TestSet::random(&space, 7, 1).unwrap();
+    assert_eq!(TestSet::from_csv(&space, &random.to_csv()).unwrap(), random);
+
+    let names = space.names().join(",");
+    for bad in [
+        String::new(),
+        "a,b\n1,2\n".to_string(),
+        format!("{names}\n1,x\n"),
+        format!("{names}\n1\n"),
+        format!("{names}\n4,1\n"),
+        format!("{names}\n"),
+    ] {
+        assert!(TestSet::from_csv(&space, &bad).is_err(), "accepted {bad:?}");
+    }
+    assert!(TestSet::grid(&space, 1).is_err());
+    let _ = PointMassEnv::new(PointMassConfig::default())
+        .unwrap()
+        .task_space()
+        .dim();
+}
