@@ -30,7 +30,9 @@ pub use teachgym_students as students;
 pub use teachgym_teachers as teachers;
 
 pub mod media;
+pub mod plots;
 pub mod rollout;
+pub mod train;
 
 /// `use teachgym::prelude::*;` for the common types.
 pub mod prelude {

@@ -1,5 +1,6 @@
-//! The `teachgym` command line: render episodes to PNG/GIF, measure throughput, and run the
-//! calibration statistics against the Box2D reference.
+//! The `teachgym` command line: train a student with a teacher and evaluate it, render episodes
+//! to PNG/GIF, measure throughput, and run the calibration statistics against the Box2D
+//! reference.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,6 +9,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use teachgym::media::{write_png, GifWriter};
 use teachgym::rollout::{measure_throughput, policy_stats, run_episode, Policy};
+use teachgym::train::{eval, train, EvalOptions, RunConfig, TrainOptions};
 use teachgym_core::Env;
 use teachgym_envs::{Embodiment, WalkerConfig, WalkerEnv};
 
@@ -122,6 +124,71 @@ enum Command {
     Teachers {
         /// Show only this teacher.
         name: Option<String>,
+    },
+    /// Train a student while a teacher chooses the tasks; writes config, metrics, checkpoints
+    /// and plots into --out.
+    Train {
+        /// Environment: stump_tracks, hexagon_tracks or point_mass.
+        #[arg(long)]
+        env: Option<String>,
+        /// Teacher: random, alp_gmm, covar_gmm, riac or adr.
+        #[arg(long)]
+        teacher: Option<String>,
+        /// Student: ppo.
+        #[arg(long)]
+        student: Option<String>,
+        /// Training budget in env steps.
+        #[arg(long)]
+        steps: Option<u64>,
+        /// Seed of the run.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Worker threads (0 = one per core); results do not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Env copies stepped in lock-step.
+        #[arg(long)]
+        num_envs: Option<usize>,
+        /// Evaluate on the test set every this many env steps.
+        #[arg(long)]
+        eval_every: Option<u64>,
+        /// Test set CSV (default: the protocol's set for the env).
+        #[arg(long)]
+        test_set: Option<PathBuf>,
+        /// TOML file with any part of the run configuration (a run's config.toml works);
+        /// the flags above override it.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Run directory.
+        #[arg(long, default_value = "runs/latest")]
+        out: PathBuf,
+        /// Continue the run in --out from its checkpoint, exactly as if never stopped.
+        #[arg(long)]
+        resume: bool,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+        /// Stop with a checkpoint once this many env steps are done (continue with --resume).
+        #[arg(long)]
+        stop_after: Option<u64>,
+    },
+    /// Evaluate a run's checkpoint on a test set (JSON summary on stdout).
+    Eval {
+        /// A run's checkpoint.json.
+        #[arg(long)]
+        checkpoint: PathBuf,
+        /// Test set CSV (default: the run's test_set.csv).
+        #[arg(long)]
+        test_set: Option<PathBuf>,
+        /// Worker threads (0 = one per core).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// Write a GIF of the greedy episode on one test task.
+        #[arg(long)]
+        gif: Option<PathBuf>,
+        /// Index of that test task.
+        #[arg(long, default_value_t = 0)]
+        gif_task: usize,
     },
     /// Statistics of a policy over many steps (falls, time-outs, mean episode length), as JSON.
     Stats {
@@ -264,6 +331,106 @@ fn run(cli: Cli) -> Result<()> {
                 let config =
                     teachgym_teachers::TeacherConfig::from_json(n, serde_json::Value::Null)?;
                 println!("{}", serde_json::to_string(&config)?);
+            }
+        }
+        Command::Train {
+            env,
+            teacher,
+            student,
+            steps,
+            seed,
+            threads,
+            num_envs,
+            eval_every,
+            test_set,
+            config,
+            out,
+            resume,
+            quiet,
+            stop_after,
+        } => {
+            let mut run = match (&config, resume) {
+                (Some(path), _) => RunConfig::from_toml_file(path)?,
+                // Resuming without --config: the run's own configuration.
+                (None, true) => RunConfig::from_toml_file(&out.join("config.toml"))?,
+                (None, false) => RunConfig::default(),
+            };
+            if let Some(v) = env {
+                run.env = v;
+            }
+            if let Some(v) = teacher {
+                run.teacher = v;
+            }
+            if let Some(v) = student {
+                run.student = v;
+            }
+            if let Some(v) = seed {
+                run.seed = v;
+            }
+            if let Some(v) = steps {
+                run.trainer.total_steps = v;
+            }
+            if let Some(v) = threads {
+                run.trainer.threads = v;
+            }
+            if let Some(v) = num_envs {
+                run.trainer.num_envs = v;
+            }
+            if let Some(v) = eval_every {
+                run.trainer.eval_every = v;
+            }
+            if let Some(v) = test_set {
+                run.test_set = Some(v);
+            }
+            let started = std::time::Instant::now();
+            let summary = train(TrainOptions {
+                config: run,
+                out: out.clone(),
+                resume,
+                progress: !quiet,
+                stop_after,
+            })?;
+            let secs = started.elapsed().as_secs_f64();
+            println!(
+                "trained {} env steps ({} episodes) in {secs:.1} s",
+                summary.global_step, summary.episodes
+            );
+            if let Some(e) = &summary.final_evaluation {
+                println!(
+                    "final evaluation: {:.1}% of {} test tasks mastered, mean test return {:.2}",
+                    e.mastered_percent,
+                    e.returns.len(),
+                    e.mean_return
+                );
+            }
+            println!("run directory: {}", out.display());
+            for path in &summary.artefacts {
+                println!("  {}", path.display());
+            }
+        }
+        Command::Eval {
+            checkpoint,
+            test_set,
+            threads,
+            gif,
+            gif_task,
+        } => {
+            let e = eval(&EvalOptions {
+                checkpoint,
+                test_set,
+                threads,
+                gif: gif.clone(),
+                gif_task,
+            })?;
+            println!(
+                "{{\"global_step\": {}, \"test_tasks\": {}, \"mastered_percent\": {:.2}, \"mean_return\": {:.3}}}",
+                e.global_step,
+                e.returns.len(),
+                e.mastered_percent,
+                e.mean_return
+            );
+            if let Some(path) = gif {
+                eprintln!("wrote {}", path.display());
             }
         }
         Command::Stats {

@@ -1,0 +1,813 @@
+//! `teachgym train` and `teachgym eval` as library functions: a run configuration (TOML, every
+//! hyper-parameter overridable), the run directory with its artefacts, checkpoints that resume
+//! exactly, and the dispatch from names (env, teacher, student) to the generic
+//! [`Trainer`](teachgym_students::Trainer).
+//!
+//! A run directory holds:
+//!
+//! | file | what |
+//! |---|---|
+//! | `config.toml` | the resolved configuration, every value explicit; `--config` accepts it back |
+//! | `test_set.csv` | the test tasks (a header of dimension names, one task per row) |
+//! | `episodes.csv` | every training episode: step, env copy, task, return, length, success |
+//! | `evaluations.csv` | every evaluation: step, % mastered, mean test return |
+//! | `evaluations.jsonl` | every evaluation with the return of each test task |
+//! | `checkpoint.json` | student, teacher and env states after the last evaluation |
+//! | `learning_curve.png`, `curriculum.png` | the plots |
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use teachgym_core::{Env, TaskSpace};
+use teachgym_envs::{PointMassConfig, PointMassEnv, TrackConfig, WalkerConfig, WalkerEnv};
+use teachgym_students::{
+    evaluate, EpisodeRecord, Evaluation, PpoAgent, PpoConfig, Student, TestSet, Trainer,
+    TrainerCheckpoint, TrainerConfig,
+};
+use teachgym_teachers::{build_teacher, TeacherConfig, TEACHER_NAMES};
+
+use crate::plots::{self, CurriculumPoint};
+
+/// Environments `teachgym train` knows.
+pub const TRAIN_ENV_NAMES: [&str; 3] = ["stump_tracks", "hexagon_tracks", "point_mass"];
+/// Students `teachgym train` knows.
+pub const STUDENT_NAMES: [&str; 1] = ["ppo"];
+/// Version of `checkpoint.json`.
+pub const RUN_CHECKPOINT_VERSION: u32 = 1;
+
+/// The configuration of a training run: the `--config` TOML file, with command-line flags
+/// applied on top. Missing fields take their defaults; unknown fields are refused.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RunConfig {
+    /// Environment, one of [`TRAIN_ENV_NAMES`]. Default: `stump_tracks`.
+    pub env: String,
+    /// Teacher, one of the registry's names. Default: `alp_gmm`.
+    pub teacher: String,
+    /// Student, one of [`STUDENT_NAMES`]. Default: `ppo`.
+    pub student: String,
+    /// Seed of everything random in the run. Default: 0.
+    pub seed: u64,
+    /// CSV file of test tasks; absent = the protocol's default set for the env.
+    pub test_set: Option<PathBuf>,
+    /// The loop: budget, env copies, threads, evaluation period.
+    pub trainer: TrainerConfig,
+    /// The walker env (Stump/Hexagon Tracks); absent = the env's defaults.
+    pub walker: Option<WalkerConfig>,
+    /// The point-mass env; absent = its defaults.
+    pub point_mass: Option<PointMassConfig>,
+    /// PPO's hyper-parameters.
+    pub ppo: PpoConfig,
+    /// The teacher's configuration (its fields, as `teachgym teachers NAME` prints them);
+    /// absent = its defaults.
+    pub teacher_config: Option<serde_json::Value>,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig {
+            env: "stump_tracks".into(),
+            teacher: "alp_gmm".into(),
+            student: "ppo".into(),
+            seed: 0,
+            test_set: None,
+            trainer: TrainerConfig::default(),
+            walker: None,
+            point_mass: None,
+            ppo: PpoConfig::default(),
+            teacher_config: None,
+        }
+    }
+}
+
+impl RunConfig {
+    /// Reads a TOML file.
+    ///
+    /// # Errors
+    /// An unreadable file, or TOML that does not describe a `RunConfig` (the message names the
+    /// line and the field).
+    pub fn from_toml_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config file {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("malformed config file {}", path.display()))
+    }
+
+    /// Checks the names and fills every default explicitly (env config, teacher config), so
+    /// that the result written to `config.toml` reproduces the run.
+    ///
+    /// # Errors
+    /// Unknown env, teacher or student names (listing the known ones), an env config of another
+    /// kind than the env name, invalid hyper-parameters.
+    pub fn resolve(mut self) -> Result<Self> {
+        if !STUDENT_NAMES.contains(&self.student.as_str()) {
+            bail!(
+                "unknown student `{}`; known: {}",
+                self.student,
+                STUDENT_NAMES.join(", ")
+            );
+        }
+        if !TEACHER_NAMES.contains(&self.teacher.as_str()) {
+            bail!(
+                "unknown teacher `{}`; known: {}",
+                self.teacher,
+                TEACHER_NAMES.join(", ")
+            );
+        }
+        match self.env.as_str() {
+            "stump_tracks" | "hexagon_tracks" => {
+                let walker = match self.walker.take() {
+                    Some(w) => w,
+                    None => WalkerConfig::by_name(&self.env)?,
+                };
+                let kind_matches = matches!(
+                    (self.env.as_str(), &walker.track),
+                    ("stump_tracks", TrackConfig::StumpTracks(_))
+                        | ("hexagon_tracks", TrackConfig::HexagonTracks(_))
+                );
+                if !kind_matches {
+                    bail!(
+                        "the [walker] section describes another track than env `{}`",
+                        self.env
+                    );
+                }
+                walker.task_space()?;
+                self.walker = Some(walker);
+                if self.point_mass.is_some() {
+                    bail!("a [point_mass] section was given for env `{}`", self.env);
+                }
+            }
+            "point_mass" => {
+                let pm = self.point_mass.take().unwrap_or_default();
+                pm.task_space()?;
+                self.point_mass = Some(pm);
+                if self.walker.is_some() {
+                    bail!("a [walker] section was given for env `point_mass`");
+                }
+            }
+            other => bail!(
+                "unknown environment `{other}`; known: {}",
+                TRAIN_ENV_NAMES.join(", ")
+            ),
+        }
+        let given = self
+            .teacher_config
+            .take()
+            .unwrap_or(serde_json::Value::Null);
+        let teacher = TeacherConfig::from_json(&self.teacher, given)
+            .with_context(|| format!("invalid [teacher_config] for `{}`", self.teacher))?;
+        let mut value = serde_json::to_value(&teacher)?;
+        let mut config = value
+            .get_mut("config")
+            .map(serde_json::Value::take)
+            .unwrap_or_default();
+        strip_nulls(&mut config);
+        self.teacher_config = Some(config);
+        self.trainer.validate()?;
+        self.ppo.validate()?;
+        Ok(self)
+    }
+
+    /// The resolved configuration as TOML.
+    ///
+    /// # Errors
+    /// Values TOML cannot hold (seeds above 2^63).
+    pub fn to_toml(&self) -> Result<String> {
+        Ok(toml::to_string(self)?)
+    }
+
+    fn task_space(&self) -> Result<TaskSpace> {
+        Ok(match (&self.walker, &self.point_mass) {
+            (Some(w), _) => w.task_space()?,
+            (_, Some(p)) => p.task_space()?,
+            _ => bail!("the configuration is not resolved"),
+        })
+    }
+
+    fn test_set(&self, space: &TaskSpace) -> Result<TestSet> {
+        Ok(match &self.test_set {
+            Some(path) => TestSet::load(space, path)?,
+            None => TestSet::default_for(space)?,
+        })
+    }
+}
+
+/// TOML has no null: `None` fields are left out (they deserialise back to `None`).
+fn strip_nulls(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            map.retain(|_, v| !v.is_null());
+            map.values_mut().for_each(strip_nulls);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(strip_nulls),
+        _ => {}
+    }
+}
+
+/// How to run `teachgym train`.
+#[derive(Debug, Clone)]
+pub struct TrainOptions {
+    /// The (unresolved) configuration.
+    pub config: RunConfig,
+    /// Run directory.
+    pub out: PathBuf,
+    /// Continue the run in `out` from its checkpoint.
+    pub resume: bool,
+    /// Draw a progress bar on stderr (hidden anyway when stderr is not a terminal).
+    pub progress: bool,
+    /// Stop (with a checkpoint) once this many env steps are done, as if interrupted; a later
+    /// `resume` continues the run. For time-boxed jobs.
+    pub stop_after: Option<u64>,
+}
+
+/// What a finished `train` produced.
+#[derive(Debug, Clone)]
+pub struct TrainSummary {
+    /// Env steps taken.
+    pub global_step: u64,
+    /// Training episodes finished (over the whole run, including before a resume).
+    pub episodes: u64,
+    /// The last evaluation.
+    pub final_evaluation: Option<Evaluation>,
+    /// The files written, by name.
+    pub artefacts: Vec<PathBuf>,
+}
+
+/// The checkpoint file: the trainer's state plus what the run directory needs to be resumed.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RunCheckpoint<A> {
+    format_version: u32,
+    /// The resolved configuration, TOML.
+    config: String,
+    trainer: TrainerCheckpoint<A>,
+    /// Data rows of `episodes.csv` and `evaluations.csv` written when it was taken.
+    episode_rows: u64,
+    evaluation_rows: u64,
+}
+
+/// Runs `teachgym train`.
+///
+/// # Errors
+/// Configuration errors, a run directory that already holds a run (without `resume`), a
+/// checkpoint from another configuration or a corrupt one, I/O failures, and training errors.
+pub fn train(options: TrainOptions) -> Result<TrainSummary> {
+    let config = options.config.clone().resolve()?;
+    match (config.env.as_str(), config.student.as_str()) {
+        ("stump_tracks" | "hexagon_tracks", "ppo") => {
+            let walker = config.walker.clone().expect("resolved");
+            let mut make_env = move || Ok(WalkerEnv::new(walker.clone())?);
+            run::<WalkerEnv, PpoAgent>(&config, &options, &mut make_env, new_ppo)
+        }
+        ("point_mass", "ppo") => {
+            let pm = config.point_mass.clone().expect("resolved");
+            let mut make_env = move || Ok(PointMassEnv::new(pm.clone())?);
+            run::<PointMassEnv, PpoAgent>(&config, &options, &mut make_env, |c, env| {
+                new_ppo(c, env)
+            })
+        }
+        (env, student) => bail!("student `{student}` cannot train on env `{env}`"),
+    }
+}
+
+fn new_ppo<E: Env>(config: &RunConfig, env: &E) -> Result<PpoAgent> {
+    Ok(PpoAgent::new(
+        config.ppo.clone(),
+        env.observation_space().flat_len(),
+        env.action_space().flat_len(),
+        config.seed,
+    )?)
+}
+
+fn run<E, S>(
+    config: &RunConfig,
+    options: &TrainOptions,
+    make_env: &mut dyn FnMut() -> teachgym_students::Result<E>,
+    new_student: impl FnOnce(&RunConfig, &E) -> Result<S>,
+) -> Result<TrainSummary>
+where
+    E: Env + Send,
+    E::Obs: Clone + Send,
+    S: Student<E>,
+{
+    let out = &options.out;
+    std::fs::create_dir_all(out)
+        .with_context(|| format!("cannot create run directory {}", out.display()))?;
+    let files = RunFiles::new(out);
+    let space = config.task_space()?;
+    let teacher = build_teacher(
+        &config.teacher,
+        space.clone(),
+        config.seed,
+        config.teacher_config.clone().unwrap_or_default(),
+    )?;
+    let config_toml = config.to_toml()?;
+
+    let (mut trainer, mut episode_rows, mut evaluation_rows) = if options.resume {
+        let checkpoint: RunCheckpoint<S::Action> = read_checkpoint(&files.checkpoint)?;
+        let saved: RunConfig = toml::from_str(&checkpoint.config)
+            .context("the checkpoint's configuration is corrupt")?;
+        if &saved != config {
+            bail!(
+                "{} was written by another configuration ({}); resume with the run's own \
+                 config.toml and flags, or train into a new --out directory",
+                files.checkpoint.display(),
+                describe_difference(&saved, config)
+            );
+        }
+        let test_set = TestSet::load(&space, &files.test_set)?;
+        let trainer = Trainer::<E, S>::resume(
+            config.trainer.clone(),
+            checkpoint.trainer,
+            teacher,
+            make_env,
+            test_set,
+        )
+        .with_context(|| format!("cannot resume from {}", files.checkpoint.display()))?;
+        truncate_rows(&files.episodes, checkpoint.episode_rows)?;
+        truncate_rows(&files.evaluations, checkpoint.evaluation_rows)?;
+        truncate_rows(&files.evaluations_jsonl, checkpoint.evaluation_rows)?;
+        (trainer, checkpoint.episode_rows, checkpoint.evaluation_rows)
+    } else {
+        if files.checkpoint.exists() || files.episodes.exists() {
+            bail!(
+                "{} already holds a run; pass --resume to continue it, or choose another --out",
+                out.display()
+            );
+        }
+        let test_set = config.test_set(&space)?;
+        let env = make_env()?;
+        let student = new_student(config, &env)?;
+        drop(env);
+        let trainer = Trainer::<E, S>::new(
+            config.trainer.clone(),
+            config.seed,
+            student,
+            teacher,
+            make_env,
+            test_set.clone(),
+        )?;
+        write_file(&files.config, &config_toml)?;
+        test_set.save(&files.test_set)?;
+        let names = space.names().join(",");
+        write_file(
+            &files.episodes,
+            &format!("global_step,env_index,episode_index,{names},episode_return,length,success\n"),
+        )?;
+        write_file(
+            &files.evaluations,
+            "global_step,mastered_percent,mean_return\n",
+        )?;
+        write_file(&files.evaluations_jsonl, "")?;
+        (trainer, 0, 0)
+    };
+
+    let progress = progress_bar(options.progress, config.trainer.total_steps);
+    progress.set_position(trainer.global_step());
+    let mut episodes_out = append(&files.episodes)?;
+    let mut evaluations_out = append(&files.evaluations)?;
+    let mut jsonl_out = append(&files.evaluations_jsonl)?;
+    let mut recent_returns = std::collections::VecDeque::with_capacity(100);
+    let mut last_eval: Option<Evaluation> = None;
+    let save_checkpoint = |trainer: &Trainer<E, S>, episode_rows, evaluation_rows| -> Result<()> {
+        let checkpoint = RunCheckpoint {
+            format_version: RUN_CHECKPOINT_VERSION,
+            config: config_toml.clone(),
+            trainer: trainer.checkpoint()?,
+            episode_rows,
+            evaluation_rows,
+        };
+        write_atomically(&files.checkpoint, &serde_json::to_string(&checkpoint)?)
+    };
+    while !trainer.is_done() {
+        if options
+            .stop_after
+            .is_some_and(|stop| trainer.global_step() >= stop)
+        {
+            episodes_out.flush()?;
+            evaluations_out.flush()?;
+            jsonl_out.flush()?;
+            save_checkpoint(&trainer, episode_rows, evaluation_rows)?;
+            progress.println(format!(
+                "stopped at step {} as asked; continue with --resume",
+                trainer.global_step()
+            ));
+            break;
+        }
+        let report = trainer.run_iteration()?;
+        for e in &report.episodes {
+            write_episode(&mut episodes_out, e)?;
+            if recent_returns.len() == 100 {
+                recent_returns.pop_front();
+            }
+            recent_returns.push_back(e.episode_return);
+        }
+        episode_rows += report.episodes.len() as u64;
+        for eval in &report.evaluations {
+            writeln!(
+                evaluations_out,
+                "{},{:?},{:?}",
+                eval.global_step, eval.mastered_percent, eval.mean_return
+            )?;
+            writeln!(jsonl_out, "{}", serde_json::to_string(eval)?)?;
+            evaluation_rows += 1;
+            progress.println(format!(
+                "step {:>10}: {:5.1}% of {} test tasks mastered, mean test return {:8.2}",
+                eval.global_step,
+                eval.mastered_percent,
+                eval.returns.len(),
+                eval.mean_return
+            ));
+            last_eval = Some(eval.clone());
+        }
+        progress.set_position(report.global_step);
+        let mean_return = recent_returns.iter().sum::<f64>() / recent_returns.len().max(1) as f64;
+        progress.set_message(format!(
+            "{episode_rows} episodes, mean return {mean_return:.1}, mastered {}",
+            last_eval
+                .as_ref()
+                .map_or("-".to_string(), |e| format!("{:.1}%", e.mastered_percent))
+        ));
+        if !report.evaluations.is_empty() {
+            // Checkpoint after each evaluation, with every row flushed first so that the
+            // recorded row counts are on disk.
+            episodes_out.flush()?;
+            evaluations_out.flush()?;
+            jsonl_out.flush()?;
+            save_checkpoint(&trainer, episode_rows, evaluation_rows)?;
+            draw_plots(&files, config, &space)?;
+        }
+    }
+    progress.finish_and_clear();
+    Ok(TrainSummary {
+        global_step: trainer.global_step(),
+        episodes: episode_rows,
+        final_evaluation: last_eval.or_else(|| last_evaluation(&files.evaluations_jsonl).ok()),
+        artefacts: files.all(),
+    })
+}
+
+/// Paths of a run directory's files.
+struct RunFiles {
+    config: PathBuf,
+    test_set: PathBuf,
+    episodes: PathBuf,
+    evaluations: PathBuf,
+    evaluations_jsonl: PathBuf,
+    checkpoint: PathBuf,
+    learning_curve: PathBuf,
+    curriculum: PathBuf,
+}
+
+impl RunFiles {
+    fn new(dir: &Path) -> Self {
+        RunFiles {
+            config: dir.join("config.toml"),
+            test_set: dir.join("test_set.csv"),
+            episodes: dir.join("episodes.csv"),
+            evaluations: dir.join("evaluations.csv"),
+            evaluations_jsonl: dir.join("evaluations.jsonl"),
+            checkpoint: dir.join("checkpoint.json"),
+            learning_curve: dir.join("learning_curve.png"),
+            curriculum: dir.join("curriculum.png"),
+        }
+    }
+
+    fn all(&self) -> Vec<PathBuf> {
+        vec![
+            self.config.clone(),
+            self.test_set.clone(),
+            self.episodes.clone(),
+            self.evaluations.clone(),
+            self.evaluations_jsonl.clone(),
+            self.checkpoint.clone(),
+            self.learning_curve.clone(),
+            self.curriculum.clone(),
+        ]
+    }
+}
+
+fn progress_bar(enabled: bool, total: u64) -> ProgressBar {
+    let bar = ProgressBar::new(total);
+    if !enabled {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:30}] {human_pos}/{human_len} steps, {per_sec} | {msg}",
+        )
+        .expect("a valid template")
+        .progress_chars("=> "),
+    );
+    bar
+}
+
+fn write_file(path: &Path, text: &str) -> Result<()> {
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Writes via a temporary file and a rename, so a crash never leaves half a checkpoint.
+fn write_atomically(path: &Path, text: &str) -> Result<()> {
+    let tmp = path.with_extension("json.tmp");
+    write_file(&tmp, text)?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn append(path: &Path) -> Result<BufWriter<File>> {
+    let file = OpenOptions::new()
+        .append(true)
+        .open(path)
+        .with_context(|| format!("cannot open {} for appending", path.display()))?;
+    Ok(BufWriter::new(file))
+}
+
+fn write_episode(out: &mut impl Write, e: &EpisodeRecord) -> Result<()> {
+    let task: Vec<String> = e.task.iter().map(|v| format!("{v:?}")).collect();
+    writeln!(
+        out,
+        "{},{},{},{},{:?},{},{}",
+        e.global_step,
+        e.env_index,
+        e.episode_index,
+        task.join(","),
+        e.episode_return,
+        e.length,
+        e.success
+    )?;
+    Ok(())
+}
+
+/// Keeps the header line (if any) and the first `rows` data rows of a CSV file (or the first
+/// `rows` lines of a JSONL file, which has no header).
+fn truncate_rows(path: &Path, rows: u64) -> Result<()> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read {} to resume", path.display()))?;
+    let header = usize::from(path.extension().is_some_and(|e| e == "csv"));
+    let keep = header + rows as usize;
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.len() < keep {
+        bail!(
+            "{} has {} rows but the checkpoint recorded {rows}: the run directory is corrupt",
+            path.display(),
+            lines.len().saturating_sub(header)
+        );
+    }
+    let mut kept = lines[..keep].join("\n");
+    if keep > 0 {
+        kept.push('\n');
+    }
+    write_file(path, &kept)
+}
+
+fn read_checkpoint<T: DeserializeOwned>(path: &Path) -> Result<T> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read checkpoint {}", path.display()))?;
+    let version: serde_json::Value = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not a teachgym checkpoint (corrupt JSON)",
+            path.display()
+        )
+    })?;
+    let found = version.get("format_version").and_then(|v| v.as_u64());
+    if found != Some(RUN_CHECKPOINT_VERSION as u64) {
+        bail!(
+            "{} has checkpoint format {found:?}; this build reads format {RUN_CHECKPOINT_VERSION}",
+            path.display()
+        );
+    }
+    serde_json::from_value(version).with_context(|| {
+        format!(
+            "{} does not hold a checkpoint of this env and student",
+            path.display()
+        )
+    })
+}
+
+/// Names the top-level sections in which two configurations differ.
+fn describe_difference(a: &RunConfig, b: &RunConfig) -> String {
+    let ta = toml::Table::try_from(a).unwrap_or_default();
+    let tb = toml::Table::try_from(b).unwrap_or_default();
+    let mut keys: Vec<&String> = ta.keys().chain(tb.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let differing: Vec<&str> = keys
+        .into_iter()
+        .filter(|k| ta.get(*k) != tb.get(*k))
+        .map(|k| k.as_str())
+        .collect();
+    format!("differs in: {}", differing.join(", "))
+}
+
+fn last_evaluation(path: &Path) -> Result<Evaluation> {
+    let text = std::fs::read_to_string(path)?;
+    let line = text.lines().last().context("no evaluation yet")?;
+    Ok(serde_json::from_str(line)?)
+}
+
+/// Redraws both plots from the run directory's CSV files.
+fn draw_plots(files: &RunFiles, config: &RunConfig, space: &TaskSpace) -> Result<()> {
+    let evals: Vec<(u64, f64)> = read_csv_rows(&files.evaluations)?
+        .iter()
+        .map(|row| Ok((row[0].parse()?, row[1].parse()?)))
+        .collect::<Result<_>>()?;
+    let title = format!(
+        "{} · {} · {} · seed {}",
+        config.env, config.teacher, config.student, config.seed
+    );
+    plots::learning_curve(&files.learning_curve, &title, &evals)?;
+
+    let d = space.dim();
+    let rows = read_csv_rows(&files.episodes)?;
+    let points: Vec<CurriculumPoint> = rows
+        .iter()
+        .map(|row| {
+            let task0: f64 = row[3].parse()?;
+            let task1: f64 = if d > 1 { row[4].parse()? } else { 0.0 };
+            Ok(CurriculumPoint {
+                task: [task0, task1],
+                episode_return: row[3 + d].parse()?,
+            })
+        })
+        .collect::<Result<_>>()?;
+    let names = space.names();
+    let (low, high) = (space.low(), space.high());
+    let second = if d > 1 {
+        (names[1], (low[1], high[1]))
+    } else {
+        ("(none)", (0.0, 1.0))
+    };
+    let return_range = return_range(config);
+    plots::curriculum(
+        &files.curriculum,
+        &format!(
+            "tasks chosen by {} ({} episodes)",
+            config.teacher,
+            points.len()
+        ),
+        [names[0], second.0],
+        [(low[0], high[0]), second.1],
+        &points,
+        return_range,
+    )
+}
+
+/// The colour scale of returns: the walkers' fall penalty to the mastery threshold; the
+/// point mass' 0 to its success bonus plus full progress.
+fn return_range(config: &RunConfig) -> (f64, f64) {
+    match &config.point_mass {
+        Some(pm) => (
+            0.0,
+            pm.success_bonus + pm.progress_reward * pm.target_distance_bounds[1],
+        ),
+        None => (-100.0, teachgym_envs::walker::constants::MASTERY_THRESHOLD),
+    }
+}
+
+fn read_csv_rows(path: &Path) -> Result<Vec<Vec<String>>> {
+    let file = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut rows = Vec::new();
+    for line in BufReader::new(file).lines().skip(1) {
+        let line = line?;
+        if !line.is_empty() {
+            rows.push(line.split(',').map(str::to_string).collect());
+        }
+    }
+    Ok(rows)
+}
+
+/// How to run `teachgym eval`.
+#[derive(Debug, Clone)]
+pub struct EvalOptions {
+    /// A run's `checkpoint.json`.
+    pub checkpoint: PathBuf,
+    /// Test set CSV; default: the run's `test_set.csv` next to the checkpoint, else the
+    /// protocol's default set.
+    pub test_set: Option<PathBuf>,
+    /// Worker threads (0 = one per core).
+    pub threads: usize,
+    /// Write a GIF of the greedy episode on test task `gif_task`.
+    pub gif: Option<PathBuf>,
+    /// Index of the test task of the GIF.
+    pub gif_task: usize,
+}
+
+/// Runs `teachgym eval`: the checkpoint's student on a test set.
+///
+/// # Errors
+/// A missing, corrupt or foreign checkpoint, a bad test set, I/O failures.
+pub fn eval(options: &EvalOptions) -> Result<Evaluation> {
+    let raw: serde_json::Value = read_checkpoint(&options.checkpoint)?;
+    let config_text = raw
+        .get("config")
+        .and_then(|c| c.as_str())
+        .context("the checkpoint has no configuration")?;
+    let config: RunConfig =
+        toml::from_str(config_text).context("the checkpoint's configuration is corrupt")?;
+    let config = config.resolve()?;
+    match (config.env.as_str(), config.student.as_str()) {
+        ("stump_tracks" | "hexagon_tracks", "ppo") => {
+            let walker = config.walker.clone().expect("resolved");
+            eval_with::<WalkerEnv, PpoAgent>(&config, options, raw, &mut || {
+                Ok(WalkerEnv::new(walker.clone())?)
+            })
+        }
+        ("point_mass", "ppo") => {
+            let pm = config.point_mass.clone().expect("resolved");
+            eval_with::<PointMassEnv, PpoAgent>(&config, options, raw, &mut || {
+                Ok(PointMassEnv::new(pm.clone())?)
+            })
+        }
+        (env, student) => bail!("student `{student}` cannot run on env `{env}`"),
+    }
+}
+
+fn eval_with<E, S>(
+    config: &RunConfig,
+    options: &EvalOptions,
+    raw: serde_json::Value,
+    make_env: &mut dyn FnMut() -> teachgym_students::Result<E>,
+) -> Result<Evaluation>
+where
+    E: Env + Send,
+    E::Obs: Clone + Send,
+    S: Student<E>,
+{
+    let checkpoint: RunCheckpoint<S::Action> = serde_json::from_value(raw).with_context(|| {
+        format!(
+            "{} does not hold a checkpoint of this env and student",
+            options.checkpoint.display()
+        )
+    })?;
+    let mut student = S::from_json(&checkpoint.trainer.student)
+        .with_context(|| format!("corrupt student in {}", options.checkpoint.display()))?;
+    let space = config.task_space()?;
+    let beside = options
+        .checkpoint
+        .parent()
+        .map(|dir| dir.join("test_set.csv"));
+    let test_set = match (&options.test_set, beside) {
+        (Some(path), _) => TestSet::load(&space, path)?,
+        (None, Some(path)) if path.exists() => TestSet::load(&space, &path)?,
+        _ => config.test_set(&space)?,
+    };
+    let probe = make_env()?;
+    student.check_env(&probe)?;
+    let copies = config.trainer.num_envs.max(1);
+    let mut envs = vec![probe];
+    for _ in 1..copies {
+        envs.push(make_env()?);
+    }
+    let summaries = evaluate(
+        &mut student,
+        &mut envs,
+        &test_set,
+        config.trainer.eval_seed,
+        options.threads,
+    )?;
+    if let Some(path) = &options.gif {
+        let task = test_set.tasks().get(options.gif_task).with_context(|| {
+            format!(
+                "--gif-task {} is out of range: the test set has {} tasks",
+                options.gif_task,
+                test_set.len()
+            )
+        })?;
+        let seed = config
+            .trainer
+            .eval_seed
+            .wrapping_add(options.gif_task as u64);
+        record_gif(&mut student, &mut envs[0], task, seed, path)?;
+    }
+    Ok(Evaluation::from_summaries(
+        checkpoint.trainer.envs.global_step,
+        &summaries,
+    ))
+}
+
+fn record_gif<E: Env, S: Student<E>>(
+    student: &mut S,
+    env: &mut E,
+    task: &[f64],
+    seed: u64,
+    path: &Path,
+) -> Result<()> {
+    let (mut obs, _) = env.reset(Some(seed), task)?;
+    let first = env.render()?;
+    let mut gif = crate::media::GifWriter::create(path, first.width, first.height, 25.0)?;
+    gif.push(&first)?;
+    for t in 1.. {
+        let action = student.act_greedy(&obs)?;
+        let step = env.step(std::borrow::Borrow::borrow(&action))?;
+        if t % 2 == 0 {
+            gif.push(&env.render()?)?;
+        }
+        if step.terminated || step.truncated {
+            break;
+        }
+        obs = step.obs;
+    }
+    Ok(())
+}

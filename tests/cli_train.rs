@@ -1,0 +1,273 @@
+//! `teachgym train` / `teachgym eval` end to end: every artefact is written, a run stopped and
+//! resumed equals an uninterrupted one file for file, and bad input ends with a clear message
+//! and a non-zero exit code, never a panic.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn teachgym(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_teachgym"))
+        .args(args)
+        .output()
+        .expect("the teachgym binary runs")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("teachgym-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn ok(out: &Output) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "failed: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn fails_with(out: &Output, needle: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "succeeded but should fail with {needle:?}"
+    );
+    assert!(!stderr.contains("panicked"), "panicked: {stderr}");
+    assert!(
+        stderr.contains(needle),
+        "expected {needle:?} in the error, got: {stderr}"
+    );
+}
+
+const POINT_MASS_RUN: [&str; 10] = [
+    "--env",
+    "point_mass",
+    "--teacher",
+    "alp_gmm",
+    "--steps",
+    "6144",
+    "--eval-every",
+    "2048",
+    "--num-envs",
+    "4",
+];
+
+fn train(out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["train", "--quiet", "--out", out.to_str().unwrap()];
+    args.extend_from_slice(&POINT_MASS_RUN);
+    args.extend_from_slice(extra);
+    teachgym(&args)
+}
+
+#[test]
+fn train_writes_every_artefact_and_eval_reads_the_checkpoint() {
+    let dir = scratch("artefacts");
+    let stdout = ok(&train(&dir, &[]));
+    assert!(stdout.contains("final evaluation"), "{stdout}");
+    for file in [
+        "config.toml",
+        "test_set.csv",
+        "episodes.csv",
+        "evaluations.csv",
+        "evaluations.jsonl",
+        "checkpoint.json",
+        "learning_curve.png",
+        "curriculum.png",
+    ] {
+        let path = dir.join(file);
+        let len = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        assert!(len > 0, "{} is missing or empty", path.display());
+    }
+    let evaluations = std::fs::read_to_string(dir.join("evaluations.csv")).unwrap();
+    // Header + evaluations at 0, 2048, 4096, 6144.
+    assert_eq!(evaluations.lines().count(), 5, "{evaluations}");
+    let png = std::fs::read(dir.join("learning_curve.png")).unwrap();
+    assert_eq!(&png[1..4], b"PNG");
+
+    // The resolved config reproduces the run.
+    let again = scratch("artefacts-again");
+    ok(&teachgym(&[
+        "train",
+        "--quiet",
+        "--config",
+        dir.join("config.toml").to_str().unwrap(),
+        "--out",
+        again.to_str().unwrap(),
+    ]));
+    for file in ["episodes.csv", "evaluations.csv", "checkpoint.json"] {
+        assert_eq!(
+            std::fs::read(dir.join(file)).unwrap(),
+            std::fs::read(again.join(file)).unwrap(),
+            "{file} differs between a run and a run of its config.toml"
+        );
+    }
+
+    let gif = dir.join("episode.gif");
+    let stdout = ok(&teachgym(&[
+        "eval",
+        "--checkpoint",
+        dir.join("checkpoint.json").to_str().unwrap(),
+        "--gif",
+        gif.to_str().unwrap(),
+    ]));
+    assert!(stdout.contains("\"mastered_percent\""), "{stdout}");
+    assert!(std::fs::metadata(&gif).unwrap().len() > 0);
+    // eval reproduces the run's last evaluation.
+    let last = evaluations.lines().last().unwrap();
+    let mastered: f64 = last.split(',').nth(1).unwrap().parse().unwrap();
+    assert!(
+        stdout.contains(&format!("\"mastered_percent\": {mastered:.2}")),
+        "{stdout} vs {last}"
+    );
+}
+
+#[test]
+fn a_stopped_and_resumed_run_equals_an_uninterrupted_one() {
+    let whole = scratch("whole");
+    ok(&train(&whole, &["--threads", "2"]));
+    let parts = scratch("parts");
+    ok(&train(&parts, &["--threads", "2", "--stop-after", "3000"]));
+    let partial = std::fs::read_to_string(parts.join("evaluations.csv")).unwrap();
+    assert!(partial.lines().count() < 5, "did not stop early: {partial}");
+    // Resuming with another thread count must not matter.
+    ok(&teachgym(&[
+        "train",
+        "--quiet",
+        "--resume",
+        "--threads",
+        "2",
+        "--out",
+        parts.to_str().unwrap(),
+    ]));
+    for file in [
+        "episodes.csv",
+        "evaluations.csv",
+        "evaluations.jsonl",
+        "checkpoint.json",
+    ] {
+        assert_eq!(
+            std::fs::read_to_string(whole.join(file)).unwrap(),
+            std::fs::read_to_string(parts.join(file)).unwrap(),
+            "{file} differs after resuming"
+        );
+    }
+}
+
+#[test]
+fn bad_input_gives_clear_errors() {
+    let dir = scratch("bad");
+    let out = dir.to_str().unwrap();
+    fails_with(
+        &teachgym(&["train", "--env", "moon_walk", "--out", out]),
+        "unknown environment `moon_walk`",
+    );
+    fails_with(
+        &teachgym(&["train", "--teacher", "oracle", "--out", out]),
+        "unknown teacher `oracle`",
+    );
+    fails_with(
+        &teachgym(&["train", "--student", "a2c", "--out", out]),
+        "unknown student `a2c`",
+    );
+
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("bad.toml");
+    for (text, needle) in [
+        (
+            "env = \"point_mass\"\n[ppo]\nlearning_rate = \"fast\"\n",
+            "malformed config",
+        ),
+        ("env = \"point_mass\"\nlearning_rat = 1\n", "unknown field"),
+        ("env = [point_mass\n", "malformed config"),
+        ("env = \"point_mass\"\n[ppo]\ngamma = 1.5\n", "gamma"),
+        (
+            "env = \"point_mass\"\n[trainer]\nnum_envs = 0\n",
+            "num_envs",
+        ),
+        ("env = \"point_mass\"\nteacher = \"adr\"\n", "adr"),
+    ] {
+        std::fs::write(&config, text).unwrap();
+        fails_with(
+            &teachgym(&["train", "--config", config.to_str().unwrap(), "--out", out]),
+            needle,
+        );
+    }
+    fails_with(
+        &teachgym(&["train", "--config", "/nonexistent/run.toml", "--out", out]),
+        "cannot read config file",
+    );
+
+    // A run directory: refuse to overwrite, refuse to resume with another configuration,
+    // refuse a corrupt checkpoint.
+    let run = scratch("bad-run");
+    ok(&train(&run, &[]));
+    fails_with(&train(&run, &[]), "already holds a run");
+    let run_str = run.to_str().unwrap();
+    fails_with(
+        &teachgym(&["train", "--resume", "--seed", "9", "--out", run_str]),
+        "another configuration",
+    );
+    let checkpoint = run.join("checkpoint.json");
+    let text = std::fs::read_to_string(&checkpoint).unwrap();
+    std::fs::write(&checkpoint, &text[..text.len() / 2]).unwrap();
+    fails_with(
+        &teachgym(&["train", "--resume", "--out", run_str]),
+        "corrupt",
+    );
+    fails_with(
+        &teachgym(&["eval", "--checkpoint", checkpoint.to_str().unwrap()]),
+        "corrupt",
+    );
+    std::fs::write(
+        &checkpoint,
+        text.replace(
+            "\"format_version\":1,\"config\"",
+            "\"format_version\":7,\"config\"",
+        ),
+    )
+    .unwrap();
+    fails_with(
+        &teachgym(&["eval", "--checkpoint", checkpoint.to_str().unwrap()]),
+        "checkpoint format",
+    );
+    // A student state that does not fit the checkpoint's env.
+    std::fs::write(
+        &checkpoint,
+        text.replace(
+            "\"trainer\":{\"format_version\":1,\"student\":\"",
+            "\"trainer\":{\"format_version\":1,\"student\":\"x",
+        ),
+    )
+    .unwrap();
+    fails_with(
+        &teachgym(&["eval", "--checkpoint", checkpoint.to_str().unwrap()]),
+        "corrupt student",
+    );
+    fails_with(
+        &teachgym(&["eval", "--checkpoint", "/nonexistent/checkpoint.json"]),
+        "cannot read checkpoint",
+    );
+}
+
+#[test]
+fn stump_tracks_trains_end_to_end() {
+    let dir = scratch("stump");
+    let stdout = ok(&teachgym(&[
+        "train",
+        "--quiet",
+        "--env",
+        "stump_tracks",
+        "--teacher",
+        "riac",
+        "--steps",
+        "2048",
+        "--eval-every",
+        "2048",
+        "--out",
+        dir.to_str().unwrap(),
+    ]));
+    assert!(stdout.contains("of 100 test tasks"), "{stdout}");
+    let episodes = std::fs::read_to_string(dir.join("episodes.csv")).unwrap();
+    assert!(episodes.starts_with(
+        "global_step,env_index,episode_index,stump_height,obstacle_spacing,episode_return"
+    ));
+}
