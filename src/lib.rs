@@ -5,10 +5,12 @@
 //! - [`core`]: task spaces, spaces, the [`Env`](teachgym_core::Env) trait and errors;
 //! - [`envs`]: Stump Tracks and Hexagon Tracks walkers on rapier2d;
 //! - [`teachers`]: curriculum teachers (Random, ALP-GMM, Covar-GMM, RIAC, ADR) and their registry;
-//! - [`students`]: the network layer of the built-in students (MLP, backprop, Adam, checkpoints);
+//! - [`students`]: the built-in students (MLP, Adam, PPO), the lock-step vector env, the
+//!   teacher-driven [`Trainer`](teachgym_students::Trainer) and the evaluation protocol;
 //!
-//! and hosts the tools behind the `teachgym` command line: [`rollout`] (policies, episode
-//! statistics, throughput) and [`media`] (PNG and GIF output).
+//! and hosts the tools behind the `teachgym` command line: [`train`] (run configurations, run
+//! directories, checkpoints, `train`/`eval`), [`plots`] (learning curve and curriculum PNGs),
+//! [`rollout`] (policies, episode statistics, throughput) and [`media`] (PNG and GIF output).
 //!
 //! ```
 //! use teachgym::prelude::*;
