@@ -1,7 +1,7 @@
 //! `teachgym train` and `teachgym eval` as library functions: a run configuration (TOML, every
 //! hyper-parameter overridable), the run directory with its artefacts, checkpoints that resume
 //! exactly, and the dispatch from names (env, teacher, student) to the generic
-//! [`Trainer`](teachgym_students::Trainer).
+//! [`Trainer`].
 //!
 //! A run directory holds:
 //!
