@@ -246,18 +246,7 @@ where
             reason: "evaluation needs at least one env".into(),
         });
     }
-    let threads = if threads == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        threads
-    };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.min(envs.len()))
-        .build()
-        .map_err(|e| StudentError::InvalidConfig {
-            field: "threads",
-            reason: format!("cannot start {threads} worker threads: {e}"),
-        })?;
+    let (pool, _) = crate::vec_env::worker_pool(threads, envs.len())?;
     let mut summaries = Vec::with_capacity(test_set.len());
     for (chunk_index, chunk) in test_set.tasks().chunks(envs.len()).enumerate() {
         let first = chunk_index * envs.len();

@@ -548,19 +548,7 @@ impl PpoAgent {
 
         for update in 0..num_updates {
             // Learning-rate annealing: linear from `learning_rate` to lr/num_updates.
-            let lr = if cfg.anneal_lr {
-                let frac = 1.0 - update as f64 / num_updates as f64;
-                (frac * cfg.learning_rate as f64) as f32
-            } else {
-                cfg.learning_rate
-            };
-            for adam in [
-                &mut self.actor_adam,
-                &mut self.critic_adam,
-                &mut self.log_std_adam,
-            ] {
-                adam.set_learning_rate(lr)?;
-            }
+            let lr = self.anneal_learning_rate(1.0 - update as f64 / num_updates as f64)?;
 
             // ALGO LOGIC: collect `n` transitions with the stochastic policy.
             for t in 0..n {
@@ -609,6 +597,24 @@ impl PpoAgent {
             self.update(&rollout, lr)?;
         }
         Ok(episodes)
+    }
+
+    /// Sets every optimiser's step size to `learning_rate · remaining_fraction` (or the
+    /// constant rate without annealing) and returns it.
+    fn anneal_learning_rate(&mut self, remaining_fraction: f64) -> Result<f32> {
+        let lr = if self.config.anneal_lr {
+            (remaining_fraction * self.config.learning_rate as f64) as f32
+        } else {
+            self.config.learning_rate
+        };
+        for adam in [
+            &mut self.actor_adam,
+            &mut self.critic_adam,
+            &mut self.log_std_adam,
+        ] {
+            adam.set_learning_rate(lr)?;
+        }
+        Ok(lr)
     }
 
     fn check_spaces<E: Env<Obs = Vec<f32>, Action = [f32]>>(&self, env: &E) -> Result<()> {

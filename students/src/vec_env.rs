@@ -93,6 +93,25 @@ pub fn episode_seed(seed: u64, env_index: usize, episode: u64) -> u64 {
     mix(mix(mix(seed) ^ env_index as u64) ^ episode)
 }
 
+/// A pool of `threads` workers (0 = one per core), never more than `jobs`; returns it with the
+/// thread count asked for.
+pub(crate) fn worker_pool(threads: usize, jobs: usize) -> Result<(rayon::ThreadPool, usize)> {
+    let threads = if threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        threads
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.min(jobs.max(1)))
+        .thread_name(|i| format!("teachgym-worker-{i}"))
+        .build()
+        .map_err(|e| StudentError::InvalidConfig {
+            field: "threads",
+            reason: format!("cannot start {threads} worker threads: {e}"),
+        })?;
+    Ok((pool, threads))
+}
+
 /// A finished episode of a vector env.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EpisodeRecord {
@@ -196,19 +215,7 @@ where
                 reason: "a vector env needs at least one env".into(),
             });
         }
-        let threads = if threads == 0 {
-            std::thread::available_parallelism().map_or(1, |n| n.get())
-        } else {
-            threads
-        };
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads.min(envs.len()))
-            .thread_name(|i| format!("teachgym-env-{i}"))
-            .build()
-            .map_err(|e| StudentError::InvalidConfig {
-                field: "threads",
-                reason: format!("cannot start {threads} worker threads: {e}"),
-            })?;
+        let (pool, threads) = worker_pool(threads, envs.len())?;
         let running = (0..envs.len())
             .map(|_| RunningEpisode {
                 episode_index: 0,

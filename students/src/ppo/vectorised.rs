@@ -43,18 +43,7 @@ where
             self.env_returns = vec![0.0; n_envs];
         }
         // Learning-rate annealing by the share of the budget left (CleanRL's `1 − (k−1)/K`).
-        let lr = if cfg.anneal_lr {
-            (clock.remaining_fraction() * cfg.learning_rate as f64) as f32
-        } else {
-            cfg.learning_rate
-        };
-        for adam in [
-            &mut self.actor_adam,
-            &mut self.critic_adam,
-            &mut self.log_std_adam,
-        ] {
-            adam.set_learning_rate(lr)?;
-        }
+        let lr = self.anneal_learning_rate(clock.remaining_fraction())?;
 
         // Rollout layout: copy-major, index = copy · steps_per_env + t.
         let mut rollout = Rollout::new(steps_per_env * n_envs, self.obs_dim(), self.act_dim());
