@@ -1,0 +1,69 @@
+"""Stable-Baselines3 PPO on gymnasium's BipedalWalker-v3 with teachgym's default PPO
+hyper-parameters: the peer of `teachgym train` in scripts/bench_train.sh.
+
+Prints one JSON line: env steps per second of learning (rollouts + updates), measured after a
+warm-up rollout so that torch's first-call costs are not counted.
+"""
+import argparse
+import json
+import time
+
+import gymnasium as gym
+import torch
+from stable_baselines3 import PPO
+from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.vec_env import VecNormalize
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--steps", type=int, default=65_536)
+    parser.add_argument("--num-envs", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+
+    rollout = 2048  # teachgym's PpoConfig::rollout_steps, over all env copies
+    env = VecNormalize(
+        make_vec_env("BipedalWalker-v3", n_envs=args.num_envs, seed=0),
+        norm_obs=True,
+        norm_reward=True,
+        clip_obs=10.0,
+        clip_reward=10.0,
+        gamma=0.99,
+    )
+    model = PPO(
+        "MlpPolicy",
+        env,
+        learning_rate=3e-4,
+        n_steps=rollout // args.num_envs,
+        batch_size=64,
+        n_epochs=10,
+        gamma=0.99,
+        gae_lambda=0.95,
+        clip_range=0.2,
+        ent_coef=0.0,
+        vf_coef=0.5,
+        max_grad_norm=0.5,
+        policy_kwargs=dict(net_arch=dict(pi=[64, 64], vf=[64, 64]), activation_fn=torch.nn.Tanh, log_std_init=0.0),
+        seed=0,
+        device="cpu",
+        verbose=0,
+    )
+    model.learn(total_timesteps=rollout)  # warm-up
+    start = time.perf_counter()
+    model.learn(total_timesteps=args.steps, reset_num_timesteps=False)
+    seconds = time.perf_counter() - start
+    print(json.dumps({
+        "peer": "sb3_ppo_bipedalwalker_v3",
+        "steps": args.steps,
+        "seconds": seconds,
+        "steps_per_second": args.steps / seconds,
+        "torch_threads": torch.get_num_threads(),
+        "sb3": __import__("stable_baselines3").__version__,
+        "torch": torch.__version__,
+    }))
+
+
+if __name__ == "__main__":
+    main()
