@@ -19,10 +19,10 @@
 //! error ([`Error::ActionOutOfRange`]).
 //!
 //! # Observation space
-//! `Box(f32, 10)`: the goal's offset from the agent `(dx, dy)` in units of
-//! [`MAX_GRID_SIZE`] cells (so within `[-1, 1]`), then the 8 cells around the agent (row by row
-//! from the top-left, skipping the agent's own cell) as 1 for a wall or the grid's edge, 0 for
-//! free.
+//! `Box(f32, 12)`, all within `[-1, 1]`: the signs (−1, 0 or 1) of the goal's offset from the
+//! agent `(dx, dy)`, the offset itself in units of [`MAX_GRID_SIZE`] cells, then the 8 cells
+//! around the agent (row by row from the top-left, skipping the agent's own cell) as 1 for a
+//! wall or the grid's edge, 0 for free.
 //!
 //! # Rewards
 //! [`GridWorldConfig::goal_reward`] on reaching the goal, minus
@@ -57,13 +57,13 @@ pub const MIN_GRID_SIZE: f64 = 2.0;
 /// Largest grid side the env accepts (cells); also the unit of the goal offset observation.
 pub const MAX_GRID_SIZE: f64 = 16.0;
 /// Width of an observation.
-pub const OBS_DIM: usize = 10;
+pub const OBS_DIM: usize = 12;
 /// Default bounds of `size` (cells).
-pub const DEFAULT_SIZE_BOUNDS: [f64; 2] = [3.0, 8.0];
+pub const DEFAULT_SIZE_BOUNDS: [f64; 2] = [3.0, 10.0];
 /// Default bounds of `wall_density` (probability per cell).
 pub const DEFAULT_WALL_DENSITY_BOUNDS: [f64; 2] = [0.0, 0.3];
 /// Default step limit.
-pub const DEFAULT_MAX_EPISODE_STEPS: u32 = 50;
+pub const DEFAULT_MAX_EPISODE_STEPS: u32 = 40;
 /// Default reward for reaching the goal.
 pub const DEFAULT_GOAL_REWARD: f64 = 1.0;
 /// Default cost of every step that does not reach the goal.
@@ -192,8 +192,19 @@ impl Episode {
     fn observation(&self) -> Vec<f32> {
         let (ax, ay) = (self.agent.0 as i64, self.agent.1 as i64);
         let mut obs = Vec::with_capacity(OBS_DIM);
-        obs.push(((self.goal.0 as f64 - ax as f64) / MAX_GRID_SIZE) as f32);
-        obs.push(((self.goal.1 as f64 - ay as f64) / MAX_GRID_SIZE) as f32);
+        let (dx, dy) = (
+            self.goal.0 as f64 - ax as f64,
+            self.goal.1 as f64 - ay as f64,
+        );
+        // The signs are the compass a reactive policy needs; the offsets say how far to go.
+        let sign = |v: f64| match v.partial_cmp(&0.0) {
+            Some(std::cmp::Ordering::Greater) => 1.0,
+            Some(std::cmp::Ordering::Less) => -1.0,
+            _ => 0.0,
+        };
+        obs.extend([sign(dx), sign(dy)]);
+        obs.push((dx / MAX_GRID_SIZE) as f32);
+        obs.push((dy / MAX_GRID_SIZE) as f32);
         for dy in [1, 0, -1] {
             for dx in [-1, 0, 1] {
                 if (dx, dy) != (0, 0) {
@@ -241,7 +252,7 @@ fn reachable_cells(size: usize, walls: &[bool], start: usize) -> Vec<usize> {
 /// use teachgym_envs::grid_world::{GridWorldConfig, GridWorldEnv, RIGHT};
 /// let mut env = GridWorldEnv::new(GridWorldConfig::default()).unwrap();
 /// let (obs, _info) = env.reset(Some(7), &[5.0, 0.2]).unwrap();
-/// assert_eq!(obs.len(), 10);
+/// assert_eq!(obs.len(), 12);
 /// let step = env.step(&RIGHT).unwrap();
 /// assert!(step.reward.is_finite());
 /// ```
@@ -262,12 +273,8 @@ impl GridWorldEnv {
     pub fn new(config: GridWorldConfig) -> Result<Self> {
         config.validate()?;
         let task_space = config.task_space()?;
-        let observation_space = Space::Box(BoxSpace::uniform(
-            vec![OBS_DIM],
-            -1.0,
-            1.0,
-            DType::F32,
-        )?);
+        let observation_space =
+            Space::Box(BoxSpace::uniform(vec![OBS_DIM], -1.0, 1.0, DType::F32)?);
         Ok(Self {
             rng: Pcg64::seed_from_u64(config.seed),
             config,
@@ -614,8 +621,10 @@ mod tests {
         ep.walls[1] = true; // (1, 0), right of the agent
         let obs = ep.observation();
         // Neighbours: top row (-1,1) (0,1) (1,1); middle (-1,0) (1,0); bottom (-1,-1) (0,-1) (1,-1).
-        assert_eq!(&obs[2..], &[1.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0]);
-        assert_eq!(&obs[..2], &[3.0 / 16.0, 3.0 / 16.0]);
+        assert_eq!(&obs[4..], &[1.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0]);
+        assert_eq!(&obs[..4], &[1.0, 1.0, 3.0 / 16.0, 3.0 / 16.0]);
+        ep.goal = (0, 2);
+        assert_eq!(&ep.observation()[..4], &[0.0, 1.0, 0.0, 2.0 / 16.0]);
         for action in [LEFT, DOWN, RIGHT] {
             let step = env.step(&action).unwrap();
             assert_eq!(env.agent(), Some((0, 0)));

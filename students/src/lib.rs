@@ -9,7 +9,9 @@
 //! - [`clip_global_norm`]: gradient clipping by global norm across one or several networks.
 //! - [`Adam`]: Adam / AdamW with hyper-parameters in [`AdamConfig`].
 //! - [`Checkpoint`]: versioned, bit-exact save/load of parameters and optimiser state.
-//! - [`ppo`]: PPO for continuous actions ([`PpoConfig`], [`PpoAgent`]).
+//! - [`ppo`]: PPO for continuous and discrete actions ([`PpoConfig`], [`PpoAgent`]).
+//! - [`dqn`]: DQN for discrete actions ([`DqnConfig`], [`DqnAgent`]), with its [`replay`]
+//!   buffer.
 //!
 //! Every public function validates its input (shapes, NaN/∞, config ranges) and returns a
 //! [`StudentError`] instead of panicking. The same seed gives the same initial parameters and,
@@ -19,18 +21,22 @@
 pub mod activation;
 pub mod adam;
 pub mod checkpoint;
+pub mod dqn;
 mod error;
 pub mod gradients;
 pub mod init;
 mod kernel;
 pub mod mlp;
 pub mod ppo;
+pub mod replay;
 
 pub use activation::{fast_tanh, Activation, FAST_TANH_MAX_ABS_ERROR};
 pub use adam::{Adam, AdamConfig};
 pub use checkpoint::{Checkpoint, CHECKPOINT_FORMAT_VERSION};
+pub use dqn::{DqnAgent, DqnConfig};
 pub use error::{Result, StudentError};
 pub use gradients::{clip_global_norm, Gradients, LayerGradients};
 pub use init::Init;
 pub use mlp::{ForwardCache, InferenceBuffers, Layer, LayerConfig, Mlp, MlpConfig};
 pub use ppo::{EpisodeStats, PpoAgent, PpoConfig};
+pub use replay::{ReplayBuffer, Transition};
