@@ -1450,20 +1450,26 @@ mod tests {
     }
 
     #[test]
-    fn targets_bootstrap_on_truncation_but_not_on_termination() {
-        // One transition, γ = 0.5, a target network that was copied before learning: the TD
-        // target is r + γ·max Q'(s') only when the transition did not terminate.
+    fn targets_bootstrap_on_truncation_but_not_on_termination_and_respect_masks() {
+        // One transition, γ = 0.5, a target network equal to the online one (no update yet):
+        // the TD target is r + γ·Q'(s', best legal a') only when the transition did not
+        // terminate. The mask allows only the worse next action, so ignoring it would be seen.
         for terminated in [false, true] {
             let config = DqnConfig {
                 gamma: 0.5,
                 learning_starts: 0,
                 train_frequency: 1,
                 batch_size: 1,
-                double_dqn: false,
+                huber_delta: 100.0,
                 ..small()
             };
             let mut agent = DqnAgent::new(config, 2, 2, 7).unwrap();
             let next = [0.3f32, -0.8];
+            let q_next = agent.q_values(&next).unwrap();
+            assert_ne!(q_next[0], q_next[1]);
+            let worse = if q_next[0] < q_next[1] { 0 } else { 1 };
+            let mut mask = [false; 2];
+            mask[worse] = true;
             agent
                 .store(&Transition {
                     obs: &[0.5, 0.5],
@@ -1471,15 +1477,14 @@ mod tests {
                     reward: 1.0,
                     next_obs: &next,
                     terminated,
-                    next_mask: Some(&[false, true]),
+                    next_mask: Some(&mask),
                 })
                 .unwrap();
-            let q_next = agent.q_values(&next).unwrap();
             let q_now = agent.q_values(&[0.5, 0.5]).unwrap()[0] as f64;
             let bootstrap = if terminated {
                 0.0
             } else {
-                0.5 * q_next[1] as f64
+                0.5 * q_next[worse] as f64
             };
             let expected = 0.5 * (q_now - (1.0 + bootstrap)).powi(2);
             let stats = agent.learn(1).unwrap().unwrap();
