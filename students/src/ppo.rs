@@ -122,7 +122,8 @@ pub const PPO_CHECKPOINT_VERSION: u32 = 2;
 
 /// Hyper-parameters of PPO. `Default` gives CleanRL's `ppo_continuous_action.py` values (which
 /// SB3-zoo's BipedalWalker entry mostly shares; differences are noted per field);
-/// [`PpoConfig::teach_my_agent`] gives TeachMyAgent's.
+/// [`PpoConfig::teach_my_agent`] gives TeachMyAgent's and [`PpoConfig::clean_rl_discrete`]
+/// CleanRL's discrete-action `ppo.py`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PpoConfig {
@@ -172,7 +173,8 @@ pub struct PpoConfig {
     pub obs_clip: f32,
     /// Clip of scaled rewards. Default: [`DEFAULT_REWARD_CLIP`].
     pub reward_clip: f32,
-    /// Initial log-std of the Gaussian policy. Default: [`DEFAULT_INIT_LOG_STD`].
+    /// Initial log-std of the Gaussian policy (unused by a categorical head). Default:
+    /// [`DEFAULT_INIT_LOG_STD`].
     pub init_log_std: f32,
 }
 
@@ -217,6 +219,22 @@ impl PpoConfig {
             minibatch_size: 1000,
             update_epochs: 5,
             anneal_lr: false,
+            ..PpoConfig::default()
+        }
+    }
+
+    /// CleanRL's `ppo.py` (discrete actions, Atari-free defaults): lr 2.5e-4 annealed, 512-step
+    /// rollouts (its 4 envs × 128 steps), minibatch 128, 4 epochs, entropy 0.01, no observation
+    /// or reward normalisation; the rest as [`PpoConfig::default`].
+    pub fn clean_rl_discrete() -> Self {
+        PpoConfig {
+            learning_rate: 2.5e-4,
+            rollout_steps: 512,
+            minibatch_size: 128,
+            update_epochs: 4,
+            ent_coef: 0.01,
+            norm_obs: false,
+            norm_reward: false,
             ..PpoConfig::default()
         }
     }
@@ -1488,6 +1506,17 @@ mod tests {
         );
         assert_eq!(t.hidden_sizes, vec![400, 300]);
         assert!(t.validate().is_ok());
+        let d = PpoConfig::clean_rl_discrete();
+        assert_eq!(
+            (
+                d.rollout_steps,
+                d.minibatch_size,
+                d.update_epochs,
+                d.ent_coef
+            ),
+            (512, 128, 4, 0.01)
+        );
+        assert!(!d.norm_obs && !d.norm_reward && d.validate().is_ok());
     }
 
     #[test]
