@@ -16,7 +16,8 @@
 //!
 //! # Action space
 //! `Discrete(4)`: [`UP`] (+y), [`DOWN`] (−y), [`LEFT`] (−x), [`RIGHT`] (+x). Indices ≥ 4 are an
-//! error ([`Error::ActionOutOfRange`]).
+//! error ([`Error::ActionOutOfRange`]). [`GridWorldEnv::action_mask`] tells which moves are not
+//! blocked, for students that take action masks.
 //!
 //! # Observation space
 //! `Box(f32, 12)`, all within `[-1, 1]`: the signs (−1, 0 or 1) of the goal's offset from the
@@ -52,6 +53,8 @@ pub const LEFT: usize = 2;
 pub const RIGHT: usize = 3;
 /// Number of actions.
 pub const NUM_ACTIONS: usize = 4;
+/// `(dx, dy)` of each action, indexed by action.
+const MOVES: [(i64, i64); NUM_ACTIONS] = [(0, 1), (0, -1), (-1, 0), (1, 0)];
 /// Smallest grid side the env accepts (cells).
 pub const MIN_GRID_SIZE: f64 = 2.0;
 /// Largest grid side the env accepts (cells); also the unit of the goal offset observation.
@@ -317,6 +320,16 @@ impl GridWorldEnv {
         self.episode.as_ref().map_or(0, |e| e.progress.steps)
     }
 
+    /// Legal actions in the current state, indexed by action: the moves that are not blocked by
+    /// a wall or the grid's edge (a blocked move is accepted by `step` but wastes the step).
+    /// `None` before the first reset. At least one move is always legal, since the goal is
+    /// reachable.
+    pub fn action_mask(&self) -> Option<[bool; NUM_ACTIONS]> {
+        let ep = self.episode.as_ref()?;
+        let (x, y) = (ep.agent.0 as i64, ep.agent.1 as i64);
+        Some(MOVES.map(|(dx, dy)| !ep.blocked(x + dx, y + dy)))
+    }
+
     /// Length of the shortest path from the agent to the goal in the current episode (`None`
     /// before the first reset).
     pub fn shortest_path_length(&self) -> Option<usize> {
@@ -420,18 +433,10 @@ impl Env for GridWorldEnv {
         let c = &self.config;
         let ep = self.episode.as_mut().ok_or(Error::ResetNeeded)?;
         ep.progress.ensure_running()?;
-        let (dx, dy) = match *action {
-            UP => (0, 1),
-            DOWN => (0, -1),
-            LEFT => (-1, 0),
-            RIGHT => (1, 0),
-            other => {
-                return Err(Error::ActionOutOfRange {
-                    value: i64::try_from(other).unwrap_or(i64::MAX),
-                    n: NUM_ACTIONS,
-                })
-            }
-        };
+        let &(dx, dy) = MOVES.get(*action).ok_or(Error::ActionOutOfRange {
+            value: i64::try_from(*action).unwrap_or(i64::MAX),
+            n: NUM_ACTIONS,
+        })?;
         let (x, y) = (ep.agent.0 as i64 + dx, ep.agent.1 as i64 + dy);
         if !ep.blocked(x, y) {
             ep.agent = (x as usize, y as usize);
@@ -499,6 +504,7 @@ mod tests {
     #[test]
     fn step_before_reset_is_an_error() {
         assert_eq!(env().step(&UP), Err(Error::ResetNeeded));
+        assert_eq!(env().action_mask(), None);
         assert_eq!(env().render(), Err(Error::ResetNeeded));
     }
 
@@ -585,7 +591,7 @@ mod tests {
                 let action = (0..NUM_ACTIONS)
                     .find(|&a| {
                         let mut probe = env.episode.clone().unwrap();
-                        let (dx, dy) = [(0, 1), (0, -1), (-1, 0), (1, 0)][a];
+                        let (dx, dy) = MOVES[a];
                         let (x, y) = (probe.agent.0 as i64 + dx, probe.agent.1 as i64 + dy);
                         if probe.blocked(x, y) {
                             return false;
@@ -630,8 +636,11 @@ mod tests {
             assert_eq!(env.agent(), Some((0, 0)));
             assert_eq!(step.reward, -DEFAULT_STEP_PENALTY);
         }
+        // Only up is legal at (0, 0) with a wall to the right.
+        assert_eq!(env.action_mask(), Some([true, false, false, false]));
         env.step(&UP).unwrap();
         assert_eq!(env.agent(), Some((0, 1)));
+        assert_eq!(env.action_mask(), Some([true, true, false, true]));
     }
 
     #[test]
