@@ -22,20 +22,25 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use teachgym_core::Space;
 use teachgym_core::{Env, TaskSpace};
-use teachgym_envs::{PointMassConfig, PointMassEnv, TrackConfig, WalkerConfig, WalkerEnv};
+use teachgym_envs::{
+    GridWorldConfig, GridWorldEnv, PointMassConfig, PointMassEnv, TrackConfig, WalkerConfig,
+    WalkerEnv,
+};
 use teachgym_students::{
-    evaluate, EpisodeRecord, Evaluation, PpoAgent, PpoConfig, Student, TestSet, Trainer,
-    TrainerCheckpoint, TrainerConfig,
+    evaluate, DqnAgent, DqnConfig, EpisodeRecord, Evaluation, PpoAgent, PpoConfig, Student,
+    TestSet, Trainer, TrainerCheckpoint, TrainerConfig,
 };
 use teachgym_teachers::{build_teacher, TeacherConfig, TEACHER_NAMES};
 
 use crate::plots::{self, CurriculumPoint};
 
 /// Environments `teachgym train` knows.
-pub const TRAIN_ENV_NAMES: [&str; 3] = ["stump_tracks", "hexagon_tracks", "point_mass"];
-/// Students `teachgym train` knows.
-pub const STUDENT_NAMES: [&str; 1] = ["ppo"];
+pub const TRAIN_ENV_NAMES: [&str; 4] =
+    ["stump_tracks", "hexagon_tracks", "point_mass", "grid_world"];
+/// Students `teachgym train` knows: PPO for every env, DQN for discrete-action envs.
+pub const STUDENT_NAMES: [&str; 2] = ["ppo", "dqn"];
 /// Version of `checkpoint.json`.
 pub const RUN_CHECKPOINT_VERSION: u32 = 1;
 
@@ -60,8 +65,12 @@ pub struct RunConfig {
     pub walker: Option<WalkerConfig>,
     /// The point-mass env; absent = its defaults.
     pub point_mass: Option<PointMassConfig>,
-    /// PPO's hyper-parameters.
-    pub ppo: PpoConfig,
+    /// The grid-world env; absent = its defaults.
+    pub grid_world: Option<GridWorldConfig>,
+    /// PPO's hyper-parameters (student `ppo`); absent = the defaults.
+    pub ppo: Option<PpoConfig>,
+    /// DQN's hyper-parameters (student `dqn`); absent = the defaults.
+    pub dqn: Option<DqnConfig>,
     /// The teacher's configuration (its fields, as `teachgym teachers NAME` prints them);
     /// absent = its defaults.
     pub teacher_config: Option<serde_json::Value>,
@@ -78,7 +87,9 @@ impl Default for RunConfig {
             trainer: TrainerConfig::default(),
             walker: None,
             point_mass: None,
-            ppo: PpoConfig::default(),
+            grid_world: None,
+            ppo: None,
+            dqn: None,
             teacher_config: None,
         }
     }
@@ -117,8 +128,24 @@ impl RunConfig {
                 TEACHER_NAMES.join(", ")
             );
         }
-        match self.env.as_str() {
-            "stump_tracks" | "hexagon_tracks" => {
+        let sections = [
+            ("walker", self.walker.is_some()),
+            ("point_mass", self.point_mass.is_some()),
+            ("grid_world", self.grid_world.is_some()),
+        ];
+        let own = match self.env.as_str() {
+            "stump_tracks" | "hexagon_tracks" => "walker",
+            "point_mass" | "grid_world" => self.env.as_str(),
+            other => bail!(
+                "unknown environment `{other}`; known: {}",
+                TRAIN_ENV_NAMES.join(", ")
+            ),
+        };
+        if let Some((section, _)) = sections.iter().find(|(name, given)| *given && *name != own) {
+            bail!("a [{section}] section was given for env `{}`", self.env);
+        }
+        match own {
+            "walker" => {
                 let walker = match self.walker.take() {
                     Some(w) => w,
                     None => WalkerConfig::by_name(&self.env)?,
@@ -136,22 +163,42 @@ impl RunConfig {
                 }
                 walker.task_space()?;
                 self.walker = Some(walker);
-                if self.point_mass.is_some() {
-                    bail!("a [point_mass] section was given for env `{}`", self.env);
-                }
             }
             "point_mass" => {
-                let pm = self.point_mass.take().unwrap_or_default();
-                pm.task_space()?;
-                self.point_mass = Some(pm);
-                if self.walker.is_some() {
-                    bail!("a [walker] section was given for env `point_mass`");
-                }
+                let config = self.point_mass.take().unwrap_or_default();
+                config.task_space()?;
+                self.point_mass = Some(config);
             }
-            other => bail!(
-                "unknown environment `{other}`; known: {}",
-                TRAIN_ENV_NAMES.join(", ")
-            ),
+            _ => {
+                let config = self.grid_world.take().unwrap_or_default();
+                config.task_space()?;
+                self.grid_world = Some(config);
+            }
+        }
+        match self.student.as_str() {
+            "ppo" => {
+                if self.dqn.is_some() {
+                    bail!("a [dqn] section was given for student `ppo`");
+                }
+                let ppo = self.ppo.take().unwrap_or_default();
+                ppo.validate()?;
+                self.ppo = Some(ppo);
+            }
+            _ => {
+                if self.ppo.is_some() {
+                    bail!("a [ppo] section was given for student `dqn`");
+                }
+                if own != "grid_world" {
+                    bail!(
+                        "student `dqn` needs a discrete-action env (grid_world); `{}` has \
+                         continuous actions",
+                        self.env
+                    );
+                }
+                let dqn = self.dqn.take().unwrap_or_default();
+                dqn.validate()?;
+                self.dqn = Some(dqn);
+            }
         }
         let given = self
             .teacher_config
@@ -167,7 +214,6 @@ impl RunConfig {
         strip_nulls(&mut config);
         self.teacher_config = Some(config);
         self.trainer.validate()?;
-        self.ppo.validate()?;
         Ok(self)
     }
 
@@ -180,9 +226,10 @@ impl RunConfig {
     }
 
     fn task_space(&self) -> Result<TaskSpace> {
-        Ok(match (&self.walker, &self.point_mass) {
-            (Some(w), _) => w.task_space()?,
-            (_, Some(p)) => p.task_space()?,
+        Ok(match (&self.walker, &self.point_mass, &self.grid_world) {
+            (Some(w), _, _) => w.task_space()?,
+            (_, Some(p), _) => p.task_space()?,
+            (_, _, Some(g)) => g.task_space()?,
             _ => bail!("the configuration is not resolved"),
         })
     }
@@ -256,42 +303,109 @@ struct RunCheckpoint<A> {
 /// checkpoint from another configuration or a corrupt one, I/O failures, and training errors.
 pub fn train(options: TrainOptions) -> Result<TrainSummary> {
     let config = options.config.clone().resolve()?;
-    match (config.env.as_str(), config.student.as_str()) {
-        ("stump_tracks" | "hexagon_tracks", "ppo") => {
-            let walker = config.walker.clone().expect("resolved");
-            let mut make_env = move || Ok(WalkerEnv::new(walker.clone())?);
-            run::<WalkerEnv, PpoAgent>(&config, &options, &mut make_env, new_ppo)
+    dispatch!(config, |E, S, make_env| run::<E, S>(
+        &config, &options, make_env
+    ))
+}
+
+/// Calls `$body` with the env type, the student type and an env factory chosen by the resolved
+/// configuration's names: the one place that maps names to types.
+macro_rules! dispatch {
+    ($config:expr, |$env:ident, $student:ident, $make_env:ident| $body:expr) => {{
+        let config = &$config;
+        match (config.env.as_str(), config.student.as_str()) {
+            ("stump_tracks" | "hexagon_tracks", "ppo") => {
+                let c = config.walker.clone().context("unresolved walker config")?;
+                type $env = WalkerEnv;
+                type $student = PpoAgent;
+                let $make_env = &mut move || Ok(WalkerEnv::new(c.clone())?);
+                $body
+            }
+            ("point_mass", "ppo") => {
+                let c = config
+                    .point_mass
+                    .clone()
+                    .context("unresolved point-mass config")?;
+                type $env = PointMassEnv;
+                type $student = PpoAgent;
+                let $make_env = &mut move || Ok(PointMassEnv::new(c.clone())?);
+                $body
+            }
+            ("grid_world", "ppo") => {
+                let c = config
+                    .grid_world
+                    .clone()
+                    .context("unresolved grid-world config")?;
+                type $env = GridWorldEnv;
+                type $student = PpoAgent;
+                let $make_env = &mut move || Ok(GridWorldEnv::new(c.clone())?);
+                $body
+            }
+            ("grid_world", "dqn") => {
+                let c = config
+                    .grid_world
+                    .clone()
+                    .context("unresolved grid-world config")?;
+                type $env = GridWorldEnv;
+                type $student = DqnAgent;
+                let $make_env = &mut move || Ok(GridWorldEnv::new(c.clone())?);
+                $body
+            }
+            (env, student) => bail!("student `{student}` cannot train on env `{env}`"),
         }
-        ("point_mass", "ppo") => {
-            let pm = config.point_mass.clone().expect("resolved");
-            let mut make_env = move || Ok(PointMassEnv::new(pm.clone())?);
-            run::<PointMassEnv, PpoAgent>(&config, &options, &mut make_env, |c, env| {
-                new_ppo(c, env)
-            })
-        }
-        (env, student) => bail!("student `{student}` cannot train on env `{env}`"),
+    }};
+}
+use dispatch;
+
+/// A student the command line can create from a run configuration.
+pub trait BuildStudent<E: Env>: Student<E> + Sized {
+    /// A fresh student for `env`'s spaces, seeded with the run's seed.
+    ///
+    /// # Errors
+    /// A config that does not fit the env.
+    fn build(config: &RunConfig, env: &E) -> Result<Self>;
+}
+
+impl<E: Env> BuildStudent<E> for PpoAgent
+where
+    PpoAgent: Student<E>,
+{
+    fn build(config: &RunConfig, env: &E) -> Result<Self> {
+        Ok(PpoAgent::for_spaces(
+            config.ppo.clone().unwrap_or_default(),
+            env.observation_space(),
+            env.action_space(),
+            config.seed,
+        )?)
     }
 }
 
-fn new_ppo<E: Env>(config: &RunConfig, env: &E) -> Result<PpoAgent> {
-    Ok(PpoAgent::new(
-        config.ppo.clone(),
-        env.observation_space().flat_len(),
-        env.action_space().flat_len(),
-        config.seed,
-    )?)
+impl<E: Env> BuildStudent<E> for DqnAgent
+where
+    DqnAgent: Student<E>,
+{
+    fn build(config: &RunConfig, env: &E) -> Result<Self> {
+        let Space::Discrete { n } = env.action_space() else {
+            bail!("student `dqn` needs a Discrete action space");
+        };
+        Ok(DqnAgent::new(
+            config.dqn.clone().unwrap_or_default(),
+            env.observation_space().flat_len(),
+            *n,
+            config.seed,
+        )?)
+    }
 }
 
 fn run<E, S>(
     config: &RunConfig,
     options: &TrainOptions,
     make_env: &mut dyn FnMut() -> teachgym_students::Result<E>,
-    new_student: impl FnOnce(&RunConfig, &E) -> Result<S>,
 ) -> Result<TrainSummary>
 where
     E: Env + Send,
     E::Obs: Clone + Send,
-    S: Student<E>,
+    S: BuildStudent<E>,
 {
     let out = &options.out;
     std::fs::create_dir_all(out)
@@ -340,7 +454,7 @@ where
         }
         let test_set = config.test_set(&space)?;
         let env = make_env()?;
-        let student = new_student(config, &env)?;
+        let student = S::build(config, &env)?;
         drop(env);
         let trainer = Trainer::<E, S>::new(
             config.trainer.clone(),
@@ -655,7 +769,8 @@ fn draw_plots(files: &RunFiles, config: &RunConfig, space: &TaskSpace) -> Result
 }
 
 /// The colour scale of returns: the walkers' fall penalty to the mastery threshold; the
-/// point mass' 0 to its success bonus plus full progress.
+/// point mass' 0 to its success bonus plus full progress; the grid world's time-out penalty to
+/// its goal reward.
 fn return_range(config: &RunConfig) -> (f64, f64) {
     match &config.point_mass {
         Some(pm) => (
@@ -707,21 +822,9 @@ pub fn eval(options: &EvalOptions) -> Result<Evaluation> {
     let config: RunConfig =
         toml::from_str(config_text).context("the checkpoint's configuration is corrupt")?;
     let config = config.resolve()?;
-    match (config.env.as_str(), config.student.as_str()) {
-        ("stump_tracks" | "hexagon_tracks", "ppo") => {
-            let walker = config.walker.clone().expect("resolved");
-            eval_with::<WalkerEnv, PpoAgent>(&config, options, raw, &mut || {
-                Ok(WalkerEnv::new(walker.clone())?)
-            })
-        }
-        ("point_mass", "ppo") => {
-            let pm = config.point_mass.clone().expect("resolved");
-            eval_with::<PointMassEnv, PpoAgent>(&config, options, raw, &mut || {
-                Ok(PointMassEnv::new(pm.clone())?)
-            })
-        }
-        (env, student) => bail!("student `{student}` cannot run on env `{env}`"),
-    }
+    dispatch!(config, |E, S, make_env| eval_with::<E, S>(
+        &config, options, raw, make_env
+    ))
 }
 
 fn eval_with<E, S>(
@@ -799,7 +902,7 @@ fn record_gif<E: Env, S: Student<E>>(
     let mut gif = crate::media::GifWriter::create(path, first.width, first.height, 25.0)?;
     gif.push(&first)?;
     for t in 1.. {
-        let action = student.act_greedy(&obs)?;
+        let action = student.act_greedy(&obs, env.action_mask().as_deref())?;
         let step = env.step(std::borrow::Borrow::borrow(&action))?;
         if t % 2 == 0 {
             gif.push(&env.render()?)?;

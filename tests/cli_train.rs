@@ -168,6 +168,18 @@ fn bad_input_gives_clear_errors() {
         &teachgym(&["train", "--student", "a2c", "--out", out]),
         "unknown student `a2c`",
     );
+    fails_with(
+        &teachgym(&[
+            "train",
+            "--student",
+            "dqn",
+            "--env",
+            "stump_tracks",
+            "--out",
+            out,
+        ]),
+        "needs a discrete-action env",
+    );
 
     std::fs::create_dir_all(&dir).unwrap();
     let config = dir.join("bad.toml");
@@ -270,4 +282,35 @@ fn stump_tracks_trains_end_to_end() {
     assert!(episodes.starts_with(
         "global_step,env_index,episode_index,stump_height,obstacle_spacing,episode_return"
     ));
+}
+
+#[test]
+fn dqn_and_categorical_ppo_train_on_the_grid_world() {
+    for student in ["dqn", "ppo"] {
+        let dir = scratch(&format!("grid-{student}"));
+        let stdout = ok(&teachgym(&[
+            "train",
+            "--quiet",
+            "--env",
+            "grid_world",
+            "--student",
+            student,
+            "--teacher",
+            "covar_gmm",
+            "--steps",
+            "3000",
+            "--eval-every",
+            "1500",
+            "--out",
+            dir.to_str().unwrap(),
+        ]));
+        assert!(stdout.contains("final evaluation"), "{student}: {stdout}");
+        let config = std::fs::read_to_string(dir.join("config.toml")).unwrap();
+        assert!(config.contains(&format!("[{student}]")), "{config}");
+        ok(&teachgym(&[
+            "eval",
+            "--checkpoint",
+            dir.join("checkpoint.json").to_str().unwrap(),
+        ]));
+    }
 }

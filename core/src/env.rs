@@ -182,6 +182,14 @@ pub trait Env {
     /// # Errors
     /// Rendering before `reset`.
     fn render(&self) -> Result<RgbFrame>;
+
+    /// Which actions of a `Discrete` action space are legal in the current state (`true` =
+    /// legal), for envs that restrict them (grid walls, web-form widgets); `None` when every
+    /// action is legal or before `reset`. Agents that mask (DQN, the evaluation loop) read it
+    /// after every step and reset.
+    fn action_mask(&self) -> Option<Vec<bool>> {
+        None
+    }
 }
 
 #[cfg(test)]

@@ -3,11 +3,15 @@
 //! - [`walker`]: 2-D walkers on procedurally generated tracks (Stump Tracks, Hexagon Tracks),
 //!   simulated with rapier2d, faithful to TeachMyAgent's constants, observations and rewards.
 //! - [`point_mass`]: a tiny 2-D point mass that must reach a target, for fast learning tests.
+//! - [`grid_world`]: a tiny discrete-action grid with walls and a goal, for fast learning tests
+//!   of discrete-action students.
 #![warn(missing_docs)]
 
+pub mod grid_world;
 pub mod point_mass;
 pub mod walker;
 
+pub use grid_world::{GridWorldConfig, GridWorldEnv};
 pub use point_mass::{PointMassConfig, PointMassEnv};
 
 pub use walker::{

@@ -53,6 +53,12 @@ pub enum StudentError {
         /// Version this build reads and writes.
         supported: u32,
     },
+    /// An action mask allows no action for one observation of a batch.
+    #[error("the action mask of observation {row} allows no action")]
+    NoLegalAction {
+        /// Row (observation index) of the batch whose mask is all false.
+        row: usize,
+    },
     /// The environment rejected a call (bad task, bad action, step after the end, ...).
     #[error("environment error: {0}")]
     Env(#[from] teachgym_core::Error),

@@ -270,9 +270,9 @@ where
         let mut done: Vec<Option<EpisodeSummary>> = vec![None; chunk.len()];
         while done.iter().any(Option::is_none) {
             let mut actions: Vec<Option<S::Action>> = Vec::with_capacity(chunk.len());
-            for o in &obs {
+            for (o, env) in obs.iter().zip(active_envs.iter()) {
                 actions.push(match o {
-                    Some(o) => Some(student.act_greedy(o)?),
+                    Some(o) => Some(student.act_greedy(o, env.action_mask().as_deref())?),
                     None => None,
                 });
             }

@@ -9,7 +9,9 @@
 //! - [`clip_global_norm`]: gradient clipping by global norm across one or several networks.
 //! - [`Adam`]: Adam / AdamW with hyper-parameters in [`AdamConfig`].
 //! - [`Checkpoint`]: versioned, bit-exact save/load of parameters and optimiser state.
-//! - [`ppo`]: PPO for continuous actions ([`PpoConfig`], [`PpoAgent`]).
+//! - [`ppo`]: PPO for continuous and discrete actions ([`PpoConfig`], [`PpoAgent`]).
+//! - [`dqn`]: DQN for discrete actions ([`DqnConfig`], [`DqnAgent`]), with its [`replay`]
+//!   buffer.
 //! - [`vec_env`]: N env copies stepped in lock-step on worker threads, reset on a teacher's
 //!   tasks, checkpointable by replay; results never depend on the thread count.
 //! - [`trainer`]: the teacher-driven training loop ([`Trainer`]) over any [`Student`], with
@@ -23,6 +25,7 @@
 pub mod activation;
 pub mod adam;
 pub mod checkpoint;
+pub mod dqn;
 mod error;
 pub mod eval;
 pub mod gradients;
@@ -30,6 +33,7 @@ pub mod init;
 mod kernel;
 pub mod mlp;
 pub mod ppo;
+pub mod replay;
 pub mod student;
 pub mod trainer;
 pub mod vec_env;
@@ -37,12 +41,14 @@ pub mod vec_env;
 pub use activation::{fast_tanh, Activation, FAST_TANH_MAX_ABS_ERROR};
 pub use adam::{Adam, AdamConfig};
 pub use checkpoint::{Checkpoint, CHECKPOINT_FORMAT_VERSION};
+pub use dqn::{DqnAgent, DqnConfig};
 pub use error::{Result, StudentError};
 pub use eval::{evaluate, Evaluation, TestSet};
 pub use gradients::{clip_global_norm, Gradients, LayerGradients};
 pub use init::Init;
 pub use mlp::{ForwardCache, InferenceBuffers, Layer, LayerConfig, Mlp, MlpConfig};
 pub use ppo::{EpisodeStats, PpoAgent, PpoConfig};
+pub use replay::{ReplayBuffer, Transition};
 pub use student::{Student, TrainClock};
 pub use trainer::{IterationReport, Trainer, TrainerCheckpoint, TrainerConfig};
-pub use vec_env::{episode_seed, EpisodeRecord, FixedTasks, TaskSource, Transition, VecEnv};
+pub use vec_env::{episode_seed, EpisodeRecord, FixedTasks, TaskSource, VecEnv, VecStep};

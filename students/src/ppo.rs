@@ -1,17 +1,19 @@
-//! Proximal Policy Optimisation (Schulman et al., 2017) for continuous actions, read top to
-//! bottom as CleanRL's `ppo_continuous_action.py`: **config → network → rollout → GAE → update**,
-//! then checkpoints.
+//! Proximal Policy Optimisation (Schulman et al., 2017) for continuous and discrete actions,
+//! read top to bottom as CleanRL's `ppo_continuous_action.py` (and `ppo.py` for discrete
+//! actions): **config → network → rollout → GAE → update**, then checkpoints.
 //!
-//! - Policy: a tanh MLP for the Gaussian mean and a state-independent log-std vector (its own
-//!   Adam tensor). Value: a separate tanh MLP.
+//! - Policy ([`PolicyHead`], chosen from the env's action space): for `Box` actions a tanh MLP
+//!   for the Gaussian mean and a state-independent log-std vector (its own Adam tensor); for
+//!   `Discrete` actions a tanh MLP for the logits of a categorical distribution. Value: a
+//!   separate tanh MLP.
 //! - Every implementation detail is a documented switch in [`PpoConfig`]: advantage
 //!   normalisation, value clipping, observation and reward normalisation, learning-rate
 //!   annealing, an optional KL early stop.
 //! - GAE(λ) bootstraps on truncation (the value of the final observation is added to the last
 //!   reward, as SB3 does), never on termination.
-//! - Gradients of the Gaussian log-prob, the entropy and the clipped losses are derived by hand
-//!   (the `policy_loss` and `value_loss` helpers at the end of this file) and checked against
-//!   finite differences in the tests.
+//! - Gradients of the Gaussian and categorical log-probs, their entropies and the clipped losses
+//!   are derived by hand (the `policy_loss`, `categorical_policy_loss` and `value_loss` helpers
+//!   at the end of this file) and checked against finite differences in the tests.
 //! - Everything random (initialisation, exploration noise, minibatch order, task draws) comes
 //!   from seeded `Pcg64` streams: the same seed gives the same training run bit for bit.
 //!
@@ -29,14 +31,30 @@
 //! assert_eq!(action.len(), 2);
 //! # Ok(()) }
 //! ```
+//!
+//! Discrete actions (an env with `Action = usize` and a `Discrete` action space):
+//! ```
+//! use teachgym_core::Env;
+//! use teachgym_envs::{GridWorldConfig, GridWorldEnv};
+//! use teachgym_students::ppo::{PpoAgent, PpoConfig};
+//! # fn main() -> Result<(), teachgym_students::StudentError> {
+//! let mut env = GridWorldEnv::new(GridWorldConfig::default())?;
+//! let config = PpoConfig { rollout_steps: 256, minibatch_size: 64, ..PpoConfig::default() };
+//! let mut agent =
+//!     PpoAgent::for_spaces(config, env.observation_space(), env.action_space(), 0)?;
+//! agent.train(&mut env, 512, 0, |_rng| vec![5.0, 0.1])?;
+//! let action: usize = agent.act_discrete(&[0.0; 12], true)?;
+//! assert!(action < 4);
+//! # Ok(()) }
+//! ```
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::{Array2, ArrayView1, ArrayView2};
 use rand::seq::SliceRandom;
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
 use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
-use teachgym_core::{Env, Space};
+use teachgym_core::{Env, Space, Step};
 
 use crate::activation::Activation;
 use crate::adam::{Adam, AdamConfig};
@@ -99,12 +117,13 @@ pub const POLICY_HEAD_GAIN: f32 = 0.01;
 pub const VALUE_HEAD_GAIN: f32 = 1.0;
 /// Variance floor of the running normalisers.
 pub const NORM_EPSILON: f64 = 1e-8;
-/// Version of the [`PpoAgent::to_json`] format.
-pub const PPO_CHECKPOINT_VERSION: u32 = 1;
+/// Version of the [`PpoAgent::to_json`] format (2: the policy head is a tagged enum).
+pub const PPO_CHECKPOINT_VERSION: u32 = 2;
 
 /// Hyper-parameters of PPO. `Default` gives CleanRL's `ppo_continuous_action.py` values (which
 /// SB3-zoo's BipedalWalker entry mostly shares; differences are noted per field);
-/// [`PpoConfig::teach_my_agent`] gives TeachMyAgent's.
+/// [`PpoConfig::teach_my_agent`] gives TeachMyAgent's and [`PpoConfig::clean_rl_discrete`]
+/// CleanRL's discrete-action `ppo.py`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PpoConfig {
@@ -154,7 +173,8 @@ pub struct PpoConfig {
     pub obs_clip: f32,
     /// Clip of scaled rewards. Default: [`DEFAULT_REWARD_CLIP`].
     pub reward_clip: f32,
-    /// Initial log-std of the Gaussian policy. Default: [`DEFAULT_INIT_LOG_STD`].
+    /// Initial log-std of the Gaussian policy (unused by a categorical head). Default:
+    /// [`DEFAULT_INIT_LOG_STD`].
     pub init_log_std: f32,
 }
 
@@ -199,6 +219,22 @@ impl PpoConfig {
             minibatch_size: 1000,
             update_epochs: 5,
             anneal_lr: false,
+            ..PpoConfig::default()
+        }
+    }
+
+    /// CleanRL's `ppo.py` (discrete actions, Atari-free defaults): lr 2.5e-4 annealed, 512-step
+    /// rollouts (its 4 envs × 128 steps), minibatch 128, 4 epochs, entropy 0.01, no observation
+    /// or reward normalisation; the rest as [`PpoConfig::default`].
+    pub fn clean_rl_discrete() -> Self {
+        PpoConfig {
+            learning_rate: 2.5e-4,
+            rollout_steps: 512,
+            minibatch_size: 128,
+            update_epochs: 4,
+            ent_coef: 0.01,
+            norm_obs: false,
+            norm_reward: false,
             ..PpoConfig::default()
         }
     }
@@ -347,20 +383,89 @@ pub struct UpdateStats {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Network: Gaussian policy with state-independent log-std, separate value MLP
+// Network: Gaussian (state-independent log-std) or categorical policy, separate value MLP
 // ---------------------------------------------------------------------------------------------
 
-/// A PPO learner: policy mean MLP, log-std vector, value MLP, their Adam states, the
-/// observation/return normalisers and the RNG of exploration and minibatch order.
+/// The policy's action distribution on top of the actor MLP's outputs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PolicyHead {
+    /// `Box` actions: `N(actor(obs), diag(exp(log_std))²)` with a state-independent log-std
+    /// vector trained by its own Adam.
+    Gaussian {
+        /// Log-std per action component.
+        log_std: Vec<f32>,
+        /// Adam state of `log_std`.
+        adam: Adam,
+    },
+    /// `Discrete` actions: `softmax(actor(obs))` over the action indices.
+    Categorical,
+}
+
+/// Action types PPO can drive: `[f32]` for `Box` spaces (Gaussian head) and `usize` for
+/// `Discrete` spaces (categorical head). The policy emits a flat `f32` action; a categorical
+/// head's is one element, the index.
+pub trait PolicyAction {
+    /// Whether actions of this type are discrete indices.
+    const DISCRETE: bool;
+    /// The owned form a vector env stores (`Vec<f32>`, `usize`).
+    type Owned: std::borrow::Borrow<Self>
+        + Clone
+        + Send
+        + Sync
+        + Serialize
+        + serde::de::DeserializeOwned;
+    /// The owned action from the policy's flat action.
+    fn from_flat(action: &[f32]) -> Self::Owned;
+    /// Steps `env` with the policy's flat action.
+    ///
+    /// # Errors
+    /// Whatever `env.step` returns.
+    fn step_env<E: Env<Action = Self> + ?Sized>(
+        env: &mut E,
+        action: &[f32],
+    ) -> teachgym_core::Result<Step<E::Obs>>;
+}
+
+impl PolicyAction for [f32] {
+    const DISCRETE: bool = false;
+    type Owned = Vec<f32>;
+    fn from_flat(action: &[f32]) -> Vec<f32> {
+        action.to_vec()
+    }
+    fn step_env<E: Env<Action = Self> + ?Sized>(
+        env: &mut E,
+        action: &[f32],
+    ) -> teachgym_core::Result<Step<E::Obs>> {
+        env.step(action)
+    }
+}
+
+impl PolicyAction for usize {
+    const DISCRETE: bool = true;
+    type Owned = usize;
+    fn from_flat(action: &[f32]) -> usize {
+        // The index was stored as an `f32`, exact for any realistic number of actions.
+        action[0] as usize
+    }
+    fn step_env<E: Env<Action = Self> + ?Sized>(
+        env: &mut E,
+        action: &[f32],
+    ) -> teachgym_core::Result<Step<E::Obs>> {
+        // The index was stored as an `f32`, exact for any realistic number of actions.
+        env.step(&(action[0] as usize))
+    }
+}
+
+/// A PPO learner: policy MLP and head, value MLP, their Adam states, the observation/return
+/// normalisers and the RNG of exploration and minibatch order.
 #[derive(Debug, Clone)]
 pub struct PpoAgent {
     config: PpoConfig,
     actor: Mlp,
     critic: Mlp,
-    log_std: Vec<f32>,
+    head: PolicyHead,
     actor_adam: Adam,
     critic_adam: Adam,
-    log_std_adam: Adam,
     obs_rms: RunningMeanStd,
     return_rms: RunningMeanStd,
     rng: Pcg64,
@@ -373,12 +478,67 @@ pub struct PpoAgent {
 const LN_2PI: f64 = 1.837_877_066_409_345_5;
 
 impl PpoAgent {
-    /// A fresh agent for `obs_dim` observations and `act_dim` actions; `seed` sets the initial
-    /// weights and the exploration/minibatch RNG.
+    /// A fresh agent with a Gaussian head for `obs_dim` observations and `act_dim`-wide `Box`
+    /// actions; `seed` sets the initial weights and the exploration/minibatch RNG.
     ///
     /// # Errors
     /// [`StudentError::InvalidConfig`] for a bad config or a zero dimension.
     pub fn new(config: PpoConfig, obs_dim: usize, act_dim: usize, seed: u64) -> Result<Self> {
+        Self::build(config, obs_dim, act_dim, false, seed)
+    }
+
+    /// A fresh agent with a categorical head for `obs_dim` observations and `num_actions`
+    /// discrete actions (as CleanRL's `ppo.py`); `seed` as in [`PpoAgent::new`].
+    ///
+    /// # Errors
+    /// [`StudentError::InvalidConfig`] for a bad config or a zero dimension.
+    pub fn new_discrete(
+        config: PpoConfig,
+        obs_dim: usize,
+        num_actions: usize,
+        seed: u64,
+    ) -> Result<Self> {
+        Self::build(config, obs_dim, num_actions, true, seed)
+    }
+
+    /// A fresh agent for an env's spaces: a `Box` observation space, and a Gaussian head for a
+    /// `Box` action space or a categorical head for a `Discrete` one.
+    ///
+    /// # Errors
+    /// [`StudentError::ShapeMismatch`] for other spaces, [`StudentError::InvalidConfig`] for a
+    /// bad config.
+    pub fn for_spaces(
+        config: PpoConfig,
+        observation_space: &Space,
+        action_space: &Space,
+        seed: u64,
+    ) -> Result<Self> {
+        let Space::Box(obs) = observation_space else {
+            return Err(StudentError::ShapeMismatch {
+                what: "env observation space",
+                expected: "Box(n)".into(),
+                got: format!("{observation_space:?}"),
+            });
+        };
+        match action_space {
+            Space::Box(actions) => Self::new(config, obs.len(), actions.len(), seed),
+            Space::Discrete { n } => Self::new_discrete(config, obs.len(), *n, seed),
+            other => Err(StudentError::ShapeMismatch {
+                what: "env action space",
+                expected: "Box(n) or Discrete(n)".into(),
+                got: format!("{other:?}"),
+            }),
+        }
+    }
+
+    /// Builds either head; the draws from the initialisation RNG do not depend on the head.
+    fn build(
+        config: PpoConfig,
+        obs_dim: usize,
+        act_dim: usize,
+        discrete: bool,
+        seed: u64,
+    ) -> Result<Self> {
         config.validate()?;
         if obs_dim == 0 || act_dim == 0 {
             return Err(StudentError::InvalidConfig {
@@ -394,11 +554,18 @@ impl PpoAgent {
         let actor = Mlp::new(actor_config, &mut init_rng)?;
         let critic = Mlp::new(critic_config, &mut init_rng)?;
         let adam = config.adam(config.learning_rate);
+        let head = if discrete {
+            PolicyHead::Categorical
+        } else {
+            PolicyHead::Gaussian {
+                log_std: vec![config.init_log_std; act_dim],
+                adam: Adam::for_tensor_lengths(adam, &[act_dim])?,
+            }
+        };
         Ok(PpoAgent {
             actor_adam: Adam::new(adam, &actor)?,
             critic_adam: Adam::new(adam, &critic)?,
-            log_std_adam: Adam::for_tensor_lengths(adam, &[act_dim])?,
-            log_std: vec![config.init_log_std; act_dim],
+            head,
             actor,
             critic,
             obs_rms: RunningMeanStd::new(obs_dim),
@@ -421,14 +588,35 @@ impl PpoAgent {
         self.actor.inputs()
     }
 
-    /// Action width.
+    /// Action width (Gaussian head) or number of actions (categorical head).
     pub fn act_dim(&self) -> usize {
         self.actor.outputs()
     }
 
-    /// The policy's log-std per action component.
+    /// The policy head.
+    pub fn head(&self) -> &PolicyHead {
+        &self.head
+    }
+
+    /// Whether the policy is categorical (discrete actions).
+    pub fn is_discrete(&self) -> bool {
+        matches!(self.head, PolicyHead::Categorical)
+    }
+
+    /// The policy's log-std per action component (empty for a categorical head).
     pub fn log_std(&self) -> &[f32] {
-        &self.log_std
+        match &self.head {
+            PolicyHead::Gaussian { log_std, .. } => log_std,
+            PolicyHead::Categorical => &[],
+        }
+    }
+
+    /// Width of one stored action: the action vector, or the index of a discrete action.
+    fn action_width(&self) -> usize {
+        match self.head {
+            PolicyHead::Gaussian { .. } => self.act_dim(),
+            PolicyHead::Categorical => 1,
+        }
     }
 
     /// Diagnostics of the last update.
@@ -436,16 +624,53 @@ impl PpoAgent {
         self.last_update
     }
 
-    /// An action for a raw observation: the policy mean if `deterministic`, otherwise a sample
-    /// from the Gaussian (advancing the agent's RNG). Unclipped; the env clips.
+    /// An action of a Gaussian head for a raw observation: the policy mean if `deterministic`,
+    /// otherwise a sample from the Gaussian (advancing the agent's RNG). Unclipped; the env
+    /// clips.
     ///
     /// # Errors
-    /// [`StudentError::ShapeMismatch`] or [`StudentError::NonFinite`] for a bad observation.
+    /// [`StudentError::ShapeMismatch`] for a categorical head (use [`PpoAgent::act_discrete`])
+    /// or a bad observation, [`StudentError::NonFinite`] for NaN/∞.
     pub fn act(&mut self, obs: &[f32], deterministic: bool) -> Result<Vec<f32>> {
+        self.check_head(false)?;
         self.check_obs(obs)?;
         let normalized = self.normalize(obs);
         let (action, _) = self.sample(&normalized, deterministic)?;
         Ok(action)
+    }
+
+    /// An action index of a categorical head for a raw observation: the most probable one if
+    /// `deterministic` (the first on ties), otherwise a sample (advancing the agent's RNG).
+    ///
+    /// # Errors
+    /// [`StudentError::ShapeMismatch`] for a Gaussian head (use [`PpoAgent::act`]) or a bad
+    /// observation, [`StudentError::NonFinite`] for NaN/∞.
+    pub fn act_discrete(&mut self, obs: &[f32], deterministic: bool) -> Result<usize> {
+        self.check_head(true)?;
+        self.check_obs(obs)?;
+        let normalized = self.normalize(obs);
+        let (action, _) = self.sample(&normalized, deterministic)?;
+        Ok(action[0] as usize)
+    }
+
+    fn check_head(&self, discrete: bool) -> Result<()> {
+        if self.is_discrete() == discrete {
+            return Ok(());
+        }
+        let (box_space, discrete_space) = (
+            format!("Box({})", self.act_dim()),
+            format!("Discrete({})", self.act_dim()),
+        );
+        let (expected, got) = if discrete {
+            (discrete_space, box_space)
+        } else {
+            (box_space, discrete_space)
+        };
+        Err(StudentError::ShapeMismatch {
+            what: "action space of the policy",
+            expected,
+            got,
+        })
     }
 
     fn check_obs(&self, obs: &[f32]) -> Result<()> {
@@ -484,24 +709,47 @@ impl PpoAgent {
         Ok(self.normalize(obs))
     }
 
-    /// Action and its log-probability for a normalised observation.
+    /// Action (flat; a categorical head's is its index) and its log-probability for a
+    /// normalised observation.
     fn sample(&mut self, normalized: &[f32], deterministic: bool) -> Result<(Vec<f32>, f32)> {
-        let mean = self
+        let outputs = self
             .actor
             .forward_one(normalized, &mut self.buffers)?
             .to_vec();
+        let log_std = match &self.head {
+            PolicyHead::Gaussian { log_std, .. } => log_std,
+            PolicyHead::Categorical => {
+                let log_probs = log_softmax(&outputs);
+                let index = if deterministic {
+                    argmax(&log_probs)
+                } else {
+                    // Inverse-CDF draw; the last index absorbs rounding of the cumulative sum.
+                    let u: f64 = self.rng.random();
+                    let mut cumulative = 0.0;
+                    log_probs
+                        .iter()
+                        .position(|&lp| {
+                            cumulative += lp.exp();
+                            u < cumulative
+                        })
+                        .unwrap_or(log_probs.len() - 1)
+                };
+                return Ok((vec![index as f32], log_probs[index] as f32));
+            }
+        };
+        let mean = outputs;
         let action: Vec<f32> = if deterministic {
             mean.clone()
         } else {
             mean.iter()
-                .zip(&self.log_std)
+                .zip(log_std)
                 .map(|(&m, &s)| {
                     let noise: f32 = StandardNormal.sample(&mut self.rng);
                     m + s.exp() * noise
                 })
                 .collect()
         };
-        let log_prob = gaussian_log_prob(&mean, &self.log_std, &action) as f32;
+        let log_prob = gaussian_log_prob(&mean, log_std, &action) as f32;
         Ok((action, log_prob))
     }
 
@@ -518,7 +766,8 @@ impl PpoAgent {
     /// `seed`; the first reset seeds the env with `seed`. Returns every finished episode.
     ///
     /// # Errors
-    /// [`StudentError::ShapeMismatch`] if the env's spaces do not match the agent,
+    /// [`StudentError::ShapeMismatch`] if the env's spaces do not match the agent (including a
+    /// `Discrete` env for a Gaussian head or a `Box` env for a categorical one),
     /// [`StudentError::Env`] if the env rejects a task, [`StudentError::NonFinite`] if it
     /// returns NaN observations.
     pub fn train<E, F>(
@@ -529,7 +778,8 @@ impl PpoAgent {
         mut task_source: F,
     ) -> Result<Vec<EpisodeStats>>
     where
-        E: Env<Obs = Vec<f32>, Action = [f32]>,
+        E: Env<Obs = Vec<f32>>,
+        E::Action: PolicyAction,
         F: FnMut(&mut Pcg64) -> Vec<f64>,
     {
         self.check_spaces(env)?;
@@ -538,7 +788,7 @@ impl PpoAgent {
         let num_updates = total_steps.div_ceil(n as u64).max(1);
         let mut task_rng = Pcg64::seed_from_u64(seed.wrapping_add(0x7a5c_0000));
         let mut episodes = Vec::new();
-        let mut rollout = Rollout::new(n, self.obs_dim(), self.act_dim());
+        let mut rollout = Rollout::new(n, self.obs_dim(), self.action_width());
 
         let mut task = task_source(&mut task_rng);
         let (first, _) = env.reset(Some(seed), &task)?;
@@ -555,7 +805,7 @@ impl PpoAgent {
                 global_step += 1;
                 let value = self.value(&obs)?;
                 let (action, log_prob) = self.sample(&obs, false)?;
-                let step = env.step(&action)?;
+                let step = E::Action::step_env(env, &action)?;
                 let next = self.observe(&step.obs)?;
 
                 // Reward scaling by the running std of the discounted return (SB3 VecNormalize).
@@ -607,40 +857,50 @@ impl PpoAgent {
         } else {
             self.config.learning_rate
         };
-        for adam in [
-            &mut self.actor_adam,
-            &mut self.critic_adam,
-            &mut self.log_std_adam,
-        ] {
+        self.actor_adam.set_learning_rate(lr)?;
+        self.critic_adam.set_learning_rate(lr)?;
+        if let PolicyHead::Gaussian { adam, .. } = &mut self.head {
             adam.set_learning_rate(lr)?;
         }
         Ok(lr)
     }
 
-    fn check_spaces<E: Env<Obs = Vec<f32>, Action = [f32]>>(&self, env: &E) -> Result<()> {
+    fn check_spaces<E>(&self, env: &E) -> Result<()>
+    where
+        E: Env<Obs = Vec<f32>>,
+        E::Action: PolicyAction,
+    {
         let widths = |space: &Space| match space {
             Space::Box(b) => Some(b.len()),
             _ => None,
         };
-        for (what, got, expected) in [
-            (
-                "env observation space",
-                widths(env.observation_space()),
-                self.obs_dim(),
-            ),
-            (
-                "env action space",
-                widths(env.action_space()),
-                self.act_dim(),
-            ),
-        ] {
-            if got != Some(expected) {
-                return Err(StudentError::ShapeMismatch {
-                    what,
-                    expected: format!("Box({expected})"),
-                    got: format!("{got:?}"),
-                });
+        let obs_width = widths(env.observation_space());
+        if obs_width != Some(self.obs_dim()) {
+            return Err(StudentError::ShapeMismatch {
+                what: "env observation space",
+                expected: format!("Box({})", self.obs_dim()),
+                got: format!("{obs_width:?}"),
+            });
+        }
+        let actions_match = match (&self.head, env.action_space()) {
+            (PolicyHead::Gaussian { .. }, Space::Box(b)) => {
+                !E::Action::DISCRETE && b.len() == self.act_dim()
             }
+            (PolicyHead::Categorical, Space::Discrete { n }) => {
+                E::Action::DISCRETE && *n == self.act_dim()
+            }
+            _ => false,
+        };
+        if !actions_match {
+            let expected = match self.head {
+                PolicyHead::Gaussian { .. } => format!("Box({})", self.act_dim()),
+                PolicyHead::Categorical => format!("Discrete({})", self.act_dim()),
+            };
+            return Err(StudentError::ShapeMismatch {
+                what: "env action space",
+                expected,
+                got: format!("{:?}", env.action_space()),
+            });
         }
         Ok(())
     }
@@ -657,15 +917,18 @@ impl PpoAgent {
         seed: u64,
     ) -> Result<Vec<teachgym_core::EpisodeSummary>>
     where
-        E: Env<Obs = Vec<f32>, Action = [f32]>,
+        E: Env<Obs = Vec<f32>>,
+        E::Action: PolicyAction,
     {
         self.check_spaces(env)?;
         let mut summaries = Vec::with_capacity(tasks.len());
         for (i, task) in tasks.iter().enumerate() {
             let (mut obs, _) = env.reset(Some(seed.wrapping_add(i as u64)), task)?;
             loop {
-                let action = self.act(&obs, true)?;
-                let step = env.step(&action)?;
+                self.check_obs(&obs)?;
+                let normalized = self.normalize(&obs);
+                let (action, _) = self.sample(&normalized, true)?;
+                let step = E::Action::step_env(env, &action)?;
                 if let Some(summary) = step.info.episode {
                     summaries.push(summary);
                     break;
@@ -682,7 +945,7 @@ impl PpoAgent {
 
     fn update(&mut self, rollout: &Rollout, lr: f32) -> Result<()> {
         let cfg = self.config.clone();
-        let (obs_dim, act_dim) = (self.obs_dim(), self.act_dim());
+        let (obs_dim, act_dim) = (self.obs_dim(), self.action_width());
         let mut indices: Vec<usize> = (0..rollout.len).collect();
         let mut actor_cache = ForwardCache::default();
         let mut critic_cache = ForwardCache::default();
@@ -713,16 +976,26 @@ impl PpoAgent {
                     normalize_in_place(&mut advantages);
                 }
 
-                let means = self.actor.forward(obs.view(), &mut actor_cache)?.to_owned();
-                let policy = policy_loss(
-                    means.view(),
-                    &self.log_std,
-                    actions.view(),
-                    &old_log_probs,
-                    &advantages,
-                    cfg.clip_coef,
-                    cfg.ent_coef,
-                );
+                let outputs = self.actor.forward(obs.view(), &mut actor_cache)?.to_owned();
+                let policy = match &self.head {
+                    PolicyHead::Gaussian { log_std, .. } => policy_loss(
+                        outputs.view(),
+                        log_std,
+                        actions.view(),
+                        &old_log_probs,
+                        &advantages,
+                        cfg.clip_coef,
+                        cfg.ent_coef,
+                    ),
+                    PolicyHead::Categorical => categorical_policy_loss(
+                        outputs.view(),
+                        actions.column(0),
+                        &old_log_probs,
+                        &advantages,
+                        cfg.clip_coef,
+                        cfg.ent_coef,
+                    ),
+                };
                 let values = self
                     .critic
                     .forward(obs.view(), &mut critic_cache)?
@@ -731,13 +1004,14 @@ impl PpoAgent {
                 let value = value_loss(values.view(), &old_values, &returns, value_clip);
 
                 self.actor
-                    .backward(&actor_cache, policy.d_means.view(), &mut actor_grads)?;
+                    .backward(&actor_cache, policy.d_outputs.view(), &mut actor_grads)?;
                 let d_values = value.d_values.mapv(|g| g * cfg.vf_coef);
                 self.critic
                     .backward(&critic_cache, d_values.view(), &mut critic_grads)?;
                 let mut d_log_std = policy.d_log_std.clone();
 
-                // Global-norm clipping over all three parameter groups jointly.
+                // Global-norm clipping over all parameter groups jointly (a categorical head
+                // has no log-std, so its sum is 0).
                 let norm = (actor_grads.squared_norm()
                     + critic_grads.squared_norm()
                     + d_log_std.iter().map(|g| (*g as f64).powi(2)).sum::<f64>())
@@ -750,8 +1024,9 @@ impl PpoAgent {
                 }
                 self.actor_adam.step(&mut self.actor, &actor_grads)?;
                 self.critic_adam.step(&mut self.critic, &critic_grads)?;
-                self.log_std_adam
-                    .step_slices(&mut [&mut self.log_std[..]], &[&d_log_std[..]])?;
+                if let PolicyHead::Gaussian { log_std, adam } = &mut self.head {
+                    adam.step_slices(&mut [&mut log_std[..]], &[&d_log_std[..]])?;
+                }
 
                 minibatches += 1;
                 samples += b;
@@ -786,8 +1061,13 @@ impl PpoAgent {
             config: self.config.clone(),
             actor: Checkpoint::capture(&self.actor, Some(&self.actor_adam)),
             critic: Checkpoint::capture(&self.critic, Some(&self.critic_adam)),
-            log_std: self.log_std.clone(),
-            log_std_optimizer: AdamState::capture(&self.log_std_adam),
+            head: match &self.head {
+                PolicyHead::Gaussian { log_std, adam } => HeadState::Gaussian {
+                    log_std: log_std.clone(),
+                    optimizer: AdamState::capture(adam),
+                },
+                PolicyHead::Categorical => HeadState::Categorical,
+            },
             obs_rms: self.obs_rms.clone(),
             return_rms: self.return_rms.clone(),
             rng: self.rng.clone(),
@@ -831,20 +1111,26 @@ impl PpoAgent {
                 "policy and value networks do not match the config".into(),
             ));
         }
-        if state.log_std.len() != act_dim || !state.log_std.iter().all(|v| v.is_finite()) {
-            return Err(corrupt(format!(
-                "log_std must hold {act_dim} finite values"
-            )));
-        }
         if !state.obs_rms.is_valid(obs_dim)
             || !state.return_rms.is_valid(1)
             || !state.env_returns.iter().all(|v| v.is_finite())
         {
             return Err(corrupt("normaliser statistics are inconsistent".into()));
         }
-        let log_std_adam = Adam::for_tensor_lengths(state.log_std_optimizer.config, &[act_dim])
-            .and_then(|fresh| state.log_std_optimizer.restore_into(fresh))
-            .map_err(|e| corrupt(format!("log-std optimiser: {e}")))?;
+        let head = match state.head {
+            HeadState::Gaussian { log_std, optimizer } => {
+                if log_std.len() != act_dim || !log_std.iter().all(|v| v.is_finite()) {
+                    return Err(corrupt(format!(
+                        "log_std must hold {act_dim} finite values"
+                    )));
+                }
+                let adam = Adam::for_tensor_lengths(optimizer.config, &[act_dim])
+                    .and_then(|fresh| optimizer.restore_into(fresh))
+                    .map_err(|e| corrupt(format!("log-std optimiser: {e}")))?;
+                PolicyHead::Gaussian { log_std, adam }
+            }
+            HeadState::Categorical => PolicyHead::Categorical,
+        };
         let (Some(actor_adam), Some(critic_adam)) = (actor_adam, critic_adam) else {
             return Err(corrupt("optimiser state missing".into()));
         };
@@ -852,10 +1138,9 @@ impl PpoAgent {
             config: state.config,
             actor,
             critic,
-            log_std: state.log_std,
+            head,
             actor_adam,
             critic_adam,
-            log_std_adam,
             obs_rms: state.obs_rms,
             return_rms: state.return_rms,
             rng: state.rng,
@@ -874,13 +1159,23 @@ struct PpoCheckpoint {
     config: PpoConfig,
     actor: Checkpoint,
     critic: Checkpoint,
-    log_std: Vec<f32>,
-    log_std_optimizer: AdamState,
+    head: HeadState,
     obs_rms: RunningMeanStd,
     return_rms: RunningMeanStd,
     rng: Pcg64,
     #[serde(default)]
     env_returns: Vec<f64>,
+}
+
+/// Serialised form of a [`PolicyHead`].
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+enum HeadState {
+    Gaussian {
+        log_std: Vec<f32>,
+        optimizer: AdamState,
+    },
+    Categorical,
 }
 
 mod vectorised;
@@ -983,11 +1278,13 @@ fn gaussian_log_prob(mean: &[f32], log_std: &[f32], action: &[f32]) -> f64 {
 struct PolicyLoss {
     /// `mean_b max(−A_b r_b, −A_b clip(r_b, 1 ± ε)) − c_ent · H`.
     loss: f64,
-    /// ∂loss/∂μ (`batch × act_dim`).
-    d_means: Array2<f32>,
-    /// ∂loss/∂log σ.
+    /// ∂loss/∂(actor outputs): the means of a Gaussian head, the logits of a categorical one
+    /// (`batch × outputs`).
+    d_outputs: Array2<f32>,
+    /// ∂loss/∂log σ (empty for a categorical head).
     d_log_std: Vec<f32>,
-    /// Entropy `H = Σ_i ½ + ½ log 2π + log σ_i` (state-independent).
+    /// Entropy: `Σ_i ½ + ½ log 2π + log σ_i` (Gaussian, state-independent), or the minibatch
+    /// mean of `−Σ_j p_j log p_j` (categorical).
     entropy: f64,
     /// Mean of `(r − 1) − log r`.
     approx_kl: f64,
@@ -995,9 +1292,46 @@ struct PolicyLoss {
     clipped: usize,
 }
 
-/// Clipped surrogate with entropy bonus. With `z = (a − μ)/σ` and `r = exp(log p − log p_old)`:
-/// `∂ log p/∂μ_i = z_i/σ_i`, `∂ log p/∂ log σ_i = z_i² − 1`, `∂H/∂ log σ_i = 1`; the surrogate's
-/// derivative w.r.t. `log p` is `−A·r/B` where the unclipped term is the max, else 0.
+/// One sample's share of the clipped surrogate.
+struct Surrogate {
+    /// `max(−A r, −A clip(r, 1 ± ε)) / B`.
+    loss: f64,
+    /// `((r − 1) − log r) / B`.
+    approx_kl: f64,
+    /// `|r − 1| > ε`.
+    clipped: bool,
+    /// ∂loss/∂log p: `−A·r/B` where the unclipped term is the max, else 0.
+    d_log_prob: f64,
+}
+
+/// The clipped surrogate of one sample with log-probability `log_prob` in a minibatch of
+/// `batch`.
+fn clipped_surrogate(
+    log_prob: f64,
+    old_log_prob: f32,
+    advantage: f32,
+    clip_coef: f64,
+    batch: usize,
+) -> Surrogate {
+    let log_ratio = log_prob - old_log_prob as f64;
+    let ratio = log_ratio.exp();
+    let adv = advantage as f64;
+    let unclipped = -adv * ratio;
+    let clipped_term = -adv * ratio.clamp(1.0 - clip_coef, 1.0 + clip_coef);
+    Surrogate {
+        loss: unclipped.max(clipped_term) / batch as f64,
+        approx_kl: ((ratio - 1.0) - log_ratio) / batch as f64,
+        clipped: (ratio - 1.0).abs() > clip_coef,
+        d_log_prob: if unclipped >= clipped_term {
+            -adv * ratio / batch as f64
+        } else {
+            0.0
+        },
+    }
+}
+
+/// Clipped surrogate with entropy bonus for a Gaussian head. With `z = (a − μ)/σ`:
+/// `∂ log p/∂μ_i = z_i/σ_i`, `∂ log p/∂ log σ_i = z_i² − 1`, `∂H/∂ log σ_i = 1`.
 fn policy_loss(
     means: ArrayView2<'_, f32>,
     log_std: &[f32],
@@ -1020,37 +1354,99 @@ fn policy_loss(
             let z = (action[i] as f64 - mean[i] as f64) / (log_std[i] as f64).exp();
             log_prob += -0.5 * z * z - log_std[i] as f64 - 0.5 * LN_2PI;
         }
-        let log_ratio = log_prob - old_log_probs[b] as f64;
-        let ratio = log_ratio.exp();
-        let adv = advantages[b] as f64;
-        let unclipped = -adv * ratio;
-        let clipped_term = -adv * ratio.clamp(1.0 - eps, 1.0 + eps);
-        loss += unclipped.max(clipped_term) / batch as f64;
-        approx_kl += ((ratio - 1.0) - log_ratio) / batch as f64;
-        if (ratio - 1.0).abs() > eps {
-            clipped += 1;
-        }
-        let d_log_prob = if unclipped >= clipped_term {
-            -adv * ratio / batch as f64
-        } else {
-            0.0
-        };
+        let s = clipped_surrogate(log_prob, old_log_probs[b], advantages[b], eps, batch);
+        loss += s.loss;
+        approx_kl += s.approx_kl;
+        clipped += usize::from(s.clipped);
         for i in 0..act_dim {
             let sigma = (log_std[i] as f64).exp();
             let z = (action[i] as f64 - mean[i] as f64) / sigma;
-            d_means[(b, i)] = (d_log_prob * z / sigma) as f32;
-            d_log_std[i] += d_log_prob * (z * z - 1.0);
+            d_means[(b, i)] = (s.d_log_prob * z / sigma) as f32;
+            d_log_std[i] += s.d_log_prob * (z * z - 1.0);
         }
     }
     let entropy: f64 = log_std.iter().map(|&s| 0.5 + 0.5 * LN_2PI + s as f64).sum();
     loss -= ent_coef as f64 * entropy;
     PolicyLoss {
         loss,
-        d_means,
+        d_outputs: d_means,
         d_log_std: d_log_std
             .iter()
             .map(|g| (g - ent_coef as f64) as f32)
             .collect(),
+        entropy,
+        approx_kl,
+        clipped,
+    }
+}
+
+/// `log softmax(logits)` in `f64`, shifted by the maximum for stability.
+fn log_softmax(logits: &[f32]) -> Vec<f64> {
+    let max = logits
+        .iter()
+        .fold(f64::NEG_INFINITY, |m, &z| m.max(z as f64));
+    let log_sum = logits
+        .iter()
+        .map(|&z| (z as f64 - max).exp())
+        .sum::<f64>()
+        .ln()
+        + max;
+    logits.iter().map(|&z| z as f64 - log_sum).collect()
+}
+
+/// Index of the largest value, the first on ties (as `torch.argmax`).
+fn argmax(values: &[f64]) -> usize {
+    let mut best = 0;
+    for (i, &v) in values.iter().enumerate() {
+        if v > values[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// Clipped surrogate with entropy bonus for a categorical head over `logits` (`batch × n`) and
+/// action indices `actions`. With `p = softmax(logits)` and `H_b = −Σ_j p_j log p_j`:
+/// `∂ log p_a/∂logit_j = 1[j = a] − p_j` and `∂H_b/∂logit_j = −p_j (log p_j + H_b)`; the entropy
+/// bonus is `c_ent` times the minibatch mean of `H_b`.
+fn categorical_policy_loss(
+    logits: ArrayView2<'_, f32>,
+    actions: ArrayView1<'_, f32>,
+    old_log_probs: &[f32],
+    advantages: &[f32],
+    clip_coef: f32,
+    ent_coef: f32,
+) -> PolicyLoss {
+    let (batch, n) = logits.dim();
+    let mut d_logits = Array2::zeros((batch, n));
+    let (mut loss, mut entropy, mut approx_kl, mut clipped) = (0.0, 0.0, 0.0, 0);
+    let ent_weight = ent_coef as f64 / batch as f64;
+    for b in 0..batch {
+        let row = logits.row(b);
+        let log_probs = log_softmax(row.as_slice().expect("actor outputs are contiguous"));
+        let action = actions[b] as usize;
+        let s = clipped_surrogate(
+            log_probs[action],
+            old_log_probs[b],
+            advantages[b],
+            clip_coef as f64,
+            batch,
+        );
+        let h: f64 = -log_probs.iter().map(|&lp| lp.exp() * lp).sum::<f64>();
+        loss += s.loss - ent_weight * h;
+        entropy += h / batch as f64;
+        approx_kl += s.approx_kl;
+        clipped += usize::from(s.clipped);
+        for (j, &lp) in log_probs.iter().enumerate() {
+            let p = lp.exp();
+            let indicator = if j == action { 1.0 } else { 0.0 };
+            d_logits[(b, j)] = (s.d_log_prob * (indicator - p) + ent_weight * p * (lp + h)) as f32;
+        }
+    }
+    PolicyLoss {
+        loss,
+        d_outputs: d_logits,
+        d_log_std: Vec::new(),
         entropy,
         approx_kl,
         clipped,
@@ -1103,7 +1499,7 @@ fn value_loss(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use teachgym_envs::{PointMassConfig, PointMassEnv};
+    use teachgym_envs::{GridWorldConfig, GridWorldEnv, PointMassConfig, PointMassEnv};
 
     fn small() -> PpoConfig {
         PpoConfig {
@@ -1133,6 +1529,17 @@ mod tests {
         );
         assert_eq!(t.hidden_sizes, vec![400, 300]);
         assert!(t.validate().is_ok());
+        let d = PpoConfig::clean_rl_discrete();
+        assert_eq!(
+            (
+                d.rollout_steps,
+                d.minibatch_size,
+                d.update_epochs,
+                d.ent_coef
+            ),
+            (512, 128, 4, 0.01)
+        );
+        assert!(!d.norm_obs && !d.norm_reward && d.validate().is_ok());
     }
 
     #[test]
@@ -1321,7 +1728,7 @@ mod tests {
                 plus[(b, i)] += h;
                 minus[(b, i)] -= h;
                 let numeric = (loss(&plus, &log_std) - loss(&minus, &log_std)) / (2.0 * h as f64);
-                assert_close(analytic.d_means[(b, i)] as f64, numeric, "∂/∂μ");
+                assert_close(analytic.d_outputs[(b, i)] as f64, numeric, "∂/∂μ");
             }
         }
         for i in 0..log_std.len() {
@@ -1367,6 +1774,177 @@ mod tests {
         assert!((rollout.returns[0] - 1.9).abs() < 1e-6);
     }
 
+    fn grid_task(rng: &mut Pcg64) -> Vec<f64> {
+        GridWorldConfig::default().task_space().unwrap().sample(rng)
+    }
+
+    #[test]
+    fn categorical_policy_loss_gradients_match_finite_differences() {
+        let mut rng = Pcg64::seed_from_u64(8);
+        let (batch, n) = (8, 4);
+        let mut normal = || -> f32 { StandardNormal.sample(&mut rng) };
+        let logits = Array2::from_shape_fn((batch, n), |_| normal());
+        let actions = ndarray::Array1::from_shape_fn(batch, |b| ((b * 3) % n) as f32);
+        let offsets = [-0.6, 0.0, 0.05, 0.6, -0.1, 0.5, 0.02, -0.5];
+        let old: Vec<f32> = (0..batch)
+            .map(|b| {
+                let lp = log_softmax(logits.row(b).as_slice().unwrap());
+                (lp[actions[b] as usize] + offsets[b]) as f32
+            })
+            .collect();
+        let adv: Vec<f32> = (0..batch)
+            .map(|b| if b % 3 == 0 { -1.5 } else { 1.2 })
+            .collect();
+        let loss = |l: &Array2<f32>| {
+            categorical_policy_loss(l.view(), actions.view(), &old, &adv, 0.2, 0.05).loss
+        };
+        let analytic =
+            categorical_policy_loss(logits.view(), actions.view(), &old, &adv, 0.2, 0.05);
+        assert!(
+            analytic.clipped > 0 && analytic.clipped < batch,
+            "both branches exercised"
+        );
+        assert!(analytic.entropy > 0.0 && analytic.entropy < (n as f64).ln());
+        assert!(analytic.d_log_std.is_empty());
+        let h = 1e-3f32;
+        for b in 0..batch {
+            for j in 0..n {
+                let (mut plus, mut minus) = (logits.clone(), logits.clone());
+                plus[(b, j)] += h;
+                minus[(b, j)] -= h;
+                let numeric = (loss(&plus) - loss(&minus)) / (2.0 * h as f64);
+                assert_close(analytic.d_outputs[(b, j)] as f64, numeric, "∂/∂logit");
+            }
+        }
+    }
+
+    #[test]
+    fn log_softmax_is_stable_and_argmax_takes_the_first_tie() {
+        let lp = log_softmax(&[1000.0, 1000.0, -1000.0]);
+        assert!((lp[0] - 0.5f64.ln()).abs() < 1e-12 && lp[2] < -1999.0);
+        assert_eq!(argmax(&[0.1, 0.3, 0.3]), 1);
+    }
+
+    #[test]
+    fn spaces_choose_the_head_and_mismatches_are_typed_errors() {
+        let grid = GridWorldEnv::new(GridWorldConfig::default()).unwrap();
+        let mut discrete =
+            PpoAgent::for_spaces(small(), grid.observation_space(), grid.action_space(), 0)
+                .unwrap();
+        assert!(discrete.is_discrete() && discrete.log_std().is_empty());
+        assert_eq!((discrete.obs_dim(), discrete.act_dim()), (12, 4));
+        let point_mass = PointMassEnv::new(PointMassConfig::default()).unwrap();
+        let mut continuous = PpoAgent::for_spaces(
+            small(),
+            point_mass.observation_space(),
+            point_mass.action_space(),
+            0,
+        )
+        .unwrap();
+        assert!(!continuous.is_discrete());
+        // Same seed, same actor weights whichever the head: only the head differs.
+        let same = PpoAgent::new(small(), 6, 2, 0).unwrap();
+        assert_eq!(continuous.actor, same.actor);
+
+        assert!(matches!(
+            discrete.act(&[0.0; 12], true),
+            Err(StudentError::ShapeMismatch { .. })
+        ));
+        assert!(matches!(
+            continuous.act_discrete(&[0.0; 6], true),
+            Err(StudentError::ShapeMismatch { .. })
+        ));
+        let mut nan = [0.0f32; 12];
+        nan[3] = f32::NAN;
+        assert!(matches!(
+            discrete.act_discrete(&nan, false),
+            Err(StudentError::NonFinite { index: 3, .. })
+        ));
+        let multi = Space::multi_discrete(vec![2, 2]).unwrap();
+        assert!(matches!(
+            PpoAgent::for_spaces(small(), grid.observation_space(), &multi, 0),
+            Err(StudentError::ShapeMismatch { .. })
+        ));
+        assert!(matches!(
+            PpoAgent::for_spaces(small(), &multi, grid.action_space(), 0),
+            Err(StudentError::ShapeMismatch { .. })
+        ));
+        // A Gaussian head cannot drive a Discrete env, nor a categorical head a Box env.
+        let mut grid = grid;
+        let mut gaussian_for_grid = PpoAgent::new(small(), 12, 4, 0).unwrap();
+        assert!(matches!(
+            gaussian_for_grid.train(&mut grid, 10, 0, grid_task),
+            Err(StudentError::ShapeMismatch {
+                what: "env action space",
+                ..
+            })
+        ));
+        let mut point_mass = point_mass;
+        let mut categorical_for_box = PpoAgent::new_discrete(small(), 6, 2, 0).unwrap();
+        assert!(matches!(
+            categorical_for_box.train(&mut point_mass, 10, 0, |_| vec![0.5, 1.0]),
+            Err(StudentError::ShapeMismatch {
+                what: "env action space",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn categorical_actions_follow_the_softmax() {
+        let mut agent = PpoAgent::new_discrete(small(), 3, 3, 2).unwrap();
+        // Large logits from a scaled output layer make the distribution far from uniform.
+        agent.actor.layers.last_mut().unwrap().biases = vec![1.0, 0.0, -1.0];
+        let obs = [0.2f32, -0.1, 0.4];
+        let normalized = agent.normalize(&obs);
+        let logits = agent
+            .actor
+            .predict(ArrayView2::from_shape((1, 3), &normalized).unwrap())
+            .unwrap();
+        let probs: Vec<f64> = log_softmax(logits.row(0).as_slice().unwrap())
+            .iter()
+            .map(|lp| lp.exp())
+            .collect();
+        let draws = 20_000;
+        let mut counts = [0usize; 3];
+        for _ in 0..draws {
+            counts[agent.act_discrete(&obs, false).unwrap()] += 1;
+        }
+        for (c, p) in counts.iter().zip(&probs) {
+            let freq = *c as f64 / draws as f64;
+            assert!(
+                (freq - p).abs() < 0.015,
+                "frequency {freq} vs probability {p}"
+            );
+        }
+        let greedy = agent.act_discrete(&obs, true).unwrap();
+        assert_eq!(greedy, argmax(&probs));
+    }
+
+    #[test]
+    fn categorical_checkpoint_round_trips_and_continues_identically() {
+        let mut env = GridWorldEnv::new(GridWorldConfig::default()).unwrap();
+        let mut agent = PpoAgent::new_discrete(small(), 12, 4, 4).unwrap();
+        agent.train(&mut env, 256, 1, grid_task).unwrap();
+        let json = agent.to_json();
+        let mut restored = PpoAgent::from_json(&json).unwrap();
+        assert!(restored.is_discrete());
+        assert_eq!(restored.to_json(), json);
+        let a = agent.train(&mut env, 256, 2, grid_task).unwrap();
+        let mut env2 = GridWorldEnv::new(GridWorldConfig::default()).unwrap();
+        let b = restored.train(&mut env2, 256, 2, grid_task).unwrap();
+        assert!(!a.is_empty());
+        assert_eq!(a, b);
+        assert_eq!(agent.to_json(), restored.to_json());
+        // A categorical checkpoint turned Gaussian without a matching log-std is corrupt.
+        let mut value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        value["head"] = serde_json::json!({"gaussian": {"log_std": [0.0], "optimizer": null}});
+        assert!(matches!(
+            PpoAgent::from_json(&value.to_string()),
+            Err(StudentError::CorruptCheckpoint { .. })
+        ));
+    }
+
     #[test]
     fn checkpoint_round_trips_and_continues_identically() {
         let mut env = PointMassEnv::new(PointMassConfig::default()).unwrap();
@@ -1395,12 +1973,14 @@ mod tests {
             PpoAgent::from_json("{"),
             Err(StudentError::CorruptCheckpoint { .. })
         ));
+        let version = format!("\"format_version\":{PPO_CHECKPOINT_VERSION}");
+        assert!(json.starts_with(&format!("{{{version}")));
         assert!(matches!(
-            PpoAgent::from_json(&json.replacen("\"format_version\":1", "\"format_version\":9", 1)),
+            PpoAgent::from_json(&json.replacen(&version, "\"format_version\":9", 1)),
             Err(StudentError::UnsupportedCheckpointVersion { found: 9, .. })
         ));
         let mut value: serde_json::Value = serde_json::from_str(&json).unwrap();
-        value["log_std"] = serde_json::json!([0.0]);
+        value["head"]["gaussian"]["log_std"] = serde_json::json!([0.0]);
         assert!(matches!(
             PpoAgent::from_json(&value.to_string()),
             Err(StudentError::CorruptCheckpoint { .. })

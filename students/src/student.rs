@@ -56,11 +56,12 @@ pub trait Student<E: Env> {
         clock: TrainClock,
     ) -> Result<()>;
 
-    /// The deterministic action for `obs` (evaluation); does not change the student.
+    /// The deterministic action for `obs` (evaluation), restricted to the legal actions of
+    /// `mask` when the env gives one ([`Env::action_mask`]); does not change the student.
     ///
     /// # Errors
-    /// A malformed observation.
-    fn act_greedy(&mut self, obs: &E::Obs) -> Result<Self::Action>;
+    /// A malformed observation or mask.
+    fn act_greedy(&mut self, obs: &E::Obs, mask: Option<&[bool]>) -> Result<Self::Action>;
 
     /// The full state (networks, optimisers, normalisers, RNG, run state) as JSON.
     fn to_json(&self) -> String;

@@ -133,7 +133,7 @@ pub struct EpisodeRecord {
 
 /// What happened to one env copy in a [`VecEnv::step`].
 #[derive(Debug, Clone, PartialEq)]
-pub struct Transition<O> {
+pub struct VecStep<O> {
     /// Reward of the step.
     pub reward: f64,
     /// The episode reached a terminal state.
@@ -144,6 +144,8 @@ pub struct Transition<O> {
     /// `None` while the episode runs. The env's current observation (after the autoreset) is in
     /// [`VecEnv::observations`].
     pub final_obs: Option<O>,
+    /// The env's action mask at `final_obs` (see [`Env::action_mask`]).
+    pub final_mask: Option<Vec<bool>>,
 }
 
 /// Checkpointable state of a [`VecEnv`]: enough to rebuild every env copy exactly.
@@ -285,6 +287,20 @@ where
         &self.obs
     }
 
+    /// Action masks of every copy's current state, concatenated (`len() × actions`), or `None`
+    /// when no copy restricts its actions (see [`Env::action_mask`]). A copy without a mask
+    /// contributes all-`true` rows.
+    pub fn action_masks(&self) -> Option<Vec<bool>> {
+        let masks: Vec<Option<Vec<bool>>> = self.envs.iter().map(Env::action_mask).collect();
+        let width = masks.iter().flatten().map(Vec::len).next()?;
+        Some(
+            masks
+                .into_iter()
+                .flat_map(|m| m.unwrap_or_else(|| vec![true; width]))
+                .collect(),
+        )
+    }
+
     /// Current task of every copy.
     pub fn tasks(&self) -> impl Iterator<Item = &[f64]> {
         self.running.iter().map(|r| r.task.as_slice())
@@ -298,7 +314,7 @@ where
 
     /// Steps every copy with its action (in parallel). A copy whose episode ends reports the
     /// outcome to `tasks`, draws its next task from it and is reset at once (its
-    /// [`Transition::final_obs`] keeps the last observation).
+    /// [`VecStep::final_obs`] keeps the last observation).
     ///
     /// # Errors
     /// [`StudentError::ShapeMismatch`] for a wrong number of actions, [`StudentError::Env`] if an
@@ -308,7 +324,7 @@ where
         &mut self,
         actions: &[A],
         tasks: &mut dyn TaskSource,
-    ) -> Result<Vec<Transition<E::Obs>>> {
+    ) -> Result<Vec<VecStep<E::Obs>>> {
         if actions.len() != self.envs.len() {
             return Err(StudentError::ShapeMismatch {
                 what: "vector env actions",
@@ -316,12 +332,22 @@ where
                 got: format!("{} actions", actions.len()),
             });
         }
-        let steps: Vec<Result<teachgym_core::Step<E::Obs>>> = self.pool.install(|| {
+        type Stepped<O> = Result<(teachgym_core::Step<O>, Option<Vec<bool>>)>;
+        let steps: Vec<Stepped<E::Obs>> = self.pool.install(|| {
             use rayon::prelude::*;
             self.envs
                 .par_iter_mut()
                 .zip(actions.par_iter())
-                .map(|(env, action)| Ok(env.step(action.borrow())?))
+                .map(|(env, action)| {
+                    let step = env.step(action.borrow())?;
+                    // The mask of a final state is gone after the reset: keep it now.
+                    let mask = if step.terminated || step.truncated {
+                        env.action_mask()
+                    } else {
+                        None
+                    };
+                    Ok((step, mask))
+                })
                 .collect()
         });
         let n = self.envs.len() as u64;
@@ -330,8 +356,8 @@ where
         // Sequential, in env order: bookkeeping, teacher updates, next tasks.
         let mut transitions = Vec::with_capacity(steps.len());
         let mut to_reset = Vec::new();
-        for (i, (step, action)) in steps.into_iter().zip(actions).enumerate() {
-            let step = step?;
+        for (i, (stepped, action)) in steps.into_iter().zip(actions).enumerate() {
+            let (step, final_mask) = stepped?;
             let running = &mut self.running[i];
             running.actions.push(action.clone());
             let done = step.terminated || step.truncated;
@@ -363,11 +389,12 @@ where
                 self.obs[i] = step.obs;
                 None
             };
-            transitions.push(Transition {
+            transitions.push(VecStep {
                 reward: step.reward,
                 terminated: step.terminated,
                 truncated: step.truncated,
                 final_obs,
+                final_mask,
             });
         }
         if !to_reset.is_empty() {

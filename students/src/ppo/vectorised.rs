@@ -11,16 +11,17 @@
 
 use teachgym_core::Env;
 
-use super::{PpoAgent, Rollout};
+use super::{PolicyAction, PpoAgent, Rollout};
 use crate::error::Result;
 use crate::student::{Student, TrainClock};
 use crate::vec_env::{TaskSource, VecEnv};
 
 impl<E> Student<E> for PpoAgent
 where
-    E: Env<Obs = Vec<f32>, Action = [f32]> + Send,
+    E: Env<Obs = Vec<f32>> + Send,
+    E::Action: PolicyAction,
 {
-    type Action = Vec<f32>;
+    type Action = <E::Action as PolicyAction>::Owned;
 
     fn name(&self) -> &'static str {
         "ppo"
@@ -32,7 +33,7 @@ where
 
     fn train_iteration(
         &mut self,
-        envs: &mut VecEnv<E, Vec<f32>>,
+        envs: &mut VecEnv<E, Self::Action>,
         tasks: &mut dyn TaskSource,
         clock: TrainClock,
     ) -> Result<()> {
@@ -46,26 +47,29 @@ where
         let lr = self.anneal_learning_rate(clock.remaining_fraction())?;
 
         // Rollout layout: copy-major, index = copy · steps_per_env + t.
-        let mut rollout = Rollout::new(steps_per_env * n_envs, self.obs_dim(), self.act_dim());
+        let mut rollout = Rollout::new(steps_per_env * n_envs, self.obs_dim(), self.action_width());
         let mut obs: Vec<Vec<f32>> = Vec::with_capacity(n_envs);
         for raw in envs.observations() {
             self.check_obs(raw)?;
             obs.push(self.normalize(raw));
         }
         let mut actions = Vec::with_capacity(n_envs);
+        let mut env_actions = Vec::with_capacity(n_envs);
         let mut log_probs = Vec::with_capacity(n_envs);
         let mut values = Vec::with_capacity(n_envs);
         for t in 0..steps_per_env {
             actions.clear();
+            env_actions.clear();
             log_probs.clear();
             values.clear();
             for o in &obs {
                 values.push(self.value(o)?);
                 let (action, log_prob) = self.sample(o, false)?;
+                env_actions.push(E::Action::from_flat(&action));
                 actions.push(action);
                 log_probs.push(log_prob);
             }
-            let transitions = envs.step(&actions, tasks)?;
+            let transitions = envs.step(&env_actions, tasks)?;
             for (i, tr) in transitions.into_iter().enumerate() {
                 // Reward scaling by the running std of each copy's discounted return.
                 let mut reward = tr.reward;
@@ -105,8 +109,12 @@ where
         self.update(&rollout, lr)
     }
 
-    fn act_greedy(&mut self, obs: &Vec<f32>) -> Result<Vec<f32>> {
-        self.act(obs, true)
+    /// PPO's policy is trained without masks, so `mask` is ignored.
+    fn act_greedy(&mut self, obs: &Vec<f32>, _mask: Option<&[bool]>) -> Result<Self::Action> {
+        self.check_obs(obs)?;
+        let normalized = self.normalize(obs);
+        let (action, _) = self.sample(&normalized, true)?;
+        Ok(E::Action::from_flat(&action))
     }
 
     fn to_json(&self) -> String {
