@@ -3,12 +3,16 @@
 //! - [`walker`]: 2-D walkers on procedurally generated tracks (Stump Tracks, Hexagon Tracks),
 //!   simulated with rapier2d, faithful to TeachMyAgent's constants, observations and rewards.
 //! - [`point_mass`]: a tiny 2-D point mass that must reach a target, for fast learning tests.
+//! - [`webform`]: procedural web forms to fill from an instruction (after QWeb), with composite
+//!   Click/Type actions and a scripted oracle.
 #![warn(missing_docs)]
 
 pub mod point_mass;
 pub mod walker;
+pub mod webform;
 
 pub use point_mass::{PointMassConfig, PointMassEnv};
+pub use webform::{WebFormConfig, WebFormEnv, WebFormMdEnv, WebFormObs};
 
 pub use walker::{
     BodyDef, Embodiment, HexagonTracksConfig, PhysicsConfig, ScriptedWalker, StumpTracksConfig,
