@@ -1,13 +1,15 @@
 //! [`WebFormEnv`] (flat `Discrete` actions) and [`WebFormMdEnv`] (`MultiDiscrete` actions):
 //! episodes, rewards, shaping and the `Env` contract around the form model.
 
+use std::sync::Arc;
+
 use rand::SeedableRng;
 use rand_pcg::Pcg64;
 use teachgym_core::{Env, EpisodeProgress, Error, Info, Result, RgbFrame, Space, Step, TaskSpace};
 
 use super::form::{Form, FormState, Outcome};
 use super::generate::generate;
-use super::observe::{observation_space, Encoder, WebFormObs};
+use super::observe::{observation_space, Encoder, PageCache, WebFormObs};
 use super::{html, oracle, raster, ShapingMode, WebFormConfig};
 
 /// State of the episode in progress.
@@ -15,7 +17,8 @@ use super::{html, oracle, raster, ShapingMode, WebFormConfig};
 struct Episode {
     form: Form,
     state: FormState,
-    obs: WebFormObs,
+    obs: Arc<WebFormObs>,
+    cache: PageCache,
     progress: EpisodeProgress,
     max_steps: u32,
     optimal_steps: u32,
@@ -185,7 +188,7 @@ impl WebFormEnv {
 
     /// Applies `Click(slot)` / `Type(slot, field)` given as a pair; the flat and multi-discrete
     /// envs both end here.
-    fn step_decoded(&mut self, slot: usize, field: Option<usize>) -> Result<Step<WebFormObs>> {
+    fn step_decoded(&mut self, slot: usize, field: Option<usize>) -> Result<Step<Arc<WebFormObs>>> {
         let c = &self.config;
         let ep = self.episode.as_mut().ok_or(Error::ResetNeeded)?;
         ep.progress.ensure_running()?;
@@ -194,10 +197,12 @@ impl WebFormEnv {
             config: c,
             form: &ep.form,
         };
+        // Copies the buffers only if the caller still holds the previous observation.
+        let obs = Arc::make_mut(&mut ep.obs);
         if outcome.view_changed || outcome.page_cleared {
-            encoder.view(&ep.state, &mut ep.obs);
+            encoder.view(&ep.state, obs, &mut ep.cache);
         } else if let Some(w) = outcome.changed_widget {
-            encoder.widget(&ep.state, w, &mut ep.obs);
+            encoder.widget(&ep.state, w, obs);
         }
         let terminated = outcome.ended.is_some();
         let truncated = !terminated && ep.progress.steps + 1 >= ep.max_steps;
@@ -228,7 +233,7 @@ impl WebFormEnv {
         let (truncated, summary) = ep
             .progress
             .record(reward, terminated, ep.max_steps, |_| success);
-        encoder.progress(&ep.state, ep.progress.steps, ep.max_steps, &mut ep.obs);
+        encoder.progress(&ep.state, ep.progress.steps, ep.max_steps, obs);
         let ep = self.episode.as_ref().expect("episode exists");
         let mut info = self.info(ep, &outcome, task_reward, shaping);
         info.episode = summary;
@@ -243,7 +248,7 @@ impl WebFormEnv {
 }
 
 impl Env for WebFormEnv {
-    type Obs = WebFormObs;
+    type Obs = Arc<WebFormObs>;
     type Action = usize;
 
     fn task_space(&self) -> &TaskSpace {
@@ -258,7 +263,7 @@ impl Env for WebFormEnv {
         &self.action_space
     }
 
-    fn reset(&mut self, seed: Option<u64>, task: &[f64]) -> Result<(WebFormObs, Info)> {
+    fn reset(&mut self, seed: Option<u64>, task: &[f64]) -> Result<(Arc<WebFormObs>, Info)> {
         self.task_space.validate(task)?;
         if let Some(seed) = seed {
             self.rng = Pcg64::seed_from_u64(seed);
@@ -268,22 +273,28 @@ impl Env for WebFormEnv {
         let optimal_steps = form.optimal_steps(&state);
         let max_steps = self.config.max_steps(optimal_steps);
         // Reuse the previous episode's buffers.
-        let mut obs = match self.episode.take() {
-            Some(ep) => ep.obs,
-            None => WebFormObs::zeros(&self.config),
+        let (mut obs, mut cache) = match self.episode.take() {
+            Some(ep) => (ep.obs, ep.cache),
+            None => (
+                Arc::new(WebFormObs::zeros(&self.config)),
+                PageCache::default(),
+            ),
         };
+        let buffers = Arc::make_mut(&mut obs);
+        cache.clear();
         let encoder = Encoder {
             config: &self.config,
             form: &form,
         };
-        encoder.instruction(&mut obs);
-        encoder.view(&state, &mut obs);
-        encoder.progress(&state, 0, max_steps, &mut obs);
+        encoder.instruction(buffers);
+        encoder.view(&state, buffers, &mut cache);
+        encoder.progress(&state, 0, max_steps, buffers);
         let potential = form.n_correct(&state) as f64 / form.fields.len() as f64;
         let episode = Episode {
             form,
             state,
             obs,
+            cache,
             progress: EpisodeProgress::default(),
             max_steps,
             optimal_steps,
@@ -296,7 +307,7 @@ impl Env for WebFormEnv {
         Ok((obs, info))
     }
 
-    fn step(&mut self, action: &usize) -> Result<Step<WebFormObs>> {
+    fn step(&mut self, action: &usize) -> Result<Step<Arc<WebFormObs>>> {
         let n = self.n_actions();
         if *action >= n {
             return Err(Error::ActionOutOfRange {
@@ -351,7 +362,7 @@ impl WebFormMdEnv {
 }
 
 impl Env for WebFormMdEnv {
-    type Obs = WebFormObs;
+    type Obs = Arc<WebFormObs>;
     type Action = [usize];
 
     fn task_space(&self) -> &TaskSpace {
@@ -366,11 +377,11 @@ impl Env for WebFormMdEnv {
         &self.action_space
     }
 
-    fn reset(&mut self, seed: Option<u64>, task: &[f64]) -> Result<(WebFormObs, Info)> {
+    fn reset(&mut self, seed: Option<u64>, task: &[f64]) -> Result<(Arc<WebFormObs>, Info)> {
         self.inner.reset(seed, task)
     }
 
-    fn step(&mut self, action: &[usize]) -> Result<Step<WebFormObs>> {
+    fn step(&mut self, action: &[usize]) -> Result<Step<Arc<WebFormObs>>> {
         let Space::MultiDiscrete { nvec } = &self.action_space else {
             unreachable!("built as MultiDiscrete")
         };
@@ -404,6 +415,26 @@ mod tests {
     use super::super::InteractionLevel;
     use super::*;
 
+    fn first_difference(a: &WebFormObs, b: &WebFormObs) -> String {
+        fn find<T: PartialEq + std::fmt::Debug>(name: &str, a: &[T], b: &[T]) -> Option<String> {
+            let i = a.iter().zip(b).position(|(x, y)| x != y)?;
+            Some(format!(
+                "{name}[{i}]: fresh {:?} vs incremental {:?}",
+                a[i], b[i]
+            ))
+        }
+        find("instr_key", &a.instr_key, &b.instr_key)
+            .or_else(|| find("instr_val", &a.instr_val, &b.instr_val))
+            .or_else(|| find("instr_text", &a.instr_text, &b.instr_text))
+            .or_else(|| find("dom_tokens", &a.dom_tokens, &b.dom_tokens))
+            .or_else(|| find("dom_feat", &a.dom_feat, &b.dom_feat))
+            .or_else(|| find("dom_mask", &a.dom_mask, &b.dom_mask))
+            .or_else(|| find("match", &a.match_feat, &b.match_feat))
+            .or_else(|| find("action_mask", &a.action_mask, &b.action_mask))
+            .or_else(|| find("progress", &a.progress, &b.progress))
+            .unwrap_or_default()
+    }
+
     #[test]
     fn incremental_observations_equal_a_fresh_encoding() {
         for level in [InteractionLevel::Semantic, InteractionLevel::Widget] {
@@ -435,9 +466,13 @@ mod tests {
                         form: &ep.form,
                     };
                     encoder.instruction(&mut fresh);
-                    encoder.view(&ep.state, &mut fresh);
+                    encoder.view(&ep.state, &mut fresh, &mut PageCache::default());
                     encoder.progress(&ep.state, ep.progress.steps, ep.max_steps, &mut fresh);
-                    assert_eq!(fresh, step.obs, "seed {seed} action {a}");
+                    assert!(
+                        fresh == *step.obs,
+                        "seed {seed} action {a}: {}",
+                        first_difference(&fresh, &step.obs)
+                    );
                     if step.terminated || step.truncated {
                         break;
                     }

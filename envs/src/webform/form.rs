@@ -4,6 +4,7 @@
 
 use super::words::{number_word, phrases_table, vocab, PhraseId, WidgetKind, MONTHS};
 use super::InteractionLevel;
+use std::sync::OnceLock;
 
 /// Most tokens a string keeps (the observation may keep fewer, see
 /// [`super::WebFormConfig::tokens_per_string`]).
@@ -29,6 +30,16 @@ impl Tokens {
         t
     }
 
+    /// Tokens of phrase `p`, precomputed.
+    pub fn of_phrase(p: PhraseId) -> Self {
+        token_tables().phrases[p as usize]
+    }
+
+    /// Tokens of an element kind's tag word, precomputed.
+    pub fn of_tag(kind: ElementKind) -> Self {
+        token_tables().tags[kind as usize]
+    }
+
     /// The ids, without padding.
     pub fn as_slice(&self) -> &[u32] {
         &self.ids[..self.len as usize]
@@ -38,6 +49,29 @@ impl Tokens {
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
+}
+
+/// Tokens the observation needs on every step, computed once.
+struct TokenTables {
+    phrases: Vec<Tokens>,
+    tags: Vec<Tokens>,
+    months: [u32; 12],
+}
+
+fn token_tables() -> &'static TokenTables {
+    static TABLES: OnceLock<TokenTables> = OnceLock::new();
+    TABLES.get_or_init(|| {
+        let phrases = phrases_table();
+        let v = vocab();
+        TokenTables {
+            phrases: phrases.texts.iter().map(|t| Tokens::from_text(t)).collect(),
+            tags: ElementKind::ALL
+                .iter()
+                .map(|k| Tokens::from_text(k.tag()))
+                .collect(),
+            months: MONTHS.map(|m| v.id(m)),
+        }
+    })
 }
 
 /// A calendar date.
@@ -117,12 +151,12 @@ impl Value {
     /// Tokens of [`Value::text`].
     pub fn tokens(&self) -> Tokens {
         match self {
-            Value::Phrase(p) => Tokens::from_text(phrases_table().text(*p)),
+            Value::Phrase(p) => Tokens::of_phrase(*p),
             Value::Date(d) => {
                 let v = vocab();
                 let mut t = Tokens::default();
                 t.ids[0] = v.id(number_word(i32::from(d.day)));
-                t.ids[1] = v.id(MONTHS[d.month()]);
+                t.ids[1] = token_tables().months[d.month()];
                 t.ids[2] = v.id(number_word(d.year()));
                 t.len = 3;
                 t
@@ -165,6 +199,22 @@ pub enum ElementKind {
 impl ElementKind {
     /// Number of kinds.
     pub const COUNT: usize = 13;
+    /// Every kind, in one-hot order.
+    pub const ALL: [ElementKind; ElementKind::COUNT] = [
+        ElementKind::Container,
+        ElementKind::Label,
+        ElementKind::StaticText,
+        ElementKind::TextInput,
+        ElementKind::Select,
+        ElementKind::DateInput,
+        ElementKind::Autocomplete,
+        ElementKind::Radio,
+        ElementKind::Checkbox,
+        ElementKind::Button,
+        ElementKind::Link,
+        ElementKind::PopupOption,
+        ElementKind::PopupNav,
+    ];
 
     /// The tag word shown as the element's first attribute.
     pub fn tag(self) -> &'static str {

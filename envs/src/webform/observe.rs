@@ -7,9 +7,9 @@ use teachgym_core::{BoxSpace, DType, Result, Space};
 
 use super::form::{
     month_text, Date, ElementKind, Form, FormState, Popup, PopupEntry, Role, Slot, Tokens, Value,
-    WidgetState,
+    WidgetState, MAX_TOKENS,
 };
-use super::words::{number_word, phrases_table, vocab, WidgetKind};
+use super::words::{number_word, vocab, WidgetKind};
 use super::WebFormConfig;
 
 /// String attributes per element, in order: tag, visible text, name (or placeholder), value.
@@ -171,16 +171,57 @@ pub(crate) fn observation_space(config: &WebFormConfig) -> Result<Space> {
     ])
 }
 
-/// Jaccard similarity of two token lists as sets (0 when both are empty).
-fn jaccard(a: &[u32], b: &[u32]) -> f32 {
-    let mut sa: Vec<u32> = a.to_vec();
-    let mut sb: Vec<u32> = b.to_vec();
-    sa.sort_unstable();
-    sa.dedup();
-    sb.sort_unstable();
-    sb.dedup();
-    let inter = sa.iter().filter(|x| sb.binary_search(x).is_ok()).count();
-    let union = sa.len() + sb.len() - inter;
+/// A sorted, duplicate-free set of at most `2 · MAX_TOKENS` token ids, on the stack.
+#[derive(Clone, Copy)]
+struct TokenSet {
+    ids: [u32; 2 * MAX_TOKENS],
+    len: usize,
+}
+
+impl TokenSet {
+    fn new(a: &[u32], b: &[u32]) -> Self {
+        let mut set = TokenSet {
+            ids: [0; 2 * MAX_TOKENS],
+            len: 0,
+        };
+        for &id in a.iter().chain(b) {
+            set.ids[set.len] = id;
+            set.len += 1;
+        }
+        let ids = &mut set.ids[..set.len];
+        ids.sort_unstable();
+        let mut kept = 0;
+        for i in 0..ids.len() {
+            if i == 0 || ids[i] != ids[i - 1] {
+                ids[kept] = ids[i];
+                kept += 1;
+            }
+        }
+        set.len = kept;
+        set
+    }
+
+    fn as_slice(&self) -> &[u32] {
+        &self.ids[..self.len]
+    }
+}
+
+/// Jaccard similarity of two token sets (0 when both are empty).
+fn jaccard(a: &TokenSet, b: &TokenSet) -> f32 {
+    let (a, b) = (a.as_slice(), b.as_slice());
+    let (mut i, mut j, mut inter) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                inter += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    let union = a.len() + b.len() - inter;
     if union == 0 {
         0.0
     } else {
@@ -203,6 +244,41 @@ struct SlotInfo {
     depth: u8,
     /// For pop-up options and days: the value clicking it sets.
     offers: Option<Value>,
+}
+
+/// The state-independent encoding of one page: the first rows of the observation's element
+/// arrays, and its match features field by field (`(F_real, page length, 3)`).
+#[derive(Debug, Clone)]
+pub(crate) struct StaticView {
+    dom_tokens: Vec<i64>,
+    dom_feat: Vec<f32>,
+    match_feat: Vec<f32>,
+    action_mask: Vec<u8>,
+}
+
+/// Per-page [`StaticView`]s of the current episode, filled on first visit, and how many element
+/// rows of the observation may be non-zero.
+#[derive(Debug, Clone)]
+pub(crate) struct PageCache {
+    pages: Vec<Option<StaticView>>,
+    shown: usize,
+}
+
+impl Default for PageCache {
+    fn default() -> Self {
+        Self {
+            pages: Vec::new(),
+            shown: usize::MAX,
+        }
+    }
+}
+
+impl PageCache {
+    /// Forgets every page (a new form); the next view zeroes every row.
+    pub fn clear(&mut self) {
+        self.pages.clear();
+        self.shown = usize::MAX;
+    }
 }
 
 /// Writes observations of one form for one config.
@@ -277,7 +353,7 @@ impl Encoder<'_> {
                         let p = self.form.widgets[w].options[k as usize];
                         (
                             ElementKind::PopupOption,
-                            Tokens::from_text(phrases_table().text(p)),
+                            Tokens::of_phrase(p),
                             Some(Value::Phrase(p)),
                         )
                     }
@@ -285,7 +361,7 @@ impl Encoder<'_> {
                         let p = items[k as usize];
                         (
                             ElementKind::PopupOption,
-                            Tokens::from_text(phrases_table().text(p)),
+                            Tokens::of_phrase(p),
                             Some(Value::Phrase(p)),
                         )
                     }
@@ -303,73 +379,150 @@ impl Encoder<'_> {
         }
     }
 
-    /// Re-encodes every slot of the current view, the action mask and progress.
-    pub fn view(&self, state: &FormState, obs: &mut WebFormObs) {
+    /// Re-encodes every slot of the current view and the action mask. The page's
+    /// state-independent part is computed once per page and episode and kept in `cache`; rows
+    /// beyond the view are kept at zero.
+    pub fn view(&self, state: &FormState, obs: &mut WebFormObs, cache: &mut PageCache) {
         let (t, e_cap, f_cap) = (
             self.config.tokens_per_string,
             self.config.max_elements,
             self.config.max_fields,
         );
-        obs.dom_tokens.fill(0);
-        obs.dom_feat.fill(0.0);
-        obs.dom_mask.fill(0);
-        obs.match_feat.fill(0.0);
-        obs.action_mask.fill(0);
-        let tag_tokens: Vec<Tokens> = [
-            ElementKind::Container,
-            ElementKind::Label,
-            ElementKind::StaticText,
-            ElementKind::TextInput,
-            ElementKind::Select,
-            ElementKind::DateInput,
-            ElementKind::Autocomplete,
-            ElementKind::Radio,
-            ElementKind::Checkbox,
-            ElementKind::Button,
-            ElementKind::Link,
-            ElementKind::PopupOption,
-            ElementKind::PopupNav,
-        ]
-        .iter()
-        .map(|k| Tokens::from_text(k.tag()))
-        .collect();
+        let a_w = 1 + f_cap;
         let n_fields = self.form.fields.len();
-        for e in 0..self.form.slot_count(state).min(e_cap) {
-            let slot = self.form.slot(state, e).expect("slot within count");
-            let info = self.slot_info(state, slot);
-            obs.dom_mask[e] = 1;
-            let row = &mut obs.dom_tokens[e * ATTRIBUTES * t..(e + 1) * ATTRIBUTES * t];
-            write_tokens(&mut row[..t], &tag_tokens[info.kind as usize]);
-            write_tokens(&mut row[t..2 * t], &info.text);
-            write_tokens(&mut row[2 * t..3 * t], &info.name);
-            let feat = &mut obs.dom_feat[e * ELEMENT_FEATURES..(e + 1) * ELEMENT_FEATURES];
-            feat[info.kind as usize] = 1.0;
-            let clickable = self.form.clickable(state, slot);
-            let typable = self.form.typable(state, slot);
-            feat[FEAT_CLICKABLE] = f32::from(u8::from(clickable));
-            feat[FEAT_TYPABLE] = f32::from(u8::from(typable));
-            feat[FEAT_POPUP] = f32::from(u8::from(matches!(slot, Slot::Popup(_))));
-            feat[FEAT_DEPTH] = (f32::from(info.depth) / 4.0).min(1.0);
-            feat[FEAT_PARENT] = info.parent.map_or(0.0, |p| (p + 1) as f32 / e_cap as f32);
-            feat[FEAT_POSITION] = e as f32 / e_cap as f32;
-            let base = e * (1 + f_cap);
-            obs.action_mask[base] = u8::from(clickable);
-            if typable {
-                obs.action_mask[base + 1..base + 1 + n_fields].fill(1);
+        if cache.pages.len() != self.form.pages.len() {
+            cache.pages = vec![None; self.form.pages.len()];
+        }
+        let n_page = self.form.pages[state.page].elements.len();
+        let n_slots = self.form.slot_count(state).min(e_cap);
+        if cache.shown == usize::MAX {
+            // A new form: clear rows of fields and elements the previous form may have used.
+            obs.dom_tokens.fill(0);
+            obs.dom_feat.fill(0.0);
+            obs.dom_mask.fill(0);
+            obs.match_feat.fill(0.0);
+            obs.action_mask.fill(0);
+            cache.shown = 0;
+        }
+        let shown = cache.shown.min(e_cap);
+        if shown > n_page {
+            obs.dom_tokens[n_page * ATTRIBUTES * t..shown * ATTRIBUTES * t].fill(0);
+            obs.dom_feat[n_page * ELEMENT_FEATURES..shown * ELEMENT_FEATURES].fill(0.0);
+            obs.dom_mask[n_page..shown].fill(0);
+            obs.action_mask[n_page * a_w..shown * a_w].fill(0);
+            for j in 0..f_cap {
+                let row = j * e_cap;
+                obs.match_feat[(row + n_page) * MATCH_FEATURES..(row + shown) * MATCH_FEATURES]
+                    .fill(0.0);
             }
-            if self.config.match_features {
-                let mut label: Vec<u32> = info.text.as_slice().to_vec();
-                label.extend_from_slice(info.name.as_slice());
-                for (j, field) in self.form.fields.iter().enumerate() {
-                    let m = &mut obs.match_feat[(j * e_cap + e) * MATCH_FEATURES..];
-                    m[0] = jaccard(field.shown_key_tokens.as_slice(), &label);
-                    m[1] = jaccard(field.value_tokens.as_slice(), info.text.as_slice());
-                    if let Some(offer) = info.offers {
-                        m[2] = f32::from(u8::from(offer == field.value));
-                    }
+        }
+        match &cache.pages[state.page] {
+            Some(c) => {
+                obs.dom_tokens[..c.dom_tokens.len()].copy_from_slice(&c.dom_tokens);
+                obs.dom_feat[..c.dom_feat.len()].copy_from_slice(&c.dom_feat);
+                obs.dom_mask[..n_page].fill(1);
+                obs.action_mask[..c.action_mask.len()].copy_from_slice(&c.action_mask);
+                let block = n_page * MATCH_FEATURES;
+                for j in 0..n_fields {
+                    let at = j * e_cap * MATCH_FEATURES;
+                    obs.match_feat[at..at + block]
+                        .copy_from_slice(&c.match_feat[j * block..(j + 1) * block]);
                 }
             }
-            self.element_state(state, e, slot, obs);
+            None => {
+                let fields = self.field_sets();
+                for e in 0..n_page {
+                    self.static_slot(state, e, Slot::Page(e), &fields, obs);
+                }
+                let block = n_page * MATCH_FEATURES;
+                cache.pages[state.page] = Some(StaticView {
+                    dom_tokens: obs.dom_tokens[..n_page * ATTRIBUTES * t].to_vec(),
+                    dom_feat: obs.dom_feat[..n_page * ELEMENT_FEATURES].to_vec(),
+                    action_mask: obs.action_mask[..n_page * a_w].to_vec(),
+                    match_feat: (0..n_fields)
+                        .flat_map(|j| {
+                            let at = j * e_cap * MATCH_FEATURES;
+                            obs.match_feat[at..at + block].iter().copied()
+                        })
+                        .collect(),
+                });
+            }
+        }
+        if n_slots > n_page {
+            let fields = self.field_sets();
+            for e in n_page..n_slots {
+                let slot = self.form.slot(state, e).expect("slot within count");
+                self.static_slot(state, e, slot, &fields, obs);
+            }
+        }
+        cache.shown = n_slots;
+        for e in 0..n_page {
+            self.element_state(state, e, Slot::Page(e), obs);
+        }
+    }
+
+    /// Key and value token sets of every field.
+    fn field_sets(&self) -> Vec<(TokenSet, TokenSet)> {
+        self.form
+            .fields
+            .iter()
+            .map(|f| {
+                (
+                    TokenSet::new(f.shown_key_tokens.as_slice(), &[]),
+                    TokenSet::new(f.value_tokens.as_slice(), &[]),
+                )
+            })
+            .collect()
+    }
+
+    /// Writes the state-independent encoding of slot `e`: tag, text and name tokens, features,
+    /// action mask and the Jaccard match features.
+    fn static_slot(
+        &self,
+        state: &FormState,
+        e: usize,
+        slot: Slot,
+        fields: &[(TokenSet, TokenSet)],
+        obs: &mut WebFormObs,
+    ) {
+        let (t, e_cap, f_cap) = (
+            self.config.tokens_per_string,
+            self.config.max_elements,
+            self.config.max_fields,
+        );
+        let info = self.slot_info(state, slot);
+        obs.dom_mask[e] = 1;
+        let row = &mut obs.dom_tokens[e * ATTRIBUTES * t..(e + 1) * ATTRIBUTES * t];
+        row.fill(0);
+        write_tokens(&mut row[..t], &Tokens::of_tag(info.kind));
+        write_tokens(&mut row[t..2 * t], &info.text);
+        write_tokens(&mut row[2 * t..3 * t], &info.name);
+        let feat = &mut obs.dom_feat[e * ELEMENT_FEATURES..(e + 1) * ELEMENT_FEATURES];
+        feat.fill(0.0);
+        feat[info.kind as usize] = 1.0;
+        let clickable = self.form.clickable(state, slot);
+        let typable = self.form.typable(state, slot);
+        feat[FEAT_CLICKABLE] = f32::from(u8::from(clickable));
+        feat[FEAT_TYPABLE] = f32::from(u8::from(typable));
+        feat[FEAT_POPUP] = f32::from(u8::from(matches!(slot, Slot::Popup(_))));
+        feat[FEAT_DEPTH] = (f32::from(info.depth) / 4.0).min(1.0);
+        feat[FEAT_PARENT] = info.parent.map_or(0.0, |p| (p + 1) as f32 / e_cap as f32);
+        feat[FEAT_POSITION] = e as f32 / e_cap as f32;
+        let base = e * (1 + f_cap);
+        obs.action_mask[base..base + 1 + f_cap].fill(0);
+        obs.action_mask[base] = u8::from(clickable);
+        if typable {
+            obs.action_mask[base + 1..base + 1 + fields.len()].fill(1);
+        }
+        if self.config.match_features {
+            let label = TokenSet::new(info.text.as_slice(), info.name.as_slice());
+            let text = TokenSet::new(info.text.as_slice(), &[]);
+            for (j, ((key, value), field)) in fields.iter().zip(&self.form.fields).enumerate() {
+                let m = &mut obs.match_feat[(j * e_cap + e) * MATCH_FEATURES..];
+                m[0] = jaccard(key, &label);
+                m[1] = jaccard(value, &text);
+                m[2] = f32::from(u8::from(info.offers == Some(field.value)));
+            }
         }
     }
 
@@ -461,8 +614,10 @@ mod tests {
 
     #[test]
     fn jaccard_of_sets() {
-        assert_eq!(jaccard(&[1, 2], &[2, 3]), 1.0 / 3.0);
-        assert_eq!(jaccard(&[1, 1], &[1]), 1.0);
-        assert_eq!(jaccard(&[], &[]), 0.0);
+        let set = |a: &[u32]| TokenSet::new(a, &[]);
+        assert_eq!(jaccard(&set(&[1, 2]), &set(&[2, 3])), 1.0 / 3.0);
+        assert_eq!(jaccard(&set(&[1, 1]), &set(&[1])), 1.0);
+        assert_eq!(jaccard(&set(&[3, 1]), &TokenSet::new(&[1], &[3, 3])), 1.0);
+        assert_eq!(jaccard(&set(&[]), &set(&[])), 0.0);
     }
 }
