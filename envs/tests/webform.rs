@@ -666,3 +666,105 @@ fn html_and_render_show_the_form() {
     e.step(&a).unwrap();
     assert_ne!(e.render().unwrap(), frame);
 }
+
+#[test]
+fn other_caps_work_and_random_play_never_breaks_the_env() {
+    let configs = [
+        WebFormConfig {
+            max_fields: 16,
+            max_pages: 9,
+            max_distractors: 40,
+            tokens_per_string: 8,
+            max_elements: 160,
+            ..Default::default()
+        },
+        WebFormConfig {
+            max_fields: 1,
+            max_pages: 1,
+            max_elements: WebFormConfig {
+                max_fields: 1,
+                ..Default::default()
+            }
+            .min_elements(),
+            ..Default::default()
+        },
+    ];
+    for base in configs {
+        for level in [InteractionLevel::Semantic, InteractionLevel::Widget] {
+            let mut config = WebFormConfig {
+                interaction_level: level,
+                ..base.clone()
+            };
+            config.max_elements = config.max_elements.max(config.min_elements());
+            let mut env = WebFormEnv::new(config).unwrap();
+            let mut rng = Pcg64::seed_from_u64(21);
+            for seed in 0..150 {
+                let task: Vec<f64> = (0..TASK_DIMS).map(|_| rng.random::<f64>()).collect();
+                let (steps, success, optimal) = run_oracle(&mut env, seed, &task);
+                assert!(success && steps == optimal, "{task:?}");
+                // Random valid play until the end, observations within the space.
+                let (_, _) = env.reset(Some(seed), &task).unwrap();
+                loop {
+                    let mask = env.action_mask().unwrap();
+                    let valid: Vec<usize> = (0..mask.len()).filter(|&a| mask[a] == 1).collect();
+                    let step = env.step(&valid[rng.random_range(0..valid.len())]).unwrap();
+                    if step.terminated || step.truncated {
+                        check_in_space(&step.obs, env.observation_space());
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn calendars_stop_at_the_ends_of_the_date_range() {
+    let mut e = WebFormEnv::new(WebFormConfig {
+        interaction_level: InteractionLevel::Widget,
+        step_slack: 50.0,
+        extra_steps: 500,
+        ..Default::default()
+    })
+    .unwrap();
+    // A form whose first page has a date input.
+    let task = [0.3, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0];
+    let (seed, date_slot) = (0..200)
+        .find_map(|seed| {
+            e.reset(Some(seed), &task).unwrap();
+            let form = e.form().unwrap();
+            form.pages[0]
+                .elements
+                .iter()
+                .position(|el| el.kind == teachgym_envs::webform::ElementKind::DateInput)
+                .map(|slot| (seed, slot))
+        })
+        .expect("some form has a date input");
+    e.reset(Some(seed), &task).unwrap();
+    let page_len = e.form().unwrap().pages[0].elements.len();
+    e.step(&e.encode_action(date_slot, None)).unwrap();
+    for (button, clicks) in [(2, 80), (1, 160)] {
+        for _ in 0..clicks {
+            let step = e.step(&e.encode_action(page_len + button, None)).unwrap();
+            assert_eq!(step.info.get("invalid_action"), Some(0.0));
+        }
+        let Some(teachgym_envs::webform::Popup::Calendar { month_index, .. }) =
+            e.state().unwrap().popup.clone()
+        else {
+            panic!("calendar closed");
+        };
+        let expected = if button == 2 {
+            2028 * 12 + 11
+        } else {
+            2025 * 12
+        };
+        assert_eq!(month_index, expected);
+    }
+    // Picking the first day sets the date to 1 January 2025.
+    e.step(&e.encode_action(
+        page_len + teachgym_envs::webform::CALENDAR_FIRST_DAY_SLOT,
+        None,
+    ))
+    .unwrap();
+    assert!(e.html().unwrap().contains("2025-01-01"));
+}

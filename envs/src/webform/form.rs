@@ -2,7 +2,9 @@
 //! tree, widget states, pop-ups (drop-down lists, calendars, suggestion lists), and what a
 //! `Click` or a `Type` does to them. All randomness lives in the generator; nothing here draws.
 
-use super::words::{number_word, phrases_table, vocab, PhraseId, WidgetKind, MONTHS};
+use super::words::{
+    number_word, phrases_table, vocab, PhraseId, WidgetKind, FIRST_YEAR, LAST_YEAR, MONTHS,
+};
 use super::InteractionLevel;
 use std::sync::OnceLock;
 
@@ -192,7 +194,8 @@ pub enum ElementKind {
     Link,
     /// An entry of an open pop-up: drop-down option, suggestion or calendar day.
     PopupOption,
-    /// A calendar's previous/next-month button.
+    /// A calendar's previous/next-month button (calendars stop at January of the first and
+    /// December of the last year dates are drawn from, 2025–2028).
     PopupNav,
 }
 
@@ -775,11 +778,14 @@ impl Form {
             }
             (Popup::Calendar { month_index, .. }, nav) => {
                 let step = if nav == PopupEntry::PrevMonth { -1 } else { 1 };
+                // Calendars span FIRST_YEAR..=LAST_YEAR, as a date picker's min and max.
+                let target = (month_index + step).clamp(FIRST_YEAR * 12, LAST_YEAR * 12 + 11);
+                outcome.changed_widget = None;
+                outcome.view_changed = target != *month_index;
                 state.popup = Some(Popup::Calendar {
                     widget: w,
-                    month_index: month_index + step,
+                    month_index: target,
                 });
-                outcome.changed_widget = None;
             }
             _ => unreachable!("pop-up entry does not belong to its pop-up"),
         }

@@ -35,8 +35,28 @@
 //! opens a select's option list or a date's calendar (previous/next month buttons and day cells),
 //! and `Type` into an autocomplete shows suggestions, of which one must be clicked.
 //!
+//! # Dynamics (deterministic; all randomness is in the generator)
+//! - Page `p` shows a form root, a title (`step p of P`), one row per widget (a label element
+//!   unless the label is a placeholder, then the input, or one element per radio/checkbox
+//!   option), decoys, then Back (pages after the first) and Next, or Submit on the last page.
+//! - `Type(input, j)` writes field `j`'s value. A text input holds anything; a select, date or
+//!   autocomplete given a value it cannot hold (a name typed into a date input, a word that is
+//!   not an option) is left empty, as a browser form would treat the invalid entry.
+//! - Radio options select themselves; checkboxes toggle; a checkbox field is correct when exactly
+//!   the box labelled with its value is ticked.
+//! - Next advances only when every targeted widget of the page holds something (HTML
+//!   `required`); Back always works; Submit ends the episode (success iff every targeted field
+//!   is correct; untargeted widgets do not matter); Cancel and links end it as a failure; Reset
+//!   empties the page's widgets; Save draft does nothing.
+//! - At the `widget` level an open pop-up's entries take the element slots after the page's;
+//!   any action on a page element first closes it (clicking its own opener only closes it).
+//!
 //! # Observation
-//! See [`WebFormObs`] for the keys, shapes and the per-element / per-field layout.
+//! `Obs = Arc<WebFormObs>`: the env keeps its buffers behind the `Arc` and copies them on the
+//! next step only if the caller still holds the observation. See [`WebFormObs`] for the keys,
+//! shapes, the per-element / per-field layout a QWeb-style factorised Q-network reads, and
+//! [`WebFormObs::to_flat`] for one flat `f32` vector (MLPs); the action mask is
+//! `obs.action_mask` or [`WebFormEnv::action_mask`].
 //!
 //! # Reward
 //! Task reward: `success_reward` (+1) for a submission with every targeted field correct,
@@ -71,8 +91,9 @@ use teachgym_core::{Error, Result, TaskDim, TaskSpace};
 
 pub use env::{WebFormEnv, WebFormMdEnv};
 pub use form::{
-    ButtonRole, Date, Element, ElementKind, Field, Form, FormState, Outcome, Page, Popup,
-    PopupEntry, Role, Slot, Tokens, Value, Widget, WidgetState, MAX_POPUP_ITEMS, MAX_TOKENS,
+    days_in_month, ButtonRole, Date, Element, ElementKind, Field, Form, FormState, Outcome, Page,
+    Popup, PopupEntry, Role, Slot, Tokens, Value, Widget, WidgetState, CALENDAR_FIRST_DAY_SLOT,
+    MAX_GROUP_OPTIONS, MAX_POPUP_ITEMS, MAX_SELECT_OPTIONS, MAX_SUGGESTIONS, MAX_TOKENS,
 };
 pub use generate::{generate, stochastic_round, MAX_MONTH_REACH};
 pub use html::form_html;
