@@ -6,6 +6,7 @@ use super::words::{
     number_word, phrases_table, vocab, PhraseId, WidgetKind, FIRST_YEAR, LAST_YEAR, MONTHS,
 };
 use super::InteractionLevel;
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 /// Most tokens a string keeps (the observation may keep fewer, see
@@ -289,9 +290,9 @@ pub struct Element {
     /// Depth in the tree (the form root is 0).
     pub depth: u8,
     /// Visible text.
-    pub text: String,
+    pub text: Cow<'static, str>,
     /// The `name` attribute, or the placeholder when there is no name.
-    pub name: String,
+    pub name: Cow<'static, str>,
     /// Tokens of `text`.
     pub text_tokens: Tokens,
     /// Tokens of `name`.
@@ -312,7 +313,7 @@ pub struct Widget {
     /// Index (within the page) of its input element or of its first group option.
     pub element: usize,
     /// The human label (for HTML), possibly ambiguous.
-    pub label: String,
+    pub label: Cow<'static, str>,
     /// Whether the label is only a placeholder (no `<label>` element).
     pub placeholder_only: bool,
 }

@@ -3,6 +3,8 @@
 //! distribution moves smoothly with the parameters. Every draw comes from the caller's RNG, in
 //! a fixed order, so a seed and a task give one form.
 
+use std::borrow::Cow;
+
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
@@ -58,8 +60,8 @@ struct Draft {
     kind: WidgetKind,
     spec: usize,
     options: Vec<u16>,
-    label: String,
-    name: String,
+    label: Cow<'static, str>,
+    name: Cow<'static, str>,
     placeholder_only: bool,
     page: usize,
     target: Option<Value>,
@@ -126,25 +128,31 @@ fn draw_options(
         WidgetKind::Text | WidgetKind::Date => return Vec::new(),
     }
     .min(range.len());
-    let mut all: Vec<u16> = range.collect();
-    all.shuffle(rng);
-    let mut options: Vec<u16> = match must {
-        Some(Value::Phrase(p)) => std::iter::once(p)
-            .chain(all.into_iter().filter(|&o| o != p))
-            .take(count)
-            .collect(),
-        _ => all.into_iter().take(count).collect(),
-    };
+    // A partial Fisher-Yates shuffle of the pool: `count` distinct entries, `must` first.
+    let mut pool: Vec<u16> = range.collect();
+    let mut chosen = 0;
+    if let Some(Value::Phrase(p)) = must {
+        if let Some(i) = pool.iter().position(|&o| o == p) {
+            pool.swap(0, i);
+            chosen = 1;
+        }
+    }
+    for i in chosen..count {
+        let j = rng.random_range(i..pool.len());
+        pool.swap(i, j);
+    }
+    pool.truncate(count);
+    let mut options = pool;
     options.shuffle(rng);
     options
 }
 
 fn label_for(
-    key: &str,
+    key: &'static str,
     spec: &FieldSpec,
     ambiguity: f64,
     rng: &mut Pcg64,
-) -> (String, String, bool) {
+) -> (Cow<'static, str>, Cow<'static, str>, bool) {
     let variant = if rng.random::<f64>() < ambiguity {
         match rng.random_range(0..4) {
             0 => LabelVariant::Synonym,
@@ -157,18 +165,14 @@ fn label_for(
     };
     // (label text, name attribute, placeholder only)
     match variant {
-        LabelVariant::Plain => (key.to_string(), key.to_string(), false),
+        LabelVariant::Plain => (key.into(), key.into(), false),
         LabelVariant::Synonym => {
             let s = spec.synonyms[rng.random_range(0..spec.synonyms.len())];
-            (s.to_string(), s.to_string(), false)
+            (s.into(), s.into(), false)
         }
-        LabelVariant::Abbreviation => (
-            spec.abbreviation.to_string(),
-            spec.abbreviation.to_string(),
-            false,
-        ),
-        LabelVariant::PlaceholderOnly => (key.to_string(), key.to_string(), true),
-        LabelVariant::SiblingOnly => (key.to_string(), String::new(), false),
+        LabelVariant::Abbreviation => (spec.abbreviation.into(), spec.abbreviation.into(), false),
+        LabelVariant::PlaceholderOnly => (key.into(), key.into(), true),
+        LabelVariant::SiblingOnly => (key.into(), "".into(), false),
     }
 }
 
@@ -275,7 +279,7 @@ pub fn generate(config: &WebFormConfig, task: &[f64], rng: &mut Pcg64) -> Form {
             let (kind, spec_index, page) = (drafts[of].kind, drafts[of].spec, drafts[of].page);
             let spec = &CATALOGUE[spec_index];
             let modifier = SIBLING_MODIFIERS[lang.random_range(0..SIBLING_MODIFIERS.len())];
-            let label = format!("{modifier} {}", spec.key);
+            let label: Cow<'static, str> = format!("{modifier} {}", spec.key).into();
             let options = draw_options(kind, spec, None, complexity, rng);
             drafts.push(Draft {
                 kind,
@@ -317,7 +321,7 @@ pub fn generate(config: &WebFormConfig, task: &[f64], rng: &mut Pcg64) -> Form {
         rows[page].insert(at, row);
     }
 
-    // Drop distractor rows (last placed first) from pages that would not fit the element cap.
+    // Drop distractor rows (the last in document order first) from pages over the element cap.
     let budget = config.page_element_budget();
     let row_len = |row: &Row| match *row {
         Row::Decoy { .. } => 1,
@@ -451,18 +455,18 @@ pub fn generate(config: &WebFormConfig, task: &[f64], rng: &mut Pcg64) -> Form {
                     kind,
                     role,
                     parent: Option<u16>,
-                    text: &str,
-                    name: &str| {
+                    text: Cow<'static, str>,
+                    name: Cow<'static, str>| {
             let depth = parent.map_or(0, |q: u16| elements[q as usize].depth + 1);
             elements.push(Element {
                 kind,
                 role,
                 parent,
                 depth,
-                text_tokens: Tokens::from_text(text),
-                name_tokens: Tokens::from_text(name),
-                text: text.to_string(),
-                name: name.to_string(),
+                text_tokens: Tokens::from_text(&text),
+                name_tokens: Tokens::from_text(&name),
+                text,
+                name,
             });
             (elements.len() - 1) as u16
         };
@@ -471,8 +475,8 @@ pub fn generate(config: &WebFormConfig, task: &[f64], rng: &mut Pcg64) -> Form {
             ElementKind::Container,
             Role::Inert,
             None,
-            "",
-            "",
+            "".into(),
+            "".into(),
         );
         let title = if n_pages > 1 {
             format!("step {} of {}", p + 1, n_pages)
@@ -484,8 +488,8 @@ pub fn generate(config: &WebFormConfig, task: &[f64], rng: &mut Pcg64) -> Form {
             ElementKind::StaticText,
             Role::Inert,
             Some(root),
-            &title,
-            "",
+            title.into(),
+            "".into(),
         );
         for row in page_rows {
             match *row {
@@ -495,7 +499,14 @@ pub fn generate(config: &WebFormConfig, task: &[f64], rng: &mut Pcg64) -> Form {
                     } else {
                         ElementKind::Button
                     };
-                    push(&mut elements, kind, role, Some(root), text, "");
+                    push(
+                        &mut elements,
+                        kind,
+                        role,
+                        Some(root),
+                        text.into(),
+                        "".into(),
+                    );
                 }
                 Row::Widget(w) => {
                     let container = push(
@@ -503,8 +514,8 @@ pub fn generate(config: &WebFormConfig, task: &[f64], rng: &mut Pcg64) -> Form {
                         ElementKind::Container,
                         Role::Inert,
                         Some(root),
-                        "",
-                        "",
+                        "".into(),
+                        "".into(),
                     );
                     let d = &drafts[w];
                     if !d.placeholder_only {
@@ -513,8 +524,8 @@ pub fn generate(config: &WebFormConfig, task: &[f64], rng: &mut Pcg64) -> Form {
                             ElementKind::Label,
                             Role::Inert,
                             Some(container),
-                            &d.label,
-                            "",
+                            d.label.clone(),
+                            "".into(),
                         );
                     }
                     widgets[w].element = elements.len();
@@ -535,8 +546,8 @@ pub fn generate(config: &WebFormConfig, task: &[f64], rng: &mut Pcg64) -> Form {
                                     kind,
                                     role,
                                     Some(container),
-                                    phrases_table().text(o),
-                                    &d.name,
+                                    phrases_table().text(o).into(),
+                                    d.name.clone(),
                                 );
                             }
                         }
@@ -552,8 +563,8 @@ pub fn generate(config: &WebFormConfig, task: &[f64], rng: &mut Pcg64) -> Form {
                                 kind,
                                 Role::Input(w),
                                 Some(container),
-                                "",
-                                &d.name,
+                                "".into(),
+                                d.name.clone(),
                             );
                         }
                     }
@@ -566,8 +577,8 @@ pub fn generate(config: &WebFormConfig, task: &[f64], rng: &mut Pcg64) -> Form {
                 ElementKind::Button,
                 Role::Button(ButtonRole::Back),
                 Some(root),
-                "back",
-                "",
+                "back".into(),
+                "".into(),
             );
         }
         let (text, role) = if p + 1 < n_pages {
@@ -580,8 +591,8 @@ pub fn generate(config: &WebFormConfig, task: &[f64], rng: &mut Pcg64) -> Form {
             ElementKind::Button,
             Role::Button(role),
             Some(root),
-            text,
-            "",
+            text.into(),
+            "".into(),
         );
         pages.push(Page { elements });
     }
