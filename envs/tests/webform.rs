@@ -6,7 +6,8 @@ use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 use teachgym_core::{Env, Error, Space};
 use teachgym_envs::webform::{
-    InteractionLevel, ShapingMode, WebFormConfig, WebFormEnv, WebFormMdEnv, WebFormObs, TASK_DIMS,
+    generate, InteractionLevel, ShapingMode, WebFormConfig, WebFormEnv, WebFormMdEnv, WebFormObs,
+    TASK_DIMS,
 };
 
 fn env(level: InteractionLevel) -> WebFormEnv {
@@ -516,6 +517,24 @@ fn bad_input_gives_typed_errors_and_invalid_actions_are_no_ops() {
         err.to_string().contains("max_fields") && err.to_string().contains("17"),
         "{err}"
     );
+    // The generator on its own validates too.
+    let mut rng = Pcg64::seed_from_u64(0);
+    assert!(matches!(
+        generate(&WebFormConfig::default(), &[0.5; 7], &mut rng),
+        Err(Error::TaskDimension { .. })
+    ));
+    assert!(matches!(
+        generate(
+            &WebFormConfig {
+                max_pages: 0,
+                ..Default::default()
+            },
+            &[0.5; 8],
+            &mut rng
+        ),
+        Err(Error::InvalidConfig { .. })
+    ));
+    assert!(generate(&WebFormConfig::default(), &[0.5; 8], &mut rng).is_ok());
     // Serde: unknown keys and bad enum values are rejected; a partial config takes defaults.
     assert!(serde_json::from_str::<WebFormConfig>(r#"{"max_feilds": 3}"#).is_err());
     assert!(serde_json::from_str::<WebFormConfig>(r#"{"interaction_level": "mouse"}"#).is_err());

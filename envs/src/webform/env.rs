@@ -268,7 +268,7 @@ impl Env for WebFormEnv {
         if let Some(seed) = seed {
             self.rng = Pcg64::seed_from_u64(seed);
         }
-        let form = generate(&self.config, task, &mut self.rng);
+        let form = generate(&self.config, task, &mut self.rng)?;
         let state = form.initial_state();
         let optimal_steps = form.optimal_steps(&state);
         let max_steps = self.config.max_steps(optimal_steps);

@@ -17,6 +17,8 @@ use super::words::{
     phrases_table, FieldSpec, Pool, WidgetKind, CATALOGUE, DECOY_BUTTONS, DECOY_LINKS, FIRST_YEAR,
     LAST_YEAR, SIBLING_MODIFIERS,
 };
+use teachgym_core::Result;
+
 use super::{WebFormConfig, TASK_DIMS};
 
 /// Furthest a date target lies from the month calendars open on, in months, at
@@ -176,9 +178,16 @@ fn label_for(
     }
 }
 
-/// Builds a form from a validated task (`task.len() == TASK_DIMS`, each in [0, 1]).
-pub fn generate(config: &WebFormConfig, task: &[f64], rng: &mut Pcg64) -> Form {
-    debug_assert_eq!(task.len(), TASK_DIMS);
+/// Builds a form for `task` (8 values in [0, 1], see the [module docs](super)) drawing from
+/// `rng`.
+///
+/// # Errors
+/// [`teachgym_core::Error::InvalidConfig`] for a bad configuration,
+/// [`teachgym_core::Error::TaskDimension`] or [`teachgym_core::Error::TaskOutOfBounds`] for a bad
+/// task.
+pub fn generate(config: &WebFormConfig, task: &[f64], rng: &mut Pcg64) -> Result<Form> {
+    config.validate()?;
+    WebFormConfig::task_space().validate(task)?;
     let [n_fields, complexity, distractors, depth, noise, ambiguity, shuffle, cold_start] =
         <[f64; TASK_DIMS]>::try_from(task).expect("validated task length");
     let n_targets = 1 + stochastic_round(n_fields * (config.max_fields - 1) as f64, rng);
@@ -613,7 +622,7 @@ pub fn generate(config: &WebFormConfig, task: &[f64], rng: &mut Pcg64) -> Form {
         }
     }
 
-    Form {
+    Ok(Form {
         fields,
         pages,
         widgets,
@@ -621,5 +630,5 @@ pub fn generate(config: &WebFormConfig, task: &[f64], rng: &mut Pcg64) -> Form {
         today_month,
         sentence,
         level: config.interaction_level,
-    }
+    })
 }
