@@ -787,3 +787,92 @@ fn calendars_stop_at_the_ends_of_the_date_range() {
     .unwrap();
     assert!(e.html().unwrap().contains("2025-01-01"));
 }
+
+/// A hand-written policy that reads only the observation (as a learner would): for the first
+/// instruction field that no element shows as entered, it clicks the option offering the value
+/// or types into the input whose row best matches the key (QWeb's word-overlap features plus the
+/// parent indices), and presses Next/Submit when no visible field is left. Semantic level only.
+fn lexical_action(obs: &WebFormObs, config: &WebFormConfig) -> usize {
+    use teachgym_envs::webform::{token_word, ElementKind, ATTRIBUTES, ELEMENT_FEATURES};
+    let (e_cap, f_cap, t) = (
+        config.max_elements,
+        config.max_fields,
+        config.tokens_per_string,
+    );
+    let k = ELEMENT_FEATURES;
+    let kinds = ElementKind::COUNT;
+    let real = |e: usize| obs.dom_mask[e] == 1;
+    let feat = |e: usize, i: usize| obs.dom_feat[e * k + i];
+    let is = |e: usize, kind: ElementKind| feat(e, kind as usize) == 1.0;
+    let m = |j: usize, e: usize, c: usize| obs.match_feat[(j * e_cap + e) * 3 + c];
+    let parent = |e: usize| (feat(e, kinds + 6) * e_cap as f32).round() as usize;
+    let filled = |e: usize| feat(e, kinds + 2) == 1.0;
+    let option = |e: usize| is(e, ElementKind::Radio) || is(e, ElementKind::Checkbox);
+    let typable = |e: usize| feat(e, kinds + 1) == 1.0;
+    let row_score = |j: usize, e: usize| {
+        (0..e_cap)
+            .filter(|&x| real(x) && (x == e || parent(x) == parent(e)))
+            .map(|x| m(j, x, 0))
+            .fold(0.0f32, f32::max)
+    };
+    let n_fields = obs.instr_mask.iter().filter(|&&v| v == 1).count();
+    for j in 0..n_fields {
+        let done = (0..e_cap).any(|e| real(e) && m(j, e, 2) == 1.0 && (!option(e) || filled(e)));
+        if done {
+            continue;
+        }
+        let best = |candidates: &mut dyn Iterator<Item = usize>| {
+            candidates
+                .map(|e| (row_score(j, e), e))
+                .max_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)))
+        };
+        let click = best(&mut (0..e_cap).filter(|&e| real(e) && option(e) && m(j, e, 2) == 1.0));
+        let typed = best(&mut (0..e_cap).filter(|&e| real(e) && typable(e)));
+        match (click, typed) {
+            (Some((s, e)), other) if other.is_none_or(|(o, _)| s >= o) => return e * (1 + f_cap),
+            (_, Some((s, e))) if s >= 0.5 => return e * (1 + f_cap) + 1 + j,
+            // Not on this page: look at the next field.
+            _ => {}
+        }
+    }
+    let button = (0..e_cap)
+        .find(|&e| {
+            real(e)
+                && is(e, ElementKind::Button)
+                && matches!(
+                    token_word(obs.dom_tokens[(e * ATTRIBUTES + 1) * t] as u32),
+                    "next" | "submit"
+                )
+        })
+        .expect("every page has Next or Submit");
+    button * (1 + f_cap)
+}
+
+#[test]
+fn the_observation_suffices_to_solve_clean_forms_and_noise_and_ambiguity_hurt() {
+    let config = WebFormConfig::default();
+    let mut env = WebFormEnv::new(config.clone()).unwrap();
+    let success = |env: &mut WebFormEnv, noise: f64, ambiguity: f64| {
+        let task = [0.3, 0.6, 0.4, 0.6, noise, ambiguity, 1.0, 1.0];
+        let mut wins = 0;
+        for seed in 0..300 {
+            let (mut obs, _) = env.reset(Some(seed), &task).unwrap();
+            loop {
+                let step = env.step(&lexical_action(&obs, &config)).unwrap();
+                if step.terminated || step.truncated {
+                    wins += u32::from(step.info.get("success") == Some(1.0));
+                    break;
+                }
+                obs = step.obs;
+            }
+        }
+        f64::from(wins) / 300.0
+    };
+    let clean = success(&mut env, 0.0, 0.0);
+    let noisy = success(&mut env, 1.0, 0.0);
+    let ambiguous = success(&mut env, 0.0, 1.0);
+    eprintln!("lexical policy success: clean {clean}, noisy {noisy}, ambiguous {ambiguous}");
+    assert!(clean >= 0.95, "clean forms: {clean}");
+    assert!(noisy < clean - 0.2, "noise: {noisy} vs {clean}");
+    assert!(ambiguous < clean - 0.2, "ambiguity: {ambiguous} vs {clean}");
+}
