@@ -6,8 +6,8 @@ use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 use teachgym_core::{Env, Error, Space};
 use teachgym_envs::webform::{
-    generate, InteractionLevel, ShapingMode, WebFormConfig, WebFormEnv, WebFormMdEnv, WebFormObs,
-    TASK_DIMS,
+    generate, InteractionLevel, ObsArray, ShapingMode, WebFormConfig, WebFormEnv, WebFormMdEnv,
+    WebFormObs, TASK_DIMS,
 };
 
 fn env(level: InteractionLevel) -> WebFormEnv {
@@ -616,6 +616,19 @@ fn check_in_space(obs: &WebFormObs, space: &Space) {
         assert!(b.contains(values), "{name} outside its space");
     }
     assert_eq!(obs.to_flat().len(), space.flat_len());
+    // `entries` lists the keys of the space, in order, with matching lengths and dtypes.
+    for ((name, sub), (key, array)) in entries.iter().zip(obs.entries()) {
+        assert_eq!(name, key);
+        let b = sub.as_box().unwrap();
+        assert_eq!(array.len(), b.len());
+        let dtype_matches = matches!(
+            (b.dtype(), array),
+            (teachgym_core::DType::I64, ObsArray::I64(_))
+                | (teachgym_core::DType::U8, ObsArray::U8(_))
+                | (teachgym_core::DType::F32, ObsArray::F32(_))
+        );
+        assert!(dtype_matches, "{name}");
+    }
 }
 
 #[test]

@@ -97,7 +97,9 @@ pub use form::{
 };
 pub use generate::{generate, stochastic_round, MAX_MONTH_REACH};
 pub use html::form_html;
-pub use observe::{WebFormObs, ATTRIBUTES, ELEMENT_FEATURES, MATCH_FEATURES, PROGRESS_FEATURES};
+pub use observe::{
+    ObsArray, WebFormObs, ATTRIBUTES, ELEMENT_FEATURES, MATCH_FEATURES, PROGRESS_FEATURES,
+};
 pub use oracle::oracle_action;
 pub use raster::{RENDER_HEIGHT, RENDER_WIDTH};
 pub use words::WidgetKind;

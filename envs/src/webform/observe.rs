@@ -123,11 +123,55 @@ impl WebFormObs {
         out.extend_from_slice(&self.progress);
     }
 
+    /// Every array with its key in the observation space, in the space's order (for bindings
+    /// that copy each key into a typed buffer, e.g. numpy arrays of a gymnasium `Dict`).
+    pub fn entries(&self) -> [(&'static str, ObsArray<'_>); 10] {
+        [
+            ("instr_key", ObsArray::I64(&self.instr_key)),
+            ("instr_val", ObsArray::I64(&self.instr_val)),
+            ("instr_mask", ObsArray::U8(&self.instr_mask)),
+            ("instr_text", ObsArray::I64(&self.instr_text)),
+            ("dom_tokens", ObsArray::I64(&self.dom_tokens)),
+            ("dom_feat", ObsArray::F32(&self.dom_feat)),
+            ("dom_mask", ObsArray::U8(&self.dom_mask)),
+            ("match", ObsArray::F32(&self.match_feat)),
+            ("action_mask", ObsArray::U8(&self.action_mask)),
+            ("progress", ObsArray::F32(&self.progress)),
+        ]
+    }
+
     /// [`WebFormObs::write_flat`] into a new vector.
     pub fn to_flat(&self) -> Vec<f32> {
         let mut out = Vec::with_capacity(self.flat_len());
         self.write_flat(&mut out);
         out
+    }
+}
+
+/// One array of a [`WebFormObs`], typed as its space's dtype.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ObsArray<'a> {
+    /// `DType::I64` (token ids).
+    I64(&'a [i64]),
+    /// `DType::U8` (masks).
+    U8(&'a [u8]),
+    /// `DType::F32` (features).
+    F32(&'a [f32]),
+}
+
+impl ObsArray<'_> {
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        match self {
+            ObsArray::I64(a) => a.len(),
+            ObsArray::U8(a) => a.len(),
+            ObsArray::F32(a) => a.len(),
+        }
+    }
+
+    /// Whether the array is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
