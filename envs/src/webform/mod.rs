@@ -8,7 +8,7 @@
 //! | # | name | effect |
 //! |---|---|---|
 //! | 0 | `n_fields` | `F = 1 + sround(θ·(max_fields − 1))` instruction fields, one target widget each |
-//! | 1 | `widget_complexity` | each target is non-text with probability θ; among checkbox < radio < select < autocomplete < date the costly ones get log-weight `1.5·θ·rank`; date targets lie up to `sround(6θ)` months from the month calendars open on |
+//! | 1 | `widget_complexity` | each target is non-text with probability θ; among checkbox < radio < select < autocomplete < date the costly ones get log-weight `1.5·θ·rank`; groups get `2 + sround(2θ)` options, selects `3 + sround(5θ)`; date targets lie up to `sround(6θ)` months from the month calendars open on |
 //! | 2 | `distractors` | `sround(θ·max_distractors)` distractors: half untargeted widgets, half decoy buttons (cancel ends the episode as a failure, reset clears the page, save draft does nothing) or links (leave the form: failure) |
 //! | 3 | `page_depth` | `P = min(F, 1 + sround(θ·(max_pages − 1)))` pages; Next only advances when every target of the page is non-empty |
 //! | 4 | `instruction_noise` | per field with probability θ the key is replaced by a synonym or omitted; with probability `max(0, 2θ − 1)` the instruction is a sentence and the key rows of the observation are empty |
@@ -17,7 +17,9 @@
 //! | 7 | `cold_start` | `sround((1 − θ)·(F − 1))` targets start pre-filled with their value (QWeb's warm start, oriented so that 1 = no warm start) |
 //!
 //! `sround(x) = floor(x) + Bernoulli(frac(x))` (stochastic rounding), so the task distribution
-//! changes smoothly with θ. The `cold_start` axis is QWeb's warm start read backwards: with it,
+//! changes smoothly with θ. Axes 4–6 draw from a random stream of their own, so for one seed they
+//! change the words and the instruction order but not the pages, widgets, values or pre-filled
+//! fields (except that label ambiguity turns some distractors into siblings). The `cold_start` axis is QWeb's warm start read backwards: with it,
 //! every axis makes the task harder as it grows, which the monotonic-difficulty test checks.
 //!
 //! # Actions
@@ -31,9 +33,10 @@
 //! `info["invalid_action"] = 1`; an index outside the space is an error.
 //!
 //! Interaction levels ([`InteractionLevel`]): `semantic` — `Type` sets a select, date or
-//! autocomplete directly (a value the widget cannot hold changes nothing); `widget` — `Click`
+//! autocomplete directly (a value the widget cannot hold leaves it empty); `widget` — `Click`
 //! opens a select's option list or a date's calendar (previous/next month buttons and day cells),
-//! and `Type` into an autocomplete shows suggestions, of which one must be clicked.
+//! and `Type` into an autocomplete shows suggestions (its options sharing the first two letters),
+//! of which one must be clicked: typed but unpicked text counts as empty.
 //!
 //! # Dynamics (deterministic; all randomness is in the generator)
 //! - Page `p` shows a form root, a title (`step p of P`), one row per widget (a label element
@@ -50,6 +53,17 @@
 //!   empties the page's widgets; Save draft does nothing.
 //! - At the `widget` level an open pop-up's entries take the element slots after the page's;
 //!   any action on a page element first closes it (clicking its own opener only closes it).
+//!   Calendars open on the input's date, else on the form's "today" month, and stop at January
+//!   2025 and December 2028 (the range dates are drawn from).
+//!
+//! # Rendering
+//! [`WebFormEnv::html`] (or [`form_html`]) gives a self-contained HTML page: the instruction,
+//! then every page as a section with native widgets holding the current state, Next/Back
+//! switching sections. `render()` returns a [`RENDER_WIDTH`]×[`RENDER_HEIGHT`] raster sketch
+//! without text: one chip per instruction field (green when correct: it shows the goal, for
+//! debugging), one segment per page, then the current page's elements as boxes indented by tree
+//! depth (inputs light blue once filled, ticked options dark, Submit green, Next/Back blue,
+//! decoys red, links underlined) and an open pop-up as a panel on the right.
 //!
 //! # Observation
 //! `Obs = Arc<WebFormObs>`: the env keeps its buffers behind the `Arc` and copies them on the
