@@ -691,6 +691,23 @@ fn html_and_render_show_the_form() {
             field.value.text()
         );
     }
+    // Well-formed on many forms, with placeholder-only labels and groups among them.
+    for seed in 0..50 {
+        e.reset(Some(seed), &[0.9, 1.0, 0.8, 0.5, 0.5, 1.0, 0.5, 1.0])
+            .unwrap();
+        let page = e.html().unwrap();
+        for tag in [
+            "div", "section", "label", "select", "datalist", "form", "dl",
+        ] {
+            assert_eq!(
+                page.matches(&format!("<{tag}")).count(),
+                page.matches(&format!("</{tag}>")).count(),
+                "<{tag}> unbalanced (seed {seed})"
+            );
+        }
+    }
+    e.reset(Some(4), &[0.6, 0.8, 0.4, 0.7, 0.2, 0.2, 0.2, 0.8])
+        .unwrap();
     let frame = e.render().unwrap();
     assert_eq!(frame.data.len(), (frame.width * frame.height * 3) as usize);
     // Filling a field changes the picture.
