@@ -1,11 +1,11 @@
 //! Writes a generated web form as HTML pages and PNG sketches: the form at reset, and again
-//! after the oracle has filled every field (just before it submits).
+//! after the oracle has filled every field (just before it submits), with a text view of each.
 //!
 //! ```sh
 //! cargo run -p teachgym-envs --example webform_render -- OUT_DIR [SEED] [TASK] [LEVEL]
 //! ```
 //! `TASK` is 8 comma-separated numbers in [0, 1] (default 0.5 each), `LEVEL` is `semantic`
-//! (default) or `widget`. Writes `OUT_DIR/{reset,filled}.{html,png}`.
+//! (default) or `widget`. Writes `OUT_DIR/{reset,filled}.{html,png,txt}`.
 
 use std::path::{Path, PathBuf};
 
@@ -33,7 +33,14 @@ fn write_both(env: &WebFormEnv, dir: &Path, name: &str) -> Result<(), Error> {
     std::fs::write(&html, env.html()?)?;
     let png = dir.join(format!("{name}.png"));
     write_png(&env.render()?, &png)?;
-    println!("wrote {} and {}", html.display(), png.display());
+    let text = dir.join(format!("{name}.txt"));
+    std::fs::write(&text, env.text_view()?)?;
+    println!(
+        "wrote {}, {} and {}",
+        html.display(),
+        png.display(),
+        text.display()
+    );
     Ok(())
 }
 

@@ -792,6 +792,11 @@ fn calendars_stop_at_the_ends_of_the_date_range() {
     e.reset(Some(seed), &task).unwrap();
     let page_len = e.form().unwrap().pages[0].elements.len();
     e.step(&e.encode_action(date_slot, None)).unwrap();
+    let view = e.text_view().unwrap();
+    assert!(
+        view.contains(&format!("[{}]     popup \"next\" [click]", page_len + 2)),
+        "{view}"
+    );
     for (button, clicks) in [(2, 80), (1, 160)] {
         for _ in 0..clicks {
             let step = e.step(&e.encode_action(page_len + button, None)).unwrap();

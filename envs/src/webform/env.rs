@@ -167,6 +167,16 @@ impl WebFormEnv {
         Ok(html::form_html(&ep.form, &ep.state))
     }
 
+    /// The current view as text: instruction, page, and one line per element slot with its
+    /// valid actions (see [`super::text_view`]).
+    ///
+    /// # Errors
+    /// [`Error::ResetNeeded`] before the first reset.
+    pub fn text_view(&self) -> Result<String> {
+        let ep = self.episode()?;
+        Ok(html::text_view(&ep.form, &ep.state))
+    }
+
     fn info(&self, ep: &Episode, outcome: &Outcome, task_reward: f64, shaping: f64) -> Info {
         let n_correct = ep.form.n_correct(&ep.state);
         Info {

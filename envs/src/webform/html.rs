@@ -1,10 +1,14 @@
 //! Renders a form and its current state as one self-contained HTML page (inline CSS and a few
 //! lines of inline JavaScript for the page buttons), with the instruction on top, for a person to
-//! open in a browser. Selects, dates and autocompletes use the browser's native widgets.
+//! open in a browser (selects, dates and autocompletes use the browser's native widgets); and the
+//! current view as indented text, one line per element slot, for debugging policies.
 
 use std::fmt::Write;
 
-use super::form::{ButtonRole, ElementKind, Form, FormState, Role, WidgetState};
+use super::form::{
+    month_text, ButtonRole, ElementKind, Form, FormState, Popup, PopupEntry, Role, Slot,
+    WidgetState,
+};
 use super::words::{phrases_table, WidgetKind};
 
 fn escape(text: &str) -> String {
@@ -192,4 +196,95 @@ pub fn form_html(form: &Form, state: &FormState) -> String {
     }
     html.push_str("</form>\n</body></html>\n");
     html
+}
+
+/// The instruction, the page number, then one line per element slot of the current view:
+/// `[slot] tag "text" name=... value=...` indented by depth, marked `click` / `type` when those
+/// actions are valid and `on` when an option is ticked. Slot numbers are the action slots.
+pub fn text_view(form: &Form, state: &FormState) -> String {
+    let phrases = phrases_table();
+    let mut out = String::new();
+    match &form.sentence {
+        Some(s) => {
+            let _ = writeln!(out, "instruction: {s}");
+        }
+        None => {
+            let pairs: Vec<String> = form
+                .fields
+                .iter()
+                .map(|f| {
+                    if f.shown_key.is_empty() {
+                        f.value.text()
+                    } else {
+                        format!("{}: {}", f.shown_key, f.value.text())
+                    }
+                })
+                .collect();
+            let _ = writeln!(out, "instruction: {}", pairs.join(" | "));
+        }
+    }
+    let _ = writeln!(out, "page {}/{}", state.page + 1, form.pages.len());
+    for slot in 0..form.slot_count(state) {
+        let Some(s) = form.slot(state, slot) else {
+            continue;
+        };
+        let mut line = String::new();
+        match s {
+            Slot::Page(i) => {
+                let el = &form.pages[state.page].elements[i];
+                let _ = write!(
+                    line,
+                    "{}{}",
+                    "  ".repeat(usize::from(el.depth)),
+                    el.kind.tag()
+                );
+                if !el.text.is_empty() {
+                    let _ = write!(line, " \"{}\"", el.text);
+                }
+                if !el.name.is_empty() {
+                    let _ = write!(line, " name=\"{}\"", el.name);
+                }
+                match el.role {
+                    Role::Input(w) => {
+                        if let Some(v) = form.widget_value(state, w) {
+                            let _ = write!(line, " value=\"{}\"", v.text());
+                        }
+                    }
+                    Role::GroupOption { widget, option }
+                        if Form::option_on(state, widget, option) =>
+                    {
+                        line.push_str(" on");
+                    }
+                    _ => {}
+                }
+            }
+            Slot::Popup(i) => {
+                let popup = state.popup.as_ref().expect("popup slot without popup");
+                let text = match (popup, Form::popup_entry(popup, i)) {
+                    (Popup::Calendar { month_index, .. }, PopupEntry::Header) => {
+                        month_text(*month_index)
+                    }
+                    (_, PopupEntry::PrevMonth) => "prev".into(),
+                    (_, PopupEntry::NextMonth) => "next".into(),
+                    (_, PopupEntry::Day(d)) => d.to_string(),
+                    (_, PopupEntry::Option(k)) => phrases
+                        .text(form.widgets[popup.widget()].options[k as usize])
+                        .into(),
+                    (Popup::Suggestions { items, .. }, PopupEntry::Suggestion(k)) => {
+                        phrases.text(items[k as usize]).into()
+                    }
+                    _ => String::new(),
+                };
+                let _ = write!(line, "    popup \"{text}\"");
+            }
+        }
+        if form.clickable(state, s) {
+            line.push_str(" [click]");
+        }
+        if form.typable(state, s) {
+            line.push_str(" [type]");
+        }
+        let _ = writeln!(out, "[{slot}] {line}");
+    }
+    out
 }

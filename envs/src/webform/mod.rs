@@ -110,7 +110,7 @@ pub use form::{
     MAX_GROUP_OPTIONS, MAX_POPUP_ITEMS, MAX_SELECT_OPTIONS, MAX_SUGGESTIONS, MAX_TOKENS,
 };
 pub use generate::{generate, stochastic_round, MAX_MONTH_REACH};
-pub use html::form_html;
+pub use html::{form_html, text_view};
 pub use observe::{
     ObsArray, WebFormObs, ATTRIBUTES, ELEMENT_FEATURES, MATCH_FEATURES, PROGRESS_FEATURES,
 };
