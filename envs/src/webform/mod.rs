@@ -64,6 +64,8 @@
 //! debugging), one segment per page, then the current page's elements as boxes indented by tree
 //! depth (inputs light blue once filled, ticked options dark, Submit green, Next/Back blue,
 //! decoys red, links underlined) and an open pop-up as a panel on the right.
+//! [`WebFormEnv::text_view`] lists the instruction and every element slot of the view with its
+//! valid actions, numbered as the actions' slots.
 //!
 //! # Observation
 //! `Obs = Arc<WebFormObs>`: the env keeps its buffers behind the `Arc` and copies them on the
