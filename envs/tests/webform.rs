@@ -911,3 +911,12 @@ fn the_observation_suffices_to_solve_clean_forms_and_noise_and_ambiguity_hurt() 
     assert!(noisy < clean - 0.2, "noise: {noisy} vs {clean}");
     assert!(ambiguous < clean - 0.2, "ambiguity: {ambiguous} vs {clean}");
 }
+
+#[test]
+fn envs_can_move_across_threads() {
+    // Python bindings and vectorised runners hold envs in other threads.
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<WebFormEnv>();
+    send_sync::<WebFormMdEnv>();
+    send_sync::<std::sync::Arc<WebFormObs>>();
+}
