@@ -11,7 +11,7 @@ use teachgym::media::{write_png, GifWriter};
 use teachgym::rollout::{measure_throughput, policy_stats, run_episode, Policy};
 use teachgym::train::{eval, train, EvalOptions, RunConfig, TrainOptions};
 use teachgym_core::Env;
-use teachgym_envs::{Embodiment, WalkerConfig, WalkerEnv};
+use teachgym_envs::{Embodiment, WalkerConfig, WalkerEnv, WebFormConfig, WebFormEnv};
 
 #[derive(Parser)]
 #[command(
@@ -27,7 +27,8 @@ struct Cli {
 /// Options that select and configure an environment.
 #[derive(clap::Args, Clone)]
 struct EnvArgs {
-    /// Environment: stump_tracks or hexagon_tracks.
+    /// Environment: stump_tracks, hexagon_tracks, or webform (`render` only; `--body` and the
+    /// physics options do not apply).
     #[arg(long, default_value = "stump_tracks")]
     env: String,
     /// Embodiment: classic_bipedal or small_bipedal.
@@ -105,6 +106,9 @@ enum Command {
         /// Keep one frame in this many for the GIF.
         #[arg(long, default_value_t = 4)]
         frame_every: u32,
+        /// Write the form at reset as a self-contained HTML page (webform only).
+        #[arg(long)]
+        html: Option<PathBuf>,
     },
     /// Measure single-thread steps/s and reset time (random actions).
     Bench {
@@ -216,6 +220,91 @@ fn main() -> ExitCode {
     }
 }
 
+/// `render --env webform`: one episode of the web-form env played by the oracle (`scripted`) or
+/// by uniformly random valid actions (`random`); writes the form at reset as HTML and the
+/// raster view as PNG (frame `png_step`, or the last) and/or GIF.
+fn render_webform(
+    args: &EnvArgs,
+    seed: u64,
+    policy: &str,
+    png_step: u32,
+    frame_every: u32,
+    [png, gif, html]: [Option<PathBuf>; 3],
+) -> Result<()> {
+    use rand::{Rng, SeedableRng};
+    use teachgym_envs::webform::{RENDER_HEIGHT, RENDER_WIDTH};
+    if png.is_none() && gif.is_none() && html.is_none() {
+        bail!("nothing to write: pass --html FILE, --png FILE and/or --gif FILE");
+    }
+    let oracle = match policy {
+        "scripted" => true,
+        "random" => false,
+        other => bail!("unknown policy `{other}`; known: scripted (the oracle), random"),
+    };
+    let mut env = WebFormEnv::new(WebFormConfig::default())?;
+    let task = args
+        .task
+        .clone()
+        .unwrap_or_else(|| env.task_space().center());
+    let (_, info) = env.reset(Some(seed), &task)?;
+    if let Some(path) = &html {
+        std::fs::write(path, env.html()?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        println!("wrote {}", path.display());
+    }
+    let mut gif_writer = match &gif {
+        Some(path) => Some(GifWriter::create(
+            path,
+            RENDER_WIDTH,
+            RENDER_HEIGHT,
+            2.0 / frame_every.max(1) as f32,
+        )?),
+        None => None,
+    };
+    let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
+    let mut png_frame = Some(env.render()?);
+    let mut step = 0u32;
+    let last = loop {
+        if let Some(w) = gif_writer.as_mut() {
+            if step % frame_every.max(1) == 0 {
+                w.push(&env.render()?)?;
+            }
+        }
+        let action = if oracle {
+            env.oracle_action()?
+        } else {
+            let mask = env.action_mask()?;
+            let valid: Vec<usize> = (0..mask.len()).filter(|&a| mask[a] == 1).collect();
+            valid[rng.random_range(0..valid.len())]
+        };
+        let result = env.step(&action)?;
+        step += 1;
+        if step <= png_step {
+            png_frame = Some(env.render()?);
+        }
+        if result.terminated || result.truncated {
+            break result;
+        }
+    };
+    if let (Some(path), Some(frame)) = (&png, &png_frame) {
+        write_png(frame, path)?;
+        println!("wrote {}", path.display());
+    }
+    if let Some(path) = &gif {
+        drop(gif_writer);
+        println!("wrote {}", path.display());
+    }
+    println!(
+        "episode: fields {}, pages {}, optimal steps {}, length {}, success {}",
+        info.get("n_fields").unwrap_or(0.0),
+        info.get("n_pages").unwrap_or(0.0),
+        info.get("optimal_steps").unwrap_or(0.0),
+        step,
+        last.info.get("success") == Some(1.0)
+    );
+    Ok(())
+}
+
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Render {
@@ -226,7 +315,21 @@ fn run(cli: Cli) -> Result<()> {
             png_step,
             gif,
             frame_every,
+            html,
         } => {
+            if env_args.env == "webform" {
+                return render_webform(
+                    &env_args,
+                    seed,
+                    &policy,
+                    png_step,
+                    frame_every,
+                    [png, gif, html],
+                );
+            }
+            if html.is_some() {
+                bail!("--html is only for --env webform");
+            }
             if png.is_none() && gif.is_none() {
                 bail!("nothing to write: pass --png FILE and/or --gif FILE");
             }

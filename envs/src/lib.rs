@@ -5,14 +5,18 @@
 //! - [`point_mass`]: a tiny 2-D point mass that must reach a target, for fast learning tests.
 //! - [`grid_world`]: a tiny discrete-action grid with walls and a goal, for fast learning tests
 //!   of discrete-action students.
+//! - [`webform`]: procedural web forms to fill from an instruction (after QWeb), with composite
+//!   Click/Type actions and a scripted oracle.
 #![warn(missing_docs)]
 
 pub mod grid_world;
 pub mod point_mass;
 pub mod walker;
+pub mod webform;
 
 pub use grid_world::{GridWorldConfig, GridWorldEnv};
 pub use point_mass::{PointMassConfig, PointMassEnv};
+pub use webform::{WebFormConfig, WebFormEnv, WebFormMdEnv, WebFormObs};
 
 pub use walker::{
     BodyDef, Embodiment, HexagonTracksConfig, PhysicsConfig, ScriptedWalker, StumpTracksConfig,

@@ -1,0 +1,369 @@
+//! Web-form environments after QWeb ("Learning to Navigate the Web", Gur et al., ICLR 2019):
+//! the agent reads an instruction (key–value pairs such as `from: lis lisbon, class: business`,
+//! or a sentence), fills a procedurally generated web form with QWeb's composite actions
+//! `Click(element)` and `Type(element, instruction field)`, and submits it. A teacher sets the
+//! difficulty with 8 parameters in [0, 1]; every page is a Rust data structure, no browser.
+//!
+//! # Task space (8 dimensions, each in [0, 1]; larger is harder on every axis)
+//! | # | name | effect |
+//! |---|---|---|
+//! | 0 | `n_fields` | `F = 1 + sround(θ·(max_fields − 1))` instruction fields, one target widget each |
+//! | 1 | `widget_complexity` | each target is non-text with probability θ; among checkbox < radio < select < autocomplete < date the costly ones get log-weight `1.5·θ·rank`; groups get `2 + sround(2θ)` options, selects `3 + sround(5θ)`; date targets lie up to `sround(6θ)` months from the month calendars open on |
+//! | 2 | `distractors` | `sround(θ·max_distractors)` distractors: half untargeted widgets, half decoy buttons (cancel ends the episode as a failure, reset clears the page, save draft does nothing) or links (leave the form: failure) |
+//! | 3 | `page_depth` | `P = min(F, 1 + sround(θ·(max_pages − 1)))` pages; Next only advances when every target of the page is non-empty |
+//! | 4 | `instruction_noise` | per field with probability θ the key is replaced by a synonym or omitted; with probability `max(0, 2θ − 1)` the instruction is a sentence and the key rows of the observation are empty |
+//! | 5 | `label_ambiguity` | per widget with probability θ its label is a synonym, an abbreviation, a placeholder only, or a separate label element without a name attribute; distractor widgets become confusable siblings of a target (`billing city` next to `city`) with probability θ |
+//! | 6 | `order_shuffle` | `sround(θ·F)` random transpositions between instruction order and document order |
+//! | 7 | `cold_start` | `sround((1 − θ)·(F − 1))` targets start pre-filled with their value (QWeb's warm start, oriented so that 1 = no warm start) |
+//!
+//! `sround(x) = floor(x) + Bernoulli(frac(x))` (stochastic rounding), so the task distribution
+//! changes smoothly with θ. Axes 4–6 draw from a random stream of their own, so for one seed they
+//! change the words and the instruction order but not the pages, widgets, values or pre-filled
+//! fields (except that label ambiguity turns some distractors into siblings). The `cold_start` axis is QWeb's warm start read backwards: with it,
+//! every axis makes the task harder as it grows, which the monotonic-difficulty test checks.
+//!
+//! # Actions
+//! [`WebFormEnv`]: `Discrete(max_elements · (1 + max_fields))`, action
+//! `a = slot · (1 + max_fields) + j`: `j = 0` is `Click(slot)`, `j ≥ 1` is
+//! `Type(slot, field j − 1)` (the value typed is the instruction field's value).
+//! [`WebFormMdEnv`]: `MultiDiscrete([max_elements, 2, max_fields])` = (slot, click/type, field).
+//! Which actions are valid depends only on the view (page and open pop-up) and is given by the
+//! observation's `action_mask`. An invalid action (padding slot, `Click` on text, `Type` on a
+//! button, a field index `≥ F`, ...) is a no-op that still costs a step and sets
+//! `info["invalid_action"] = 1`; an index outside the space is an error.
+//!
+//! Interaction levels ([`InteractionLevel`]): `semantic` — `Type` sets a select, date or
+//! autocomplete directly (a value the widget cannot hold leaves it empty); `widget` — `Click`
+//! opens a select's option list or a date's calendar (previous/next month buttons and day cells),
+//! and `Type` into an autocomplete shows suggestions (its options sharing the first two letters),
+//! of which one must be clicked: typed but unpicked text counts as empty.
+//!
+//! # Dynamics (deterministic; all randomness is in the generator)
+//! - Page `p` shows a form root, a title (`step p of P`), one row per widget (a label element
+//!   unless the label is a placeholder, then the input, or one element per radio/checkbox
+//!   option), decoys, then Back (pages after the first) and Next, or Submit on the last page.
+//! - `Type(input, j)` writes field `j`'s value. A text input holds anything; a select, date or
+//!   autocomplete given a value it cannot hold (a name typed into a date input, a word that is
+//!   not an option) is left empty, as a browser form would treat the invalid entry.
+//! - Radio options select themselves; checkboxes toggle; a checkbox field is correct when exactly
+//!   the box labelled with its value is ticked.
+//! - Next advances only when every targeted widget of the page holds something (HTML
+//!   `required`); Back always works; Submit ends the episode (success iff every targeted field
+//!   is correct; untargeted widgets do not matter); Cancel and links end it as a failure; Reset
+//!   empties the page's widgets; Save draft does nothing.
+//! - At the `widget` level an open pop-up's entries take the element slots after the page's;
+//!   any action on a page element first closes it (clicking its own opener only closes it).
+//!   Calendars open on the input's date, else on the form's "today" month, and stop at January
+//!   2025 and December 2028 (the range dates are drawn from).
+//!
+//! # Rendering
+//! [`WebFormEnv::html`] (or [`form_html`]) gives a self-contained HTML page: the instruction,
+//! then every page as a section with native widgets holding the current state, Next/Back
+//! switching sections. `render()` returns a [`RENDER_WIDTH`]×[`RENDER_HEIGHT`] raster sketch
+//! without text: one chip per instruction field (green when correct: it shows the goal, for
+//! debugging), one segment per page, then the current page's elements as boxes indented by tree
+//! depth (inputs light blue once filled, ticked options dark, Submit green, Next/Back blue,
+//! decoys red, links underlined) and an open pop-up as a panel on the right.
+//! [`WebFormEnv::text_view`] lists the instruction and every element slot of the view with its
+//! valid actions, numbered as the actions' slots.
+//!
+//! # Observation
+//! `Obs = Arc<WebFormObs>`: the env keeps its buffers behind the `Arc` and copies them on the
+//! next step only if the caller still holds the observation. See [`WebFormObs`] for the keys,
+//! shapes, the per-element / per-field layout a QWeb-style factorised Q-network reads, and
+//! [`WebFormObs::to_flat`] for one flat `f32` vector (MLPs); the action mask is
+//! `obs.action_mask` or [`WebFormEnv::action_mask`].
+//!
+//! # Reward
+//! Task reward: `success_reward` (+1) for a submission with every targeted field correct,
+//! `failure_reward` (−1) for a wrong submission, a cancel button or a link, `truncation_reward`
+//! (−1) on truncation. Shaping with `Φ(s) = (#targeted fields correct) / F`:
+//! - [`ShapingMode::Ng`] (default): `coef · (γ·Φ(s') − Φ(s))`, with `Φ(s') = 0` on termination
+//!   (not on truncation), so the discounted shaping of an episode sums to
+//!   `coef · (γ^T·Φ(s_T)·[truncated] − Φ(s_0))` and the optimal policy is unchanged;
+//! - [`ShapingMode::Qweb`]: QWeb's `coef · γ·(Φ(s') − Φ(s))` with the true `Φ(s')`, whose
+//!   undiscounted sum is `coef · γ·(Φ(s_T) − Φ(s_0))`;
+//! - [`ShapingMode::None`].
+//!
+//! `info.values`: `success`, `task_reward`, `shaping`, `potential`, `n_correct`, `n_fields`,
+//! `n_pages`, `page`, `optimal_steps` (from the initial state), `invalid_action`; `info.episode`
+//! on the last step (its `success` = correct submission).
+//!
+//! # Episode end
+//! Terminated by Submit, Cancel or a link. Truncated after
+//! `ceil(step_slack · optimal_steps) + extra_steps` steps.
+
+mod env;
+mod form;
+mod generate;
+mod html;
+mod observe;
+mod oracle;
+mod raster;
+mod words;
+
+use serde::{Deserialize, Serialize};
+use teachgym_core::{Error, Result, TaskDim, TaskSpace};
+
+pub use env::{WebFormEnv, WebFormMdEnv};
+pub use form::{
+    days_in_month, ButtonRole, Date, Element, ElementKind, Field, Form, FormState, Outcome, Page,
+    Popup, PopupEntry, Role, Slot, Tokens, Value, Widget, WidgetState, CALENDAR_FIRST_DAY_SLOT,
+    MAX_GROUP_OPTIONS, MAX_POPUP_ITEMS, MAX_SELECT_OPTIONS, MAX_SUGGESTIONS, MAX_TOKENS,
+};
+pub use generate::{generate, stochastic_round, MAX_MONTH_REACH};
+pub use html::{form_html, text_view};
+pub use observe::{
+    ObsArray, WebFormObs, ATTRIBUTES, ELEMENT_FEATURES, MATCH_FEATURES, PROGRESS_FEATURES,
+};
+pub use oracle::oracle_action;
+pub use raster::{RENDER_HEIGHT, RENDER_WIDTH};
+pub use words::WidgetKind;
+
+/// Number of task dimensions.
+pub const TASK_DIMS: usize = 8;
+/// Names of the task dimensions, in order.
+pub const TASK_DIM_NAMES: [&str; TASK_DIMS] = [
+    "n_fields",
+    "widget_complexity",
+    "distractors",
+    "page_depth",
+    "instruction_noise",
+    "label_ambiguity",
+    "order_shuffle",
+    "cold_start",
+];
+/// Largest `max_fields` the field catalogue supports (targets never share a catalogue entry).
+pub const MAX_FIELDS_LIMIT: usize = 16;
+/// Largest `max_pages`.
+pub const MAX_PAGES_LIMIT: usize = 9;
+
+/// Size of the token vocabulary (ids `0..vocab_size()`, 0 = padding).
+pub fn vocab_size() -> usize {
+    words::vocab().size()
+}
+
+/// The word of a token id (`""` for padding).
+pub fn token_word(id: u32) -> &'static str {
+    words::vocab().word(id)
+}
+
+/// How `Type` treats selects, dates and autocompletes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum InteractionLevel {
+    /// One `Type` sets a select, date or autocomplete (value-setting primitives).
+    #[default]
+    Semantic,
+    /// Drop-downs, calendars and suggestion lists must be operated by clicks.
+    Widget,
+}
+
+/// Which potential-based shaping term is added to the task reward.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ShapingMode {
+    /// No shaping.
+    None,
+    /// `γ·Φ(s') − Φ(s)` (Ng, Harada & Russell 1999), `Φ = 0` after termination.
+    #[default]
+    Ng,
+    /// `γ·(Φ(s') − Φ(s))`, the form QWeb is summarised with (not policy-invariant).
+    Qweb,
+}
+
+/// Everything that defines a [`WebFormEnv`]. Caps fix the observation and action shapes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebFormConfig {
+    /// Most instruction fields (`F_cap`), `1..=MAX_FIELDS_LIMIT`. Default 12.
+    pub max_fields: usize,
+    /// Element slots of the observation (`E_cap`): a page plus an open pop-up must fit.
+    /// Default 128; must be at least [`WebFormConfig::min_elements`].
+    pub max_elements: usize,
+    /// Most pages, `1..=MAX_PAGES_LIMIT`. Default 4.
+    pub max_pages: usize,
+    /// Most distractors (widgets, decoy buttons, links). Default 24. Distractors that would not
+    /// fit a page within `max_elements` are dropped (targets never are).
+    pub max_distractors: usize,
+    /// Tokens kept per string in the observation (`T`), `1..=MAX_TOKENS`. Default 4.
+    pub tokens_per_string: usize,
+    /// Tokens of the sentence-form instruction in the observation (`L`), ≥ 1. Default 48.
+    pub instruction_tokens: usize,
+    /// Interaction level. Default `semantic`.
+    pub interaction_level: InteractionLevel,
+    /// Shaping mode. Default `ng`.
+    pub shaping: ShapingMode,
+    /// Discount of the shaping term; must equal the learner's. In (0, 1]. Default 0.99.
+    pub gamma: f64,
+    /// Scale of the shaping term, finite. Default 1.0.
+    pub shaping_coef: f64,
+    /// Task reward of a correct submission. Default 1.0.
+    pub success_reward: f64,
+    /// Task reward of a wrong submission, a cancel button or a link. Default −1.0.
+    pub failure_reward: f64,
+    /// Task reward when the step limit is reached. Default −1.0.
+    pub truncation_reward: f64,
+    /// Reward subtracted for an invalid action (≥ 0). Default 0.
+    pub invalid_action_penalty: f64,
+    /// Step limit factor: the limit is `ceil(step_slack · optimal_steps) + extra_steps`, ≥ 1.
+    /// Default 2.0.
+    pub step_slack: f64,
+    /// Additive part of the step limit. Default 2.
+    pub extra_steps: u32,
+    /// Fill the `match` word-overlap features (false leaves them zero). Default true.
+    pub match_features: bool,
+    /// Seed of the env's RNG until a reset passes one. Default 0.
+    pub seed: u64,
+}
+
+impl Default for WebFormConfig {
+    fn default() -> Self {
+        Self {
+            max_fields: 12,
+            max_elements: 128,
+            max_pages: 4,
+            max_distractors: 24,
+            tokens_per_string: 4,
+            instruction_tokens: 48,
+            interaction_level: InteractionLevel::Semantic,
+            shaping: ShapingMode::Ng,
+            gamma: 0.99,
+            shaping_coef: 1.0,
+            success_reward: 1.0,
+            failure_reward: -1.0,
+            truncation_reward: -1.0,
+            invalid_action_penalty: 0.0,
+            step_slack: 2.0,
+            extra_steps: 2,
+            match_features: true,
+            seed: 0,
+        }
+    }
+}
+
+impl WebFormConfig {
+    /// The task space: 8 dimensions in [0, 1], see the module docs.
+    pub fn task_space() -> TaskSpace {
+        let docs = [
+            "number of instruction fields: 1 + sround(x (max_fields - 1))",
+            "probability of a non-text widget, tilted towards costly widgets; date distance",
+            "number of distractors: sround(x max_distractors)",
+            "number of pages: 1 + sround(x (max_pages - 1)), at most the number of fields",
+            "probability of a synonym or omitted key per field; sentence form above 0.5",
+            "probability of an ambiguous label per widget and of confusable sibling distractors",
+            "random transpositions between instruction and document order, sround(x F)",
+            "1 - fraction of targets pre-filled at reset (QWeb warm start reversed)",
+        ];
+        TaskSpace::new(
+            TASK_DIM_NAMES
+                .iter()
+                .zip(docs)
+                .map(|(name, doc)| TaskDim::new(*name, 0.0, 1.0, doc))
+                .collect(),
+        )
+        .expect("the web-form task space is well formed")
+    }
+
+    /// Number of element slots a page may use (the rest is kept for pop-ups).
+    pub fn page_element_budget(&self) -> usize {
+        self.max_elements.saturating_sub(self.popup_budget())
+    }
+
+    fn popup_budget(&self) -> usize {
+        match self.interaction_level {
+            InteractionLevel::Semantic => 0,
+            InteractionLevel::Widget => MAX_POPUP_ITEMS,
+        }
+    }
+
+    /// Smallest `max_elements` that fits a page of `max_fields` targets (each a row, a label and
+    /// up to 4 group options), the form root, the title, Back, Next/Submit and a pop-up.
+    pub fn min_elements(&self) -> usize {
+        2 + self.max_fields * (2 + form::MAX_GROUP_OPTIONS) + 2 + self.popup_budget()
+    }
+
+    /// Number of flat actions, `max_elements · (1 + max_fields)`.
+    pub fn n_actions(&self) -> usize {
+        self.max_elements * (1 + self.max_fields)
+    }
+
+    /// Checks every field.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the first bad field.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |field: &str, reason: String| {
+            Err(Error::InvalidConfig {
+                field: field.into(),
+                reason,
+            })
+        };
+        if !(1..=MAX_FIELDS_LIMIT).contains(&self.max_fields) {
+            return bad(
+                "max_fields",
+                format!("{} is outside 1..={MAX_FIELDS_LIMIT}", self.max_fields),
+            );
+        }
+        if !(1..=MAX_PAGES_LIMIT).contains(&self.max_pages) {
+            return bad(
+                "max_pages",
+                format!("{} is outside 1..={MAX_PAGES_LIMIT}", self.max_pages),
+            );
+        }
+        if self.max_elements < self.min_elements() {
+            return bad(
+                "max_elements",
+                format!(
+                    "{} cannot hold a page of {} fields plus a pop-up; need at least {}",
+                    self.max_elements,
+                    self.max_fields,
+                    self.min_elements()
+                ),
+            );
+        }
+        if !(1..=MAX_TOKENS).contains(&self.tokens_per_string) {
+            return bad(
+                "tokens_per_string",
+                format!("{} is outside 1..={MAX_TOKENS}", self.tokens_per_string),
+            );
+        }
+        if self.instruction_tokens == 0 {
+            return bad("instruction_tokens", "must be at least 1".into());
+        }
+        if !(self.gamma > 0.0 && self.gamma <= 1.0) {
+            return bad("gamma", format!("{} is outside (0, 1]", self.gamma));
+        }
+        for (name, v) in [
+            ("shaping_coef", self.shaping_coef),
+            ("success_reward", self.success_reward),
+            ("failure_reward", self.failure_reward),
+            ("truncation_reward", self.truncation_reward),
+        ] {
+            if !v.is_finite() {
+                return bad(name, format!("{v} is not finite"));
+            }
+        }
+        if !(self.invalid_action_penalty.is_finite() && self.invalid_action_penalty >= 0.0) {
+            return bad(
+                "invalid_action_penalty",
+                format!("{} must be finite and >= 0", self.invalid_action_penalty),
+            );
+        }
+        if !(self.step_slack.is_finite() && self.step_slack >= 1.0) {
+            return bad(
+                "step_slack",
+                format!(
+                    "{} must be finite and >= 1 (the oracle needs optimal_steps)",
+                    self.step_slack
+                ),
+            );
+        }
+        Ok(())
+    }
+
+    /// Step limit of an episode whose oracle needs `optimal_steps`.
+    pub fn max_steps(&self, optimal_steps: u32) -> u32 {
+        (self.step_slack * f64::from(optimal_steps)).ceil() as u32 + self.extra_steps
+    }
+}
