@@ -67,8 +67,10 @@ pub struct RunConfig {
     pub point_mass: Option<PointMassConfig>,
     /// The grid-world env; absent = its defaults.
     pub grid_world: Option<GridWorldConfig>,
-    /// PPO's hyper-parameters (student `ppo`); absent = the defaults.
-    pub ppo: Option<PpoConfig>,
+    /// PPO's hyper-parameters (student `ppo`): a `preset` (one of `PpoConfig::PRESET_NAMES`;
+    /// default: `sb3_zoo_bipedal_walker` for the walkers, `clean_rl_discrete` for the grid
+    /// world, `clean_rl` otherwise) and any fields overriding it.
+    pub ppo: Option<serde_json::Value>,
     /// DQN's hyper-parameters (student `dqn`); absent = the defaults.
     pub dqn: Option<DqnConfig>,
     /// The teacher's configuration (its fields, as `teachgym teachers NAME` prints them);
@@ -180,9 +182,12 @@ impl RunConfig {
                 if self.dqn.is_some() {
                     bail!("a [dqn] section was given for student `ppo`");
                 }
-                let ppo = self.ppo.take().unwrap_or_default();
-                ppo.validate()?;
-                self.ppo = Some(ppo);
+                let default_preset = match own {
+                    "walker" => "sb3_zoo_bipedal_walker",
+                    "grid_world" => "clean_rl_discrete",
+                    _ => "clean_rl",
+                };
+                self.ppo = Some(resolve_ppo(self.ppo.take(), default_preset)?);
             }
             _ => {
                 if self.ppo.is_some() {
@@ -240,6 +245,54 @@ impl RunConfig {
             None => TestSet::default_for(space)?,
         })
     }
+}
+
+/// PPO's section: the named preset's values, overridden by the fields given, validated; the
+/// result lists every field (and the preset it started from).
+fn resolve_ppo(
+    given: Option<serde_json::Value>,
+    default_preset: &str,
+) -> Result<serde_json::Value> {
+    let mut given = match given {
+        None => serde_json::Map::new(),
+        Some(serde_json::Value::Object(map)) => map,
+        Some(other) => bail!("[ppo] must be a table, got {other}"),
+    };
+    let preset = match given.remove("preset") {
+        None => default_preset.to_string(),
+        Some(serde_json::Value::String(name)) => name,
+        Some(other) => bail!("[ppo] preset must be a name, got {other}"),
+    };
+    let mut merged = serde_json::to_value(PpoConfig::preset(&preset)?)?;
+    let fields = merged.as_object_mut().context("a PPO config is a table")?;
+    for (key, value) in given {
+        if !fields.contains_key(&key) {
+            bail!(
+                "unknown field `{key}` in [ppo]; known: preset, {}",
+                fields.keys().cloned().collect::<Vec<_>>().join(", ")
+            );
+        }
+        fields.insert(key, value);
+    }
+    let config: PpoConfig =
+        serde_json::from_value(merged).context("invalid value in the [ppo] section")?;
+    config.validate()?;
+    let mut resolved = serde_json::to_value(&config)?;
+    strip_nulls(&mut resolved);
+    resolved
+        .as_object_mut()
+        .context("a PPO config is a table")?
+        .insert("preset".into(), serde_json::Value::String(preset));
+    Ok(resolved)
+}
+
+/// The PPO config of a resolved run configuration.
+fn ppo_config(config: &RunConfig) -> Result<PpoConfig> {
+    let mut value = config.ppo.clone().context("unresolved [ppo] section")?;
+    if let Some(map) = value.as_object_mut() {
+        map.remove("preset");
+    }
+    Ok(serde_json::from_value(value)?)
 }
 
 /// TOML has no null: `None` fields are left out (they deserialise back to `None`).
@@ -372,7 +425,7 @@ where
 {
     fn build(config: &RunConfig, env: &E) -> Result<Self> {
         Ok(PpoAgent::for_spaces(
-            config.ppo.clone().unwrap_or_default(),
+            ppo_config(config)?,
             env.observation_space(),
             env.action_space(),
             config.seed,

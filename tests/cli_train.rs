@@ -186,7 +186,19 @@ fn bad_input_gives_clear_errors() {
     for (text, needle) in [
         (
             "env = \"point_mass\"\n[ppo]\nlearning_rate = \"fast\"\n",
-            "malformed config",
+            "invalid value in the [ppo] section",
+        ),
+        (
+            "env = \"point_mass\"\n[ppo]\npreset = \"turbo\"\n",
+            "unknown PPO preset `turbo`",
+        ),
+        (
+            "env = \"point_mass\"\n[ppo]\nlearning_rat = 0.1\n",
+            "unknown field `learning_rat`",
+        ),
+        (
+            "env = \"point_mass\"\n[trainer]\nnum_env = 4\n",
+            "unknown field",
         ),
         ("env = \"point_mass\"\nlearning_rat = 1\n", "unknown field"),
         ("env = [point_mass\n", "malformed config"),
@@ -263,9 +275,16 @@ fn bad_input_gives_clear_errors() {
 #[test]
 fn stump_tracks_trains_end_to_end() {
     let dir = scratch("stump");
+    std::fs::create_dir_all(&dir).unwrap();
+    // The walkers' PPO preset with a CI-sized rollout.
+    let config = dir.join("small.toml");
+    std::fs::write(&config, "[ppo]\nrollout_steps = 2048\n").unwrap();
+    let out = dir.join("run");
     let stdout = ok(&teachgym(&[
         "train",
         "--quiet",
+        "--config",
+        config.to_str().unwrap(),
         "--env",
         "stump_tracks",
         "--teacher",
@@ -275,13 +294,22 @@ fn stump_tracks_trains_end_to_end() {
         "--eval-every",
         "2048",
         "--out",
-        dir.to_str().unwrap(),
+        out.to_str().unwrap(),
     ]));
+    let dir = out;
     assert!(stdout.contains("of 100 test tasks"), "{stdout}");
     let episodes = std::fs::read_to_string(dir.join("episodes.csv")).unwrap();
     assert!(episodes.starts_with(
         "global_step,env_index,episode_index,stump_height,obstacle_spacing,episode_return"
     ));
+    // The walkers' default PPO preset, written out in full.
+    let config = std::fs::read_to_string(dir.join("config.toml")).unwrap();
+    assert!(
+        config.contains("preset = \"sb3_zoo_bipedal_walker\""),
+        "{config}"
+    );
+    assert!(config.contains("gamma = 0.999"), "{config}");
+    assert!(config.contains("rollout_steps = 2048"), "{config}");
 }
 
 #[test]
