@@ -1174,13 +1174,31 @@ fn kmeans_labels_impl<const D: usize, R: Rng + ?Sized>(
     }
     let tol = KMEANS_RELATIVE_TOL * variance_sum / d as f64;
 
+    // The rows as fixed-size arrays when `D` is known, so the seeding's distance loop (the
+    // bulk of it) unrolls and vectorises.
+    let fixed_rows: Vec<[f64; D]> = if D > 0 {
+        data.chunks_exact(D)
+            .map(|r| std::array::from_fn(|j| r[j]))
+            .collect()
+    } else {
+        Vec::new()
+    };
+
     // k-means++ seeding.
     let mut centres = vec![0.0; k * d];
     let first = rng.random_range(0..n);
     centres[..d].copy_from_slice(row(first));
-    let mut closest: Vec<f64> = (0..n)
-        .map(|i| squared_distance(row(i), row(first)))
-        .collect();
+    let mut closest: Vec<f64> = if D > 0 {
+        let centre = fixed_rows[first];
+        fixed_rows
+            .iter()
+            .map(|x| squared_distance(x, &centre))
+            .collect()
+    } else {
+        (0..n)
+            .map(|i| squared_distance(row(i), row(first)))
+            .collect()
+    };
     let local_trials = 2 + (k as f64).ln() as usize;
     let mut candidate_dists = vec![0.0; n];
     let mut best_dists = vec![0.0; n];
@@ -1205,11 +1223,24 @@ fn kmeans_labels_impl<const D: usize, R: Rng + ?Sized>(
                 // All points coincide with chosen centres: any point will do.
                 rng.random_range(0..n)
             };
-            for i in 0..n {
-                let dist = squared_distance(row(i), row(candidate));
-                // A comparison rather than `f64::min` (whose NaN rule blocks vectorisation):
-                // distances between finite points are never NaN.
-                candidate_dists[i] = if dist < closest[i] { dist } else { closest[i] };
+            // A comparison rather than `f64::min` (whose NaN rule blocks vectorisation):
+            // distances between finite points are never NaN.
+            if D > 0 {
+                let centre = fixed_rows[candidate];
+                let rows = fixed_rows.iter().zip(&closest).zip(&mut candidate_dists);
+                for ((x, &current), out) in rows {
+                    let mut dist = 0.0;
+                    for j in 0..D {
+                        let gap = x[j] - centre[j];
+                        dist += gap * gap;
+                    }
+                    *out = if dist < current { dist } else { current };
+                }
+            } else {
+                for i in 0..n {
+                    let dist = squared_distance(row(i), row(candidate));
+                    candidate_dists[i] = if dist < closest[i] { dist } else { closest[i] };
+                }
             }
             let candidate_potential = lane_sum_slice(&candidate_dists);
             if candidate_potential < best_potential {
