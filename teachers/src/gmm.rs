@@ -1561,6 +1561,55 @@ mod tests {
         }
     }
 
+    /// The AVX2 build of the kernels must give the very bits of the baseline (SSE2) build, so a
+    /// fit does not depend on the machine it runs on.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn avx2_kernels_match_the_baseline_build_bit_for_bit() {
+        if !std::arch::is_x86_feature_detected!("avx2") {
+            return;
+        }
+        let bits = |g: &Gmm| {
+            g.weights
+                .iter()
+                .chain(&g.means)
+                .chain(&g.covariances)
+                .chain(&g.precision_cholesky)
+                .chain(&g.half_log_dets)
+                .map(|v| v.to_bits())
+                .collect::<Vec<_>>()
+        };
+        let cfg = GmmConfig::default();
+        for seed in 0..4 {
+            // 3 + seed rows off a multiple of LANES, so the padded block is exercised too.
+            let data = blobs(
+                &[[0.0; 3], [2.0, 0.5, 0.0], [0.0, 2.0, 1e-4]],
+                50,
+                0.4,
+                seed,
+            );
+            let data = &data[..data.len() - 3 * (seed as usize % 4)];
+            for k in 1..=9 {
+                let mut rng = Pcg64::seed_from_u64(seed);
+                let labels = kmeans_labels_impl::<3, _>(data, 3, k, &mut rng);
+                let mut rng = Pcg64::seed_from_u64(seed);
+                assert_eq!(
+                    labels,
+                    kmeans_labels(data, 3, k, &mut rng),
+                    "k-means, k {k}"
+                );
+                let baseline = em_fixed_kernel::<3>(data, k, &labels, &cfg).unwrap();
+                let dispatched = em_fixed::<3>(data, k, &labels, &cfg).unwrap();
+                assert_eq!(bits(&baseline), bits(&dispatched), "seed {seed} k {k}");
+                assert_eq!(baseline.n_iter, dispatched.n_iter);
+                assert_eq!(
+                    score_fixed_kernel::<3>(&baseline, data).to_bits(),
+                    score_fixed::<3>(&baseline, data).to_bits()
+                );
+            }
+        }
+    }
+
     #[test]
     fn single_gaussian_is_the_sample_mean_and_covariance() {
         let data = [0.0, 0.0, 2.0, 0.0, 0.0, 4.0, 2.0, 4.0];

@@ -102,8 +102,8 @@ impl NearestHistory {
         // The binary counter's layout for `units` full buffers: one tree per set bit, largest
         // (oldest) first; the remainder stays in the buffer.
         for bit in (0..usize::BITS).rev() {
-            let size = (1usize << bit) * BUFFER_SIZE;
             if units & (1 << bit) != 0 {
+                let size = (1usize << bit) * BUFFER_SIZE;
                 let tree = self.build(start, size);
                 self.trees.push(tree);
                 start += size;
