@@ -1263,11 +1263,21 @@ fn kmeans_labels_impl<const D: usize, R: Rng + ?Sized>(
     for _ in 0..KMEANS_MAX_ITER {
         new_centres.fill(0.0);
         counts.fill(0);
-        for i in 0..n {
-            let c = labels[i];
-            counts[c] += 1;
-            for j in 0..d {
-                new_centres[c * d + j] += data[i * d + j];
+        if D > 0 {
+            for (x, &c) in fixed_rows.iter().zip(&labels) {
+                counts[c] += 1;
+                let centre = &mut new_centres[c * D..(c + 1) * D];
+                for j in 0..D {
+                    centre[j] += x[j];
+                }
+            }
+        } else {
+            for i in 0..n {
+                let c = labels[i];
+                counts[c] += 1;
+                for j in 0..d {
+                    new_centres[c * d + j] += data[i * d + j];
+                }
             }
         }
         // Re-seed empty clusters with the farthest points, largest distance first.
