@@ -287,7 +287,14 @@ impl Teacher for AlpGmm {
         validate_update(&self.space, task, outcome)?;
         let alp = self.alp_of(task, outcome.episode_return);
         self.history.insert(task, outcome.episode_return);
-        let mut row = task.to_vec();
+        // Reuse the row leaving the window (one allocation less per episode).
+        let mut row = if self.window.len() >= self.config.fit_rate {
+            self.window.pop_front().unwrap_or_default()
+        } else {
+            Vec::with_capacity(task.len() + 1)
+        };
+        row.clear();
+        row.extend_from_slice(task);
         row.push(alp);
         self.window.push_back(row);
         while self.window.len() > self.config.fit_rate {

@@ -7,10 +7,11 @@
 //! Data are row-major `n × D` slices of `f64`. Dimensions are small (D ≤ ~16), so the linear
 //! algebra is a hand-written Cholesky on flat buffers, with no allocation inside EM iterations.
 //! For `D ≤ 4` (ALP-GMM's (task, ALP) rows) EM, scoring and k-means run a copy specialised at
-//! compile time (fixed-size arrays, component-major responsibilities, points in SIMD lanes) that
-//! performs the same floating-point operations in the same order as the general path, so its
-//! results are bit-for-bit identical
-//! (`tests::specialised_dimensions_match_the_general_path_bit_for_bit`).
+//! compile time (fixed-size arrays, component-major responsibilities, points in SIMD lanes with
+//! one partial sum per lane) that agrees with the general path to rounding
+//! (`tests::specialised_dimensions_agree_with_the_general_path`). Both paths use the same
+//! vectorisable `exp` (within 2 ulp of libm's) and only IEEE additions and multiplications in a
+//! fixed order, so a fit is bit-for-bit reproducible on any machine and SIMD width.
 
 // Index loops over flat row-major matrices read closer to the maths than iterator chains.
 #![allow(clippy::needless_range_loop)]
@@ -490,7 +491,7 @@ impl Gmm {
             for r in row.iter_mut() {
                 *r *= inv;
             }
-            total += max + sum.ln();
+            total += max + ln_positive(sum);
         }
         total / (data.len() / self.dim) as f64
     }
@@ -567,31 +568,165 @@ impl Gmm {
     }
 }
 
-/// `exp(v)` for `v ≤ 0`, bit-for-bit, without calling `exp` where the result is known exactly:
-/// `exp(0) = 1`, and every `v < −746` underflows to `+0` (libm's slow underflow path otherwise).
+/// High part of `ln 2` (fdlibm's `ln2_hi`, 0.693147180369…): its low 32 mantissa bits are
+/// zero, so `n · LN2_HI` is exact for `|n| < 2²¹`.
+const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+/// `ln 2 − LN2_HI` (fdlibm's `ln2_lo`, 1.90821492927…e-10).
+const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
+
+/// `exp(v)` for `v ≤ 0`, by a branch-free evaluation that compilers vectorise (libm's `exp` is
+/// a call per value and was a quarter of a refit): `v = n·ln 2 + r` with `|r| ≤ ln 2 / 2`
+/// (Cody–Waite split of `ln 2`), `exp(r)` by its degree-13 Taylor polynomial (truncation error
+/// < 1e-17, evaluated by Estrin's scheme), scaled by `2ⁿ` built from exponent bits. Only IEEE additions and multiplications,
+/// so the result is the same bits with or without SIMD, on any IEEE machine. Relative error
+/// ≤ 2 ulp against libm (`tests::fast_exp_is_within_two_ulp_of_libm`). Results below the normal
+/// range (`v < ln f64::MIN_POSITIVE ≈ −708.4`) are flushed to `+0`: such a responsibility is
+/// `< 1e-307` of its row's largest, and producing or multiplying subnormals costs a microcode
+/// assist (≈ 100 cycles) per value on x86. `exp(0) = 1` exactly. A NaN `v` gives NaN.
 #[inline(always)]
 fn exp_nonpositive(v: f64) -> f64 {
-    if v == 0.0 {
-        1.0
-    } else if v < -746.0 {
+    /// `1.5 · 2⁵²`: adding it to a `|x| < 2⁵¹` rounds `x` to the nearest integer.
+    const ROUNDER: f64 = 6_755_399_441_055_744.0;
+    /// Slightly above `ln f64::MIN_POSITIVE`: from here up, `exp` is a normal number.
+    const NORMAL_LIMIT: f64 = -708.39;
+    let underflow = v < NORMAL_LIMIT;
+    // Clamped so that no intermediate is subnormal (NaN passes through).
+    let x = if underflow { NORMAL_LIMIT } else { v };
+    let n = (x * std::f64::consts::LOG2_E + ROUNDER) - ROUNDER;
+    let r = (x - n * LN2_HI) - n * LN2_LO;
+    // Estrin's scheme: the same polynomial as Horner's rule with a dependency chain of 8
+    // operations instead of 26, so the vectorised loop is not latency-bound.
+    let c = &INV_FACTORIALS;
+    let r2 = r * r;
+    let r4 = r2 * r2;
+    let r8 = r4 * r4;
+    let q: [f64; 7] = std::array::from_fn(|j| c[2 * j] + c[2 * j + 1] * r);
+    let low = (q[0] + q[1] * r2) + (q[2] + q[3] * r2) * r4;
+    let high = (q[4] + q[5] * r2) + q[6] * r4;
+    let p = low + high * r8;
+    // n ∈ [−1022, 0]: 2ⁿ is a normal number, its biased exponent n + 1023 ≥ 1.
+    let biased = (n + ROUNDER)
+        .to_bits()
+        .wrapping_sub(ROUNDER.to_bits())
+        .wrapping_add(1023);
+    let e = p * f64::from_bits(biased << 52);
+    if underflow {
         0.0
     } else {
-        v.exp()
+        e
     }
 }
 
-/// The rows of `data` as fixed-size arrays (a trailing partial row is ignored, as `chunks_exact`).
-fn rows_fixed<const D: usize>(data: &[f64]) -> Vec<[f64; D]> {
-    data.chunks_exact(D)
-        .map(|r| std::array::from_fn(|j| r[j]))
-        .collect()
+/// `ln(s)` for a positive normal `s`, vectorisable (a row's log-sum-exp needs `ln` of a sum in
+/// `[1, k]` once per point and iteration; libm's was ≈ 6 % of a refit): `s = 2ᵉ·m` with
+/// `m ∈ [√½, √2)`, `ln m = 2·atanh(t)`, `t = (m − 1)/(m + 1)`, `|t| ≤ 0.172`, by its odd series
+/// to `t²¹` (truncation error < 1e-17). Only IEEE operations and bit manipulation, so the same
+/// bits on any SIMD width; ≤ 4 ulp from libm (`tests::fast_ln_is_within_four_ulp_of_libm`).
+/// Zero, negative, subnormal and non-finite `s` give unspecified finite-or-NaN values: callers
+/// pass sums of exponentials that include an exact 1.
+#[inline(always)]
+fn ln_positive(s: f64) -> f64 {
+    const MANTISSA: u64 = (1 << 52) - 1;
+    /// `2⁵² + 1023`, the float whose low mantissa bits hold a biased exponent read as an integer.
+    const EXPONENT_BIAS_FLOAT: f64 = 4_503_599_627_370_496.0 + 1023.0;
+    let bits = s.to_bits();
+    let e = f64::from_bits((bits >> 52) | 0x4330_0000_0000_0000) - EXPONENT_BIAS_FLOAT;
+    let m = f64::from_bits((bits & MANTISSA) | (1023 << 52));
+    let high = m > std::f64::consts::SQRT_2;
+    let (m, e) = if high { (m * 0.5, e + 1.0) } else { (m, e) };
+    let t = (m - 1.0) / (m + 1.0);
+    let t2 = t * t;
+    let mut q = 1.0 / 21.0;
+    for inv_odd in LN_ATANH_TAIL {
+        q = q * t2 + inv_odd;
+    }
+    // 2·atanh(t) = 2t·(1 + t²/3 + t⁴/5 + …).
+    e * LN2_HI + (2.0 * t * q + e * LN2_LO)
 }
 
-/// Points per block of the E-step's density loop (SIMD lanes; the arithmetic is per point).
+/// `1/19, 1/17, …, 1/3, 1`: the Horner coefficients of [`ln_positive`] after `1/21`.
+const LN_ATANH_TAIL: [f64; 10] = [
+    1.0 / 19.0,
+    1.0 / 17.0,
+    1.0 / 15.0,
+    1.0 / 13.0,
+    1.0 / 11.0,
+    1.0 / 9.0,
+    1.0 / 7.0,
+    1.0 / 5.0,
+    1.0 / 3.0,
+    1.0,
+];
+
+/// `1/i!` for `i = 0..=13`: the Taylor coefficients of [`exp_nonpositive`].
+const INV_FACTORIALS: [f64; 14] = [
+    1.0,
+    1.0,
+    0.5,
+    1.0 / 6.0,
+    1.0 / 24.0,
+    1.0 / 120.0,
+    1.0 / 720.0,
+    1.0 / 5_040.0,
+    1.0 / 40_320.0,
+    1.0 / 362_880.0,
+    1.0 / 3_628_800.0,
+    1.0 / 39_916_800.0,
+    1.0 / 479_001_600.0,
+    1.0 / 6_227_020_800.0,
+];
+
+/// [`em_fixed_kernel`] compiled for AVX2 when the CPU has it (twice the SIMD width of the
+/// x86-64 baseline). The kernels use only IEEE additions, multiplications and divisions in an
+/// order fixed by [`LANES`] (never fused multiply-adds), so both builds give the same bits.
+fn em_fixed<const D: usize>(
+    data: &[f64],
+    k: usize,
+    labels: &[usize],
+    config: &GmmConfig,
+) -> Result<Gmm> {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2, checked just above.
+        return unsafe { em_fixed_avx2::<D>(data, k, labels, config) };
+    }
+    em_fixed_kernel::<D>(data, k, labels, config)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn em_fixed_avx2<const D: usize>(
+    data: &[f64],
+    k: usize,
+    labels: &[usize],
+    config: &GmmConfig,
+) -> Result<Gmm> {
+    em_fixed_kernel::<D>(data, k, labels, config)
+}
+
+/// [`score_fixed_kernel`], compiled for AVX2 when the CPU has it (same bits, see [`em_fixed`]).
+fn score_fixed<const D: usize>(gmm: &Gmm, data: &[f64]) -> f64 {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2, checked just above.
+        return unsafe { score_fixed_avx2::<D>(gmm, data) };
+    }
+    score_fixed_kernel::<D>(gmm, data)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn score_fixed_avx2<const D: usize>(gmm: &Gmm, data: &[f64]) -> f64 {
+    score_fixed_kernel::<D>(gmm, data)
+}
+
+/// Points per block of the specialised kernels (SIMD lanes: every loop over points runs
+/// `LANES` points side by side, and sums over points keep one partial sum per lane).
 const LANES: usize = 4;
 
 /// The rows of `data` in blocks of [`LANES`] points, coordinate-major within a block
 /// (`block[j][l]` = coordinate `j` of point `LANES·b + l`); the last block is padded with zeros.
+#[inline(always)]
 fn blocks_fixed<const D: usize>(data: &[f64]) -> Vec<[[f64; LANES]; D]> {
     let n = data.len() / D;
     let mut blocks = vec![[[0.0; LANES]; D]; n.div_ceil(LANES)];
@@ -603,35 +738,42 @@ fn blocks_fixed<const D: usize>(data: &[f64]) -> Vec<[[f64; LANES]; D]> {
     blocks
 }
 
-/// [`Gmm::em_general`] specialised to dimension `D`: the same operations in the same order (so
-/// the same bits), with responsibilities stored component-major (`k × stride`, `stride` = `n`
-/// rounded up to [`LANES`]) so that every loop of the E- and M-steps runs over contiguous memory
-/// with the component's parameters in registers.
-fn em_fixed<const D: usize>(
+/// Sum of the lane partial sums, in a fixed order (so the same bits on any SIMD width).
+#[inline(always)]
+fn lane_sum(v: [f64; LANES]) -> f64 {
+    (v[0] + v[1]) + (v[2] + v[3])
+}
+
+/// [`Gmm::em_general`] specialised to dimension `D`: the same algorithm with fixed-size arrays,
+/// responsibilities stored component-major (`k × stride`, `stride` = `n` rounded up to
+/// [`LANES`], padding responsibilities 0), and sums over points accumulated per lane. Results
+/// agree with the general path to rounding (the summation order differs;
+/// `tests::specialised_dimensions_agree_with_the_general_path`).
+#[inline(always)]
+fn em_fixed_kernel<const D: usize>(
     data: &[f64],
     k: usize,
     labels: &[usize],
     config: &GmmConfig,
 ) -> Result<Gmm> {
     let fail = |reason: String| TeacherError::GmmFit { k, reason };
-    let xs = rows_fixed::<D>(data);
     let blocks = blocks_fixed::<D>(data);
-    let n = xs.len();
+    let n = data.len() / D;
     let stride = blocks.len() * LANES;
     let mut resp = vec![0.0; k * stride];
     for (i, &l) in labels.iter().enumerate() {
         resp[l * stride + i] = 1.0;
     }
     let mut masses = vec![0.0; k];
-    let mut row_scratch = vec![0.0; 2 * n];
+    let mut row_scratch = vec![0.0; 2 * stride];
     let mut gmm = Gmm::zeros(D, k);
-    m_step_fixed::<D>(&mut gmm, &xs, &resp, stride, &mut masses, config.reg_covar)
+    m_step_fixed::<D>(&mut gmm, &blocks, &resp, &mut masses, config.reg_covar)
         .map_err(|c| fail(singular(c)))?;
     let mut lower_bound = f64::NEG_INFINITY;
     for iter in 1..=config.max_iter {
         let previous = lower_bound;
         lower_bound = e_step_fixed::<D>(&gmm, &blocks, n, &mut resp, &mut row_scratch, false);
-        m_step_fixed::<D>(&mut gmm, &xs, &resp, stride, &mut masses, config.reg_covar)
+        m_step_fixed::<D>(&mut gmm, &blocks, &resp, &mut masses, config.reg_covar)
             .map_err(|c| fail(singular(c)))?;
         gmm.n_iter = iter;
         if (lower_bound - previous).abs() < config.tol {
@@ -642,20 +784,24 @@ fn em_fixed<const D: usize>(
     Ok(gmm)
 }
 
-/// [`Gmm::score_general`] specialised to dimension `D` (same bits).
-fn score_fixed<const D: usize>(gmm: &Gmm, data: &[f64]) -> f64 {
+/// [`Gmm::score_general`] specialised to dimension `D`.
+#[inline(always)]
+fn score_fixed_kernel<const D: usize>(gmm: &Gmm, data: &[f64]) -> f64 {
     let blocks = blocks_fixed::<D>(data);
     let n = data.len() / D;
-    let mut scratch = vec![0.0; blocks.len() * LANES * gmm.n_components()];
-    let mut row_scratch = vec![0.0; 2 * n];
+    let stride = blocks.len() * LANES;
+    let mut scratch = vec![0.0; stride * gmm.n_components()];
+    let mut row_scratch = vec![0.0; 2 * stride];
     e_step_fixed::<D>(gmm, &blocks, n, &mut scratch, &mut row_scratch, true)
 }
 
 /// Weighted log-densities `ln w_c + ln N(x_i | μ_c, Σ_c)` of the `n` points in `blocks` into
 /// `out` (`k × stride`, component-major), then, per point, the log-sum-exp over components (in
 /// component order, as [`Gmm::e_step`]); returns the mean log-likelihood. Unless `score_only`,
-/// `out` ends holding the responsibilities; with `score_only` a point whose maximum is not finite
-/// contributes that maximum (as [`log_sum_exp`]). `rows`: scratch of length `2n`.
+/// `out` ends holding the responsibilities (0 in the padding); with `score_only` a point whose
+/// maximum is not finite contributes that maximum (as [`log_sum_exp`]). `rows`: scratch of
+/// length `2 · stride`.
+#[inline(always)]
 fn e_step_fixed<const D: usize>(
     gmm: &Gmm,
     blocks: &[[[f64; LANES]; D]],
@@ -669,7 +815,8 @@ fn e_step_fixed<const D: usize>(
     let dd = D * D;
     for c in 0..k {
         let log_weight = gmm.weights[c].ln();
-        let half_log_det = gmm.half_log_dets[c];
+        // Constant part of the log-density, folded once per component.
+        let offset = log_weight - 0.5 * (D as f64 * LN_2PI) - gmm.half_log_dets[c];
         let mu: [f64; D] = std::array::from_fn(|j| gmm.means[c * D + j]);
         let pc = &gmm.precision_cholesky[c * dd..(c + 1) * dd];
         let p: [[f64; D]; D] = std::array::from_fn(|a| std::array::from_fn(|b| pc[a * D + b]));
@@ -677,7 +824,7 @@ fn e_step_fixed<const D: usize>(
         for (o, x) in out_c.chunks_exact_mut(LANES).zip(blocks) {
             let diff: [[f64; LANES]; D] =
                 std::array::from_fn(|j| std::array::from_fn(|l| x[j][l] - mu[j]));
-            // z = L⁻¹ (x − μ), |z|² = Mahalanobis distance² (sums in the general path's order).
+            // z = L⁻¹ (x − μ), |z|² = Mahalanobis distance².
             let mut norm2 = [0.0; LANES];
             for a in 0..D {
                 let mut z: [f64; LANES] = std::array::from_fn(|l| p[a][0] * diff[0][l]);
@@ -691,92 +838,104 @@ fn e_step_fixed<const D: usize>(
                 }
             }
             for l in 0..LANES {
-                o[l] = log_weight + (-0.5 * (D as f64 * LN_2PI + norm2[l]) - half_log_det);
+                o[l] = offset - 0.5 * norm2[l];
             }
         }
     }
-    let (maxes, sums) = rows.split_at_mut(n);
+    let (maxes, sums) = rows.split_at_mut(stride);
     maxes.fill(f64::NEG_INFINITY);
     for c in 0..k {
-        for (m, &v) in maxes.iter_mut().zip(&out[c * stride..c * stride + n]) {
-            *m = m.max(v);
+        for (m, &v) in maxes.iter_mut().zip(&out[c * stride..(c + 1) * stride]) {
+            // A comparison rather than `f64::max` (whose NaN rule blocks vectorisation):
+            // log-densities of finite data under a valid mixture are never NaN.
+            *m = if v > *m { v } else { *m };
         }
     }
     // One exp per entry: the shifted exponentials are both the log-sum-exp terms and the
     // unnormalised responsibilities.
     sums.fill(0.0);
     for c in 0..k {
-        let out_c = &mut out[c * stride..c * stride + n];
+        let out_c = &mut out[c * stride..(c + 1) * stride];
         for ((o, s), &m) in out_c.iter_mut().zip(sums.iter_mut()).zip(maxes.iter()) {
             let r = exp_nonpositive(*o - m);
             *o = r;
             *s += r;
         }
     }
-    let mut total = 0.0;
-    for (&m, s) in maxes.iter().zip(sums.iter_mut()) {
-        if score_only && !m.is_finite() {
-            total += m;
+    // Per-point log-likelihoods into `maxes` (a vectorised pass), then their sum in point order.
+    for (m, &s) in maxes.iter_mut().zip(sums.iter()) {
+        let max = *m;
+        *m = if score_only && !max.is_finite() {
+            max
         } else {
-            total += m + s.ln();
-        }
-        *s = 1.0 / *s;
+            max + ln_positive(s)
+        };
     }
+    let total: f64 = maxes[..n].iter().sum();
     if !score_only {
+        for s in sums.iter_mut() {
+            *s = 1.0 / *s;
+        }
         for c in 0..k {
-            let out_c = &mut out[c * stride..c * stride + n];
+            let out_c = &mut out[c * stride..(c + 1) * stride];
             for (o, &inv) in out_c.iter_mut().zip(sums.iter()) {
                 *o *= inv;
             }
+            // The padding points must carry no mass into the M-step.
+            out_c[n..].fill(0.0);
         }
     }
     total / n as f64
 }
 
-/// [`Gmm::m_step`] specialised to dimension `D` with component-major `resp` (row stride
-/// `stride`; same bits: every
-/// accumulator receives the same terms in the same order).
+/// [`Gmm::m_step`] specialised to dimension `D`, over the points in `blocks` with
+/// component-major responsibilities `resp` (row stride `blocks.len() · LANES`, padding 0).
+#[inline(always)]
 fn m_step_fixed<const D: usize>(
     gmm: &mut Gmm,
-    xs: &[[f64; D]],
+    blocks: &[[[f64; LANES]; D]],
     resp: &[f64],
-    stride: usize,
     masses: &mut [f64],
     reg_covar: f64,
 ) -> std::result::Result<(), usize> {
-    let n = xs.len();
     let k = gmm.n_components();
+    let stride = blocks.len() * LANES;
     let dd = D * D;
     for c in 0..k {
-        let rc = &resp[c * stride..c * stride + n];
-        let mut mass = MASS_FLOOR;
-        let mut sum = [0.0; D];
-        for (&r, x) in rc.iter().zip(xs) {
-            mass += r;
-            for j in 0..D {
-                sum[j] += r * x[j];
+        let rc = &resp[c * stride..(c + 1) * stride];
+        let mut mass = [0.0; LANES];
+        let mut sum = [[0.0; LANES]; D];
+        for (r, x) in rc.chunks_exact(LANES).zip(blocks) {
+            for l in 0..LANES {
+                mass[l] += r[l];
+                for j in 0..D {
+                    sum[j][l] += r[l] * x[j][l];
+                }
             }
         }
+        let mass = MASS_FLOOR + lane_sum(mass);
         masses[c] = mass;
-        let mean: [f64; D] = std::array::from_fn(|j| sum[j] / mass);
+        let mean: [f64; D] = std::array::from_fn(|j| lane_sum(sum[j]) / mass);
         gmm.means[c * D..(c + 1) * D].copy_from_slice(&mean);
-        let mut cov = [[0.0; D]; D];
-        for (&r, x) in rc.iter().zip(xs) {
-            if r == 0.0 {
-                continue;
-            }
-            let diff: [f64; D] = std::array::from_fn(|j| x[j] - mean[j]);
+        // Two passes (mean, then centred products) as sklearn: a one-pass E[xxᵀ] − μμᵀ would
+        // cancel catastrophically on the near-constant ALP coordinate.
+        let mut cov = [[[0.0; LANES]; D]; D];
+        for (r, x) in rc.chunks_exact(LANES).zip(blocks) {
+            let diff: [[f64; LANES]; D] =
+                std::array::from_fn(|j| std::array::from_fn(|l| x[j][l] - mean[j]));
             for a in 0..D {
-                let ra = r * diff[a];
-                for b in 0..=a {
-                    cov[a][b] += ra * diff[b];
+                for l in 0..LANES {
+                    let ra = r[l] * diff[a][l];
+                    for b in 0..=a {
+                        cov[a][b][l] += ra * diff[b][l];
+                    }
                 }
             }
         }
         let out = &mut gmm.covariances[c * dd..(c + 1) * dd];
         for a in 0..D {
             for b in 0..=a {
-                let v = cov[a][b] / mass;
+                let v = lane_sum(cov[a][b]) / mass;
                 out[a * D + b] = v;
                 out[b * D + a] = v;
             }
@@ -868,11 +1027,12 @@ fn log_sum_exp(values: &[f64]) -> f64 {
     if !max.is_finite() {
         return max;
     }
-    max + values
-        .iter()
-        .map(|&v| exp_nonpositive(v - max))
-        .sum::<f64>()
-        .ln()
+    max + ln_positive(
+        values
+            .iter()
+            .map(|&v| exp_nonpositive(v - max))
+            .sum::<f64>(),
+    )
 }
 
 #[inline(always)]
@@ -887,17 +1047,60 @@ fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
 fn kmeans_labels<R: Rng + ?Sized>(data: &[f64], d: usize, k: usize, rng: &mut R) -> Vec<usize> {
     // Small dimensions get their own (identical, fully unrolled) copy of the algorithm.
     match d {
-        1 => kmeans_labels_impl::<1, R>(data, d, k, rng),
-        2 => kmeans_labels_impl::<2, R>(data, d, k, rng),
-        3 => kmeans_labels_impl::<3, R>(data, d, k, rng),
-        4 => kmeans_labels_impl::<4, R>(data, d, k, rng),
+        1 => kmeans_labels_fixed::<1, R>(data, k, rng),
+        2 => kmeans_labels_fixed::<2, R>(data, k, rng),
+        3 => kmeans_labels_fixed::<3, R>(data, k, rng),
+        4 => kmeans_labels_fixed::<4, R>(data, k, rng),
         _ => kmeans_labels_impl::<0, R>(data, d, k, rng),
     }
 }
 
-/// Nearest centre (first on ties) and its squared distance, for every row.
+/// [`kmeans_labels_impl`] for `D ≥ 1`, compiled for AVX2 when the CPU has it (same bits, see
+/// [`em_fixed`]).
+fn kmeans_labels_fixed<const D: usize, R: Rng + ?Sized>(
+    data: &[f64],
+    k: usize,
+    rng: &mut R,
+) -> Vec<usize> {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2, checked just above.
+        return unsafe { kmeans_labels_avx2::<D, R>(data, k, rng) };
+    }
+    kmeans_labels_impl::<D, R>(data, D, k, rng)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn kmeans_labels_avx2<const D: usize, R: Rng + ?Sized>(
+    data: &[f64],
+    k: usize,
+    rng: &mut R,
+) -> Vec<usize> {
+    kmeans_labels_impl::<D, R>(data, D, k, rng)
+}
+
+/// Sum of `values` with one partial sum per lane (`i mod LANES`) combined as [`lane_sum`]: a
+/// vectorisable order that is the same on any SIMD width.
 #[inline(always)]
-fn kmeans_assign(
+fn lane_sum_slice(values: &[f64]) -> f64 {
+    let mut lanes = [0.0; LANES];
+    let mut chunks = values.chunks_exact(LANES);
+    for chunk in &mut chunks {
+        for l in 0..LANES {
+            lanes[l] += chunk[l];
+        }
+    }
+    for (l, &v) in chunks.remainder().iter().enumerate() {
+        lanes[l] += v;
+    }
+    lane_sum(lanes)
+}
+
+/// Nearest centre (first on ties) and its squared distance, for every row (`D = 0`: any
+/// dimension `d`; otherwise `d == D`, and rows go [`LANES`] at a time, centres in the inner loop).
+#[inline(always)]
+fn kmeans_assign<const D: usize>(
     data: &[f64],
     d: usize,
     k: usize,
@@ -905,7 +1108,38 @@ fn kmeans_assign(
     labels: &mut [usize],
     dists: &mut [f64],
 ) {
-    for ((x, label), dist_out) in data.chunks_exact(d).zip(labels).zip(dists) {
+    let mut done = 0;
+    if D > 0 {
+        let groups = data
+            .chunks_exact(D * LANES)
+            .zip(labels.chunks_exact_mut(LANES))
+            .zip(dists.chunks_exact_mut(LANES));
+        for ((x, label), dist_out) in groups {
+            let mut best_dist = [f64::INFINITY; LANES];
+            let mut best_centre = [0usize; LANES];
+            for (c, centre) in centres.chunks_exact(D).take(k).enumerate() {
+                for l in 0..LANES {
+                    let mut dist = 0.0;
+                    for j in 0..D {
+                        let gap = x[l * D + j] - centre[j];
+                        dist += gap * gap;
+                    }
+                    if dist < best_dist[l] {
+                        best_dist[l] = dist;
+                        best_centre[l] = c;
+                    }
+                }
+            }
+            label.copy_from_slice(&best_centre);
+            dist_out.copy_from_slice(&best_dist);
+            done += LANES;
+        }
+    }
+    let rest = data[done * d..]
+        .chunks_exact(d)
+        .zip(&mut labels[done..])
+        .zip(&mut dists[done..]);
+    for ((x, label), dist_out) in rest {
         let mut best = (f64::INFINITY, 0);
         for c in 0..k {
             let dist = squared_distance(x, &centres[c * d..(c + 1) * d]);
@@ -919,6 +1153,7 @@ fn kmeans_assign(
 }
 
 /// [`kmeans_labels`] for `D`-dimensional rows (`D = 0`: any dimension, `dim`).
+#[inline(always)]
 fn kmeans_labels_impl<const D: usize, R: Rng + ?Sized>(
     data: &[f64],
     dim: usize,
@@ -939,18 +1174,36 @@ fn kmeans_labels_impl<const D: usize, R: Rng + ?Sized>(
     }
     let tol = KMEANS_RELATIVE_TOL * variance_sum / d as f64;
 
+    // The rows as fixed-size arrays when `D` is known, so the seeding's distance loop (the
+    // bulk of it) unrolls and vectorises.
+    let fixed_rows: Vec<[f64; D]> = if D > 0 {
+        data.chunks_exact(D)
+            .map(|r| std::array::from_fn(|j| r[j]))
+            .collect()
+    } else {
+        Vec::new()
+    };
+
     // k-means++ seeding.
     let mut centres = vec![0.0; k * d];
     let first = rng.random_range(0..n);
     centres[..d].copy_from_slice(row(first));
-    let mut closest: Vec<f64> = (0..n)
-        .map(|i| squared_distance(row(i), row(first)))
-        .collect();
+    let mut closest: Vec<f64> = if D > 0 {
+        let centre = fixed_rows[first];
+        fixed_rows
+            .iter()
+            .map(|x| squared_distance(x, &centre))
+            .collect()
+    } else {
+        (0..n)
+            .map(|i| squared_distance(row(i), row(first)))
+            .collect()
+    };
     let local_trials = 2 + (k as f64).ln() as usize;
     let mut candidate_dists = vec![0.0; n];
     let mut best_dists = vec![0.0; n];
     for c in 1..k {
-        let potential: f64 = closest.iter().sum();
+        let potential = lane_sum_slice(&closest);
         let mut best_candidate = 0;
         let mut best_potential = f64::INFINITY;
         for _ in 0..local_trials {
@@ -970,12 +1223,26 @@ fn kmeans_labels_impl<const D: usize, R: Rng + ?Sized>(
                 // All points coincide with chosen centres: any point will do.
                 rng.random_range(0..n)
             };
-            let mut candidate_potential = 0.0;
-            for i in 0..n {
-                let v = closest[i].min(squared_distance(row(i), row(candidate)));
-                candidate_dists[i] = v;
-                candidate_potential += v;
+            // A comparison rather than `f64::min` (whose NaN rule blocks vectorisation):
+            // distances between finite points are never NaN.
+            if D > 0 {
+                let centre = fixed_rows[candidate];
+                let rows = fixed_rows.iter().zip(&closest).zip(&mut candidate_dists);
+                for ((x, &current), out) in rows {
+                    let mut dist = 0.0;
+                    for j in 0..D {
+                        let gap = x[j] - centre[j];
+                        dist += gap * gap;
+                    }
+                    *out = if dist < current { dist } else { current };
+                }
+            } else {
+                for i in 0..n {
+                    let dist = squared_distance(row(i), row(candidate));
+                    candidate_dists[i] = if dist < closest[i] { dist } else { closest[i] };
+                }
             }
+            let candidate_potential = lane_sum_slice(&candidate_dists);
             if candidate_potential < best_potential {
                 best_potential = candidate_potential;
                 best_candidate = candidate;
@@ -989,18 +1256,28 @@ fn kmeans_labels_impl<const D: usize, R: Rng + ?Sized>(
     // Lloyd iterations.
     let mut labels = vec![0usize; n];
     let mut dists = vec![0.0; n];
-    kmeans_assign(data, d, k, &centres, &mut labels, &mut dists);
+    kmeans_assign::<D>(data, d, k, &centres, &mut labels, &mut dists);
     let mut new_centres = vec![0.0; k * d];
     let mut counts = vec![0usize; k];
     let mut new_labels = vec![0usize; n];
     for _ in 0..KMEANS_MAX_ITER {
         new_centres.fill(0.0);
         counts.fill(0);
-        for i in 0..n {
-            let c = labels[i];
-            counts[c] += 1;
-            for j in 0..d {
-                new_centres[c * d + j] += data[i * d + j];
+        if D > 0 {
+            for (x, &c) in fixed_rows.iter().zip(&labels) {
+                counts[c] += 1;
+                let centre = &mut new_centres[c * D..(c + 1) * D];
+                for j in 0..D {
+                    centre[j] += x[j];
+                }
+            }
+        } else {
+            for i in 0..n {
+                let c = labels[i];
+                counts[c] += 1;
+                for j in 0..d {
+                    new_centres[c * d + j] += data[i * d + j];
+                }
             }
         }
         // Re-seed empty clusters with the farthest points, largest distance first.
@@ -1038,7 +1315,7 @@ fn kmeans_labels_impl<const D: usize, R: Rng + ?Sized>(
             );
         }
         std::mem::swap(&mut centres, &mut new_centres);
-        kmeans_assign(data, d, k, &centres, &mut new_labels, &mut dists);
+        kmeans_assign::<D>(data, d, k, &centres, &mut new_labels, &mut dists);
         let unchanged = new_labels == labels;
         std::mem::swap(&mut labels, &mut new_labels);
         if unchanged || shift <= tol {
@@ -1167,6 +1444,57 @@ mod tests {
     }
 
     #[test]
+    fn fast_exp_is_within_two_ulp_of_libm() {
+        assert_eq!(exp_nonpositive(0.0).to_bits(), 1.0f64.to_bits());
+        assert_eq!(exp_nonpositive(-746.0), 0.0);
+        assert_eq!(exp_nonpositive(-1e300), 0.0);
+        assert_eq!(exp_nonpositive(f64::NEG_INFINITY), 0.0);
+        assert!(exp_nonpositive(f64::NAN).is_nan());
+        let mut rng = Pcg64::seed_from_u64(3);
+        let mut worst_ulp = 0.0f64;
+        // Dense near 0 (where responsibilities live) and across the whole normal range.
+        let draws = (0..200_000).map(|i| {
+            let u: f64 = rng.random();
+            if i % 2 == 0 {
+                -40.0 * u
+            } else {
+                -708.0 * u
+            }
+        });
+        for v in draws.chain([-1e-300, -1e-17, -0.5 * std::f64::consts::LN_2, -708.39]) {
+            let (ours, libm) = (exp_nonpositive(v), v.exp());
+            let ulp = f64::from_bits(libm.to_bits() + 1) - libm;
+            worst_ulp = worst_ulp.max((ours - libm).abs() / ulp);
+        }
+        assert!(worst_ulp <= 2.0, "worst error {worst_ulp} ulp");
+        // Subnormal results are flushed to zero; the smallest normal ones are kept.
+        assert_eq!(exp_nonpositive(-708.4), 0.0);
+        assert!(exp_nonpositive(-708.39) >= f64::MIN_POSITIVE);
+    }
+
+    #[test]
+    fn fast_ln_is_within_four_ulp_of_libm() {
+        assert_eq!(ln_positive(1.0), 0.0);
+        let mut rng = Pcg64::seed_from_u64(4);
+        let mut worst_ulp = 0.0f64;
+        // Sums of exponentials lie in [1, k]; also check far beyond, both sides of √2 and 1.
+        let draws = (0..200_000).map(|i| {
+            let u: f64 = rng.random();
+            match i % 3 {
+                0 => 1.0 + 15.0 * u,
+                1 => 1.0 + 1e-6 * u,
+                _ => (700.0 * (2.0 * u - 1.0)).exp(),
+            }
+        });
+        for s in draws.chain([std::f64::consts::SQRT_2, 2.0, 1.0 + f64::EPSILON, 1e300]) {
+            let (ours, libm) = (ln_positive(s), s.ln());
+            let ulp = f64::from_bits(libm.abs().to_bits() + 1) - libm.abs();
+            worst_ulp = worst_ulp.max((ours - libm).abs() / ulp);
+        }
+        assert!(worst_ulp <= 4.0, "worst error {worst_ulp} ulp");
+    }
+
+    #[test]
     fn cholesky_matches_hand_computation() {
         // [[4, 2], [2, 3]] = L L^T with L = [[2, 0], [1, sqrt(2)]].
         let mut l = [0.0; 4];
@@ -1190,8 +1518,8 @@ mod tests {
     }
 
     #[test]
-    fn specialised_dimensions_match_the_general_path_bit_for_bit() {
-        let bits = |g: &Gmm| {
+    fn specialised_dimensions_agree_with_the_general_path() {
+        let values = |g: &Gmm| {
             g.weights
                 .iter()
                 .chain(&g.means)
@@ -1199,9 +1527,12 @@ mod tests {
                 .chain(&g.cholesky)
                 .chain(&g.precision_cholesky)
                 .chain(&g.half_log_dets)
-                .map(|v| v.to_bits())
+                .copied()
                 .collect::<Vec<_>>()
         };
+        // The specialised kernels sum over points in SIMD lanes, the general path point by
+        // point: the same EM up to rounding.
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0);
         let cfg = GmmConfig::default();
         // 5 runs the general path on both sides (and the dimension-generic k-means).
         for dim in 1..=5 {
@@ -1225,16 +1556,66 @@ mod tests {
                     let mut work = Workspace::new(n, dim, k);
                     let general = Gmm::em_general(&data, dim, k, &labels, &cfg, &mut work).unwrap();
                     let fast = Gmm::fit_from_labels(&data, dim, k, &labels, &cfg).unwrap();
-                    assert_eq!(bits(&general), bits(&fast), "dim {dim} k {k} seed {seed}");
+                    let (g, f) = (values(&general), values(&fast));
+                    assert_eq!(g.len(), f.len());
+                    for (a, b) in g.iter().zip(&f) {
+                        assert!(close(*a, *b), "dim {dim} k {k} seed {seed}: {a} vs {b}");
+                    }
                     assert_eq!(
                         (general.n_iter, general.converged),
                         (fast.n_iter, fast.converged)
                     );
-                    assert_eq!(
-                        general.score_general(&data).to_bits(),
-                        fast.score(&data).to_bits()
-                    );
+                    assert!(close(general.score_general(&data), fast.score(&data)));
                 }
+            }
+        }
+    }
+
+    /// The AVX2 build of the kernels must give the very bits of the baseline (SSE2) build, so a
+    /// fit does not depend on the machine it runs on.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn avx2_kernels_match_the_baseline_build_bit_for_bit() {
+        if !std::arch::is_x86_feature_detected!("avx2") {
+            return;
+        }
+        let bits = |g: &Gmm| {
+            g.weights
+                .iter()
+                .chain(&g.means)
+                .chain(&g.covariances)
+                .chain(&g.precision_cholesky)
+                .chain(&g.half_log_dets)
+                .map(|v| v.to_bits())
+                .collect::<Vec<_>>()
+        };
+        let cfg = GmmConfig::default();
+        for seed in 0..4 {
+            // 3 + seed rows off a multiple of LANES, so the padded block is exercised too.
+            let data = blobs(
+                &[[0.0; 3], [2.0, 0.5, 0.0], [0.0, 2.0, 1e-4]],
+                50,
+                0.4,
+                seed,
+            );
+            let data = &data[..data.len() - 3 * (seed as usize % 4)];
+            for k in 1..=9 {
+                let mut rng = Pcg64::seed_from_u64(seed);
+                let labels = kmeans_labels_impl::<3, _>(data, 3, k, &mut rng);
+                let mut rng = Pcg64::seed_from_u64(seed);
+                assert_eq!(
+                    labels,
+                    kmeans_labels(data, 3, k, &mut rng),
+                    "k-means, k {k}"
+                );
+                let baseline = em_fixed_kernel::<3>(data, k, &labels, &cfg).unwrap();
+                let dispatched = em_fixed::<3>(data, k, &labels, &cfg).unwrap();
+                assert_eq!(bits(&baseline), bits(&dispatched), "seed {seed} k {k}");
+                assert_eq!(baseline.n_iter, dispatched.n_iter);
+                assert_eq!(
+                    score_fixed_kernel::<3>(&baseline, data).to_bits(),
+                    score_fixed::<3>(&baseline, data).to_bits()
+                );
             }
         }
     }

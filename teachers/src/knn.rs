@@ -13,13 +13,17 @@
 //! rebuilt on restore.
 //!
 //! Layout: a logarithmic set of static kd-trees over consecutive insertion ranges (a binary
-//! counter: a new point is a tree of size 1, equal-sized neighbours merge), so inserting costs
-//! O(log² n) amortised and a query visits O(log n) trees. No periodic full rebuild stalls.
+//! counter: every [`BUFFER_SIZE`] new points, scanned linearly until then, become a tree, and
+//! equal-sized neighbours merge), so inserting costs O(log² n) amortised and a query visits
+//! O(log n) trees. No periodic full rebuild stalls.
 
 use serde::{Deserialize, Serialize};
 
 /// Ranges up to this many points are scanned linearly instead of split.
 const LEAF_SIZE: usize = 16;
+/// The newest points, up to this many, are scanned linearly; each full buffer becomes a tree.
+/// Building trees of 1, 2, 4, … points cost more than scanning them (half the per-insert cost).
+const BUFFER_SIZE: usize = 64;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct NearestHistory {
@@ -72,7 +76,11 @@ impl NearestHistory {
         self.points.extend_from_slice(point);
         self.values.push(value);
         let n = self.len();
-        self.trees.push(self.build(n - 1, 1));
+        let indexed = self.indexed_len();
+        if n - indexed < BUFFER_SIZE {
+            return;
+        }
+        self.trees.push(self.build(indexed, BUFFER_SIZE));
         // Binary counter: merge while the two newest trees have equal size.
         while self.trees.len() >= 2 {
             let last = self.trees.len() - 1;
@@ -90,11 +98,12 @@ impl NearestHistory {
     pub(crate) fn rebuild_index(&mut self) {
         self.trees.clear();
         let mut start = 0;
-        let n = self.len();
-        // The binary counter's layout for n points: one tree per set bit, largest (oldest) first.
+        let units = self.len() / BUFFER_SIZE;
+        // The binary counter's layout for `units` full buffers: one tree per set bit, largest
+        // (oldest) first; the remainder stays in the buffer.
         for bit in (0..usize::BITS).rev() {
-            let size = 1usize << bit;
-            if n & size != 0 {
+            if units & (1 << bit) != 0 {
+                let size = (1usize << bit) * BUFFER_SIZE;
                 let tree = self.build(start, size);
                 self.trees.push(tree);
                 start += size;
@@ -105,10 +114,21 @@ impl NearestHistory {
     /// `(index, value)` of the nearest stored point to `query`, `None` when empty.
     pub(crate) fn nearest(&self, query: &[f64]) -> Option<(usize, f64)> {
         let mut best = (f64::INFINITY, usize::MAX);
-        for tree in &self.trees {
+        for i in self.indexed_len()..self.len() {
+            self.consider(i, query, &mut best);
+        }
+        // Then the trees, newest first: once the best candidate is newer than every point of a tree, that
+        // tree can only win with a strictly smaller distance, which prunes the search through
+        // a pile of exact duplicates (a replayed corner task) instead of visiting them all.
+        for tree in self.trees.iter().rev() {
             self.search(tree, 0, tree.order.len(), query, &mut best);
         }
         (best.1 != usize::MAX).then(|| (best.1, self.values[best.1]))
+    }
+
+    /// Points covered by the trees; the newer ones (fewer than [`BUFFER_SIZE`]) are scanned.
+    fn indexed_len(&self) -> usize {
+        self.trees.last().map_or(0, |t| t.start + t.order.len())
     }
 
     fn point(&self, i: usize) -> &[f64] {
@@ -199,8 +219,9 @@ impl NearestHistory {
             ((mid + 1, hi), (lo, mid))
         };
         self.search(tree, near.0, near.1, query, best);
-        // `<=` so an equally distant, newer point on the far side can still win the tie.
-        if delta * delta <= best.0 {
+        // An equally distant point on the far side can still win the tie if it is newer.
+        let tree_is_newer = tree.start + tree.order.len() > best.1 || best.1 == usize::MAX;
+        if delta * delta < best.0 || (delta * delta == best.0 && tree_is_newer) {
             self.search(tree, far.0, far.1, query, best);
         }
     }
