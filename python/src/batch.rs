@@ -125,6 +125,11 @@ impl EnvBatch {
         &self.envs[0]
     }
 
+    /// Env `i`, if it exists.
+    pub fn get(&self, i: usize) -> Option<&BoxedEnv> {
+        self.envs.get(i)
+    }
+
     /// Applies `ops[i]` to env `i`: resets use `seeds[i]` and row `i` of `tasks`, steps use
     /// row `i` of `actions`. Outputs of skipped envs are left as they were.
     ///

@@ -298,6 +298,20 @@ impl RustVectorEnv {
             })
     }
 
+    /// The current frame of env `index`, `(height, width, 3)` uint8.
+    fn render<'py>(&self, py: Python<'py>, index: usize) -> PyResult<Bound<'py, PyArray3<u8>>> {
+        let batch = self.batch.lock().unwrap_or_else(|e| e.into_inner());
+        let env = batch.get(index).ok_or_else(|| {
+            value_error(format!(
+                "env index {index} out of range for {} envs",
+                batch.len()
+            ))
+        })?;
+        let frame = env.render().map_err(value_error)?;
+        let (h, w) = (frame.height as usize, frame.width as usize);
+        PyArray1::from_vec(py, frame.data).reshape([h, w, 3])
+    }
+
     /// Pickling rebuilds the envs from their name and options (episodes are not kept).
     fn __getnewargs__(&self) -> (String, String, usize, usize) {
         let b = self.batch.lock().unwrap_or_else(|e| e.into_inner());
@@ -415,11 +429,19 @@ impl RustTeacher {
     }
 }
 
-/// `(name, gym_id, max_episode_steps, render_fps)` of every environment.
+/// `(name, gym_id, max_episode_steps, render_fps, success_return)` of every environment.
 #[pyfunction]
-fn env_registry() -> Vec<(&'static str, &'static str, u32, u32)> {
+fn env_registry() -> Vec<(&'static str, &'static str, u32, u32, Option<f64>)> {
     ENVS.iter()
-        .map(|e| (e.name, e.gym_id, e.max_episode_steps, e.render_fps))
+        .map(|e| {
+            (
+                e.name,
+                e.gym_id,
+                e.max_episode_steps,
+                e.render_fps,
+                e.success_return,
+            )
+        })
         .collect()
 }
 

@@ -9,8 +9,8 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use teachgym_core::{Env, Error, Result};
 use teachgym_envs::{
-    walker::constants::DEFAULT_MAX_EPISODE_STEPS, Embodiment, PointMassConfig, PointMassEnv,
-    TrackConfig, WalkerConfig, WalkerEnv,
+    walker::constants::{DEFAULT_MAX_EPISODE_STEPS, MASTERY_THRESHOLD},
+    Embodiment, PointMassConfig, PointMassEnv, TrackConfig, WalkerConfig, WalkerEnv,
 };
 
 /// A continuous-control env behind a trait object, as every binding holds it.
@@ -67,6 +67,9 @@ pub struct EnvEntry {
     pub max_episode_steps: u32,
     /// Frames per second of a rendered episode.
     pub render_fps: u32,
+    /// Return above which an episode cut short from outside (by a Python-side time limit or an
+    /// early reset) counts as a success; `None` when only the env's own end can be a success.
+    pub success_return: Option<f64>,
     /// Builds the env from the constructor options.
     pub build: fn(&EnvOptions) -> Result<BoxedEnv>,
 }
@@ -78,6 +81,7 @@ pub const ENVS: &[EnvEntry] = &[
         gym_id: "StumpTracks-v0",
         max_episode_steps: DEFAULT_MAX_EPISODE_STEPS,
         render_fps: 50,
+        success_return: Some(MASTERY_THRESHOLD),
         build: |o| build_walker(WalkerConfig::stump_tracks(), o),
     },
     EnvEntry {
@@ -85,6 +89,7 @@ pub const ENVS: &[EnvEntry] = &[
         gym_id: "HexagonTracks-v0",
         max_episode_steps: DEFAULT_MAX_EPISODE_STEPS,
         render_fps: 50,
+        success_return: Some(MASTERY_THRESHOLD),
         build: |o| build_walker(WalkerConfig::hexagon_tracks(), o),
     },
     EnvEntry {
@@ -92,6 +97,8 @@ pub const ENVS: &[EnvEntry] = &[
         gym_id: "PointMass-v0",
         max_episode_steps: teachgym_envs::point_mass::DEFAULT_MAX_EPISODE_STEPS,
         render_fps: 10,
+        // Reaching the target ends the episode, so a cut episode never reached it.
+        success_return: None,
         build: build_point_mass,
     },
 ];
