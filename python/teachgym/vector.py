@@ -193,11 +193,16 @@ class TeachgymVectorEnv(VectorEnv):
                 raise ValueError(f"options['reset_mask'] must be a bool array of shape ({n},), got {mask.dtype} {mask.shape}")
             if not mask.any():
                 raise ValueError("options['reset_mask'] resets no env")
+        # Every given task is checked before any env or generator changes.
         given = options.get("tasks")
         if given is not None:
-            given = np.asarray(given)
-            if given.ndim != 2 or given.shape[0] != n:
-                raise ValueError(f"options['tasks'] must have shape ({n}, {self.task_space.shape[0]}), got {given.shape}")
+            if np.ndim(given) != 2 or len(given) != n:
+                raise ValueError(
+                    f"options['tasks'] must have shape ({n}, {self.task_space.shape[0]}), got {np.shape(given)}"
+                )
+            given = [self.task_space.validate(t) for t in given]
+        elif options.get("task") is not None:
+            options["task"] = self.task_space.validate(options["task"])
 
         idx = np.flatnonzero(mask)
         for i in idx:
