@@ -111,7 +111,7 @@ impl EnvBatch {
     }
 
     /// Number of envs.
-    pub fn len(&self) -> usize {
+    pub fn num_envs(&self) -> usize {
         self.envs.len()
     }
 

@@ -304,7 +304,7 @@ impl RustVectorEnv {
         let env = batch.get(index).ok_or_else(|| {
             value_error(format!(
                 "env index {index} out of range for {} envs",
-                batch.len()
+                batch.num_envs()
             ))
         })?;
         let frame = env.render().map_err(value_error)?;
@@ -318,7 +318,7 @@ impl RustVectorEnv {
         (
             self.name.clone(),
             self.options_json.clone(),
-            b.len(),
+            b.num_envs(),
             b.threads(),
         )
     }

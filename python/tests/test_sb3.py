@@ -10,6 +10,10 @@ import teachgym
 from teachgym.teachers import ALPGMM
 
 sb3 = pytest.importorskip("stable_baselines3")
+import torch  # noqa: E402
+
+# The policies are tiny: intra-op threads only add synchronisation (5x slower on 2 busy cores).
+torch.set_num_threads(1)
 from stable_baselines3.common.env_util import make_vec_env  # noqa: E402
 from stable_baselines3.common.monitor import Monitor  # noqa: E402
 

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Checks and tests the Python package: clippy and the Rust unit tests of the bindings crate
+# (python/ is its own Cargo workspace), then `pip install ./python` into a venv and pytest.
+#
+# The venv lives in $CARGO_TARGET_DIR/python-test-venv (default target/) and is reused while
+# python/requirements-test.txt and the interpreter are unchanged; TEACHGYM_FRESH_VENV=1 rebuilds
+# it. The extension is built with the dev profile (dependencies optimised, see python/Cargo.toml),
+# which is enough for the tests and much faster to compile than release.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+PYTHON="${PYTHON:-python3}"
+VENV="$CARGO_TARGET_DIR/python-test-venv"
+REQS=python/requirements-test.txt
+
+stamp="$(cat "$REQS"; "$PYTHON" -c 'import sys; print(sys.version)')"
+if [[ "${TEACHGYM_FRESH_VENV:-0}" == 1 || ! -x "$VENV/bin/python" || "$(cat "$VENV/.stamp" 2>/dev/null)" != "$stamp" ]]; then
+    echo "== creating $VENV"
+    rm -rf "$VENV"
+    "$PYTHON" -m venv "$VENV"
+    "$VENV/bin/pip" install -q --upgrade pip
+    "$VENV/bin/pip" install -q -r "$REQS"
+    printf '%s' "$stamp" > "$VENV/.stamp"
+fi
+export PATH="$VENV/bin:$PATH"
+export VIRTUAL_ENV="$VENV"
+
+echo "== bindings crate: fmt, clippy, unit tests"
+cargo fmt --manifest-path python/Cargo.toml -- --check
+cargo clippy --manifest-path python/Cargo.toml --all-targets -- -D warnings
+cargo test --manifest-path python/Cargo.toml
+
+echo "== pip install ./python"
+MATURIN_PEP517_ARGS="--profile dev" pip install -q --no-build-isolation --no-deps --force-reinstall ./python
+
+echo "== pytest"
+# Run from outside python/ so the installed package (with its compiled module) is imported.
+cd "$ROOT"
+python -m pytest -q -p no:cacheprovider python/tests
