@@ -18,6 +18,7 @@ from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
+import torch
 from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
@@ -68,6 +69,8 @@ def main() -> None:
     parser.add_argument("--max-episode-steps", type=int, default=2000)
     parser.add_argument("--out", type=Path, default=Path("out/sb3_ppo_alpgmm"))
     args = parser.parse_args()
+    # The MLP is tiny: torch's intra-op threads only add synchronisation on a small machine.
+    torch.set_num_threads(1)
 
     task_space = gym.make("teachgym/StumpTracks-v0").unwrapped.task_space
     teacher = LoggingTeacher(task_space, seed=args.seed)
