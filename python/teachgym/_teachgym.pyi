@@ -1,9 +1,20 @@
 """Type stubs of the compiled module ``teachgym._teachgym`` (see python/src/lib.rs)."""
 
-from typing import Any
+from typing import Any, final
 
 import numpy as np
 import numpy.typing as npt
+from typing_extensions import Self
+
+__all__ = [
+    "RustEnv",
+    "RustVectorEnv",
+    "RustTeacher",
+    "env_registry",
+    "_panic_for_tests",
+    "TEACHER_NAMES",
+    "__version__",
+]
 
 __version__: str
 TEACHER_NAMES: list[str]
@@ -13,8 +24,9 @@ def env_registry() -> list[tuple[str, str, int, int, float | None]]:
 
 def _panic_for_tests(message: str) -> None: ...
 
+@final
 class RustEnv:
-    def __init__(self, name: str, options_json: str) -> None: ...
+    def __new__(cls, name: str, options_json: str) -> Self: ...
     def __getnewargs__(self) -> tuple[str, str]: ...
     @property
     def name(self) -> str: ...
@@ -29,8 +41,9 @@ class RustEnv:
     ) -> tuple[npt.NDArray[np.float32], float, bool, bool, dict[str, Any]]: ...
     def render(self) -> npt.NDArray[np.uint8]: ...
 
+@final
 class RustVectorEnv:
-    def __init__(self, name: str, options_json: str, num_envs: int, num_threads: int) -> None: ...
+    def __new__(cls, name: str, options_json: str, num_envs: int, num_threads: int) -> Self: ...
     @property
     def num_threads(self) -> int: ...
     def run(
@@ -50,16 +63,17 @@ class RustVectorEnv:
     def render(self, index: int) -> npt.NDArray[np.uint8]: ...
     def __getnewargs__(self) -> tuple[str, str, int, int]: ...
 
+@final
 class RustTeacher:
-    def __init__(
-        self,
+    def __new__(
+        cls,
         name: str,
         names: list[str],
         low: list[float],
         high: list[float],
         seed: int,
         config_json: str,
-    ) -> None: ...
+    ) -> Self: ...
     @property
     def name(self) -> str: ...
     def sample_task(self) -> npt.NDArray[np.float64]: ...

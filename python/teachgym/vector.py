@@ -37,6 +37,7 @@ __all__ = [
 ]
 
 _SKIP, _RESET, _STEP = 0, 1, 2
+_NONE = np.zeros(0, dtype=np.intp)
 
 
 def _default_threads(num_envs: int) -> int:
@@ -231,20 +232,29 @@ class TeachgymVectorEnv(VectorEnv):
         if not self._running.any() and not self._needs_reset.any():
             raise ValueError("step() called before reset(); call reset() first")
         mode = self.autoreset_mode
-        pending = np.flatnonzero(self._needs_reset)
-        if mode == AutoresetMode.DISABLED and pending.size:
+        any_pending = bool(self._needs_reset.any())
+        pending = np.flatnonzero(self._needs_reset) if any_pending else _NONE
+        if mode == AutoresetMode.DISABLED and any_pending:
             raise ValueError(
                 f"envs {pending.tolist()} ended; with autoreset_mode=DISABLED call "
                 "reset(options={'reset_mask': ...}) before stepping"
             )
         info: dict[str, Any] = {}
-        self._ops[:] = np.where(self._needs_reset, _SKIP, _STEP)
+        if any_pending:
+            self._ops[:] = np.where(self._needs_reset, _SKIP, _STEP)
+        else:
+            self._ops.fill(_STEP)
         self._run(actions, (self._reward, self._terminated, self._truncated, self._ep_return, self._ep_length, self._success))
-        stepped = self._ops == _STEP
-        self._steps += stepped
-        self._returns += np.where(stepped, self._reward, 0.0)
-        ended = (self._terminated | self._truncated) & stepped
-        ended_idx = np.flatnonzero(ended)
+        ended = self._terminated | self._truncated
+        if any_pending:
+            stepped = self._ops == _STEP
+            self._steps += stepped
+            self._returns += np.where(stepped, self._reward, 0.0)
+            ended &= stepped
+        else:
+            self._steps += 1
+            self._returns += self._reward
+        ended_idx = np.flatnonzero(ended) if ended.any() else _NONE
 
         if mode == AutoresetMode.SAME_STEP:
             if ended_idx.size:
@@ -262,13 +272,13 @@ class TeachgymVectorEnv(VectorEnv):
                 info["task"], info["_task"] = self._tasks.copy(), ended.copy()
         else:
             # Teacher calls in env order, as a SyncVectorEnv of single envs makes them.
-            if pending.size or ended_idx.size:
+            if any_pending or ended_idx.size:
                 for i in np.union1d(pending, ended_idx):
                     if self._needs_reset[i]:
                         self._draw(i, None)
                     else:
                         self._end_episode(i)
-            if pending.size:
+            if any_pending:
                 self._ops[:] = np.where(self._needs_reset, _RESET, _SKIP)
                 self._run(self._no_actions, (self._reward, self._terminated, self._truncated, self._ep_return, self._ep_length, self._success))
                 self._after_reset(pending)
