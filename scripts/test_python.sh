@@ -34,6 +34,9 @@ cargo test --manifest-path python/Cargo.toml
 echo "== pip install ./python"
 MATURIN_PEP517_ARGS="--profile dev" pip install -q --no-build-isolation --no-deps --force-reinstall ./python
 
+echo "== the stub of the compiled module matches it"
+(cd /tmp && python -m mypy.stubtest teachgym._teachgym)
+
 echo "== pytest"
 # Run from outside python/ so the installed package (with its compiled module) is imported.
 cd "$ROOT"
