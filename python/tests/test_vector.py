@@ -158,3 +158,27 @@ def test_vector_render_and_copy() -> None:
     assert len(frames) == 2 and frames[0].shape == (400, 600, 3)
     o2, *_ = envs.step(np.zeros((2, 4), np.float32))
     assert o2 is obs  # copy=False hands out the buffer itself
+
+
+def test_vector_env_pickles() -> None:
+    import pickle
+
+    envs = teachgym.PointMassVectorEnv(num_envs=3, autoreset_mode=AutoresetMode.SAME_STEP, task=[0.5, 1.0])
+    clone = pickle.loads(pickle.dumps(envs))
+    assert clone.num_envs == 3 and clone.autoreset_mode == AutoresetMode.SAME_STEP
+    a, _ = envs.reset(seed=4)
+    b, info = clone.reset(seed=4)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(info["task"], [[0.5, 1.0]] * 3)
+
+
+def test_subprocess_vector_env_runs_teachgym_envs() -> None:
+    # gymnasium's AsyncVectorEnv pickles the env constructors into worker processes.
+    envs = gym.make_vec("teachgym/PointMass-v0", num_envs=2, vectorization_mode="async")
+    try:
+        obs, _ = envs.reset(seed=0)
+        single = gym.make("teachgym/PointMass-v0")
+        np.testing.assert_array_equal(obs[1], single.reset(seed=1)[0])
+        envs.step(np.zeros((2, 2), np.float32))
+    finally:
+        envs.close()
