@@ -25,14 +25,20 @@ if [[ "${TEACHGYM_FRESH_VENV:-0}" == 1 || ! -x "$VENV/bin/python" || "$(cat "$VE
 fi
 export PATH="$VENV/bin:$PATH"
 export VIRTUAL_ENV="$VENV"
+# One interpreter for pyo3's build script in every cargo call, so pyo3 is not rebuilt each run.
+export PYO3_PYTHON="$VENV/bin/python"
 
-echo "== bindings crate: fmt, clippy, unit tests"
+echo "== bindings crate: fmt, clippy, unit tests, docs"
 cargo fmt --manifest-path python/Cargo.toml -- --check
 cargo clippy --manifest-path python/Cargo.toml --all-targets -- -D warnings
 cargo test --manifest-path python/Cargo.toml
+RUSTDOCFLAGS="-D warnings" cargo doc --manifest-path python/Cargo.toml --no-deps -q
 
 echo "== pip install ./python"
-MATURIN_PEP517_ARGS="--profile dev" pip install -q --no-build-isolation --no-deps --force-reinstall ./python
+# Its own target directory: maturin builds pyo3 for an extension module (other build-script
+# environment than `cargo test`), and sharing one directory would rebuild pyo3 on every switch.
+CARGO_TARGET_DIR="$CARGO_TARGET_DIR/python-wheel" MATURIN_PEP517_ARGS="--profile dev" \
+    pip install -q --no-build-isolation --no-deps --force-reinstall ./python
 
 echo "== the stub of the compiled module matches it"
 (cd /tmp && python -m mypy.stubtest teachgym._teachgym)

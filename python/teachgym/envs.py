@@ -14,6 +14,14 @@ physics, the observations, the rewards and the step limit live in Rust. Construc
   every reset. Without either, tasks are uniform over the task space, drawn from ``np_random``.
 - ``config``: further fields of the Rust configuration (its serde form), e.g.
   ``{"physics": {"solver_iterations": 8}}``; unknown fields raise ``ValueError``.
+
+``gymnasium.make(id, max_episode_steps=n)`` does not reach the constructor: gymnasium wraps the
+env in its ``TimeLimit`` instead. Episodes it cuts are still reported to the task source, at the
+next reset; ``config={"max_episode_steps": n}`` sets the Rust limit through ``make``.
+
+Pickling keeps the configuration, the task source and ``np_random``, not the episode in
+progress (reset the copy). Subprocess vector envs therefore give each worker its own copy of a
+teacher; use the native vector env or ``SyncVectorEnv`` for one shared curriculum.
 """
 
 from __future__ import annotations
