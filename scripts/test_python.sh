@@ -26,7 +26,7 @@ fi
 export PATH="$VENV/bin:$PATH"
 export VIRTUAL_ENV="$VENV"
 # One interpreter for pyo3's build script in every cargo call, so pyo3 is not rebuilt each run.
-export PYO3_PYTHON="$VENV/bin/python"
+export PYO3_PYTHON="$VENV/bin/python3"
 
 echo "== bindings crate: fmt, clippy, unit tests, docs"
 cargo fmt --manifest-path python/Cargo.toml -- --check
@@ -35,10 +35,9 @@ cargo test --manifest-path python/Cargo.toml
 RUSTDOCFLAGS="-D warnings" cargo doc --manifest-path python/Cargo.toml --no-deps -q
 
 echo "== pip install ./python"
-# Its own target directory: maturin builds pyo3 for an extension module (other build-script
-# environment than `cargo test`), and sharing one directory would rebuild pyo3 on every switch.
-CARGO_TARGET_DIR="$CARGO_TARGET_DIR/python-wheel" MATURIN_PEP517_ARGS="--profile dev" \
-    pip install -q --no-build-isolation --no-deps --force-reinstall ./python
+# Same target directory as the Rust checks (dependencies shared with the root workspace's build);
+# the wheel's pyo3 is cached separately thanks to the `extension-module` feature.
+MATURIN_PEP517_ARGS="--profile dev" pip install -q --no-build-isolation --no-deps --force-reinstall ./python
 
 echo "== the stub of the compiled module matches it"
 (cd /tmp && python -m mypy.stubtest teachgym._teachgym)
