@@ -1,0 +1,466 @@
+//! `teachgym._teachgym`: the private compiled module of the `teachgym` Python package.
+//!
+//! Thin pyo3 bindings over the pure-Rust crates; the public Python API (gymnasium envs, the
+//! vector env, task spaces, teachers) lives in the Python package around it.
+//!
+//! - [`registry`] (pure Rust): the environments and how constructor options map to their configs.
+//! - [`batch`] (pure Rust): N envs stepped in one call over a thread pool.
+//! - `RustEnv`, `RustVectorEnv`, `RustTeacher`: the Python classes.
+//!
+//! Every error of the Rust crates becomes a `ValueError` carrying its message; a Rust panic
+//! becomes pyo3's `PanicException`.
+
+pub mod batch;
+pub mod registry;
+
+use std::sync::Mutex;
+
+use numpy::{
+    PyArray1, PyArray3, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyReadwriteArray1,
+    PyReadwriteArray2,
+};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList};
+use teachgym_core::{Info, Space, TaskDim, TaskSpace};
+use teachgym_teachers::{build_teacher, EpisodeOutcome, Teacher, TEACHER_NAMES};
+
+use batch::{EnvBatch, Op, Outputs};
+use registry::{build_env, BoxedEnv, EnvOptions, ENVS};
+
+fn value_error(e: impl std::fmt::Display) -> PyErr {
+    PyValueError::new_err(e.to_string())
+}
+
+/// A space description as a dict the Python side turns into a `gymnasium.spaces` object.
+fn space_dict<'py>(py: Python<'py>, space: &Space) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    match space {
+        Space::Box(b) => {
+            d.set_item("kind", "box")?;
+            d.set_item("shape", b.shape().to_vec())?;
+            d.set_item("low", PyArray1::from_slice(py, b.low()))?;
+            d.set_item("high", PyArray1::from_slice(py, b.high()))?;
+            let dtype = match b.dtype() {
+                teachgym_core::DType::F32 => "float32",
+                teachgym_core::DType::F64 => "float64",
+                teachgym_core::DType::I64 => "int64",
+                teachgym_core::DType::U8 => "uint8",
+            };
+            d.set_item("dtype", dtype)?;
+        }
+        Space::Discrete { n } => {
+            d.set_item("kind", "discrete")?;
+            d.set_item("n", *n)?;
+        }
+        Space::MultiDiscrete { nvec } => {
+            d.set_item("kind", "multi_discrete")?;
+            d.set_item("nvec", nvec.clone())?;
+        }
+        Space::Dict(entries) => {
+            d.set_item("kind", "dict")?;
+            let items = PyList::empty(py);
+            for (k, s) in entries {
+                items.append((k, space_dict(py, s)?))?;
+            }
+            d.set_item("entries", items)?;
+        }
+        other => {
+            return Err(value_error(format!(
+                "space {other:?} has no Python form yet"
+            )))
+        }
+    }
+    Ok(d)
+}
+
+/// A task space as `(names, low, high, docs)`.
+type TaskSpaceParts = (Vec<String>, Vec<f64>, Vec<f64>, Vec<String>);
+
+fn task_space_parts(space: &TaskSpace) -> TaskSpaceParts {
+    let dims = space.dims();
+    (
+        dims.iter().map(|d| d.name.clone()).collect(),
+        space.low(),
+        space.high(),
+        dims.iter().map(|d| d.doc.clone()).collect(),
+    )
+}
+
+/// Info of a reset or step as a plain dict: the env's scalar diagnostics as floats and, on the
+/// step that ends an episode, `episode_return` (float), `episode_length` (int), `is_success`
+/// (bool).
+fn info_dict<'py>(py: Python<'py>, info: &Info) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    for (k, v) in &info.values {
+        d.set_item(*k, *v)?;
+    }
+    if let Some(ep) = &info.episode {
+        d.set_item("episode_return", ep.episode_return)?;
+        d.set_item("episode_length", ep.length)?;
+        d.set_item("is_success", ep.success)?;
+    }
+    Ok(d)
+}
+
+/// One environment, for the Python `gymnasium.Env` wrapper.
+#[pyclass(module = "teachgym._teachgym")]
+struct RustEnv {
+    name: String,
+    options_json: String,
+    // A Mutex makes the class `Sync` as pyo3 requires; `&mut self` methods use `get_mut`,
+    // which costs nothing.
+    env: Mutex<BoxedEnv>,
+}
+
+impl RustEnv {
+    fn env(&mut self) -> &mut BoxedEnv {
+        self.env.get_mut().unwrap_or_else(|e| e.into_inner())
+    }
+    fn env_ref(&self) -> std::sync::MutexGuard<'_, BoxedEnv> {
+        self.env.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[pymethods]
+impl RustEnv {
+    /// Builds env `name` from the JSON form of its constructor options.
+    #[new]
+    fn new(name: String, options_json: String) -> PyResult<Self> {
+        let options = EnvOptions::from_json(&options_json).map_err(value_error)?;
+        let env = build_env(&name, &options).map_err(value_error)?;
+        Ok(Self {
+            name,
+            options_json,
+            env: Mutex::new(env),
+        })
+    }
+
+    /// Pickling rebuilds the env from its name and options (the episode in progress is not
+    /// kept: reset after unpickling).
+    fn __getnewargs__(&self) -> (String, String) {
+        (self.name.clone(), self.options_json.clone())
+    }
+
+    /// Registry name.
+    #[getter]
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    /// Observation space description.
+    fn observation_space<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        space_dict(py, self.env_ref().observation_space())
+    }
+
+    /// Action space description.
+    fn action_space<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        space_dict(py, self.env_ref().action_space())
+    }
+
+    /// `(names, low, high, docs)` of the task space.
+    fn task_space(&self) -> TaskSpaceParts {
+        task_space_parts(self.env_ref().task_space())
+    }
+
+    /// Starts an episode on `task` with the env's RNG re-seeded from `seed`.
+    fn reset<'py>(
+        &mut self,
+        py: Python<'py>,
+        seed: u64,
+        task: PyReadonlyArray1<'py, f64>,
+    ) -> PyResult<(Bound<'py, PyArray1<f32>>, Bound<'py, PyDict>)> {
+        let task = task.as_slice().map_err(value_error)?;
+        let (obs, info) = self.env().reset(Some(seed), task).map_err(value_error)?;
+        Ok((PyArray1::from_vec(py, obs), info_dict(py, &info)?))
+    }
+
+    /// One step with a float32 action.
+    #[allow(clippy::type_complexity)]
+    fn step<'py>(
+        &mut self,
+        py: Python<'py>,
+        action: PyReadonlyArray1<'py, f32>,
+    ) -> PyResult<(
+        Bound<'py, PyArray1<f32>>,
+        f64,
+        bool,
+        bool,
+        Bound<'py, PyDict>,
+    )> {
+        let action = action.as_slice().map_err(value_error)?;
+        let s = self.env().step(action).map_err(value_error)?;
+        Ok((
+            PyArray1::from_vec(py, s.obs),
+            s.reward,
+            s.terminated,
+            s.truncated,
+            info_dict(py, &s.info)?,
+        ))
+    }
+
+    /// The current frame, `(height, width, 3)` uint8.
+    fn render<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray3<u8>>> {
+        let frame = self.env_ref().render().map_err(value_error)?;
+        let (h, w) = (frame.height as usize, frame.width as usize);
+        PyArray1::from_vec(py, frame.data).reshape([h, w, 3])
+    }
+}
+
+/// N environments stepped in one call with the GIL released, for the Python `VectorEnv`.
+#[pyclass(module = "teachgym._teachgym")]
+struct RustVectorEnv {
+    name: String,
+    options_json: String,
+    batch: Mutex<EnvBatch>,
+}
+
+fn ops_from_codes(codes: &[u8]) -> PyResult<Vec<Op>> {
+    codes
+        .iter()
+        .map(|c| match c {
+            0 => Ok(Op::Skip),
+            1 => Ok(Op::Reset),
+            2 => Ok(Op::Step),
+            _ => Err(value_error(format!(
+                "op code {c} is not 0 (skip), 1 (reset) or 2 (step)"
+            ))),
+        })
+        .collect()
+}
+
+#[pymethods]
+impl RustVectorEnv {
+    /// `num_envs` envs `name` stepped by `num_threads` threads.
+    #[new]
+    fn new(
+        name: String,
+        options_json: String,
+        num_envs: usize,
+        num_threads: usize,
+    ) -> PyResult<Self> {
+        let options = EnvOptions::from_json(&options_json).map_err(value_error)?;
+        let batch = EnvBatch::new(&name, &options, num_envs, num_threads).map_err(value_error)?;
+        Ok(Self {
+            name,
+            options_json,
+            batch: Mutex::new(batch),
+        })
+    }
+
+    /// Number of threads stepping the envs.
+    #[getter]
+    fn num_threads(&self) -> usize {
+        self.batch
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .threads()
+    }
+
+    /// Applies per-env op codes (0 skip, 1 reset with `seeds[i]` and `tasks[i]`, 2 step with
+    /// `actions[i]`) and writes the results into the given buffers.
+    #[allow(clippy::too_many_arguments)]
+    fn run(
+        &mut self,
+        py: Python<'_>,
+        ops: PyReadonlyArray1<'_, u8>,
+        actions: PyReadonlyArray2<'_, f32>,
+        seeds: PyReadonlyArray1<'_, u64>,
+        tasks: PyReadonlyArray2<'_, f64>,
+        mut obs: PyReadwriteArray2<'_, f32>,
+        mut reward: PyReadwriteArray1<'_, f64>,
+        mut terminated: PyReadwriteArray1<'_, bool>,
+        mut truncated: PyReadwriteArray1<'_, bool>,
+        mut episode_return: PyReadwriteArray1<'_, f64>,
+        mut episode_length: PyReadwriteArray1<'_, i64>,
+        mut success: PyReadwriteArray1<'_, bool>,
+    ) -> PyResult<()> {
+        let ops = ops_from_codes(ops.as_slice().map_err(value_error)?)?;
+        let actions = actions.as_slice().map_err(value_error)?;
+        let seeds = seeds.as_slice().map_err(value_error)?;
+        let tasks = tasks.as_slice().map_err(value_error)?;
+        let out = Outputs {
+            obs: obs.as_slice_mut().map_err(value_error)?,
+            reward: reward.as_slice_mut().map_err(value_error)?,
+            terminated: terminated.as_slice_mut().map_err(value_error)?,
+            truncated: truncated.as_slice_mut().map_err(value_error)?,
+            episode_return: episode_return.as_slice_mut().map_err(value_error)?,
+            episode_length: episode_length.as_slice_mut().map_err(value_error)?,
+            success: success.as_slice_mut().map_err(value_error)?,
+        };
+        let batch = self.batch.get_mut().unwrap_or_else(|e| e.into_inner());
+        // Rayon workers never touch Python, and releasing the GIL lets other Python threads
+        // run while the envs step.
+        py.detach(|| batch.run(&ops, actions, seeds, tasks, out))
+            .map_err(|(env, e)| match env {
+                Some(i) => value_error(format!("env {i}: {e}")),
+                None => value_error(e),
+            })
+    }
+
+    /// The current frame of env `index`, `(height, width, 3)` uint8.
+    fn render<'py>(&self, py: Python<'py>, index: usize) -> PyResult<Bound<'py, PyArray3<u8>>> {
+        let batch = self.batch.lock().unwrap_or_else(|e| e.into_inner());
+        let env = batch.get(index).ok_or_else(|| {
+            value_error(format!(
+                "env index {index} out of range for {} envs",
+                batch.num_envs()
+            ))
+        })?;
+        let frame = env.render().map_err(value_error)?;
+        let (h, w) = (frame.height as usize, frame.width as usize);
+        PyArray1::from_vec(py, frame.data).reshape([h, w, 3])
+    }
+
+    /// Pickling rebuilds the envs from their name and options (episodes are not kept).
+    fn __getnewargs__(&self) -> (String, String, usize, usize) {
+        let b = self.batch.lock().unwrap_or_else(|e| e.into_inner());
+        (
+            self.name.clone(),
+            self.options_json.clone(),
+            b.num_envs(),
+            b.threads(),
+        )
+    }
+}
+
+/// A teacher from the Rust registry, for the Python teacher classes.
+#[pyclass(module = "teachgym._teachgym")]
+struct RustTeacher {
+    teacher: Mutex<Box<dyn Teacher>>,
+    space: TaskSpace,
+}
+
+impl RustTeacher {
+    fn teacher(&mut self) -> &mut Box<dyn Teacher> {
+        self.teacher.get_mut().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[pymethods]
+impl RustTeacher {
+    /// Teacher `name` over the task space `(names, low, high)`, seeded with `seed`, from the
+    /// JSON form of its configuration.
+    #[new]
+    fn new(
+        name: &str,
+        names: Vec<String>,
+        low: Vec<f64>,
+        high: Vec<f64>,
+        seed: u64,
+        config_json: &str,
+    ) -> PyResult<Self> {
+        if names.len() != low.len() || low.len() != high.len() {
+            return Err(value_error(format!(
+                "task space has {} names, {} lows and {} highs",
+                names.len(),
+                low.len(),
+                high.len()
+            )));
+        }
+        let dims = names
+            .into_iter()
+            .zip(low.iter().zip(&high))
+            .map(|(n, (&l, &h))| TaskDim::new(n, l, h, ""))
+            .collect();
+        let space = TaskSpace::new(dims).map_err(value_error)?;
+        let config: serde_json::Value = serde_json::from_str(config_json).map_err(value_error)?;
+        let teacher = build_teacher(name, space.clone(), seed, config).map_err(value_error)?;
+        Ok(Self {
+            teacher: Mutex::new(teacher),
+            space,
+        })
+    }
+
+    /// Registry name.
+    #[getter]
+    fn name(&self) -> &'static str {
+        self.teacher
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .name()
+    }
+
+    /// The next task.
+    fn sample_task<'py>(&mut self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        PyArray1::from_vec(py, self.teacher().sample_task())
+    }
+
+    /// Learns from an episode on `task`.
+    fn update(
+        &mut self,
+        task: PyReadonlyArray1<'_, f64>,
+        episode_return: f64,
+        success: bool,
+        length: u32,
+    ) -> PyResult<()> {
+        let task = task.as_slice().map_err(value_error)?;
+        if task.len() != self.space.dim() {
+            return Err(value_error(format!(
+                "task has {} components but the task space has {} dimensions ({})",
+                task.len(),
+                self.space.dim(),
+                self.space.names().join(", ")
+            )));
+        }
+        let outcome = EpisodeOutcome::new(episode_return, success, length);
+        self.teacher().update(task, &outcome).map_err(value_error)
+    }
+
+    /// `n` tasks of the current curriculum without exploration, or `None`.
+    fn non_exploratory_samples(&mut self, n: usize) -> Option<Vec<Vec<f64>>> {
+        self.teacher().non_exploratory_samples(n)
+    }
+
+    /// The full state as versioned JSON bytes.
+    fn save_state<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let bytes = self
+            .teacher
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .save_state()
+            .map_err(value_error)?;
+        Ok(PyBytes::new(py, &bytes))
+    }
+
+    /// Restores a state written by `save_state`.
+    fn load_state(&mut self, state: &[u8]) -> PyResult<()> {
+        self.teacher().load_state(state).map_err(value_error)
+    }
+}
+
+/// `(name, gym_id, max_episode_steps, render_fps, success_return)` of every environment.
+#[pyfunction]
+fn env_registry() -> Vec<(&'static str, &'static str, u32, u32, Option<f64>)> {
+    ENVS.iter()
+        .map(|e| {
+            (
+                e.name,
+                e.gym_id,
+                e.max_episode_steps,
+                e.render_fps,
+                e.success_return,
+            )
+        })
+        .collect()
+}
+
+/// Panics on purpose, so the tests can check that a Rust panic reaches Python as an exception
+/// rather than aborting the interpreter.
+#[pyfunction]
+fn _panic_for_tests(message: &str) {
+    panic!("{message}");
+}
+
+/// The module.
+#[pymodule]
+fn _teachgym(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<RustEnv>()?;
+    m.add_class::<RustVectorEnv>()?;
+    m.add_class::<RustTeacher>()?;
+    m.add_function(wrap_pyfunction!(env_registry, m)?)?;
+    m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
+    m.add("TEACHER_NAMES", TEACHER_NAMES.to_vec())?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

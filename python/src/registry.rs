@@ -1,0 +1,314 @@
+//! The environments the Python package exposes, by name, and how the Python constructor keywords
+//! (`body`, `bounds`, `max_episode_steps`, `config`) become each env's Rust configuration.
+//!
+//! Pure Rust (no pyo3), so adding an environment is one [`EnvEntry`] here: every binding (single
+//! env, vector env, task spaces, gymnasium registration) is generic over
+//! `Env<Obs = Vec<f32>, Action = [f32]>` and reads this table.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use teachgym_core::{Env, Error, Result};
+use teachgym_envs::{
+    walker::constants::{DEFAULT_MAX_EPISODE_STEPS, MASTERY_THRESHOLD},
+    Embodiment, PointMassConfig, PointMassEnv, TrackConfig, WalkerConfig, WalkerEnv,
+};
+
+/// A continuous-control env behind a trait object, as every binding holds it.
+pub type BoxedEnv = Box<dyn Env<Obs = Vec<f32>, Action = [f32]> + Send>;
+
+/// Options shared by every environment constructor, as sent by the Python side (JSON).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EnvOptions {
+    /// Embodiment name (walkers only), e.g. `classic_bipedal`.
+    pub body: Option<String>,
+    /// Per-dimension `[low, high]` overrides of the task space, keyed by dimension name.
+    pub bounds: Map<String, Value>,
+    /// Step limit after which the env truncates the episode.
+    pub max_episode_steps: Option<u32>,
+    /// Any further fields of the env's Rust configuration (serde form), merged over the
+    /// defaults; unknown fields are errors.
+    pub config: Value,
+}
+
+impl EnvOptions {
+    /// Parses the JSON the Python side sends.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] with serde's message (unknown option, wrong type).
+    pub fn from_json(json: &str) -> Result<Self> {
+        serde_json::from_str(json).map_err(|e| invalid("options", e.to_string()))
+    }
+
+    /// The `bounds` entries as `(name, low, high)`.
+    fn bound_pairs(&self) -> Result<Vec<(String, f64, f64)>> {
+        self.bounds
+            .iter()
+            .map(|(name, v)| {
+                let pair: [f64; 2] = serde_json::from_value(v.clone()).map_err(|_| {
+                    invalid(
+                        format!("bounds.{name}"),
+                        format!("expected a pair [low, high] of numbers, got {v}"),
+                    )
+                })?;
+                Ok((name.clone(), pair[0], pair[1]))
+            })
+            .collect()
+    }
+}
+
+/// One environment of the Python package.
+pub struct EnvEntry {
+    /// Rust registry name, e.g. `stump_tracks`.
+    pub name: &'static str,
+    /// gymnasium id without the namespace, e.g. `StumpTracks-v0`.
+    pub gym_id: &'static str,
+    /// Default step limit.
+    pub max_episode_steps: u32,
+    /// Frames per second of a rendered episode.
+    pub render_fps: u32,
+    /// Return above which an episode cut short from outside (by a Python-side time limit or an
+    /// early reset) counts as a success; `None` when only the env's own end can be a success.
+    pub success_return: Option<f64>,
+    /// Builds the env from the constructor options.
+    pub build: fn(&EnvOptions) -> Result<BoxedEnv>,
+}
+
+/// Every environment, in registration order.
+pub const ENVS: &[EnvEntry] = &[
+    EnvEntry {
+        name: "stump_tracks",
+        gym_id: "StumpTracks-v0",
+        max_episode_steps: DEFAULT_MAX_EPISODE_STEPS,
+        render_fps: 50,
+        success_return: Some(MASTERY_THRESHOLD),
+        build: |o| build_walker(WalkerConfig::stump_tracks(), o),
+    },
+    EnvEntry {
+        name: "hexagon_tracks",
+        gym_id: "HexagonTracks-v0",
+        max_episode_steps: DEFAULT_MAX_EPISODE_STEPS,
+        render_fps: 50,
+        success_return: Some(MASTERY_THRESHOLD),
+        build: |o| build_walker(WalkerConfig::hexagon_tracks(), o),
+    },
+    EnvEntry {
+        name: "point_mass",
+        gym_id: "PointMass-v0",
+        max_episode_steps: teachgym_envs::point_mass::DEFAULT_MAX_EPISODE_STEPS,
+        render_fps: 10,
+        // Reaching the target ends the episode, so a cut episode never reached it.
+        success_return: None,
+        build: build_point_mass,
+    },
+];
+
+/// The entry called `name`.
+///
+/// # Errors
+/// [`Error::InvalidConfig`] listing the known names.
+pub fn entry(name: &str) -> Result<&'static EnvEntry> {
+    ENVS.iter().find(|e| e.name == name).ok_or_else(|| {
+        invalid(
+            "env",
+            format!(
+                "unknown environment `{name}`; known: {}",
+                ENVS.iter().map(|e| e.name).collect::<Vec<_>>().join(", ")
+            ),
+        )
+    })
+}
+
+/// Builds env `name` from its options.
+///
+/// # Errors
+/// Unknown name, unknown or malformed option, invalid configuration or bounds.
+pub fn build_env(name: &str, options: &EnvOptions) -> Result<BoxedEnv> {
+    (entry(name)?.build)(options)
+}
+
+fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Error {
+    Error::InvalidConfig {
+        field: field.into(),
+        reason: reason.into(),
+    }
+}
+
+/// `base` (a config's serde form) with the user's `config` object merged in, deeply.
+fn merged<T: serde::Serialize + serde::de::DeserializeOwned>(
+    base: &T,
+    overrides: &Value,
+) -> Result<T> {
+    fn merge(into: &mut Value, from: &Value) {
+        match (into, from) {
+            (Value::Object(a), Value::Object(b)) => {
+                for (k, v) in b {
+                    merge(a.entry(k.clone()).or_insert(Value::Null), v);
+                }
+            }
+            (slot, v) => *slot = v.clone(),
+        }
+    }
+    if overrides.is_null() {
+        return serde_json::from_value(
+            serde_json::to_value(base).map_err(|e| invalid("config", e.to_string()))?,
+        )
+        .map_err(|e| invalid("config", e.to_string()));
+    }
+    if !overrides.is_object() {
+        return Err(invalid(
+            "config",
+            format!("expected a dict of configuration fields, got {overrides}"),
+        ));
+    }
+    let mut value = serde_json::to_value(base).map_err(|e| invalid("config", e.to_string()))?;
+    merge(&mut value, overrides);
+    serde_json::from_value(value).map_err(|e| invalid("config", e.to_string()))
+}
+
+fn build_walker(base: WalkerConfig, options: &EnvOptions) -> Result<BoxedEnv> {
+    let mut config = merged(&base, &options.config)?;
+    if let Some(body) = &options.body {
+        config.body = Embodiment::from_name(body).ok_or_else(|| {
+            invalid(
+                "body",
+                format!(
+                    "unknown body `{body}`; known: {}",
+                    Embodiment::ALL.map(|e| e.name()).join(", ")
+                ),
+            )
+        })?;
+    }
+    if let Some(steps) = options.max_episode_steps {
+        config.max_episode_steps = steps;
+    }
+    let bounds = options.bound_pairs()?;
+    match &mut config.track {
+        TrackConfig::StumpTracks(c) => {
+            for (name, low, high) in bounds {
+                match name.as_str() {
+                    "stump_height" => c.stump_height_bounds = [low, high],
+                    "obstacle_spacing" => c.obstacle_spacing_bounds = [low, high],
+                    _ => return Err(unknown_dim(&name, "stump_height, obstacle_spacing")),
+                }
+            }
+        }
+        TrackConfig::HexagonTracks(c) => {
+            // The twelve vertex offsets share one bound in the env's configuration, so a
+            // partial or uneven override cannot be honoured exactly: refuse it.
+            let names = WalkerConfig::hexagon_tracks().task_space()?;
+            let names: Vec<&str> = names.names();
+            let mut shared: Option<[f64; 2]> = None;
+            for (name, low, high) in &bounds {
+                if !names.contains(&name.as_str()) {
+                    return Err(unknown_dim(name, &names.join(", ")));
+                }
+                match shared {
+                    Some(s) if s != [*low, *high] => {
+                        return Err(invalid(
+                            format!("bounds.{name}"),
+                            "Hexagon Tracks' vertex offsets share one bound: give every \
+                             dimension the same [low, high]",
+                        ))
+                    }
+                    _ => shared = Some([*low, *high]),
+                }
+            }
+            if let Some(b) = shared {
+                if bounds.len() != names.len() {
+                    return Err(invalid(
+                        "bounds",
+                        format!(
+                            "Hexagon Tracks' vertex offsets share one bound: give all {} \
+                             dimensions (the same [low, high]), {} given",
+                            names.len(),
+                            bounds.len()
+                        ),
+                    ));
+                }
+                c.offset_bounds = b;
+            }
+        }
+    }
+    Ok(Box::new(WalkerEnv::new(config)?))
+}
+
+fn build_point_mass(options: &EnvOptions) -> Result<BoxedEnv> {
+    let mut config = merged(&PointMassConfig::default(), &options.config)?;
+    if let Some(body) = &options.body {
+        return Err(invalid(
+            "body",
+            format!("point_mass has a single body; got body=`{body}`"),
+        ));
+    }
+    if let Some(steps) = options.max_episode_steps {
+        config.max_episode_steps = steps;
+    }
+    for (name, low, high) in options.bound_pairs()? {
+        match name.as_str() {
+            "target_distance" => config.target_distance_bounds = [low, high],
+            "mass" => config.mass_bounds = [low, high],
+            _ => return Err(unknown_dim(&name, "target_distance, mass")),
+        }
+    }
+    Ok(Box::new(PointMassEnv::new(config)?))
+}
+
+fn unknown_dim(name: &str, known: &str) -> Error {
+    invalid(
+        format!("bounds.{name}"),
+        format!("unknown task dimension `{name}`; known: {known}"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(json: &str) -> EnvOptions {
+        EnvOptions::from_json(json).unwrap()
+    }
+
+    #[test]
+    fn every_entry_builds_with_defaults() {
+        for e in ENVS {
+            let env = build_env(e.name, &EnvOptions::default()).unwrap();
+            assert!(env.task_space().dim() > 0, "{}", e.name);
+        }
+        assert!(build_env("parkour", &EnvOptions::default()).is_err());
+    }
+
+    #[test]
+    fn keywords_reach_the_config() {
+        let env = build_env(
+            "stump_tracks",
+            &options(r#"{"bounds": {"stump_height": [0, 9]}, "body": "small_bipedal"}"#),
+        )
+        .unwrap();
+        assert_eq!(env.task_space().high(), vec![9.0, 6.0]);
+        let env = build_env(
+            "point_mass",
+            &options(r#"{"config": {"dt": 0.05}, "bounds": {"mass": [1, 1]}}"#),
+        )
+        .unwrap();
+        assert_eq!(env.task_space().low()[1], 1.0);
+    }
+
+    #[test]
+    fn bad_keywords_are_named() {
+        let msg =
+            |name: &str, json: &str| build_env(name, &options(json)).err().unwrap().to_string();
+        assert!(msg("stump_tracks", r#"{"bounds": {"height": [0, 1]}}"#).contains("height"));
+        assert!(msg("stump_tracks", r#"{"body": "quadruped"}"#).contains("classic_bipedal"));
+        assert!(
+            msg("stump_tracks", r#"{"config": {"max_episode_stepz": 3}}"#)
+                .contains("max_episode_stepz")
+        );
+        assert!(
+            msg("stump_tracks", r#"{"bounds": {"stump_height": [3, 0]}}"#).contains("stump_height")
+        );
+        assert!(msg("hexagon_tracks", r#"{"bounds": {"vertex0_dx": [0, 1]}}"#).contains("all 12"));
+        assert!(msg("point_mass", r#"{"body": "classic_bipedal"}"#).contains("single body"));
+        assert!(EnvOptions::from_json(r#"{"bodies": 1}"#).is_err());
+    }
+}

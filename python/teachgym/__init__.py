@@ -1,0 +1,76 @@
+"""teachgym: procedural RL environments whose difficulty is set by a task vector, curriculum
+teachers, and a native vector env, for gymnasium and Stable-Baselines3.
+
+Importing the package registers ``teachgym/StumpTracks-v0``, ``teachgym/HexagonTracks-v0`` and
+``teachgym/PointMass-v0`` with gymnasium (each with the native vector env as its
+``vector_entry_point``)::
+
+    import gymnasium as gym
+    import teachgym
+    from teachgym.teachers import ALPGMM
+
+    env = gym.make("teachgym/StumpTracks-v0", body="small_bipedal")
+    env.unwrapped.set_task_source(ALPGMM(env.unwrapped.task_space, seed=0))
+    envs = gym.make_vec("teachgym/StumpTracks-v0", num_envs=16)
+"""
+
+from __future__ import annotations
+
+import gymnasium as _gym
+
+from . import teachers
+from ._teachgym import TEACHER_NAMES, __version__
+from .envs import ENV_CLASSES, HexagonTracksEnv, PointMassEnv, StumpTracksEnv, TeachgymEnv
+from .spaces import TaskSpace
+from .tasks import FixedTask, TaskSource, TeacherTasks, UniformTasks
+from .vector import (
+    VECTOR_ENV_CLASSES,
+    HexagonTracksVectorEnv,
+    PointMassVectorEnv,
+    StumpTracksVectorEnv,
+    TeachgymVectorEnv,
+)
+from .wrappers import Curriculum
+
+__all__ = [
+    "__version__",
+    "ENV_IDS",
+    "TEACHER_NAMES",
+    "TaskSpace",
+    "TaskSource",
+    "UniformTasks",
+    "FixedTask",
+    "TeacherTasks",
+    "TeachgymEnv",
+    "StumpTracksEnv",
+    "HexagonTracksEnv",
+    "PointMassEnv",
+    "TeachgymVectorEnv",
+    "StumpTracksVectorEnv",
+    "HexagonTracksVectorEnv",
+    "PointMassVectorEnv",
+    "Curriculum",
+    "teachers",
+]
+
+
+def _register() -> list[str]:
+    from .envs import _REGISTRY
+
+    ids = []
+    for name, (gym_id, _steps, _fps, _success) in _REGISTRY.items():
+        env_id = f"teachgym/{gym_id}"
+        if env_id not in _gym.registry:
+            # No `max_episode_steps` here: the Rust env truncates itself, so the episode's
+            # return reaches the task source (a TimeLimit wrapper would cut it from outside).
+            _gym.register(
+                id=env_id,
+                entry_point=f"teachgym.envs:{ENV_CLASSES[name].__name__}",
+                vector_entry_point=f"teachgym.vector:{VECTOR_ENV_CLASSES[name].__name__}",
+            )
+        ids.append(env_id)
+    return ids
+
+
+#: The gymnasium ids this package registers.
+ENV_IDS: list[str] = _register()

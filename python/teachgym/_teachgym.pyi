@@ -1,0 +1,85 @@
+"""Type stubs of the compiled module ``teachgym._teachgym`` (see python/src/lib.rs)."""
+
+from typing import Any, final
+
+import numpy as np
+import numpy.typing as npt
+from typing_extensions import Self
+
+__all__ = [
+    "RustEnv",
+    "RustVectorEnv",
+    "RustTeacher",
+    "env_registry",
+    "_panic_for_tests",
+    "TEACHER_NAMES",
+    "__version__",
+]
+
+__version__: str
+TEACHER_NAMES: list[str]
+
+def env_registry() -> list[tuple[str, str, int, int, float | None]]:
+    """``(name, gym_id, max_episode_steps, render_fps, success_return)`` of every env."""
+
+def _panic_for_tests(message: str) -> None: ...
+
+@final
+class RustEnv:
+    def __new__(cls, name: str, options_json: str) -> Self: ...
+    def __getnewargs__(self) -> tuple[str, str]: ...
+    @property
+    def name(self) -> str: ...
+    def observation_space(self) -> dict[str, Any]: ...
+    def action_space(self) -> dict[str, Any]: ...
+    def task_space(self) -> tuple[list[str], list[float], list[float], list[str]]: ...
+    def reset(
+        self, seed: int, task: npt.NDArray[np.float64]
+    ) -> tuple[npt.NDArray[np.float32], dict[str, Any]]: ...
+    def step(
+        self, action: npt.NDArray[np.float32]
+    ) -> tuple[npt.NDArray[np.float32], float, bool, bool, dict[str, Any]]: ...
+    def render(self) -> npt.NDArray[np.uint8]: ...
+
+@final
+class RustVectorEnv:
+    def __new__(cls, name: str, options_json: str, num_envs: int, num_threads: int) -> Self: ...
+    @property
+    def num_threads(self) -> int: ...
+    def run(
+        self,
+        ops: npt.NDArray[np.uint8],
+        actions: npt.NDArray[np.float32],
+        seeds: npt.NDArray[np.uint64],
+        tasks: npt.NDArray[np.float64],
+        obs: npt.NDArray[np.float32],
+        reward: npt.NDArray[np.float64],
+        terminated: npt.NDArray[np.bool_],
+        truncated: npt.NDArray[np.bool_],
+        episode_return: npt.NDArray[np.float64],
+        episode_length: npt.NDArray[np.int64],
+        success: npt.NDArray[np.bool_],
+    ) -> None: ...
+    def render(self, index: int) -> npt.NDArray[np.uint8]: ...
+    def __getnewargs__(self) -> tuple[str, str, int, int]: ...
+
+@final
+class RustTeacher:
+    def __new__(
+        cls,
+        name: str,
+        names: list[str],
+        low: list[float],
+        high: list[float],
+        seed: int,
+        config_json: str,
+    ) -> Self: ...
+    @property
+    def name(self) -> str: ...
+    def sample_task(self) -> npt.NDArray[np.float64]: ...
+    def update(
+        self, task: npt.NDArray[np.float64], episode_return: float, success: bool, length: int
+    ) -> None: ...
+    def non_exploratory_samples(self, n: int) -> list[list[float]] | None: ...
+    def save_state(self) -> bytes: ...
+    def load_state(self, state: bytes) -> None: ...

@@ -1,0 +1,271 @@
+"""Single environments: thin ``gymnasium.Env`` subclasses around the Rust envs.
+
+Each class wraps one entry of the Rust registry (``teachgym._teachgym.env_registry()``); the
+physics, the observations, the rewards and the step limit live in Rust. Constructor keywords:
+
+- ``body``: the embodiment (walkers: ``classic_bipedal``, ``small_bipedal``,
+  ``old_classic_bipedal``).
+- ``bounds``: ``{dimension: (low, high)}`` overrides of the task space, e.g.
+  ``{"stump_height": (0, 9)}``.
+- ``max_episode_steps``: the step limit after which the env truncates (the Rust env does it, so
+  the episode's return reaches the teacher).
+- ``render_mode``: ``None`` or ``"rgb_array"`` (an ``(H, W, 3)`` uint8 frame from Rust).
+- ``task``: a fixed task for every episode; ``teacher``: a teacher (or any task source) asked on
+  every reset. Without either, tasks are uniform over the task space, drawn from ``np_random``.
+- ``config``: further fields of the Rust configuration (its serde form), e.g.
+  ``{"physics": {"solver_iterations": 8}}``; unknown fields raise ``ValueError``.
+
+``gymnasium.make(id, max_episode_steps=n)`` does not reach the constructor: gymnasium wraps the
+env in its ``TimeLimit`` instead. Episodes it cuts are still reported to the task source, at the
+next reset; ``config={"max_episode_steps": n}`` sets the Rust limit through ``make``.
+
+Pickling keeps the configuration, the task source and ``np_random``, not the episode in
+progress (reset the copy). Subprocess vector envs therefore give each worker its own copy of a
+teacher; use the native vector env or ``SyncVectorEnv`` for one shared curriculum.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, ClassVar, SupportsFloat
+
+import gymnasium as gym
+import numpy as np
+
+from . import _teachgym
+from .spaces import TaskSpace, space_from_description
+from .tasks import as_task_source, draw_reset
+
+__all__ = ["TeachgymEnv", "StumpTracksEnv", "HexagonTracksEnv", "PointMassEnv", "ENV_CLASSES"]
+
+#: name -> (gym id, default step limit, render fps, success return of a cut episode).
+_REGISTRY = {entry[0]: entry[1:] for entry in _teachgym.env_registry()}
+
+
+def options_json(
+    body: str | None,
+    bounds: Mapping[str, Any] | None,
+    max_episode_steps: int | None,
+    config: Mapping[str, Any] | None,
+) -> str:
+    """The JSON the Rust constructor reads, with Python-side type checks for clear messages."""
+    options: dict[str, Any] = {}
+    if body is not None:
+        if not isinstance(body, str):
+            raise TypeError(f"body must be a str, got {type(body).__name__}")
+        options["body"] = body
+    if bounds is not None:
+        if not isinstance(bounds, Mapping):
+            raise TypeError(f"bounds must be a dict {{dimension: (low, high)}}, got {type(bounds).__name__}")
+        pairs = {}
+        for name, pair in bounds.items():
+            arr = np.asarray(pair, dtype=np.float64) if not isinstance(pair, str) else None
+            if arr is None or arr.shape != (2,):
+                raise ValueError(f"bounds[{name!r}] must be a pair (low, high), got {pair!r}")
+            pairs[str(name)] = arr.tolist()
+        options["bounds"] = pairs
+    if max_episode_steps is not None:
+        if isinstance(max_episode_steps, bool) or not isinstance(max_episode_steps, (int, np.integer)):
+            raise TypeError(f"max_episode_steps must be an int, got {max_episode_steps!r}")
+        if not 1 <= int(max_episode_steps) <= 2**32 - 1:
+            raise ValueError(f"max_episode_steps must be in [1, 2**32 - 1], got {max_episode_steps}")
+        options["max_episode_steps"] = int(max_episode_steps)
+    if config is not None:
+        if not isinstance(config, Mapping):
+            raise TypeError(f"config must be a dict, got {type(config).__name__}")
+        options["config"] = dict(config)
+    return json.dumps(options, default=_json_default)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"cannot pass {value!r} ({type(value).__name__}) to the Rust configuration")
+
+
+def check_action(action: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """``action`` as a contiguous float32 array of ``shape``, or ``TypeError``/``ValueError``."""
+    arr = np.asarray(action)
+    if arr.dtype.kind not in "fiu":
+        raise TypeError(f"actions must be real numbers (float or int), got dtype {arr.dtype}")
+    if arr.shape != shape:
+        raise ValueError(f"action has shape {arr.shape}, expected {shape}")
+    return np.ascontiguousarray(arr, dtype=np.float32)
+
+
+def task_space_of(core: Any) -> TaskSpace:
+    names, low, high, docs = core.task_space()
+    return TaskSpace(names, low, high, docs)
+
+
+class TeachgymEnv(gym.Env[np.ndarray, np.ndarray]):
+    """A teachgym environment (see the module docs for the keywords)."""
+
+    #: Name of the Rust registry entry.
+    ENV_NAME: ClassVar[str]
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array"], "render_fps": 50}
+
+    def __init__(
+        self,
+        *,
+        body: str | None = None,
+        bounds: Mapping[str, Any] | None = None,
+        max_episode_steps: int | None = None,
+        render_mode: str | None = None,
+        task: Any = None,
+        teacher: Any = None,
+        config: Mapping[str, Any] | None = None,
+    ) -> None:
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(
+                f"render_mode={render_mode!r} is not supported; choose from {self.metadata['render_modes']} or None"
+            )
+        if task is not None and teacher is not None:
+            raise ValueError("give either a fixed task or a teacher, not both")
+        self._kwargs = dict(body=body, bounds=bounds, max_episode_steps=max_episode_steps, config=config)
+        self._core = _teachgym.RustEnv(
+            self.ENV_NAME, options_json(body, bounds, max_episode_steps, config)
+        )
+        self.render_mode = render_mode
+        self.observation_space = space_from_description(self._core.observation_space())
+        self.action_space = space_from_description(self._core.action_space())
+        self._action_shape = self.action_space.shape
+        #: The task space (names, bounds, ``sample()``, ``contains()``).
+        self.task_space: TaskSpace = task_space_of(self._core)
+        self._task_source = as_task_source(teacher if teacher is not None else task, self.task_space)
+        self._task: np.ndarray | None = None
+        self._running = False
+        self._steps = 0
+        self._return = 0.0
+
+    # -- task source -------------------------------------------------------------------------
+    @property
+    def task_source(self) -> Any:
+        """Where resets without ``options["task"]`` get their task."""
+        return self._task_source
+
+    def set_task_source(self, source: Any) -> None:
+        """Sets the task source: ``None`` (uniform), a task, a teacher or a task-source object.
+        It applies from the next reset."""
+        self._task_source = as_task_source(source, self.task_space)
+
+    @property
+    def task(self) -> np.ndarray | None:
+        """The task of the current episode."""
+        return None if self._task is None else self._task.copy()
+
+    # -- gymnasium API -----------------------------------------------------------------------
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """Starts an episode; ``options={"task": ...}`` sets its task."""
+        super().reset(seed=seed)
+        task = None
+        if options:
+            unknown = set(options) - {"task"}
+            if unknown:
+                raise ValueError(f"unknown reset options {sorted(unknown)}; the only option is 'task'")
+            task = options.get("task")
+        self._report_cut_episode()
+        rust_seed, task = draw_reset(self.np_random, self._task_source, self.task_space, task)
+        obs, info = self._core.reset(rust_seed, task)
+        self._task = task
+        self._running, self._steps, self._return = True, 0, 0.0
+        info["task"] = task.copy()
+        return obs, info
+
+    def step(self, action: Any) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:
+        """One step; actions outside [-1, 1] are clipped, NaN/inf raise ``ValueError``."""
+        if not (
+            type(action) is np.ndarray
+            and action.dtype == np.float32
+            and action.shape == self._action_shape
+            and action.flags.c_contiguous
+        ):
+            action = check_action(action, self._action_shape)
+        obs, reward, terminated, truncated, info = self._core.step(action)
+        self._steps += 1
+        self._return += reward
+        if terminated or truncated:
+            self._running = False
+            assert self._task is not None
+            self._task_source.episode_end(
+                self._task, info["episode_return"], info["is_success"], info["episode_length"]
+            )
+        return obs, reward, terminated, truncated, info
+
+    def render(self) -> np.ndarray | None:  # type: ignore[override]
+        """The current frame as ``(H, W, 3)`` uint8 when ``render_mode="rgb_array"``."""
+        if self.render_mode is None:
+            gym.logger.warn(
+                "render() called without a render_mode; build the env with render_mode='rgb_array'"
+            )
+            return None
+        return self._core.render()
+
+    def close(self) -> None:
+        """Nothing to release: the Rust env is freed with the object."""
+
+    # -- internals ---------------------------------------------------------------------------
+    def _report_cut_episode(self) -> None:
+        """An episode cut before its end (an outer ``TimeLimit``, an early reset) still reaches
+        the task source, so a teacher hears of every episode its tasks started."""
+        if self._running and self._steps > 0 and self._task is not None:
+            threshold = _REGISTRY[self.ENV_NAME][3]
+            success = threshold is not None and self._return > threshold
+            self._task_source.episode_end(self._task, float(self._return), success, self._steps)
+        self._running = False
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The Rust env pickles as its configuration; the episode in progress is not kept, so the
+        # copy must be reset before stepping.
+        state = self.__dict__.copy()
+        state["_running"] = False
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(task_space={self.task_space!r}, task_source={self._task_source!r})"
+
+
+def _env_class(name: str, class_name: str, doc: str) -> type[TeachgymEnv]:
+    gym_id, _, fps, _ = _REGISTRY[name]
+    cls = type(
+        class_name,
+        (TeachgymEnv,),
+        {
+            "ENV_NAME": name,
+            "metadata": {"render_modes": ["rgb_array"], "render_fps": fps},
+            "__doc__": f"{doc}\n\ngymnasium id: ``teachgym/{gym_id}``.",
+            "__module__": __name__,
+            "__qualname__": class_name,
+        },
+    )
+    return cls
+
+
+StumpTracksEnv = _env_class(
+    "stump_tracks",
+    "StumpTracksEnv",
+    "Stump Tracks: a walker crosses stumps; task = (stump_height, obstacle_spacing).",
+)
+HexagonTracksEnv = _env_class(
+    "hexagon_tracks",
+    "HexagonTracksEnv",
+    "Hexagon Tracks: a walker crosses hexagonal obstacles; task = 12 vertex offsets.",
+)
+PointMassEnv = _env_class(
+    "point_mass",
+    "PointMassEnv",
+    "Point mass: push a mass to a target; task = (target_distance, mass).",
+)
+
+#: Every env class by Rust registry name.
+ENV_CLASSES: dict[str, type[TeachgymEnv]] = {
+    c.ENV_NAME: c for c in (StumpTracksEnv, HexagonTracksEnv, PointMassEnv)
+}

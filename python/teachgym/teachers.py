@@ -1,0 +1,170 @@
+"""Curriculum teachers: every teacher of the Rust registry as a Python class.
+
+>>> import teachgym
+>>> from teachgym.teachers import ALPGMM
+>>> teacher = ALPGMM(low=[0.0, 0.0], high=[3.0, 6.0], seed=0, fit_rate=100)
+>>> task = teacher.sample_task()
+>>> teacher.update(task, episode_return=12.5, success=False)
+
+Keyword arguments are the fields of the teacher's Rust configuration (unknown ones raise
+``ValueError``); nested fields are dicts, e.g. ``ADR(space, expert_knowledge={...})``. Pass a
+teacher as ``teacher=`` to any teachgym env (single or vector) and it chooses the task of every
+episode and learns from every finished one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+
+from . import _teachgym
+from .envs import _json_default
+from .spaces import TaskSpace
+
+__all__ = ["Teacher", "Random", "ALPGMM", "CovarGMM", "RIAC", "ADR", "TEACHER_CLASSES", "make_teacher"]
+
+
+class Teacher:
+    """A Rust teacher over a task space. Subclasses fix :attr:`NAME`."""
+
+    #: Name in the Rust registry.
+    NAME: ClassVar[str]
+
+    def __init__(
+        self,
+        task_space: TaskSpace | None = None,
+        *,
+        low: Sequence[float] | np.ndarray | None = None,
+        high: Sequence[float] | np.ndarray | None = None,
+        seed: int = 0,
+        **config: Any,
+    ) -> None:
+        if task_space is None:
+            if low is None or high is None:
+                raise TypeError("give a task_space, or low= and high= arrays")
+            task_space = TaskSpace.from_bounds(low, high)
+        elif low is not None or high is not None:
+            raise TypeError("give a task_space or low=/high=, not both")
+        if not isinstance(task_space, TaskSpace):
+            raise TypeError(
+                f"task_space must be a teachgym TaskSpace (e.g. env.unwrapped.task_space), got {type(task_space).__name__}"
+            )
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) < 2**64:
+            raise ValueError(f"seed must be an int in [0, 2**64), got {seed!r}")
+        self._task_space = task_space
+        self._seed = int(seed)
+        self._config = dict(config)
+        self._core = _teachgym.RustTeacher(
+            self.NAME,
+            list(task_space.names),
+            task_space.low.tolist(),
+            task_space.high.tolist(),
+            self._seed,
+            json.dumps(self._config, default=_json_default),
+        )
+
+    @property
+    def task_space(self) -> TaskSpace:
+        """The task space the teacher samples from."""
+        return self._task_space
+
+    @property
+    def name(self) -> str:
+        """Registry name."""
+        return self.NAME
+
+    def sample_task(self) -> np.ndarray:
+        """The task of the next episode (float64, inside the task space)."""
+        return self._core.sample_task()
+
+    def update(self, task: Any, episode_return: float, success: bool, length: int = 0) -> None:
+        """Learns from an episode on ``task`` with undiscounted return ``episode_return``."""
+        task = self._task_space.validate(task)
+        if isinstance(episode_return, (bool, np.bool_)) or not isinstance(episode_return, (int, float, np.integer, np.floating)):
+            raise TypeError(f"episode_return must be a real number, got {episode_return!r}")
+        if not isinstance(success, (bool, np.bool_)):
+            raise TypeError(f"success must be a bool, got {success!r}")
+        if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or not 0 <= length < 2**32:
+            raise ValueError(f"length must be an int in [0, 2**32), got {length!r}")
+        self._core.update(task, float(episode_return), bool(success), int(length))
+
+    def non_exploratory_samples(self, n: int) -> np.ndarray | None:
+        """``n`` tasks of the current curriculum without exploration (for plots), or ``None``
+        when the teacher has no such distribution; never changes future decisions."""
+        samples = self._core.non_exploratory_samples(int(n))
+        return None if samples is None else np.asarray(samples, dtype=np.float64).reshape(-1, self._task_space.shape[0])
+
+    def state_dict(self) -> dict[str, Any]:
+        """The full state (configuration, statistics, random streams) as a JSON-compatible dict;
+        :meth:`load_state_dict` restores it exactly."""
+        return json.loads(self._core.save_state())
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restores a state from :meth:`state_dict` of the same teacher kind and task space
+        (``ValueError`` otherwise; the teacher is unchanged then)."""
+        if not isinstance(state, dict):
+            raise TypeError(f"state must be a dict from state_dict(), got {type(state).__name__}")
+        self._core.load_state(json.dumps(state).encode())
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {
+            "task_space": self._task_space,
+            "seed": self._seed,
+            "config": self._config,
+            "state": self._core.save_state(),
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        type(self).__init__(self, state["task_space"], seed=state["seed"], **state["config"])
+        self._core.load_state(state["state"])
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._task_space!r}, seed={self._seed})"
+
+
+class Random(Teacher):
+    """Uniform tasks (the baseline)."""
+
+    NAME = "random"
+
+
+class ALPGMM(Teacher):
+    """ALP-GMM (Portelas et al. 2019): Gaussian mixtures over (task, absolute learning progress)."""
+
+    NAME = "alp_gmm"
+
+
+class CovarGMM(Teacher):
+    """Covar-GMM (Moulin-Frier et al. 2014): mixtures over (task, return, time)."""
+
+    NAME = "covar_gmm"
+
+
+class RIAC(Teacher):
+    """RIAC (Baranes & Oudeyer 2009): regions split by learning progress."""
+
+    NAME = "riac"
+
+
+class ADR(Teacher):
+    """Automatic Domain Randomization (OpenAI 2019); needs ``expert_knowledge`` with reward
+    thresholds."""
+
+    NAME = "adr"
+
+
+#: Every teacher class by registry name (the same names as ``teachgym._teachgym.TEACHER_NAMES``).
+TEACHER_CLASSES: dict[str, type[Teacher]] = {c.NAME: c for c in (Random, ALPGMM, CovarGMM, RIAC, ADR)}
+
+
+def make_teacher(name: str, task_space: TaskSpace | None = None, **kwargs: Any) -> Teacher:
+    """The teacher registered as ``name`` (``random``, ``alp_gmm``, ``covar_gmm``, ``riac``,
+    ``adr``)."""
+    try:
+        cls = TEACHER_CLASSES[name]
+    except KeyError:
+        raise ValueError(f"unknown teacher {name!r}; known: {', '.join(TEACHER_CLASSES)}") from None
+    return cls(task_space, **kwargs)

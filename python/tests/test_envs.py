@@ -1,0 +1,185 @@
+"""The single envs against gymnasium's and Stable-Baselines3's checkers, and their keywords."""
+
+from __future__ import annotations
+
+import pickle
+import warnings
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import teachgym
+from conftest import scripted_actions, trajectory_digest
+
+
+def test_every_env_is_registered_with_its_vector_entry_point() -> None:
+    assert teachgym.ENV_IDS == [
+        "teachgym/StumpTracks-v0",
+        "teachgym/HexagonTracks-v0",
+        "teachgym/PointMass-v0",
+    ]
+    for env_id in teachgym.ENV_IDS:
+        spec = gym.spec(env_id)
+        assert spec.vector_entry_point is not None
+        assert spec.max_episode_steps is None  # the Rust env truncates itself
+
+
+def test_gymnasium_check_env_wrapped_and_unwrapped(env_id: str) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "env is wrapped", "Box bound is infinite"
+        env = gym.make(env_id, render_mode="rgb_array")
+        check_env(env)
+        check_env(env.unwrapped)
+        check_env(gym.make(env_id))  # render_mode=None as well
+
+
+def test_sb3_check_env(env_id: str) -> None:
+    sb3_checker = pytest.importorskip("stable_baselines3.common.env_checker")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sb3_checker.check_env(gym.make(env_id), warn=True)
+        sb3_checker.check_env(gym.make(env_id).unwrapped, warn=True)
+
+
+def test_returned_types_match_the_spaces(env_id: str) -> None:
+    env = gym.make(env_id)
+    obs, info = env.reset(seed=3)
+    assert obs.dtype == np.float32 and obs.shape == env.observation_space.shape
+    assert env.observation_space.contains(obs)
+    assert info["task"].dtype == np.float64
+    assert env.unwrapped.task_space.contains(info["task"])
+    for _ in range(3):
+        obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
+        assert type(reward) is float and type(terminated) is bool and type(truncated) is bool
+        assert env.observation_space.contains(obs)
+        assert all(type(v) is float for v in info.values()), info
+
+
+def test_episode_end_reports_stable_types() -> None:
+    env = gym.make("teachgym/PointMass-v0", config={"max_episode_steps": 5})
+    env.reset(seed=0)
+    for _ in range(5):
+        _, _, terminated, truncated, info = env.step(np.zeros(2, np.float32))
+    assert truncated and not terminated
+    assert type(info["episode_return"]) is float
+    assert type(info["episode_length"]) is int and info["episode_length"] == 5
+    assert info["is_success"] is False
+
+
+def info_at_end(env: gym.Env) -> int:
+    """Runs the episode in progress to its end and returns the length the Rust env reported."""
+    env.reset(seed=1)
+    while True:
+        _, _, terminated, truncated, info = env.step(np.zeros(env.action_space.shape, np.float32))
+        if terminated or truncated:
+            return info["episode_length"]
+
+
+def test_step_limits_through_make() -> None:
+    # `config={"max_episode_steps": n}` sets the Rust limit through gymnasium.make ...
+    assert info_at_end(gym.make("teachgym/PointMass-v0", config={"max_episode_steps": 9})) == 9
+    # ... while make's own `max_episode_steps` adds gymnasium's TimeLimit, whose cut episodes
+    # still reach the task source (at the next reset).
+    teacher = teachgym.teachers.Random(gym.make("teachgym/PointMass-v0").unwrapped.task_space)
+    seen = []
+    source = teachgym.TeacherTasks(teacher)
+    source.episode_end = lambda task, ret, success, length: seen.append((length, success))
+    env = gym.make("teachgym/PointMass-v0", max_episode_steps=4)
+    env.unwrapped.set_task_source(source)
+    env.reset(seed=0)
+    for _ in range(4):
+        *_, truncated, _ = env.step(np.zeros(2, np.float32))
+    assert truncated and seen == []
+    env.reset()
+    assert seen == [(4, False)]
+
+
+def test_task_space_api() -> None:
+    space = gym.make("teachgym/StumpTracks-v0").unwrapped.task_space
+    assert space.names == ("stump_height", "obstacle_spacing")
+    assert space.low.tolist() == [0.0, 0.0] and space.high.tolist() == [3.0, 6.0]
+    assert space.contains(space.sample())
+    assert space.contains([1.0, 2.0]) and not space.contains([4.0, 2.0])
+    assert not space.contains([np.nan, 1.0]) and not space.contains([1.0])
+    hexagon = gym.make("teachgym/HexagonTracks-v0").unwrapped.task_space
+    assert hexagon.shape == (12,) and hexagon.names[0] == "vertex0_dx"
+
+
+def test_keywords_reach_the_rust_config() -> None:
+    env = teachgym.StumpTracksEnv(
+        body="small_bipedal",
+        bounds={"stump_height": (0, 9)},
+        max_episode_steps=7,
+        config={"physics": {"solver_iterations": 8}},
+    )
+    assert env.unwrapped.task_space.high.tolist() == [9.0, 6.0]
+    env.reset(seed=0, options={"task": [0.0, 6.0]})
+    steps = 0
+    truncated = terminated = False
+    while not (terminated or truncated):
+        _, _, terminated, truncated, _ = env.step(np.zeros(4, np.float32))
+        steps += 1
+    assert steps == 7 and truncated
+    assert info_at_end(env) == 7
+    # The body changes the dynamics: the same seed and actions give another trajectory.
+    classic = gym.make("teachgym/StumpTracks-v0")
+    small = gym.make("teachgym/StumpTracks-v0", body="small_bipedal")
+    assert trajectory_digest(classic, 1, 30) != trajectory_digest(small, 1, 30)
+
+
+def test_reset_options_task_and_task_sources() -> None:
+    env = gym.make("teachgym/StumpTracks-v0")
+    _, info = env.reset(seed=0, options={"task": [2.5, 1.0]})
+    assert info["task"].tolist() == [2.5, 1.0]
+    assert env.unwrapped.task.tolist() == [2.5, 1.0]
+    fixed = gym.make("teachgym/StumpTracks-v0", task=[1.0, 2.0])
+    for seed in range(3):
+        assert fixed.reset(seed=seed)[1]["task"].tolist() == [1.0, 2.0]
+    # Uniform tasks follow the seed.
+    a = [env.reset(seed=s)[1]["task"] for s in (5, 6)]
+    b = [env.reset(seed=s)[1]["task"] for s in (5, 6)]
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a[0], a[1])
+
+
+def test_render_returns_the_rust_frame() -> None:
+    env = gym.make("teachgym/StumpTracks-v0", render_mode="rgb_array")
+    env.reset(seed=0)
+    frame = env.render()
+    assert frame.dtype == np.uint8 and frame.ndim == 3 and frame.shape[2] == 3
+    assert frame.shape[:2] == (400, 600)
+    assert frame.std() > 0  # a drawing, not a blank image
+    env.step(np.ones(4, np.float32))
+    pm = gym.make("teachgym/PointMass-v0", render_mode="rgb_array")
+    pm.reset(seed=0)
+    assert pm.render().shape == (64, 64, 3)
+    assert gym.make("teachgym/PointMass-v0").unwrapped.render() is None
+
+
+def test_envs_pickle_with_their_config_rng_and_task_source(env_id: str) -> None:
+    env = gym.make(env_id, max_episode_steps=40).unwrapped
+    env.reset(seed=11)
+    clone = pickle.loads(pickle.dumps(env))
+    assert clone.task_space == env.task_space
+    # Same RNG state: the next unseeded resets and trajectories agree.
+    actions = scripted_actions(env.action_space.shape[0], 50)
+    for e in (env, clone):
+        e.reset()
+    for a in actions:
+        r1 = env.step(a)
+        r2 = clone.step(a)
+        np.testing.assert_array_equal(r1[0], r2[0])
+        assert r1[1:4] == r2[1:4]
+        if r1[2] or r1[3]:
+            break
+
+
+def test_teacher_pickles_inside_an_env() -> None:
+    env = gym.make("teachgym/PointMass-v0").unwrapped
+    env.set_task_source(teachgym.teachers.ALPGMM(env.task_space, seed=3))
+    clone = pickle.loads(pickle.dumps(env))
+    np.testing.assert_array_equal(
+        env.task_source.teacher.sample_task(), clone.task_source.teacher.sample_task()
+    )
