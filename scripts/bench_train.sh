@@ -34,6 +34,9 @@ num_envs = 8
 threads = 2
 eval_every = 1000000000000
 eval_at_start = false
+[ppo]
+preset = "clean_rl"       # 2048-step rollouts over 8 envs, minibatch 64, 10 epochs: the peer's
+anneal_lr = false         # SB3 keeps the learning rate constant
 TOML
 start=$(date +%s.%N)
 target/release/teachgym train --quiet --config "$WORK/bench.toml" --out "$WORK/run" > /dev/null
