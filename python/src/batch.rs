@@ -7,7 +7,7 @@
 use rayon::prelude::*;
 use teachgym_core::{EpisodeSummary, Error, Result};
 
-use crate::registry::{build_env, BoxedEnv, EnvOptions};
+use crate::registry::{build_continuous_env, BoxedEnv, EnvOptions};
 
 /// What to do with one env in a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,7 +62,7 @@ impl EnvBatch {
     /// them in the calling thread).
     ///
     /// # Errors
-    /// As [`build_env`]; [`Error::InvalidConfig`] for zero envs or threads.
+    /// As [`build_continuous_env`]; [`Error::InvalidConfig`] for zero envs or threads.
     pub fn new(
         name: &str,
         options: &EnvOptions,
@@ -80,7 +80,7 @@ impl EnvBatch {
             return Err(bad("num_threads", "must be at least 1".into()));
         }
         let envs = (0..num_envs)
-            .map(|_| build_env(name, options))
+            .map(|_| build_continuous_env(name, options))
             .collect::<Result<Vec<_>>>()?;
         let threads = num_threads.min(num_envs);
         let pool = if threads > 1 {

@@ -19,14 +19,15 @@ use numpy::{
     PyArray1, PyArray3, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyReadwriteArray1,
     PyReadwriteArray2,
 };
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
-use teachgym_core::{Info, Space, TaskDim, TaskSpace};
+use teachgym_core::{Info, Space, Step, TaskDim, TaskSpace};
+use teachgym_envs::webform::ObsArray;
 use teachgym_teachers::{build_teacher, EpisodeOutcome, Teacher, TEACHER_NAMES};
 
 use batch::{EnvBatch, Op, Outputs};
-use registry::{build_env, BoxedEnv, EnvOptions, ENVS};
+use registry::{build_env, Action, AnyEnv, EnvOptions, Observation, ENVS};
 
 fn value_error(e: impl std::fmt::Display) -> PyErr {
     PyValueError::new_err(e.to_string())
@@ -103,6 +104,45 @@ fn info_dict<'py>(py: Python<'py>, info: &Info) -> PyResult<Bound<'py, PyDict>> 
     Ok(d)
 }
 
+/// An observation as Python sees it: a float32 vector, or a dict of arrays shaped as the
+/// observation space's `Box` entries.
+fn observation_object<'py>(
+    py: Python<'py>,
+    space: &Space,
+    obs: Observation,
+) -> PyResult<Bound<'py, PyAny>> {
+    let obs = match obs {
+        Observation::Flat(v) => return Ok(PyArray1::from_vec(py, v).into_any()),
+        Observation::Dict(obs) => obs,
+    };
+    let Space::Dict(spaces) = space else {
+        return Err(value_error(
+            "a dict observation needs a Dict observation space",
+        ));
+    };
+    let d = PyDict::new(py);
+    for ((key, array), (space_key, space)) in obs.entries().into_iter().zip(spaces) {
+        let Space::Box(b) = space else {
+            return Err(value_error(format!("observation `{key}` has no Box space")));
+        };
+        if key != space_key || array.len() != b.shape().iter().product::<usize>() {
+            return Err(value_error(format!(
+                "observation `{key}` ({} values) does not match space entry `{space_key}` {:?}",
+                array.len(),
+                b.shape()
+            )));
+        }
+        let shape = b.shape().to_vec();
+        let value = match array {
+            ObsArray::I64(a) => PyArray1::from_slice(py, a).reshape(shape)?.into_any(),
+            ObsArray::U8(a) => PyArray1::from_slice(py, a).reshape(shape)?.into_any(),
+            ObsArray::F32(a) => PyArray1::from_slice(py, a).reshape(shape)?.into_any(),
+        };
+        d.set_item(key, value)?;
+    }
+    Ok(d.into_any())
+}
+
 /// One environment, for the Python `gymnasium.Env` wrapper.
 #[pyclass(module = "teachgym._teachgym")]
 struct RustEnv {
@@ -110,15 +150,20 @@ struct RustEnv {
     options_json: String,
     // A Mutex makes the class `Sync` as pyo3 requires; `&mut self` methods use `get_mut`,
     // which costs nothing.
-    env: Mutex<BoxedEnv>,
+    env: Mutex<AnyEnv>,
 }
 
 impl RustEnv {
-    fn env(&mut self) -> &mut BoxedEnv {
+    fn env(&mut self) -> &mut AnyEnv {
         self.env.get_mut().unwrap_or_else(|e| e.into_inner())
     }
-    fn env_ref(&self) -> std::sync::MutexGuard<'_, BoxedEnv> {
+    fn env_ref(&self) -> std::sync::MutexGuard<'_, AnyEnv> {
         self.env.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// `step` once the Python action is converted.
+    fn step_with(&mut self, action: Action<'_>) -> PyResult<Step<Observation>> {
+        self.env().step(action).map_err(value_error)
     }
 }
 
@@ -148,6 +193,13 @@ impl RustEnv {
         self.name.clone()
     }
 
+    /// Kind of actions `step` takes: `continuous` (a float32 vector), `discrete` (an int) or
+    /// `multi_discrete` (an int64 vector).
+    #[getter]
+    fn action_kind(&self) -> &'static str {
+        self.env_ref().action_kind()
+    }
+
     /// Observation space description.
     fn observation_space<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         space_dict(py, self.env_ref().observation_space())
@@ -169,29 +221,58 @@ impl RustEnv {
         py: Python<'py>,
         seed: u64,
         task: PyReadonlyArray1<'py, f64>,
-    ) -> PyResult<(Bound<'py, PyArray1<f32>>, Bound<'py, PyDict>)> {
+    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyDict>)> {
         let task = task.as_slice().map_err(value_error)?;
-        let (obs, info) = self.env().reset(Some(seed), task).map_err(value_error)?;
-        Ok((PyArray1::from_vec(py, obs), info_dict(py, &info)?))
+        let env = self.env();
+        let (obs, info) = env.reset(Some(seed), task).map_err(value_error)?;
+        Ok((
+            observation_object(py, env.observation_space(), obs)?,
+            info_dict(py, &info)?,
+        ))
     }
 
-    /// One step with a float32 action.
+    /// One step with an action of the env's kind (see `action_kind`): a float32 vector, an int
+    /// or an int64 vector.
     #[allow(clippy::type_complexity)]
     fn step<'py>(
         &mut self,
         py: Python<'py>,
-        action: PyReadonlyArray1<'py, f32>,
-    ) -> PyResult<(
-        Bound<'py, PyArray1<f32>>,
-        f64,
-        bool,
-        bool,
-        Bound<'py, PyDict>,
-    )> {
-        let action = action.as_slice().map_err(value_error)?;
-        let s = self.env().step(action).map_err(value_error)?;
+        action: &Bound<'py, PyAny>,
+    ) -> PyResult<(Bound<'py, PyAny>, f64, bool, bool, Bound<'py, PyDict>)> {
+        let name = self.name.clone();
+        let type_error = |expected: &str| {
+            PyTypeError::new_err(format!(
+                "{name} expects {expected} actions, got {}",
+                action
+                    .get_type()
+                    .name()
+                    .map_or_else(|_| "?".to_string(), |n| n.to_string())
+            ))
+        };
+        let kind = self.env_ref().action_kind();
+        let s = match kind {
+            "continuous" => {
+                let a = action
+                    .extract::<PyReadonlyArray1<'py, f32>>()
+                    .map_err(|_| type_error("float32 vector"))?;
+                self.step_with(Action::Continuous(a.as_slice().map_err(value_error)?))?
+            }
+            "discrete" => {
+                let a = action
+                    .extract::<usize>()
+                    .map_err(|_| type_error("non-negative int"))?;
+                self.step_with(Action::Discrete(a))?
+            }
+            _ => {
+                let a = action
+                    .extract::<Vec<usize>>()
+                    .map_err(|_| type_error("non-negative int vector"))?;
+                self.step_with(Action::MultiDiscrete(&a))?
+            }
+        };
+        let env = self.env_ref();
         Ok((
-            PyArray1::from_vec(py, s.obs),
+            observation_object(py, env.observation_space(), s.obs)?,
             s.reward,
             s.terminated,
             s.truncated,
@@ -429,9 +510,13 @@ impl RustTeacher {
     }
 }
 
-/// `(name, gym_id, max_episode_steps, render_fps, success_return)` of every environment.
+/// `(name, gym_id, max_episode_steps, render_fps, success_return)` of one environment.
+type RegistryRow = (&'static str, &'static str, Option<u32>, u32, Option<f64>);
+
+/// `(name, gym_id, max_episode_steps, render_fps, success_return)` of every environment
+/// (`max_episode_steps` is `None` when the limit depends on the episode).
 #[pyfunction]
-fn env_registry() -> Vec<(&'static str, &'static str, u32, u32, Option<f64>)> {
+fn env_registry() -> Vec<RegistryRow> {
     ENVS.iter()
         .map(|e| {
             (

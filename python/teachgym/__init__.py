@@ -3,7 +3,9 @@ teachers, and a native vector env, for gymnasium and Stable-Baselines3.
 
 Importing the package registers ``teachgym/StumpTracks-v0``, ``teachgym/HexagonTracks-v0`` and
 ``teachgym/PointMass-v0`` with gymnasium (each with the native vector env as its
-``vector_entry_point``)::
+``vector_entry_point``), and the web forms ``teachgym/WebForm-v0`` (``Discrete`` actions) and
+``teachgym/WebFormMD-v0`` (``MultiDiscrete``), whose ``Dict`` observations the native vector env
+does not batch yet (``gymnasium.make_vec`` gives a ``SyncVectorEnv``)::
 
     import gymnasium as gym
     import teachgym
@@ -20,7 +22,15 @@ import gymnasium as _gym
 
 from . import teachers
 from ._teachgym import TEACHER_NAMES, __version__
-from .envs import ENV_CLASSES, HexagonTracksEnv, PointMassEnv, StumpTracksEnv, TeachgymEnv
+from .envs import (
+    ENV_CLASSES,
+    HexagonTracksEnv,
+    PointMassEnv,
+    StumpTracksEnv,
+    TeachgymEnv,
+    WebFormEnv,
+    WebFormMDEnv,
+)
 from .spaces import TaskSpace
 from .tasks import FixedTask, TaskSource, TeacherTasks, UniformTasks
 from .vector import (
@@ -45,6 +55,8 @@ __all__ = [
     "StumpTracksEnv",
     "HexagonTracksEnv",
     "PointMassEnv",
+    "WebFormEnv",
+    "WebFormMDEnv",
     "TeachgymVectorEnv",
     "StumpTracksVectorEnv",
     "HexagonTracksVectorEnv",
@@ -63,10 +75,11 @@ def _register() -> list[str]:
         if env_id not in _gym.registry:
             # No `max_episode_steps` here: the Rust env truncates itself, so the episode's
             # return reaches the task source (a TimeLimit wrapper would cut it from outside).
+            vector = VECTOR_ENV_CLASSES.get(name)
             _gym.register(
                 id=env_id,
                 entry_point=f"teachgym.envs:{ENV_CLASSES[name].__name__}",
-                vector_entry_point=f"teachgym.vector:{VECTOR_ENV_CLASSES[name].__name__}",
+                vector_entry_point=None if vector is None else f"teachgym.vector:{vector.__name__}",
             )
         ids.append(env_id)
     return ids
