@@ -17,7 +17,7 @@ use std::sync::Mutex;
 
 use numpy::{
     PyArray1, PyArray3, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyReadwriteArray1,
-    PyReadwriteArray2,
+    PyReadwriteArray2, PyReadwriteArrayDyn,
 };
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -26,7 +26,7 @@ use teachgym_core::{Info, Space, Step, TaskDim, TaskSpace};
 use teachgym_envs::webform::ObsArray;
 use teachgym_teachers::{build_teacher, EpisodeOutcome, Teacher, TEACHER_NAMES};
 
-use batch::{EnvBatch, Op, Outputs};
+use batch::{Actions, ArrayMut, EnvBatch, ObsBuffers, Op, Outputs};
 use registry::{build_env, Action, AnyEnv, EnvOptions, Observation, ENVS};
 
 fn value_error(e: impl std::fmt::Display) -> PyErr {
@@ -296,6 +296,70 @@ struct RustVectorEnv {
     batch: Mutex<EnvBatch>,
 }
 
+/// The observation buffers `RustVectorEnv.run` was given, borrowed for writing.
+enum ObsArg<'py> {
+    Flat(PyReadwriteArray2<'py, f32>),
+    Dict(Vec<DictBuffer<'py>>),
+}
+
+enum DictBuffer<'py> {
+    I64(PyReadwriteArrayDyn<'py, i64>),
+    U8(PyReadwriteArrayDyn<'py, u8>),
+    F32(PyReadwriteArrayDyn<'py, f32>),
+}
+
+impl<'py> ObsArg<'py> {
+    fn extract(obs: &Bound<'py, PyAny>) -> PyResult<Self> {
+        if !obs.is_instance_of::<PyList>() {
+            return Ok(ObsArg::Flat(obs.extract().map_err(|_| {
+                PyTypeError::new_err("obs must be a 2-D float32 array or a list of arrays")
+            })?));
+        }
+        let items: Vec<Bound<'py, PyAny>> = obs.extract()?;
+        items
+            .iter()
+            .enumerate()
+            .map(|(k, item)| {
+                if let Ok(a) = item.extract() {
+                    Ok(DictBuffer::I64(a))
+                } else if let Ok(a) = item.extract() {
+                    Ok(DictBuffer::U8(a))
+                } else if let Ok(a) = item.extract() {
+                    Ok(DictBuffer::F32(a))
+                } else {
+                    Err(PyTypeError::new_err(format!(
+                        "observation buffer {k} must be a writable int64, uint8 or float32 array"
+                    )))
+                }
+            })
+            .collect::<PyResult<_>>()
+            .map(ObsArg::Dict)
+    }
+
+    fn buffers(&mut self) -> PyResult<ObsBuffers<'_>> {
+        Ok(match self {
+            ObsArg::Flat(a) => ObsBuffers::Flat(a.as_slice_mut().map_err(value_error)?),
+            ObsArg::Dict(bs) => ObsBuffers::Dict(
+                bs.iter_mut()
+                    .map(|b| {
+                        Ok(match b {
+                            DictBuffer::I64(a) => {
+                                ArrayMut::I64(a.as_slice_mut().map_err(value_error)?)
+                            }
+                            DictBuffer::U8(a) => {
+                                ArrayMut::U8(a.as_slice_mut().map_err(value_error)?)
+                            }
+                            DictBuffer::F32(a) => {
+                                ArrayMut::F32(a.as_slice_mut().map_err(value_error)?)
+                            }
+                        })
+                    })
+                    .collect::<PyResult<_>>()?,
+            ),
+        })
+    }
+}
+
 fn ops_from_codes(codes: &[u8]) -> PyResult<Vec<Op>> {
     codes
         .iter()
@@ -339,16 +403,19 @@ impl RustVectorEnv {
     }
 
     /// Applies per-env op codes (0 skip, 1 reset with `seeds[i]` and `tasks[i]`, 2 step with
-    /// `actions[i]`) and writes the results into the given buffers.
+    /// `actions[i]`) and writes the results into the given buffers. Actions are float32
+    /// (continuous envs) or int64 (`Discrete`: one column; `MultiDiscrete`); observations go to
+    /// one float32 `(num_envs, obs_dim)` array, or for dict observations to a list of arrays,
+    /// one per entry in the observation space's order, each `(num_envs, *entry_shape)`.
     #[allow(clippy::too_many_arguments)]
-    fn run(
+    fn run<'py>(
         &mut self,
-        py: Python<'_>,
-        ops: PyReadonlyArray1<'_, u8>,
-        actions: PyReadonlyArray2<'_, f32>,
-        seeds: PyReadonlyArray1<'_, u64>,
-        tasks: PyReadonlyArray2<'_, f64>,
-        mut obs: PyReadwriteArray2<'_, f32>,
+        py: Python<'py>,
+        ops: PyReadonlyArray1<'py, u8>,
+        actions: &Bound<'py, PyAny>,
+        seeds: PyReadonlyArray1<'py, u64>,
+        tasks: PyReadonlyArray2<'py, f64>,
+        obs: &Bound<'py, PyAny>,
         mut reward: PyReadwriteArray1<'_, f64>,
         mut terminated: PyReadwriteArray1<'_, bool>,
         mut truncated: PyReadwriteArray1<'_, bool>,
@@ -357,11 +424,27 @@ impl RustVectorEnv {
         mut success: PyReadwriteArray1<'_, bool>,
     ) -> PyResult<()> {
         let ops = ops_from_codes(ops.as_slice().map_err(value_error)?)?;
-        let actions = actions.as_slice().map_err(value_error)?;
+        let float_actions = actions.extract::<PyReadonlyArray2<'py, f32>>().ok();
+        let int_actions = match float_actions {
+            Some(_) => None,
+            None => Some(
+                actions
+                    .extract::<PyReadonlyArray2<'py, i64>>()
+                    .map_err(|_| {
+                        PyTypeError::new_err("actions must be a 2-D float32 or int64 array")
+                    })?,
+            ),
+        };
+        let actions = match (&float_actions, &int_actions) {
+            (Some(a), _) => Actions::Continuous(a.as_slice().map_err(value_error)?),
+            (_, Some(a)) => Actions::Discrete(a.as_slice().map_err(value_error)?),
+            (None, None) => unreachable!("one of the two was extracted"),
+        };
         let seeds = seeds.as_slice().map_err(value_error)?;
         let tasks = tasks.as_slice().map_err(value_error)?;
+        let mut obs = ObsArg::extract(obs)?;
         let out = Outputs {
-            obs: obs.as_slice_mut().map_err(value_error)?,
+            obs: obs.buffers()?,
             reward: reward.as_slice_mut().map_err(value_error)?,
             terminated: terminated.as_slice_mut().map_err(value_error)?,
             truncated: truncated.as_slice_mut().map_err(value_error)?,

@@ -3,9 +3,8 @@
 //!
 //! Pure Rust (no pyo3), so adding an environment is one [`EnvEntry`] here: every binding (single
 //! env, vector env, task spaces, gymnasium registration) reads this table. Two families of envs
-//! exist, held as an [`AnyEnv`]: continuous control (`Env<Obs = Vec<f32>, Action = [f32]>`, which
-//! the native vector env steps) and the web forms (dict observations [`WebFormObs`] with
-//! `Discrete` or `MultiDiscrete` actions).
+//! exist, held as an [`AnyEnv`]: continuous control (`Env<Obs = Vec<f32>, Action = [f32]>`) and
+//! the web forms (dict observations [`WebFormObs`], `Discrete` or `MultiDiscrete` actions).
 
 use std::sync::Arc;
 
@@ -18,7 +17,7 @@ use teachgym_envs::{
     WebFormEnv, WebFormMdEnv, WebFormObs,
 };
 
-/// A continuous-control env behind a trait object, as the native vector env holds it.
+/// A continuous-control env behind a trait object.
 pub type BoxedEnv = Box<dyn Env<Obs = Vec<f32>, Action = [f32]> + Send>;
 /// A dict-observation env with one `Discrete` action per step.
 pub type DiscreteEnv = Box<dyn Env<Obs = Arc<WebFormObs>, Action = usize> + Send>;
@@ -158,14 +157,6 @@ impl AnyEnv {
             AnyEnv::Continuous(_) => "continuous",
             AnyEnv::Discrete(_) => "discrete",
             AnyEnv::MultiDiscrete(_) => "multi_discrete",
-        }
-    }
-
-    /// The continuous-control env inside, if it is one.
-    pub fn into_continuous(self) -> Option<BoxedEnv> {
-        match self {
-            AnyEnv::Continuous(e) => Some(e),
-            _ => None,
         }
     }
 }
@@ -315,24 +306,6 @@ pub fn entry(name: &str) -> Result<&'static EnvEntry> {
 /// Unknown name, unknown or malformed option, invalid configuration or bounds.
 pub fn build_env(name: &str, options: &EnvOptions) -> Result<AnyEnv> {
     (entry(name)?.build)(options)
-}
-
-/// Builds env `name`, which must be a continuous-control env (as the native vector env needs).
-///
-/// # Errors
-/// As [`build_env`]; [`Error::InvalidConfig`] for an env of another kind.
-pub fn build_continuous_env(name: &str, options: &EnvOptions) -> Result<BoxedEnv> {
-    let env = build_env(name, options)?;
-    let kind = env.action_kind();
-    env.into_continuous().ok_or_else(|| {
-        invalid(
-            "env",
-            format!(
-                "`{name}` has {kind} actions; the native vector env steps continuous-control \
-                 envs only (use gymnasium's SyncVectorEnv)"
-            ),
-        )
-    })
 }
 
 fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Error {
@@ -573,10 +546,5 @@ mod tests {
         assert!(md.step(Action::MultiDiscrete(&[0, 0, 0])).is_ok());
         assert!(md.step(Action::MultiDiscrete(&[0, 2, 0])).is_err());
         assert!(md.step(Action::Discrete(0)).is_err());
-
-        let err = build_continuous_env("webform", &EnvOptions::default())
-            .err()
-            .unwrap();
-        assert!(err.to_string().contains("SyncVectorEnv"), "{err}");
     }
 }

@@ -1,11 +1,10 @@
 """teachgym: procedural RL environments whose difficulty is set by a task vector, curriculum
 teachers, and a native vector env, for gymnasium and Stable-Baselines3.
 
-Importing the package registers ``teachgym/StumpTracks-v0``, ``teachgym/HexagonTracks-v0`` and
-``teachgym/PointMass-v0`` with gymnasium (each with the native vector env as its
-``vector_entry_point``), and the web forms ``teachgym/WebForm-v0`` (``Discrete`` actions) and
-``teachgym/WebFormMD-v0`` (``MultiDiscrete``), whose ``Dict`` observations the native vector env
-does not batch yet (``gymnasium.make_vec`` gives a ``SyncVectorEnv``)::
+Importing the package registers ``teachgym/StumpTracks-v0``, ``teachgym/HexagonTracks-v0``,
+``teachgym/PointMass-v0`` and the web forms ``teachgym/WebForm-v0`` (``Discrete`` actions) and
+``teachgym/WebFormMD-v0`` (``MultiDiscrete``, both with ``Dict`` observations) with gymnasium,
+each with the native vector env as its ``vector_entry_point``::
 
     import gymnasium as gym
     import teachgym
@@ -39,6 +38,8 @@ from .vector import (
     PointMassVectorEnv,
     StumpTracksVectorEnv,
     TeachgymVectorEnv,
+    WebFormMDVectorEnv,
+    WebFormVectorEnv,
 )
 from .wrappers import Curriculum
 
@@ -61,6 +62,8 @@ __all__ = [
     "StumpTracksVectorEnv",
     "HexagonTracksVectorEnv",
     "PointMassVectorEnv",
+    "WebFormVectorEnv",
+    "WebFormMDVectorEnv",
     "Curriculum",
     "teachers",
 ]
@@ -75,11 +78,10 @@ def _register() -> list[str]:
         if env_id not in _gym.registry:
             # No `max_episode_steps` here: the Rust env truncates itself, so the episode's
             # return reaches the task source (a TimeLimit wrapper would cut it from outside).
-            vector = VECTOR_ENV_CLASSES.get(name)
             _gym.register(
                 id=env_id,
                 entry_point=f"teachgym.envs:{ENV_CLASSES[name].__name__}",
-                vector_entry_point=None if vector is None else f"teachgym.vector:{vector.__name__}",
+                vector_entry_point=f"teachgym.vector:{VECTOR_ENV_CLASSES[name].__name__}",
             )
         ids.append(env_id)
     return ids

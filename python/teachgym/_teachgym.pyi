@@ -53,10 +53,10 @@ class RustVectorEnv:
     def run(
         self,
         ops: npt.NDArray[np.uint8],
-        actions: npt.NDArray[np.float32],
+        actions: npt.NDArray[np.float32] | npt.NDArray[np.int64],
         seeds: npt.NDArray[np.uint64],
         tasks: npt.NDArray[np.float64],
-        obs: npt.NDArray[np.float32],
+        obs: npt.NDArray[np.float32] | list[npt.NDArray[Any]],
         reward: npt.NDArray[np.float64],
         terminated: npt.NDArray[np.bool_],
         truncated: npt.NDArray[np.bool_],

@@ -73,14 +73,100 @@ def masked_rollout(env: gym.Env, seed: int, episodes: int) -> tuple[str, list[bo
     return h.hexdigest(), successes
 
 
-def test_registered_without_a_native_vector_env(webform_id: str) -> None:
+def test_registered_with_the_native_vector_env(webform_id: str) -> None:
     assert webform_id in teachgym.ENV_IDS
-    assert gym.spec(webform_id).vector_entry_point is None
     envs = gym.make_vec(webform_id, num_envs=2, config=SMALL)
-    assert isinstance(envs, gym.vector.SyncVectorEnv)
+    assert isinstance(envs, teachgym.TeachgymVectorEnv)
+    assert envs.single_observation_space == gym.make(webform_id, config=SMALL).observation_space
     obs, _ = envs.reset(seed=0)
-    assert obs["action_mask"].shape[0] == 2
+    assert envs.observation_space.contains(obs)
     envs.step(envs.action_space.sample())
+
+
+class RecordingTeacher:
+    """Logs every call, to compare the call sequences of two vector envs."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+        self.rng = np.random.default_rng(2)
+
+    def sample_task(self) -> np.ndarray:
+        task = self.rng.uniform(0, 1, 8)
+        self.calls.append(("sample", tuple(task)))
+        return task
+
+    def update(self, task, episode_return, success) -> None:
+        self.calls.append(("update", tuple(task), episode_return, success))
+
+
+def assert_obs_equal(a: dict, b: dict) -> None:
+    assert set(a) == set(b)
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+        assert a[key].dtype == b[key].dtype, key
+
+
+@pytest.mark.parametrize("mode", [gym.vector.AutoresetMode.NEXT_STEP, gym.vector.AutoresetMode.SAME_STEP])
+def test_native_vector_env_equals_single_envs(webform_id: str, mode) -> None:
+    n = 3
+    t_native, t_sync = RecordingTeacher(), RecordingTeacher()
+    native = gym.make_vec(
+        webform_id, num_envs=n, autoreset_mode=mode, teacher=t_native, config=SMALL, num_threads=2
+    )
+    sync = gym.vector.SyncVectorEnv(
+        [lambda: gym.make(webform_id, teacher=t_sync, config=SMALL).unwrapped for _ in range(n)],
+        autoreset_mode=mode,
+    )
+    single = gym.make(webform_id, config=SMALL)
+    obs_n, _ = native.reset(seed=11)
+    obs_s, _ = sync.reset(seed=11)
+    assert_obs_equal(obs_n, obs_s)
+    rng = np.random.default_rng(0)
+    ended = 0
+    for _ in range(60):
+        flat = [int(rng.choice(np.flatnonzero(m))) for m in obs_s["action_mask"]]
+        actions = np.array([to_action(single, a) for a in flat], dtype=np.int64)
+        obs_n, *rest_n, info_n = native.step(actions)
+        obs_s, *rest_s, info_s = sync.step(actions)
+        assert_obs_equal(obs_n, obs_s)
+        for a, b in zip(rest_n, rest_s):
+            np.testing.assert_array_equal(a, b)
+        if "final_obs" in info_s:
+            for i in np.flatnonzero(info_s["_final_obs"]):
+                assert_obs_equal(info_n["final_obs"][i], info_s["final_obs"][i])
+            ended += int(info_s["_final_obs"].sum())
+        elif "episode_return" in info_s:
+            np.testing.assert_array_equal(info_n["is_success"], info_s["is_success"])
+            ended += int(info_s["_episode_return"].sum())
+    assert ended >= n
+    assert t_native.calls == t_sync.calls
+
+
+def test_native_vector_env_bad_actions() -> None:
+    envs = teachgym.WebFormMDVectorEnv(2, config=SMALL)
+    envs.reset(seed=0)
+    with pytest.raises(ValueError, match=r"env 1: action 2 at \(1, 1\) is outside \[0, 1\]"):
+        envs.step(np.array([[0, 0, 0], [0, 2, 0]]))
+    with pytest.raises(ValueError, match="shape"):
+        envs.step(np.zeros((2, 2), np.int64))
+    with pytest.raises(TypeError, match="ints"):
+        envs.step(np.zeros((2, 3), np.float32))
+    flat = teachgym.WebFormVectorEnv(2, config=SMALL)
+    flat.reset(seed=0)
+    with pytest.raises(ValueError, match="outside"):
+        flat.step(np.array([0, -1]))
+    flat.step(np.array([0, 0]))
+    # The compiled layer refuses out-of-range actions too, before any env moves.
+    with pytest.raises(ValueError, match="env 1"):
+        flat._core.run(
+            np.full(2, 2, np.uint8), np.array([[0], [10**6]]), flat._seeds, flat._tasks,
+            flat._obs_arg, *flat._scratch,
+        )
+    with pytest.raises(TypeError, match="int64 array"):
+        flat._core.run(
+            np.full(2, 2, np.uint8), np.zeros((2, 1), bool), flat._seeds, flat._tasks,
+            flat._obs_arg, *flat._scratch,
+        )
 
 
 def test_gymnasium_check_env_wrapped_and_unwrapped(webform_id: str) -> None:
