@@ -323,3 +323,22 @@ def test_bad_tasks_and_keywords(webform_id: str) -> None:
         gym.make(webform_id, config={"max_feilds": 3})
     with pytest.raises(ValueError, match="render_mode"):
         type(env)(render_mode="human")
+
+
+def test_sb3_learns_on_dict_observations(webform_id: str) -> None:
+    """Two PPO updates with MultiInputPolicy on SB3's DummyVecEnv run and change the policy
+    (Dict obs with int64 token Boxes, Discrete / MultiDiscrete actions)."""
+    sb3 = pytest.importorskip("stable_baselines3")
+    import torch
+
+    torch.set_num_threads(1)
+    from stable_baselines3.common.env_util import make_vec_env
+
+    venv = make_vec_env(webform_id, n_envs=2, seed=0, env_kwargs={"config": SMALL})
+    model = sb3.PPO("MultiInputPolicy", venv, n_steps=32, batch_size=32, n_epochs=1, seed=0, device="cpu")
+    before = [p.detach().clone() for p in model.policy.parameters()]
+    model.learn(total_timesteps=64)
+    assert any(not torch.equal(a, b) for a, b in zip(before, model.policy.parameters()))
+    obs = venv.reset()
+    actions, _ = model.predict(obs, deterministic=True)
+    assert venv.action_space.contains(actions[0])
