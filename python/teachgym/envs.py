@@ -205,7 +205,7 @@ class TeachgymEnv(gym.Env[np.ndarray, np.ndarray]):
     # -- gymnasium API -----------------------------------------------------------------------
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict[str, Any]]:
+    ) -> tuple[Any, dict[str, Any]]:
         """Starts an episode; ``options={"task": ...}`` sets its task."""
         super().reset(seed=seed)
         task = None

@@ -125,7 +125,7 @@ class TeachgymVectorEnv(VectorEnv):
         if isinstance(space, spaces.Dict):
             # One buffer per entry, in the Rust entries' order (gymnasium sorts the Dict's keys).
             keys = [key for key, _ in probe.observation_space()["entries"]]
-            self._obs = {k: np.zeros((n, *space[k].shape), dtype=space[k].dtype) for k in keys}
+            self._obs = {k: np.zeros((n, *(space[k].shape or ())), dtype=space[k].dtype) for k in keys}
             self._obs_arg: Any = list(self._obs.values())
         else:
             self._obs = np.zeros((n, int(np.prod(space.shape))), dtype=np.float32)
@@ -148,7 +148,7 @@ class TeachgymVectorEnv(VectorEnv):
             self._nvec = np.full(n, int(single.n), dtype=np.int64)
         elif isinstance(single, spaces.MultiDiscrete):
             self._nvec = np.tile(single.nvec.astype(np.int64), (n, 1))
-        self._action_shape = (n, act_dim) if continuous else self._nvec.shape
+        self._action_shape: tuple[int, ...] = (n, act_dim) if continuous else self._nvec.shape
         self._rngs: list[np.random.Generator | None] = [None] * n
         self._needs_reset = np.zeros(n, dtype=np.bool_)
         self._running = np.zeros(n, dtype=np.bool_)
@@ -283,7 +283,7 @@ class TeachgymVectorEnv(VectorEnv):
             if ended_idx.size:
                 final_obs = np.full(self.num_envs, None, dtype=object)
                 for i in ended_idx:
-                    final_obs[i] = self._row(i)
+                    final_obs[i] = self._row(int(i))
                     self._end_episode(i)
                     self._draw(i, None)
                 info["final_obs"], info["_final_obs"] = final_obs, ended.copy()
@@ -394,7 +394,7 @@ class TeachgymVectorEnv(VectorEnv):
         )
 
 
-def _check_actions(actions: Any, shape: tuple[int, int]) -> np.ndarray:
+def _check_actions(actions: Any, shape: tuple[int, ...]) -> np.ndarray:
     arr = np.asarray(actions)
     if arr.dtype.kind not in "fiu":
         raise TypeError(f"actions must be real numbers (float or int), got dtype {arr.dtype}")
