@@ -17,16 +17,17 @@ use std::sync::Mutex;
 
 use numpy::{
     PyArray1, PyArray3, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyReadwriteArray1,
-    PyReadwriteArray2,
+    PyReadwriteArray2, PyReadwriteArrayDyn,
 };
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
-use teachgym_core::{Info, Space, TaskDim, TaskSpace};
+use teachgym_core::{Info, Space, Step, TaskDim, TaskSpace};
+use teachgym_envs::webform::ObsArray;
 use teachgym_teachers::{build_teacher, EpisodeOutcome, Teacher, TEACHER_NAMES};
 
-use batch::{EnvBatch, Op, Outputs};
-use registry::{build_env, BoxedEnv, EnvOptions, ENVS};
+use batch::{Actions, ArrayMut, EnvBatch, ObsBuffers, Op, Outputs};
+use registry::{build_env, Action, AnyEnv, EnvOptions, Observation, ENVS};
 
 fn value_error(e: impl std::fmt::Display) -> PyErr {
     PyValueError::new_err(e.to_string())
@@ -103,6 +104,45 @@ fn info_dict<'py>(py: Python<'py>, info: &Info) -> PyResult<Bound<'py, PyDict>> 
     Ok(d)
 }
 
+/// An observation as Python sees it: a float32 vector, or a dict of arrays shaped as the
+/// observation space's `Box` entries.
+fn observation_object<'py>(
+    py: Python<'py>,
+    space: &Space,
+    obs: Observation,
+) -> PyResult<Bound<'py, PyAny>> {
+    let obs = match obs {
+        Observation::Flat(v) => return Ok(PyArray1::from_vec(py, v).into_any()),
+        Observation::Dict(obs) => obs,
+    };
+    let Space::Dict(spaces) = space else {
+        return Err(value_error(
+            "a dict observation needs a Dict observation space",
+        ));
+    };
+    let d = PyDict::new(py);
+    for ((key, array), (space_key, space)) in obs.entries().into_iter().zip(spaces) {
+        let Space::Box(b) = space else {
+            return Err(value_error(format!("observation `{key}` has no Box space")));
+        };
+        if key != space_key || array.len() != b.shape().iter().product::<usize>() {
+            return Err(value_error(format!(
+                "observation `{key}` ({} values) does not match space entry `{space_key}` {:?}",
+                array.len(),
+                b.shape()
+            )));
+        }
+        let shape = b.shape().to_vec();
+        let value = match array {
+            ObsArray::I64(a) => PyArray1::from_slice(py, a).reshape(shape)?.into_any(),
+            ObsArray::U8(a) => PyArray1::from_slice(py, a).reshape(shape)?.into_any(),
+            ObsArray::F32(a) => PyArray1::from_slice(py, a).reshape(shape)?.into_any(),
+        };
+        d.set_item(key, value)?;
+    }
+    Ok(d.into_any())
+}
+
 /// One environment, for the Python `gymnasium.Env` wrapper.
 #[pyclass(module = "teachgym._teachgym")]
 struct RustEnv {
@@ -110,15 +150,20 @@ struct RustEnv {
     options_json: String,
     // A Mutex makes the class `Sync` as pyo3 requires; `&mut self` methods use `get_mut`,
     // which costs nothing.
-    env: Mutex<BoxedEnv>,
+    env: Mutex<AnyEnv>,
 }
 
 impl RustEnv {
-    fn env(&mut self) -> &mut BoxedEnv {
+    fn env(&mut self) -> &mut AnyEnv {
         self.env.get_mut().unwrap_or_else(|e| e.into_inner())
     }
-    fn env_ref(&self) -> std::sync::MutexGuard<'_, BoxedEnv> {
+    fn env_ref(&self) -> std::sync::MutexGuard<'_, AnyEnv> {
         self.env.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// `step` once the Python action is converted.
+    fn step_with(&mut self, action: Action<'_>) -> PyResult<Step<Observation>> {
+        self.env().step(action).map_err(value_error)
     }
 }
 
@@ -148,6 +193,13 @@ impl RustEnv {
         self.name.clone()
     }
 
+    /// Kind of actions `step` takes: `continuous` (a float32 vector), `discrete` (an int) or
+    /// `multi_discrete` (an int64 vector).
+    #[getter]
+    fn action_kind(&self) -> &'static str {
+        self.env_ref().action_kind()
+    }
+
     /// Observation space description.
     fn observation_space<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         space_dict(py, self.env_ref().observation_space())
@@ -169,29 +221,58 @@ impl RustEnv {
         py: Python<'py>,
         seed: u64,
         task: PyReadonlyArray1<'py, f64>,
-    ) -> PyResult<(Bound<'py, PyArray1<f32>>, Bound<'py, PyDict>)> {
+    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyDict>)> {
         let task = task.as_slice().map_err(value_error)?;
-        let (obs, info) = self.env().reset(Some(seed), task).map_err(value_error)?;
-        Ok((PyArray1::from_vec(py, obs), info_dict(py, &info)?))
+        let env = self.env();
+        let (obs, info) = env.reset(Some(seed), task).map_err(value_error)?;
+        Ok((
+            observation_object(py, env.observation_space(), obs)?,
+            info_dict(py, &info)?,
+        ))
     }
 
-    /// One step with a float32 action.
+    /// One step with an action of the env's kind (see `action_kind`): a float32 vector, an int
+    /// or an int64 vector.
     #[allow(clippy::type_complexity)]
     fn step<'py>(
         &mut self,
         py: Python<'py>,
-        action: PyReadonlyArray1<'py, f32>,
-    ) -> PyResult<(
-        Bound<'py, PyArray1<f32>>,
-        f64,
-        bool,
-        bool,
-        Bound<'py, PyDict>,
-    )> {
-        let action = action.as_slice().map_err(value_error)?;
-        let s = self.env().step(action).map_err(value_error)?;
+        action: &Bound<'py, PyAny>,
+    ) -> PyResult<(Bound<'py, PyAny>, f64, bool, bool, Bound<'py, PyDict>)> {
+        let name = self.name.clone();
+        let type_error = |expected: &str| {
+            PyTypeError::new_err(format!(
+                "{name} expects {expected} actions, got {}",
+                action
+                    .get_type()
+                    .name()
+                    .map_or_else(|_| "?".to_string(), |n| n.to_string())
+            ))
+        };
+        let kind = self.env_ref().action_kind();
+        let s = match kind {
+            "continuous" => {
+                let a = action
+                    .extract::<PyReadonlyArray1<'py, f32>>()
+                    .map_err(|_| type_error("float32 vector"))?;
+                self.step_with(Action::Continuous(a.as_slice().map_err(value_error)?))?
+            }
+            "discrete" => {
+                let a = action
+                    .extract::<usize>()
+                    .map_err(|_| type_error("non-negative int"))?;
+                self.step_with(Action::Discrete(a))?
+            }
+            _ => {
+                let a = action
+                    .extract::<Vec<usize>>()
+                    .map_err(|_| type_error("non-negative int vector"))?;
+                self.step_with(Action::MultiDiscrete(&a))?
+            }
+        };
+        let env = self.env_ref();
         Ok((
-            PyArray1::from_vec(py, s.obs),
+            observation_object(py, env.observation_space(), s.obs)?,
             s.reward,
             s.terminated,
             s.truncated,
@@ -213,6 +294,70 @@ struct RustVectorEnv {
     name: String,
     options_json: String,
     batch: Mutex<EnvBatch>,
+}
+
+/// The observation buffers `RustVectorEnv.run` was given, borrowed for writing.
+enum ObsArg<'py> {
+    Flat(PyReadwriteArray2<'py, f32>),
+    Dict(Vec<DictBuffer<'py>>),
+}
+
+enum DictBuffer<'py> {
+    I64(PyReadwriteArrayDyn<'py, i64>),
+    U8(PyReadwriteArrayDyn<'py, u8>),
+    F32(PyReadwriteArrayDyn<'py, f32>),
+}
+
+impl<'py> ObsArg<'py> {
+    fn extract(obs: &Bound<'py, PyAny>) -> PyResult<Self> {
+        if !obs.is_instance_of::<PyList>() {
+            return Ok(ObsArg::Flat(obs.extract().map_err(|_| {
+                PyTypeError::new_err("obs must be a 2-D float32 array or a list of arrays")
+            })?));
+        }
+        let items: Vec<Bound<'py, PyAny>> = obs.extract()?;
+        items
+            .iter()
+            .enumerate()
+            .map(|(k, item)| {
+                if let Ok(a) = item.extract() {
+                    Ok(DictBuffer::I64(a))
+                } else if let Ok(a) = item.extract() {
+                    Ok(DictBuffer::U8(a))
+                } else if let Ok(a) = item.extract() {
+                    Ok(DictBuffer::F32(a))
+                } else {
+                    Err(PyTypeError::new_err(format!(
+                        "observation buffer {k} must be a writable int64, uint8 or float32 array"
+                    )))
+                }
+            })
+            .collect::<PyResult<_>>()
+            .map(ObsArg::Dict)
+    }
+
+    fn buffers(&mut self) -> PyResult<ObsBuffers<'_>> {
+        Ok(match self {
+            ObsArg::Flat(a) => ObsBuffers::Flat(a.as_slice_mut().map_err(value_error)?),
+            ObsArg::Dict(bs) => ObsBuffers::Dict(
+                bs.iter_mut()
+                    .map(|b| {
+                        Ok(match b {
+                            DictBuffer::I64(a) => {
+                                ArrayMut::I64(a.as_slice_mut().map_err(value_error)?)
+                            }
+                            DictBuffer::U8(a) => {
+                                ArrayMut::U8(a.as_slice_mut().map_err(value_error)?)
+                            }
+                            DictBuffer::F32(a) => {
+                                ArrayMut::F32(a.as_slice_mut().map_err(value_error)?)
+                            }
+                        })
+                    })
+                    .collect::<PyResult<_>>()?,
+            ),
+        })
+    }
 }
 
 fn ops_from_codes(codes: &[u8]) -> PyResult<Vec<Op>> {
@@ -258,16 +403,19 @@ impl RustVectorEnv {
     }
 
     /// Applies per-env op codes (0 skip, 1 reset with `seeds[i]` and `tasks[i]`, 2 step with
-    /// `actions[i]`) and writes the results into the given buffers.
+    /// `actions[i]`) and writes the results into the given buffers. Actions are float32
+    /// (continuous envs) or int64 (`Discrete`: one column; `MultiDiscrete`); observations go to
+    /// one float32 `(num_envs, obs_dim)` array, or for dict observations to a list of arrays,
+    /// one per entry in the observation space's order, each `(num_envs, *entry_shape)`.
     #[allow(clippy::too_many_arguments)]
-    fn run(
+    fn run<'py>(
         &mut self,
-        py: Python<'_>,
-        ops: PyReadonlyArray1<'_, u8>,
-        actions: PyReadonlyArray2<'_, f32>,
-        seeds: PyReadonlyArray1<'_, u64>,
-        tasks: PyReadonlyArray2<'_, f64>,
-        mut obs: PyReadwriteArray2<'_, f32>,
+        py: Python<'py>,
+        ops: PyReadonlyArray1<'py, u8>,
+        actions: &Bound<'py, PyAny>,
+        seeds: PyReadonlyArray1<'py, u64>,
+        tasks: PyReadonlyArray2<'py, f64>,
+        obs: &Bound<'py, PyAny>,
         mut reward: PyReadwriteArray1<'_, f64>,
         mut terminated: PyReadwriteArray1<'_, bool>,
         mut truncated: PyReadwriteArray1<'_, bool>,
@@ -276,11 +424,27 @@ impl RustVectorEnv {
         mut success: PyReadwriteArray1<'_, bool>,
     ) -> PyResult<()> {
         let ops = ops_from_codes(ops.as_slice().map_err(value_error)?)?;
-        let actions = actions.as_slice().map_err(value_error)?;
+        let float_actions = actions.extract::<PyReadonlyArray2<'py, f32>>().ok();
+        let int_actions = match float_actions {
+            Some(_) => None,
+            None => Some(
+                actions
+                    .extract::<PyReadonlyArray2<'py, i64>>()
+                    .map_err(|_| {
+                        PyTypeError::new_err("actions must be a 2-D float32 or int64 array")
+                    })?,
+            ),
+        };
+        let actions = match (&float_actions, &int_actions) {
+            (Some(a), _) => Actions::Continuous(a.as_slice().map_err(value_error)?),
+            (_, Some(a)) => Actions::Discrete(a.as_slice().map_err(value_error)?),
+            (None, None) => unreachable!("one of the two was extracted"),
+        };
         let seeds = seeds.as_slice().map_err(value_error)?;
         let tasks = tasks.as_slice().map_err(value_error)?;
+        let mut obs = ObsArg::extract(obs)?;
         let out = Outputs {
-            obs: obs.as_slice_mut().map_err(value_error)?,
+            obs: obs.buffers()?,
             reward: reward.as_slice_mut().map_err(value_error)?,
             terminated: terminated.as_slice_mut().map_err(value_error)?,
             truncated: truncated.as_slice_mut().map_err(value_error)?,
@@ -429,9 +593,13 @@ impl RustTeacher {
     }
 }
 
-/// `(name, gym_id, max_episode_steps, render_fps, success_return)` of every environment.
+/// `(name, gym_id, max_episode_steps, render_fps, success_return)` of one environment.
+type RegistryRow = (&'static str, &'static str, Option<u32>, u32, Option<f64>);
+
+/// `(name, gym_id, max_episode_steps, render_fps, success_return)` of every environment
+/// (`max_episode_steps` is `None` when the limit depends on the episode).
 #[pyfunction]
-fn env_registry() -> Vec<(&'static str, &'static str, u32, u32, Option<f64>)> {
+fn env_registry() -> Vec<RegistryRow> {
     ENVS.iter()
         .map(|e| {
             (

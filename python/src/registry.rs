@@ -2,19 +2,175 @@
 //! (`body`, `bounds`, `max_episode_steps`, `config`) become each env's Rust configuration.
 //!
 //! Pure Rust (no pyo3), so adding an environment is one [`EnvEntry`] here: every binding (single
-//! env, vector env, task spaces, gymnasium registration) is generic over
-//! `Env<Obs = Vec<f32>, Action = [f32]>` and reads this table.
+//! env, vector env, task spaces, gymnasium registration) reads this table. Two families of envs
+//! exist, held as an [`AnyEnv`]: continuous control (`Env<Obs = Vec<f32>, Action = [f32]>`) and
+//! the web forms (dict observations [`WebFormObs`], `Discrete` or `MultiDiscrete` actions).
+
+use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use teachgym_core::{Env, Error, Result};
+use teachgym_core::{Env, Error, Info, Result, RgbFrame, Space, Step, TaskSpace};
 use teachgym_envs::{
     walker::constants::{DEFAULT_MAX_EPISODE_STEPS, MASTERY_THRESHOLD},
-    Embodiment, PointMassConfig, PointMassEnv, TrackConfig, WalkerConfig, WalkerEnv,
+    Embodiment, PointMassConfig, PointMassEnv, TrackConfig, WalkerConfig, WalkerEnv, WebFormConfig,
+    WebFormEnv, WebFormMdEnv, WebFormObs,
 };
 
-/// A continuous-control env behind a trait object, as every binding holds it.
+/// A continuous-control env behind a trait object.
 pub type BoxedEnv = Box<dyn Env<Obs = Vec<f32>, Action = [f32]> + Send>;
+/// A dict-observation env with one `Discrete` action per step.
+pub type DiscreteEnv = Box<dyn Env<Obs = Arc<WebFormObs>, Action = usize> + Send>;
+/// A dict-observation env with `MultiDiscrete` actions.
+pub type MultiDiscreteEnv = Box<dyn Env<Obs = Arc<WebFormObs>, Action = [usize]> + Send>;
+
+/// Any env of the package, by its observation and action types.
+pub enum AnyEnv {
+    /// Flat `f32` observations, `Box` actions.
+    Continuous(BoxedEnv),
+    /// Dict observations, `Discrete` actions.
+    Discrete(DiscreteEnv),
+    /// Dict observations, `MultiDiscrete` actions.
+    MultiDiscrete(MultiDiscreteEnv),
+}
+
+/// An observation of an [`AnyEnv`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Observation {
+    /// One flat `f32` vector.
+    Flat(Vec<f32>),
+    /// Named arrays (see [`WebFormObs::entries`]).
+    Dict(Arc<WebFormObs>),
+}
+
+/// An action for an [`AnyEnv`]; its kind must match the env's.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Action<'a> {
+    /// A `Box` action.
+    Continuous(&'a [f32]),
+    /// A `Discrete` action.
+    Discrete(usize),
+    /// A `MultiDiscrete` action.
+    MultiDiscrete(&'a [usize]),
+}
+
+fn map_step<O>(s: Step<O>, obs: impl FnOnce(O) -> Observation) -> Step<Observation> {
+    Step {
+        obs: obs(s.obs),
+        reward: s.reward,
+        terminated: s.terminated,
+        truncated: s.truncated,
+        info: s.info,
+    }
+}
+
+impl AnyEnv {
+    /// The task space.
+    pub fn task_space(&self) -> &TaskSpace {
+        match self {
+            AnyEnv::Continuous(e) => e.task_space(),
+            AnyEnv::Discrete(e) => e.task_space(),
+            AnyEnv::MultiDiscrete(e) => e.task_space(),
+        }
+    }
+
+    /// The observation space.
+    pub fn observation_space(&self) -> &Space {
+        match self {
+            AnyEnv::Continuous(e) => e.observation_space(),
+            AnyEnv::Discrete(e) => e.observation_space(),
+            AnyEnv::MultiDiscrete(e) => e.observation_space(),
+        }
+    }
+
+    /// The action space.
+    pub fn action_space(&self) -> &Space {
+        match self {
+            AnyEnv::Continuous(e) => e.action_space(),
+            AnyEnv::Discrete(e) => e.action_space(),
+            AnyEnv::MultiDiscrete(e) => e.action_space(),
+        }
+    }
+
+    /// Starts an episode (see [`Env::reset`]).
+    ///
+    /// # Errors
+    /// As the env's `reset` (task outside the task space, ...).
+    pub fn reset(&mut self, seed: Option<u64>, task: &[f64]) -> Result<(Observation, Info)> {
+        Ok(match self {
+            AnyEnv::Continuous(e) => {
+                let (obs, info) = e.reset(seed, task)?;
+                (Observation::Flat(obs), info)
+            }
+            AnyEnv::Discrete(e) => {
+                let (obs, info) = e.reset(seed, task)?;
+                (Observation::Dict(obs), info)
+            }
+            AnyEnv::MultiDiscrete(e) => {
+                let (obs, info) = e.reset(seed, task)?;
+                (Observation::Dict(obs), info)
+            }
+        })
+    }
+
+    /// One step (see [`Env::step`]).
+    ///
+    /// # Errors
+    /// [`Error::InvalidSpace`] when the action's kind is not the env's; otherwise as the env's
+    /// `step` (out-of-range or non-finite action, no reset, episode ended).
+    pub fn step(&mut self, action: Action<'_>) -> Result<Step<Observation>> {
+        match (self, action) {
+            (AnyEnv::Continuous(e), Action::Continuous(a)) => {
+                Ok(map_step(e.step(a)?, Observation::Flat))
+            }
+            (AnyEnv::Discrete(e), Action::Discrete(a)) => {
+                Ok(map_step(e.step(&a)?, Observation::Dict))
+            }
+            (AnyEnv::MultiDiscrete(e), Action::MultiDiscrete(a)) => {
+                Ok(map_step(e.step(a)?, Observation::Dict))
+            }
+            (env, action) => Err(Error::InvalidSpace {
+                reason: format!(
+                    "a {} action was given to an env with a {} action space",
+                    action.kind(),
+                    env.action_kind()
+                ),
+            }),
+        }
+    }
+
+    /// The current frame.
+    ///
+    /// # Errors
+    /// As the env's `render` (no reset yet).
+    pub fn render(&self) -> Result<RgbFrame> {
+        match self {
+            AnyEnv::Continuous(e) => e.render(),
+            AnyEnv::Discrete(e) => e.render(),
+            AnyEnv::MultiDiscrete(e) => e.render(),
+        }
+    }
+
+    /// `continuous`, `discrete` or `multi_discrete`.
+    pub fn action_kind(&self) -> &'static str {
+        match self {
+            AnyEnv::Continuous(_) => "continuous",
+            AnyEnv::Discrete(_) => "discrete",
+            AnyEnv::MultiDiscrete(_) => "multi_discrete",
+        }
+    }
+}
+
+impl Action<'_> {
+    /// `continuous`, `discrete` or `multi_discrete`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Action::Continuous(_) => "continuous",
+            Action::Discrete(_) => "discrete",
+            Action::MultiDiscrete(_) => "multi_discrete",
+        }
+    }
+}
 
 /// Options shared by every environment constructor, as sent by the Python side (JSON).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -63,15 +219,15 @@ pub struct EnvEntry {
     pub name: &'static str,
     /// gymnasium id without the namespace, e.g. `StumpTracks-v0`.
     pub gym_id: &'static str,
-    /// Default step limit.
-    pub max_episode_steps: u32,
+    /// Default step limit; `None` when the limit depends on the episode (the web forms').
+    pub max_episode_steps: Option<u32>,
     /// Frames per second of a rendered episode.
     pub render_fps: u32,
     /// Return above which an episode cut short from outside (by a Python-side time limit or an
     /// early reset) counts as a success; `None` when only the env's own end can be a success.
     pub success_return: Option<f64>,
     /// Builds the env from the constructor options.
-    pub build: fn(&EnvOptions) -> Result<BoxedEnv>,
+    pub build: fn(&EnvOptions) -> Result<AnyEnv>,
 }
 
 /// Every environment, in registration order.
@@ -79,7 +235,7 @@ pub const ENVS: &[EnvEntry] = &[
     EnvEntry {
         name: "stump_tracks",
         gym_id: "StumpTracks-v0",
-        max_episode_steps: DEFAULT_MAX_EPISODE_STEPS,
+        max_episode_steps: Some(DEFAULT_MAX_EPISODE_STEPS),
         render_fps: 50,
         success_return: Some(MASTERY_THRESHOLD),
         build: |o| build_walker(WalkerConfig::stump_tracks(), o),
@@ -87,7 +243,7 @@ pub const ENVS: &[EnvEntry] = &[
     EnvEntry {
         name: "hexagon_tracks",
         gym_id: "HexagonTracks-v0",
-        max_episode_steps: DEFAULT_MAX_EPISODE_STEPS,
+        max_episode_steps: Some(DEFAULT_MAX_EPISODE_STEPS),
         render_fps: 50,
         success_return: Some(MASTERY_THRESHOLD),
         build: |o| build_walker(WalkerConfig::hexagon_tracks(), o),
@@ -95,11 +251,36 @@ pub const ENVS: &[EnvEntry] = &[
     EnvEntry {
         name: "point_mass",
         gym_id: "PointMass-v0",
-        max_episode_steps: teachgym_envs::point_mass::DEFAULT_MAX_EPISODE_STEPS,
+        max_episode_steps: Some(teachgym_envs::point_mass::DEFAULT_MAX_EPISODE_STEPS),
         render_fps: 10,
         // Reaching the target ends the episode, so a cut episode never reached it.
         success_return: None,
         build: build_point_mass,
+    },
+    EnvEntry {
+        name: "webform",
+        gym_id: "WebForm-v0",
+        max_episode_steps: None,
+        render_fps: 4,
+        // Only a correct submission is a success, and it ends the episode.
+        success_return: None,
+        build: |o| {
+            Ok(AnyEnv::Discrete(Box::new(WebFormEnv::new(
+                webform_config(o)?,
+            )?)))
+        },
+    },
+    EnvEntry {
+        name: "webform_md",
+        gym_id: "WebFormMD-v0",
+        max_episode_steps: None,
+        render_fps: 4,
+        success_return: None,
+        build: |o| {
+            Ok(AnyEnv::MultiDiscrete(Box::new(WebFormMdEnv::new(
+                webform_config(o)?,
+            )?)))
+        },
     },
 ];
 
@@ -123,7 +304,7 @@ pub fn entry(name: &str) -> Result<&'static EnvEntry> {
 ///
 /// # Errors
 /// Unknown name, unknown or malformed option, invalid configuration or bounds.
-pub fn build_env(name: &str, options: &EnvOptions) -> Result<BoxedEnv> {
+pub fn build_env(name: &str, options: &EnvOptions) -> Result<AnyEnv> {
     (entry(name)?.build)(options)
 }
 
@@ -166,7 +347,7 @@ fn merged<T: serde::Serialize + serde::de::DeserializeOwned>(
     serde_json::from_value(value).map_err(|e| invalid("config", e.to_string()))
 }
 
-fn build_walker(base: WalkerConfig, options: &EnvOptions) -> Result<BoxedEnv> {
+fn build_walker(base: WalkerConfig, options: &EnvOptions) -> Result<AnyEnv> {
     let mut config = merged(&base, &options.config)?;
     if let Some(body) = &options.body {
         config.body = Embodiment::from_name(body).ok_or_else(|| {
@@ -230,10 +411,10 @@ fn build_walker(base: WalkerConfig, options: &EnvOptions) -> Result<BoxedEnv> {
             }
         }
     }
-    Ok(Box::new(WalkerEnv::new(config)?))
+    Ok(AnyEnv::Continuous(Box::new(WalkerEnv::new(config)?)))
 }
 
-fn build_point_mass(options: &EnvOptions) -> Result<BoxedEnv> {
+fn build_point_mass(options: &EnvOptions) -> Result<AnyEnv> {
     let mut config = merged(&PointMassConfig::default(), &options.config)?;
     if let Some(body) = &options.body {
         return Err(invalid(
@@ -251,7 +432,35 @@ fn build_point_mass(options: &EnvOptions) -> Result<BoxedEnv> {
             _ => return Err(unknown_dim(&name, "target_distance, mass")),
         }
     }
-    Ok(Box::new(PointMassEnv::new(config)?))
+    Ok(AnyEnv::Continuous(Box::new(PointMassEnv::new(config)?)))
+}
+
+/// The web-form configuration of the options: only `config` applies, since the task space is
+/// fixed to [0, 1]^8, there is one body, and the step limit follows each episode's optimum.
+fn webform_config(options: &EnvOptions) -> Result<WebFormConfig> {
+    if let Some(body) = &options.body {
+        return Err(invalid(
+            "body",
+            format!("the web forms have no body; got body=`{body}`"),
+        ));
+    }
+    if let Some(steps) = options.max_episode_steps {
+        return Err(invalid(
+            "max_episode_steps",
+            format!(
+                "got {steps}, but a web form's step limit is ceil(step_slack * optimal_steps) + \
+                 extra_steps; set those through config"
+            ),
+        ));
+    }
+    if let Some(name) = options.bounds.keys().next() {
+        return Err(invalid(
+            format!("bounds.{name}"),
+            "the web-form task dimensions are fixed to [0, 1]; restrict the tasks through the \
+             task source instead",
+        ));
+    }
+    merged(&WebFormConfig::default(), &options.config)
 }
 
 fn unknown_dim(name: &str, known: &str) -> Error {
@@ -310,5 +519,32 @@ mod tests {
         assert!(msg("hexagon_tracks", r#"{"bounds": {"vertex0_dx": [0, 1]}}"#).contains("all 12"));
         assert!(msg("point_mass", r#"{"body": "classic_bipedal"}"#).contains("single body"));
         assert!(EnvOptions::from_json(r#"{"bodies": 1}"#).is_err());
+        assert!(msg("webform", r#"{"body": "classic_bipedal"}"#).contains("no body"));
+        assert!(msg("webform", r#"{"max_episode_steps": 9}"#).contains("step_slack"));
+        assert!(msg("webform_md", r#"{"bounds": {"n_fields": [0, 1]}}"#).contains("n_fields"));
+        assert!(msg("webform", r#"{"config": {"max_fields": 99}}"#).contains("max_fields"));
+    }
+
+    #[test]
+    fn web_forms_take_discrete_actions_only() {
+        let options = options(r#"{"config": {"max_fields": 2, "max_elements": 20}}"#);
+        let mut env = build_env("webform", &options).unwrap();
+        assert_eq!(env.action_kind(), "discrete");
+        let (obs, _) = env.reset(Some(3), &[0.0; 8]).unwrap();
+        let Observation::Dict(obs) = obs else {
+            panic!("web forms observe dicts")
+        };
+        let valid = obs.action_mask.iter().position(|&m| m == 1).unwrap();
+        assert!(env.step(Action::Discrete(valid)).is_ok());
+        let err = env.step(Action::Continuous(&[0.0])).unwrap_err();
+        assert!(err.to_string().contains("continuous"), "{err}");
+        assert!(env.step(Action::Discrete(20 * 3)).is_err());
+
+        let mut md = build_env("webform_md", &options).unwrap();
+        assert_eq!(md.action_kind(), "multi_discrete");
+        md.reset(Some(3), &[0.0; 8]).unwrap();
+        assert!(md.step(Action::MultiDiscrete(&[0, 0, 0])).is_ok());
+        assert!(md.step(Action::MultiDiscrete(&[0, 2, 0])).is_err());
+        assert!(md.step(Action::Discrete(0)).is_err());
     }
 }

@@ -1,9 +1,10 @@
 """teachgym: procedural RL environments whose difficulty is set by a task vector, curriculum
 teachers, and a native vector env, for gymnasium and Stable-Baselines3.
 
-Importing the package registers ``teachgym/StumpTracks-v0``, ``teachgym/HexagonTracks-v0`` and
-``teachgym/PointMass-v0`` with gymnasium (each with the native vector env as its
-``vector_entry_point``)::
+Importing the package registers ``teachgym/StumpTracks-v0``, ``teachgym/HexagonTracks-v0``,
+``teachgym/PointMass-v0`` and the web forms ``teachgym/WebForm-v0`` (``Discrete`` actions) and
+``teachgym/WebFormMD-v0`` (``MultiDiscrete``, both with ``Dict`` observations) with gymnasium,
+each with the native vector env as its ``vector_entry_point``::
 
     import gymnasium as gym
     import teachgym
@@ -20,7 +21,15 @@ import gymnasium as _gym
 
 from . import teachers
 from ._teachgym import TEACHER_NAMES, __version__
-from .envs import ENV_CLASSES, HexagonTracksEnv, PointMassEnv, StumpTracksEnv, TeachgymEnv
+from .envs import (
+    ENV_CLASSES,
+    HexagonTracksEnv,
+    PointMassEnv,
+    StumpTracksEnv,
+    TeachgymEnv,
+    WebFormEnv,
+    WebFormMDEnv,
+)
 from .spaces import TaskSpace
 from .tasks import FixedTask, TaskSource, TeacherTasks, UniformTasks
 from .vector import (
@@ -29,6 +38,8 @@ from .vector import (
     PointMassVectorEnv,
     StumpTracksVectorEnv,
     TeachgymVectorEnv,
+    WebFormMDVectorEnv,
+    WebFormVectorEnv,
 )
 from .wrappers import Curriculum
 
@@ -45,10 +56,14 @@ __all__ = [
     "StumpTracksEnv",
     "HexagonTracksEnv",
     "PointMassEnv",
+    "WebFormEnv",
+    "WebFormMDEnv",
     "TeachgymVectorEnv",
     "StumpTracksVectorEnv",
     "HexagonTracksVectorEnv",
     "PointMassVectorEnv",
+    "WebFormVectorEnv",
+    "WebFormMDVectorEnv",
     "Curriculum",
     "teachers",
 ]

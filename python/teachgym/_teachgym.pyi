@@ -19,7 +19,7 @@ __all__ = [
 __version__: str
 TEACHER_NAMES: list[str]
 
-def env_registry() -> list[tuple[str, str, int, int, float | None]]:
+def env_registry() -> list[tuple[str, str, int | None, int, float | None]]:
     """``(name, gym_id, max_episode_steps, render_fps, success_return)`` of every env."""
 
 def _panic_for_tests(message: str) -> None: ...
@@ -30,15 +30,19 @@ class RustEnv:
     def __getnewargs__(self) -> tuple[str, str]: ...
     @property
     def name(self) -> str: ...
+    @property
+    def action_kind(self) -> str: ...
     def observation_space(self) -> dict[str, Any]: ...
     def action_space(self) -> dict[str, Any]: ...
     def task_space(self) -> tuple[list[str], list[float], list[float], list[str]]: ...
     def reset(
         self, seed: int, task: npt.NDArray[np.float64]
-    ) -> tuple[npt.NDArray[np.float32], dict[str, Any]]: ...
+    ) -> tuple[npt.NDArray[np.float32] | dict[str, npt.NDArray[Any]], dict[str, Any]]: ...
     def step(
-        self, action: npt.NDArray[np.float32]
-    ) -> tuple[npt.NDArray[np.float32], float, bool, bool, dict[str, Any]]: ...
+        self, action: npt.NDArray[np.float32] | int | list[int] | npt.NDArray[np.int64]
+    ) -> tuple[
+        npt.NDArray[np.float32] | dict[str, npt.NDArray[Any]], float, bool, bool, dict[str, Any]
+    ]: ...
     def render(self) -> npt.NDArray[np.uint8]: ...
 
 @final
@@ -49,10 +53,10 @@ class RustVectorEnv:
     def run(
         self,
         ops: npt.NDArray[np.uint8],
-        actions: npt.NDArray[np.float32],
+        actions: npt.NDArray[np.float32] | npt.NDArray[np.int64],
         seeds: npt.NDArray[np.uint64],
         tasks: npt.NDArray[np.float64],
-        obs: npt.NDArray[np.float32],
+        obs: npt.NDArray[np.float32] | list[npt.NDArray[Any]],
         reward: npt.NDArray[np.float64],
         terminated: npt.NDArray[np.bool_],
         truncated: npt.NDArray[np.bool_],

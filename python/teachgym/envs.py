@@ -19,6 +19,14 @@ physics, the observations, the rewards and the step limit live in Rust. Construc
 env in its ``TimeLimit`` instead. Episodes it cuts are still reported to the task source, at the
 next reset; ``config={"max_episode_steps": n}`` sets the Rust limit through ``make``.
 
+The web forms (``WebFormEnv``: ``Discrete`` actions, ``WebFormMDEnv``: ``MultiDiscrete``) observe
+a ``Dict`` of arrays (token ids as int64, masks as uint8, features as float32), among them
+``action_mask`` (1 = valid flat action); they take only ``config`` (e.g.
+``{"max_fields": 4, "interaction_level": "widget"}``): their task space is fixed to [0, 1]^8 and
+their step limit follows each episode's optimal number of steps. Their ``info`` holds ``success``
+and ``invalid_action`` (bools), ``n_correct``, ``n_fields``, ``n_pages``, ``page``,
+``optimal_steps`` (ints), ``task_reward``, ``shaping``, ``potential`` (floats).
+
 Pickling keeps the configuration, the task source and ``np_random``, not the episode in
 progress (reset the copy). Subprocess vector envs therefore give each worker its own copy of a
 teacher; use the native vector env or ``SyncVectorEnv`` for one shared curriculum.
@@ -37,7 +45,15 @@ from . import _teachgym
 from .spaces import TaskSpace, space_from_description
 from .tasks import as_task_source, draw_reset
 
-__all__ = ["TeachgymEnv", "StumpTracksEnv", "HexagonTracksEnv", "PointMassEnv", "ENV_CLASSES"]
+__all__ = [
+    "TeachgymEnv",
+    "StumpTracksEnv",
+    "HexagonTracksEnv",
+    "PointMassEnv",
+    "WebFormEnv",
+    "WebFormMDEnv",
+    "ENV_CLASSES",
+]
 
 #: name -> (gym id, default step limit, render fps, success return of a cut episode).
 _REGISTRY = {entry[0]: entry[1:] for entry in _teachgym.env_registry()}
@@ -96,6 +112,32 @@ def check_action(action: Any, shape: tuple[int, ...]) -> np.ndarray:
     return np.ascontiguousarray(arr, dtype=np.float32)
 
 
+def check_discrete_action(action: Any, n: int) -> int:
+    """``action`` as an int in ``[0, n)``, or ``TypeError``/``ValueError``."""
+    if isinstance(action, np.ndarray) and action.shape == ():
+        action = action[()]
+    if isinstance(action, (bool, np.bool_)) or not isinstance(action, (int, np.integer)):
+        raise TypeError(f"a Discrete action must be an int, got {action!r} ({type(action).__name__})")
+    a = int(action)
+    if not 0 <= a < n:
+        raise ValueError(f"action {a} is outside Discrete({n}), i.e. [0, {n - 1}]")
+    return a
+
+
+def check_multi_discrete_action(action: Any, nvec: np.ndarray) -> list[int]:
+    """``action`` as a list of ints within ``nvec``, or ``TypeError``/``ValueError``."""
+    arr = np.asarray(action)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"a MultiDiscrete action must hold ints, got dtype {arr.dtype} ({action!r})")
+    if arr.shape != nvec.shape:
+        raise ValueError(f"action has shape {arr.shape}, expected {nvec.shape}")
+    bad = np.flatnonzero((arr < 0) | (arr >= nvec))
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(f"action[{i}] = {arr[i]} is outside [0, {nvec[i] - 1}] (MultiDiscrete({nvec.tolist()}))")
+    return [int(a) for a in arr]
+
+
 def task_space_of(core: Any) -> TaskSpace:
     names, low, high, docs = core.task_space()
     return TaskSpace(names, low, high, docs)
@@ -107,6 +149,9 @@ class TeachgymEnv(gym.Env[np.ndarray, np.ndarray]):
     #: Name of the Rust registry entry.
     ENV_NAME: ClassVar[str]
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array"], "render_fps": 50}
+    #: Info keys whose float values from Rust are given another Python type (bool, int), so
+    #: that info values keep one type per key.
+    INFO_TYPES: ClassVar[dict[str, type]] = {}
 
     def __init__(
         self,
@@ -160,7 +205,7 @@ class TeachgymEnv(gym.Env[np.ndarray, np.ndarray]):
     # -- gymnasium API -----------------------------------------------------------------------
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict[str, Any]]:
+    ) -> tuple[Any, dict[str, Any]]:
         """Starts an episode; ``options={"task": ...}`` sets its task."""
         super().reset(seed=seed)
         task = None
@@ -172,21 +217,18 @@ class TeachgymEnv(gym.Env[np.ndarray, np.ndarray]):
         self._report_cut_episode()
         rust_seed, task = draw_reset(self.np_random, self._task_source, self.task_space, task)
         obs, info = self._core.reset(rust_seed, task)
+        if self.INFO_TYPES:
+            info = self._typed_info(info)
         self._task = task
         self._running, self._steps, self._return = True, 0, 0.0
         info["task"] = task.copy()
         return obs, info
 
-    def step(self, action: Any) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:
+    def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
         """One step; actions outside [-1, 1] are clipped, NaN/inf raise ``ValueError``."""
-        if not (
-            type(action) is np.ndarray
-            and action.dtype == np.float32
-            and action.shape == self._action_shape
-            and action.flags.c_contiguous
-        ):
-            action = check_action(action, self._action_shape)
-        obs, reward, terminated, truncated, info = self._core.step(action)
+        obs, reward, terminated, truncated, info = self._core.step(self._checked_action(action))
+        if self.INFO_TYPES:
+            info = self._typed_info(info)
         self._steps += 1
         self._return += reward
         if terminated or truncated:
@@ -210,6 +252,23 @@ class TeachgymEnv(gym.Env[np.ndarray, np.ndarray]):
         """Nothing to release: the Rust env is freed with the object."""
 
     # -- internals ---------------------------------------------------------------------------
+    def _checked_action(self, action: Any) -> Any:
+        """The action in the form the Rust env takes (a contiguous float32 vector here)."""
+        if not (
+            type(action) is np.ndarray
+            and action.dtype == np.float32
+            and action.shape == self._action_shape
+            and action.flags.c_contiguous
+        ):
+            action = check_action(action, self._action_shape)
+        return action
+
+    def _typed_info(self, info: dict[str, Any]) -> dict[str, Any]:
+        for key, kind in self.INFO_TYPES.items():
+            if key in info:
+                info[key] = kind(info[key])
+        return info
+
     def _report_cut_episode(self) -> None:
         """An episode cut before its end (an outer ``TimeLimit``, an early reset) still reaches
         the task source, so a teacher hears of every episode its tasks started."""
@@ -233,11 +292,42 @@ class TeachgymEnv(gym.Env[np.ndarray, np.ndarray]):
         return f"{type(self).__name__}(task_space={self.task_space!r}, task_source={self._task_source!r})"
 
 
-def _env_class(name: str, class_name: str, doc: str) -> type[TeachgymEnv]:
+_WEBFORM_INFO_TYPES: dict[str, type] = {
+    "success": bool,
+    "invalid_action": bool,
+    "n_correct": int,
+    "n_fields": int,
+    "n_pages": int,
+    "page": int,
+    "optimal_steps": int,
+}
+
+
+class _DiscreteActionEnv(TeachgymEnv):
+    """Base of the envs with ``Discrete`` actions (ints in ``[0, n)``)."""
+
+    INFO_TYPES = _WEBFORM_INFO_TYPES
+
+    def _checked_action(self, action: Any) -> Any:
+        return check_discrete_action(action, int(self.action_space.n))  # type: ignore[attr-defined]
+
+
+class _MultiDiscreteActionEnv(TeachgymEnv):
+    """Base of the envs with ``MultiDiscrete`` actions (int vectors within ``nvec``)."""
+
+    INFO_TYPES = _WEBFORM_INFO_TYPES
+
+    def _checked_action(self, action: Any) -> Any:
+        return check_multi_discrete_action(action, self.action_space.nvec)  # type: ignore[attr-defined]
+
+
+def _env_class(
+    name: str, class_name: str, doc: str, base: type[TeachgymEnv] = TeachgymEnv
+) -> type[TeachgymEnv]:
     gym_id, _, fps, _ = _REGISTRY[name]
     cls = type(
         class_name,
-        (TeachgymEnv,),
+        (base,),
         {
             "ENV_NAME": name,
             "metadata": {"render_modes": ["rgb_array"], "render_fps": fps},
@@ -265,7 +355,22 @@ PointMassEnv = _env_class(
     "Point mass: push a mass to a target; task = (target_distance, mass).",
 )
 
+WebFormEnv = _env_class(
+    "webform",
+    "WebFormEnv",
+    "Web form (QWeb-style): fill a generated form from an instruction with Click/Type actions, "
+    "one Discrete index per step; task = 8 difficulty parameters in [0, 1].",
+    _DiscreteActionEnv,
+)
+WebFormMDEnv = _env_class(
+    "webform_md",
+    "WebFormMDEnv",
+    "Web form with MultiDiscrete actions (slot, click/type, field); otherwise as WebFormEnv.",
+    _MultiDiscreteActionEnv,
+)
+
 #: Every env class by Rust registry name.
 ENV_CLASSES: dict[str, type[TeachgymEnv]] = {
-    c.ENV_NAME: c for c in (StumpTracksEnv, HexagonTracksEnv, PointMassEnv)
+    c.ENV_NAME: c
+    for c in (StumpTracksEnv, HexagonTracksEnv, PointMassEnv, WebFormEnv, WebFormMDEnv)
 }

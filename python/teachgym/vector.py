@@ -7,6 +7,9 @@
 observations, rewards, flags and teacher calls as a ``gymnasium.vector.SyncVectorEnv`` of the
 single envs with the same seeds.
 
+The web forms' vector envs return a dict of ``(num_envs, ...)`` arrays and take ``Discrete``
+actions as an int array ``(num_envs,)`` or ``MultiDiscrete`` ones as ``(num_envs, 3)``.
+
 Info keys: ``task`` (on resets), ``episode_return``, ``episode_length``, ``is_success`` (on the
 step that ends an episode; inside ``final_info`` in ``SAME_STEP`` mode), each with its ``_key``
 mask.
@@ -19,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
+from gymnasium import spaces
 from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
@@ -33,6 +37,8 @@ __all__ = [
     "StumpTracksVectorEnv",
     "HexagonTracksVectorEnv",
     "PointMassVectorEnv",
+    "WebFormVectorEnv",
+    "WebFormMDVectorEnv",
     "VECTOR_ENV_CLASSES",
 ]
 
@@ -111,10 +117,19 @@ class TeachgymVectorEnv(VectorEnv):
         self._task_source = as_task_source(teacher if teacher is not None else task, self.task_space)
         self._success_return = _REGISTRY[self.ENV_NAME][3]
 
-        obs_dim = int(np.prod(self.single_observation_space.shape))
-        act_dim = int(np.prod(self.single_action_space.shape))
+        self._action_kind = probe.action_kind
+        act_dim = 1 if self._action_kind == "discrete" else int(np.prod(self.single_action_space.shape))
         dim = self.task_space.shape[0]
-        self._obs = np.zeros((n, obs_dim), dtype=np.float32)
+        space = self.single_observation_space
+        self._obs: Any
+        if isinstance(space, spaces.Dict):
+            # One buffer per entry, in the Rust entries' order (gymnasium sorts the Dict's keys).
+            keys = [key for key, _ in probe.observation_space()["entries"]]
+            self._obs = {k: np.zeros((n, *(space[k].shape or ())), dtype=space[k].dtype) for k in keys}
+            self._obs_arg: Any = list(self._obs.values())
+        else:
+            self._obs = np.zeros((n, int(np.prod(space.shape))), dtype=np.float32)
+            self._obs_arg = self._obs
         self._reward = np.zeros(n, dtype=np.float64)
         self._terminated = np.zeros(n, dtype=np.bool_)
         self._truncated = np.zeros(n, dtype=np.bool_)
@@ -126,8 +141,14 @@ class TeachgymVectorEnv(VectorEnv):
         self._ops = np.zeros(n, dtype=np.uint8)
         self._seeds = np.zeros(n, dtype=np.uint64)
         self._tasks = np.zeros((n, dim), dtype=np.float64)
-        self._no_actions = np.zeros((n, act_dim), dtype=np.float32)
-        self._action_shape = (n, act_dim)
+        continuous = self._action_kind == "continuous"
+        self._no_actions = np.zeros((n, act_dim), dtype=np.float32 if continuous else np.int64)
+        single = self.single_action_space
+        if isinstance(single, spaces.Discrete):
+            self._nvec = np.full(n, int(single.n), dtype=np.int64)
+        elif isinstance(single, spaces.MultiDiscrete):
+            self._nvec = np.tile(single.nvec.astype(np.int64), (n, 1))
+        self._action_shape: tuple[int, ...] = (n, act_dim) if continuous else self._nvec.shape
         self._rngs: list[np.random.Generator | None] = [None] * n
         self._needs_reset = np.zeros(n, dtype=np.bool_)
         self._running = np.zeros(n, dtype=np.bool_)
@@ -218,11 +239,13 @@ class TeachgymVectorEnv(VectorEnv):
         self._run(self._no_actions, (self._reward, self._terminated, self._truncated, self._ep_return, self._ep_length, self._success))
         self._after_reset(idx)
         info: dict[str, Any] = {"task": self._tasks.copy(), "_task": mask.copy()}
-        return (self._obs.copy() if self.copy else self._obs), info
+        return self._observations(), info
 
-    def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+    def step(self, actions: Any) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         """Steps every sub-env (autoresetting as ``autoreset_mode`` says)."""
-        if not (
+        if self._action_kind != "continuous":
+            actions = _check_discrete_actions(actions, self._nvec, self._no_actions.shape)
+        elif not (
             type(actions) is np.ndarray
             and actions.dtype == np.float32
             and actions.shape == self._action_shape
@@ -260,7 +283,7 @@ class TeachgymVectorEnv(VectorEnv):
             if ended_idx.size:
                 final_obs = np.full(self.num_envs, None, dtype=object)
                 for i in ended_idx:
-                    final_obs[i] = self._obs[i].copy()
+                    final_obs[i] = self._row(int(i))
                     self._end_episode(i)
                     self._draw(i, None)
                 info["final_obs"], info["_final_obs"] = final_obs, ended.copy()
@@ -289,7 +312,7 @@ class TeachgymVectorEnv(VectorEnv):
             self._needs_reset = ended
 
         return (
-            self._obs.copy() if self.copy else self._obs,
+            self._observations(),
             self._reward.copy(),
             self._terminated.copy(),
             self._truncated.copy(),
@@ -304,7 +327,20 @@ class TeachgymVectorEnv(VectorEnv):
 
     # -- internals ---------------------------------------------------------------------------
     def _run(self, actions: np.ndarray, outs: Sequence[np.ndarray]) -> None:
-        self._core.run(self._ops, actions, self._seeds, self._tasks, self._obs, *outs)
+        self._core.run(self._ops, actions, self._seeds, self._tasks, self._obs_arg, *outs)
+
+    def _observations(self) -> Any:
+        if not self.copy:
+            return self._obs
+        if isinstance(self._obs, dict):
+            return {k: v.copy() for k, v in self._obs.items()}
+        return self._obs.copy()
+
+    def _row(self, i: int) -> Any:
+        """A copy of env ``i``'s observation."""
+        if isinstance(self._obs, dict):
+            return {k: v[i].copy() for k, v in self._obs.items()}
+        return self._obs[i].copy()
 
     def _draw(self, i: int, task: Any) -> None:
         rng = self._rngs[i]
@@ -358,13 +394,30 @@ class TeachgymVectorEnv(VectorEnv):
         )
 
 
-def _check_actions(actions: Any, shape: tuple[int, int]) -> np.ndarray:
+def _check_actions(actions: Any, shape: tuple[int, ...]) -> np.ndarray:
     arr = np.asarray(actions)
     if arr.dtype.kind not in "fiu":
         raise TypeError(f"actions must be real numbers (float or int), got dtype {arr.dtype}")
     if arr.shape != shape:
         raise ValueError(f"actions have shape {arr.shape}, expected {shape} (num_envs, action_dim)")
     return np.ascontiguousarray(arr, dtype=np.float32)
+
+
+def _check_discrete_actions(actions: Any, nvec: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Batched ``Discrete`` (``nvec`` of shape ``(n,)``) or ``MultiDiscrete`` (``(n, k)``)
+    actions as a contiguous ``(n, k)`` int64 array, or ``TypeError``/``ValueError``."""
+    arr = np.asarray(actions)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"discrete actions must be ints, got dtype {arr.dtype}")
+    if arr.shape != nvec.shape:
+        raise ValueError(f"actions have shape {arr.shape}, expected {nvec.shape}")
+    bad = np.argwhere((arr < 0) | (arr >= nvec))
+    if bad.size:
+        where = tuple(int(b) for b in bad[0])
+        raise ValueError(
+            f"env {where[0]}: action {arr[where]} at {where} is outside [0, {nvec[where] - 1}]"
+        )
+    return np.ascontiguousarray(arr.reshape(shape), dtype=np.int64)
 
 
 def _vector_class(name: str, class_name: str) -> type[TeachgymVectorEnv]:
@@ -384,8 +437,17 @@ def _vector_class(name: str, class_name: str) -> type[TeachgymVectorEnv]:
 StumpTracksVectorEnv = _vector_class("stump_tracks", "StumpTracksVectorEnv")
 HexagonTracksVectorEnv = _vector_class("hexagon_tracks", "HexagonTracksVectorEnv")
 PointMassVectorEnv = _vector_class("point_mass", "PointMassVectorEnv")
+WebFormVectorEnv = _vector_class("webform", "WebFormVectorEnv")
+WebFormMDVectorEnv = _vector_class("webform_md", "WebFormMDVectorEnv")
 
 #: Every vector env class by Rust registry name.
 VECTOR_ENV_CLASSES: dict[str, type[TeachgymVectorEnv]] = {
-    c.ENV_NAME: c for c in (StumpTracksVectorEnv, HexagonTracksVectorEnv, PointMassVectorEnv)
+    c.ENV_NAME: c
+    for c in (
+        StumpTracksVectorEnv,
+        HexagonTracksVectorEnv,
+        PointMassVectorEnv,
+        WebFormVectorEnv,
+        WebFormMDVectorEnv,
+    )
 }

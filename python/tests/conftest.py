@@ -10,7 +10,10 @@ import pytest
 
 import teachgym
 
-ENV_IDS = list(teachgym.ENV_IDS)
+#: The continuous-control ids (scripted float actions); the web forms are tested in
+#: test_webform.py.
+ENV_IDS = [i for i in teachgym.ENV_IDS if not i.startswith("teachgym/WebForm")]
+WEBFORM_IDS = ["teachgym/WebForm-v0", "teachgym/WebFormMD-v0"]
 
 
 @pytest.fixture(params=ENV_IDS)

@@ -11,10 +11,10 @@ import hashlib, sys
 import gymnasium as gym
 import numpy as np
 import teachgym
-from conftest import trajectory_digest
+from conftest import ENV_IDS, trajectory_digest
 
 out = []
-for env_id in teachgym.ENV_IDS:
+for env_id in ENV_IDS:
     out.append(trajectory_digest(gym.make(env_id, max_episode_steps=60), seed=123, steps=150))
 teacher_env = gym.make("teachgym/StumpTracks-v0", max_episode_steps=30)
 teacher_env.unwrapped.set_task_source(teachgym.teachers.ALPGMM(teacher_env.unwrapped.task_space, seed=1, fit_rate=5))

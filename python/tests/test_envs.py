@@ -19,6 +19,8 @@ def test_every_env_is_registered_with_its_vector_entry_point() -> None:
         "teachgym/StumpTracks-v0",
         "teachgym/HexagonTracks-v0",
         "teachgym/PointMass-v0",
+        "teachgym/WebForm-v0",
+        "teachgym/WebFormMD-v0",
     ]
     for env_id in teachgym.ENV_IDS:
         spec = gym.spec(env_id)
