@@ -1029,7 +1029,12 @@ pub(crate) struct TdLoss {
 
 /// Huber loss `huber_δ(x) = ½x²` for `|x| ≤ δ`, else `δ(|x| − ½δ)`, of the TD errors
 /// `x_b = Q(s_b, a_b) − y_b`, averaged over the batch: `∂/∂Q(s_b, a_b) = clamp(x_b, ±δ)/B`.
-pub(crate) fn huber_td_loss(q: ArrayView2<'_, f32>, actions: &[usize], targets: &[f32], delta: f32) -> TdLoss {
+pub(crate) fn huber_td_loss(
+    q: ArrayView2<'_, f32>,
+    actions: &[usize],
+    targets: &[f32],
+    delta: f32,
+) -> TdLoss {
     let batch = q.nrows();
     let delta = delta as f64;
     let mut d_q = Array2::zeros(q.dim());

@@ -90,7 +90,10 @@ fn learns_easy_forms_from_scratch() {
     let last = evals.last().unwrap().mastered_percent;
     let curve: Vec<f64> = evals.iter().map(|e| e.mastered_percent).collect();
     eprintln!("success curve: {curve:?}");
-    assert!(first <= 10.0, "untrained student already succeeds: {curve:?}");
+    assert!(
+        first <= 10.0,
+        "untrained student already succeeds: {curve:?}"
+    );
     assert!(last >= 90.0, "success after training: {curve:?}");
 }
 

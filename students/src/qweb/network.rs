@@ -52,8 +52,18 @@ pub(crate) fn mlp_configs(shape: &NetworkShape) -> [MlpConfig; 4] {
     [
         encoder(2 * d),
         encoder(ATTRIBUTES * d + ELEMENT_FEATURES),
-        MlpConfig::new(2 * h + PAIR_EXTRA, &shape.pair_hidden, Activation::Relu, 1 + k),
-        MlpConfig::new(h + k + CLICK_EXTRA, &shape.click_hidden, Activation::Relu, 1),
+        MlpConfig::new(
+            2 * h + PAIR_EXTRA,
+            &shape.pair_hidden,
+            Activation::Relu,
+            1 + k,
+        ),
+        MlpConfig::new(
+            h + k + CLICK_EXTRA,
+            &shape.click_hidden,
+            Activation::Relu,
+            1,
+        ),
     ]
 }
 
@@ -96,7 +106,11 @@ impl QwebGrads {
 
     /// Euclidean norm of every gradient element.
     pub fn norm(&self) -> f64 {
-        let sq: f64 = self.embedding.iter().map(|&g| (g as f64) * (g as f64)).sum();
+        let sq: f64 = self
+            .embedding
+            .iter()
+            .map(|&g| (g as f64) * (g as f64))
+            .sum();
         (sq + self.mlps.iter().map(Gradients::squared_norm).sum::<f64>()).sqrt()
     }
 
@@ -150,7 +164,9 @@ fn pool_backward(d_embedding: &mut [f32], d: usize, ids: &[u16], d_out: &[f32]) 
     let scale = 1.0 / n as f32;
     for &id in ids.iter().filter(|&&id| id != 0) {
         let row = &mut d_embedding[usize::from(id) * d..(usize::from(id) + 1) * d];
-        row.iter_mut().zip(d_out).for_each(|(g, &x)| *g += x * scale);
+        row.iter_mut()
+            .zip(d_out)
+            .for_each(|(g, &x)| *g += x * scale);
     }
 }
 
@@ -258,8 +274,18 @@ impl QwebNet {
             for j in 0..s.n_fields {
                 let mut row = field_in.row_mut(pass.field_offset[b] + j);
                 let row = row.as_slice_mut().expect("standard layout");
-                pool(&self.embedding, d, &s.key_tokens[j * t..(j + 1) * t], &mut row[..d]);
-                pool(&self.embedding, d, &s.value_tokens[j * t..(j + 1) * t], &mut row[d..]);
+                pool(
+                    &self.embedding,
+                    d,
+                    &s.key_tokens[j * t..(j + 1) * t],
+                    &mut row[..d],
+                );
+                pool(
+                    &self.embedding,
+                    d,
+                    &s.value_tokens[j * t..(j + 1) * t],
+                    &mut row[d..],
+                );
             }
             for e in 0..s.n_elements {
                 let mut row = element_in.row_mut(pass.element_offset[b] + e);
@@ -280,7 +306,9 @@ impl QwebNet {
         }
         let [c_field, c_element, c_pair, c_click] = &mut pass.caches;
         pass.encoded_fields = self.mlps[0].forward(field_in.view(), c_field)?.to_owned();
-        pass.encoded_elements = self.mlps[1].forward(element_in.view(), c_element)?.to_owned();
+        pass.encoded_elements = self.mlps[1]
+            .forward(element_in.view(), c_element)?
+            .to_owned();
 
         let mut pair_in = Array2::<f32>::zeros((np, 2 * h + PAIR_EXTRA));
         let mut satisfied_fraction = vec![0.0f32; batch.len()];
@@ -289,7 +317,7 @@ impl QwebNet {
             satisfied_fraction[b] = sat.iter().sum::<f32>() / s.n_fields as f32;
             for e in 0..s.n_elements {
                 let he = pass.encoded_elements.row(pass.element_offset[b] + e);
-                for j in 0..s.n_fields {
+                for (j, &sat_j) in sat.iter().enumerate() {
                     let mut row = pair_in.row_mut(pass.pair_offset[b] + e * s.n_fields + j);
                     let row = row.as_slice_mut().expect("standard layout");
                     row[..h].copy_from_slice(he.as_slice().expect("standard layout"));
@@ -302,7 +330,7 @@ impl QwebNet {
                     let m = (j * s.n_elements + e) * MATCH_FEATURES;
                     row[2 * h..2 * h + MATCH_FEATURES]
                         .copy_from_slice(&s.match_features[m..m + MATCH_FEATURES]);
-                    row[2 * h + MATCH_FEATURES] = sat[j];
+                    row[2 * h + MATCH_FEATURES] = sat_j;
                 }
             }
         }

@@ -122,7 +122,11 @@ impl FormSnapshot {
     /// prefix of ones, token ids outside the vocabulary or a legal action outside the real
     /// fields and elements; [`StudentError::NonFinite`] for NaN/∞ features.
     pub fn from_obs(obs: &WebFormObs, shape: &FormShape) -> Result<Self> {
-        let (f, e, t) = (shape.max_fields, shape.max_elements, shape.tokens_per_string);
+        let (f, e, t) = (
+            shape.max_fields,
+            shape.max_elements,
+            shape.tokens_per_string,
+        );
         let lengths = [
             ("instr_key", obs.instr_key.len(), f * t),
             ("instr_val", obs.instr_val.len(), f * t),
@@ -215,10 +219,7 @@ impl FormSnapshot {
             n_elements,
             key_tokens: tokens("instr_key", &obs.instr_key[..n_fields * t])?,
             value_tokens: tokens("instr_val", &obs.instr_val[..n_fields * t])?,
-            element_tokens: tokens(
-                "dom_tokens",
-                &obs.dom_tokens[..n_elements * ATTRIBUTES * t],
-            )?,
+            element_tokens: tokens("dom_tokens", &obs.dom_tokens[..n_elements * ATTRIBUTES * t])?,
             element_features: obs.dom_feat[..n_elements * ELEMENT_FEATURES].to_vec(),
             match_features,
             mask,
@@ -496,8 +497,7 @@ impl SnapshotReplay {
         for s in &state.snapshots {
             s.validate(shape)?;
         }
-        let snapshots: Vec<Arc<FormSnapshot>> =
-            state.snapshots.into_iter().map(Arc::new).collect();
+        let snapshots: Vec<Arc<FormSnapshot>> = state.snapshots.into_iter().map(Arc::new).collect();
         let get = |i: u32| {
             snapshots
                 .get(i as usize)

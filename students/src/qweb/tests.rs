@@ -193,7 +193,10 @@ fn network_gradients_match_finite_differences() {
             checked += 1;
         }
     }
-    assert!(nonzero_embedding > 10, "{nonzero_embedding} embedding gradients");
+    assert!(
+        nonzero_embedding > 10,
+        "{nonzero_embedding} embedding gradients"
+    );
     assert!(checked > 300, "{checked}");
 }
 
@@ -232,7 +235,10 @@ fn bad_observations_are_typed_errors() {
     short.dom_feat.pop();
     assert!(matches!(
         agent.q_values(&short),
-        Err(StudentError::ShapeMismatch { what: "dom_feat", .. })
+        Err(StudentError::ShapeMismatch {
+            what: "dom_feat",
+            ..
+        })
     ));
     let mut token = obs.clone();
     token.dom_tokens[0] = 1 << 20;
