@@ -1,8 +1,20 @@
 //! A QWeb-style DQN student for the web-form env ([`teachgym_envs::WebFormEnv`]), after Gur et
 //! al., "Learning to Navigate the Web" (ICLR 2019): the Q-value of every composite action
 //! `Click(element)` / `Type(element, field)` is computed from per-element and per-field
-//! encodings with weights shared across elements and fields (see [`network`](self) for the
-//! architecture), so the network does not grow with the number of element slots.
+//! encodings with weights shared across elements and fields, so the network does not grow with
+//! the number of element slots:
+//!
+//! 1. a learned token-embedding table (`vocab × embedding_dim`), mean-pooled per string;
+//! 2. a field encoder `g_j = MLP_F([key_j, value_j])` and an element encoder
+//!    `h_e = MLP_E([tag_e, text_e, name_e, value_e, features_e])` (tanh outputs);
+//! 3. a pair head over every real (element, field): `MLP_P([h_e, g_j, match_je, sat_j]) =
+//!    (Q(Type(e, j)), u_je)`, with the env's three QWeb word-overlap features `match_je` and
+//!    `sat_j` = 1 if some element already holds field `j`'s value;
+//! 4. a click head `Q(Click(e)) = MLP_C([h_e, mean_j u_je, progress, mean_j sat_j])`.
+//!
+//! Unlike QWeb there is no biLSTM over the element list and no gated deep/shallow mixture: the
+//! overlap features enter the pair head directly. All backward passes are written by hand and
+//! checked against finite differences.
 //!
 //! Training is DQN's, with the machinery of [`crate::dqn`]: double-DQN targets, a target network
 //! updated every `target_update_interval` steps, the same learning schedule and ε schedule
