@@ -2,9 +2,12 @@
 # The learning benchmark of the web-form issue (QWeb-style DQN student, `teachgym train --env
 # webform --student dqn`):
 #   1. easy: 1–3-field single-page forms (every widget kind, semantic level), Random teacher,
-#      25k env steps, % mastered on examples/test_sets/webform_easy.csv (30 cold-start forms);
-#   2. hard: the whole task space (up to 8 fields, 2 pages, 8 distractors, noise, ambiguity,
-#      shuffle, warm starts), ALP-GMM vs Random at the same budget (40k env steps), % mastered
+#      50k env steps, % mastered on examples/test_sets/webform_easy.csv (30 cold-start forms);
+#   2. medium: up to 6 fields, 2 pages, 4 distractors (no instruction noise or label ambiguity),
+#      ALP-GMM vs Random at the same budget (40k env steps), % mastered on
+#      examples/test_sets/webform_medium.csv (24 forms of 4–6 fields, 2 pages, 2 distractors);
+#   3. hard: the whole task space (up to 8 fields, 2 pages, 8 distractors, noise, ambiguity,
+#      shuffle, warm starts), ALP-GMM vs Random at the same budget (100k env steps), % mastered
 #      on examples/test_sets/webform_hard.csv (24 forms of 6–8 fields, 2 pages, distractors).
 #
 #   bash scripts/bench_webform_learning.sh [OUT_DIR] [SEEDS...]   # default runs/bench-webform, 1 2
@@ -24,7 +27,7 @@ mkdir -p "$OUT"
 if [[ $SUMMARY_ONLY == 0 ]]; then
   cargo build -q --release -p teachgym
   BIN="${CARGO_TARGET_DIR:-target}/release/teachgym"
-  for config in easy hard_alp_gmm hard_random; do
+  for config in easy medium_alp_gmm medium_random hard_alp_gmm hard_random; do
     for seed in "${SEEDS[@]}"; do
       dir="$OUT/$config-$seed"
       if [[ -f "$dir/checkpoint.json" ]]; then resume=(--resume); else resume=(); fi
