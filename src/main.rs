@@ -132,13 +132,13 @@ enum Command {
     /// Train a student while a teacher chooses the tasks; writes config, metrics, checkpoints
     /// and plots into --out.
     Train {
-        /// Environment: stump_tracks, hexagon_tracks or point_mass.
+        /// Environment: stump_tracks, hexagon_tracks, point_mass, grid_world or webform.
         #[arg(long)]
         env: Option<String>,
         /// Teacher: random, alp_gmm, covar_gmm, riac or adr.
         #[arg(long)]
         teacher: Option<String>,
-        /// Student: ppo.
+        /// Student: ppo, or dqn (grid_world; on webform the QWeb-style DQN).
         #[arg(long)]
         student: Option<String>,
         /// Training budget in env steps.

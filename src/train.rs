@@ -26,20 +26,27 @@ use teachgym_core::Space;
 use teachgym_core::{Env, TaskSpace};
 use teachgym_envs::{
     GridWorldConfig, GridWorldEnv, PointMassConfig, PointMassEnv, TrackConfig, WalkerConfig,
-    WalkerEnv,
+    WalkerEnv, WebFormConfig, WebFormEnv,
 };
+use teachgym_students::qweb::FormShape;
 use teachgym_students::{
-    evaluate, DqnAgent, DqnConfig, EpisodeRecord, Evaluation, PpoAgent, PpoConfig, Student,
-    TestSet, Trainer, TrainerCheckpoint, TrainerConfig,
+    evaluate, DqnAgent, DqnConfig, EpisodeRecord, Evaluation, PpoAgent, PpoConfig, QwebDqnAgent,
+    QwebDqnConfig, Student, TestSet, Trainer, TrainerCheckpoint, TrainerConfig,
 };
 use teachgym_teachers::{build_teacher, TeacherConfig, TEACHER_NAMES};
 
 use crate::plots::{self, CurriculumPoint};
 
 /// Environments `teachgym train` knows.
-pub const TRAIN_ENV_NAMES: [&str; 4] =
-    ["stump_tracks", "hexagon_tracks", "point_mass", "grid_world"];
-/// Students `teachgym train` knows: PPO for every env, DQN for discrete-action envs.
+pub const TRAIN_ENV_NAMES: [&str; 5] = [
+    "stump_tracks",
+    "hexagon_tracks",
+    "point_mass",
+    "grid_world",
+    "webform",
+];
+/// Students `teachgym train` knows: PPO for the walker, point-mass and grid-world envs, DQN for
+/// the discrete-action envs (on `webform`, the QWeb-style DQN configured by `[qweb]`).
 pub const STUDENT_NAMES: [&str; 2] = ["ppo", "dqn"];
 /// Version of `checkpoint.json`.
 pub const RUN_CHECKPOINT_VERSION: u32 = 1;
@@ -67,12 +74,17 @@ pub struct RunConfig {
     pub point_mass: Option<PointMassConfig>,
     /// The grid-world env; absent = its defaults.
     pub grid_world: Option<GridWorldConfig>,
+    /// The web-form env (caps, interaction level, reward, task bounds); absent = its defaults.
+    pub webform: Option<WebFormConfig>,
     /// PPO's hyper-parameters (student `ppo`): a `preset` (one of `PpoConfig::PRESET_NAMES`;
     /// default: `sb3_zoo_bipedal_walker` for the walkers, `clean_rl_discrete` for the grid
     /// world, `clean_rl` otherwise) and any fields overriding it.
     pub ppo: Option<serde_json::Value>,
-    /// DQN's hyper-parameters (student `dqn`); absent = the defaults.
+    /// DQN's hyper-parameters (student `dqn` on `grid_world`); absent = the defaults.
     pub dqn: Option<DqnConfig>,
+    /// The QWeb-style DQN's hyper-parameters (student `dqn` on `webform`); absent = the
+    /// defaults.
+    pub qweb: Option<QwebDqnConfig>,
     /// The teacher's configuration (its fields, as `teachgym teachers NAME` prints them);
     /// absent = its defaults.
     pub teacher_config: Option<serde_json::Value>,
@@ -90,8 +102,10 @@ impl Default for RunConfig {
             walker: None,
             point_mass: None,
             grid_world: None,
+            webform: None,
             ppo: None,
             dqn: None,
+            qweb: None,
             teacher_config: None,
         }
     }
@@ -134,10 +148,11 @@ impl RunConfig {
             ("walker", self.walker.is_some()),
             ("point_mass", self.point_mass.is_some()),
             ("grid_world", self.grid_world.is_some()),
+            ("webform", self.webform.is_some()),
         ];
         let own = match self.env.as_str() {
             "stump_tracks" | "hexagon_tracks" => "walker",
-            "point_mass" | "grid_world" => self.env.as_str(),
+            "point_mass" | "grid_world" | "webform" => self.env.as_str(),
             other => bail!(
                 "unknown environment `{other}`; known: {}",
                 TRAIN_ENV_NAMES.join(", ")
@@ -171,16 +186,27 @@ impl RunConfig {
                 config.task_space()?;
                 self.point_mass = Some(config);
             }
+            "webform" => {
+                let config = self.webform.take().unwrap_or_default();
+                config.validate()?;
+                self.webform = Some(config);
+            }
             _ => {
                 let config = self.grid_world.take().unwrap_or_default();
                 config.task_space()?;
                 self.grid_world = Some(config);
             }
         }
+        if self.qweb.is_some() && !(own == "webform" && self.student == "dqn") {
+            bail!("a [qweb] section was given, but it configures student `dqn` on env `webform`");
+        }
         match self.student.as_str() {
             "ppo" => {
                 if self.dqn.is_some() {
                     bail!("a [dqn] section was given for student `ppo`");
+                }
+                if own == "webform" {
+                    bail!("student `ppo` cannot train on env `webform`; use `dqn`");
                 }
                 let default_preset = match own {
                     "walker" => "sb3_zoo_bipedal_walker",
@@ -193,16 +219,28 @@ impl RunConfig {
                 if self.ppo.is_some() {
                     bail!("a [ppo] section was given for student `dqn`");
                 }
-                if own != "grid_world" {
+                if own == "webform" {
+                    if self.dqn.is_some() {
+                        bail!(
+                            "student `dqn` on env `webform` is the QWeb-style DQN: configure it \
+                             in a [qweb] section, not [dqn]"
+                        );
+                    }
+                    let qweb = self.qweb.take().unwrap_or_default();
+                    qweb.validate()?;
+                    self.qweb = Some(qweb);
+                } else if own != "grid_world" {
                     bail!(
                         "student `dqn` needs a discrete-action env (grid_world); `{}` has \
                          continuous actions",
                         self.env
                     );
                 }
-                let dqn = self.dqn.take().unwrap_or_default();
-                dqn.validate()?;
-                self.dqn = Some(dqn);
+                if own == "grid_world" {
+                    let dqn = self.dqn.take().unwrap_or_default();
+                    dqn.validate()?;
+                    self.dqn = Some(dqn);
+                }
             }
         }
         let given = self
@@ -231,12 +269,20 @@ impl RunConfig {
     }
 
     fn task_space(&self) -> Result<TaskSpace> {
-        Ok(match (&self.walker, &self.point_mass, &self.grid_world) {
-            (Some(w), _, _) => w.task_space()?,
-            (_, Some(p), _) => p.task_space()?,
-            (_, _, Some(g)) => g.task_space()?,
-            _ => bail!("the configuration is not resolved"),
-        })
+        Ok(
+            match (
+                &self.walker,
+                &self.point_mass,
+                &self.grid_world,
+                &self.webform,
+            ) {
+                (Some(w), _, _, _) => w.task_space()?,
+                (_, Some(p), _, _) => p.task_space()?,
+                (_, _, Some(g), _) => g.task_space()?,
+                (_, _, _, Some(f)) => f.bounded_task_space()?,
+                _ => bail!("the configuration is not resolved"),
+            },
+        )
     }
 
     fn test_set(&self, space: &TaskSpace) -> Result<TestSet> {
@@ -404,6 +450,16 @@ macro_rules! dispatch {
                 let $make_env = &mut move || Ok(GridWorldEnv::new(c.clone())?);
                 $body
             }
+            ("webform", "dqn") => {
+                let c = config
+                    .webform
+                    .clone()
+                    .context("unresolved web-form config")?;
+                type $env = WebFormEnv;
+                type $student = QwebDqnAgent;
+                let $make_env = &mut move || Ok(WebFormEnv::new(c.clone())?);
+                $body
+            }
             (env, student) => bail!("student `{student}` cannot train on env `{env}`"),
         }
     }};
@@ -445,6 +501,16 @@ where
             config.dqn.clone().unwrap_or_default(),
             env.observation_space().flat_len(),
             *n,
+            config.seed,
+        )?)
+    }
+}
+
+impl BuildStudent<WebFormEnv> for QwebDqnAgent {
+    fn build(config: &RunConfig, env: &WebFormEnv) -> Result<Self> {
+        Ok(QwebDqnAgent::new(
+            config.qweb.clone().unwrap_or_default(),
+            FormShape::of(env.config()),
             config.seed,
         )?)
     }

@@ -342,3 +342,103 @@ fn dqn_and_categorical_ppo_train_on_the_grid_world() {
         ]));
     }
 }
+
+#[test]
+fn qweb_dqn_trains_on_web_forms_and_refuses_mismatched_sections() {
+    let dir = scratch("webform");
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("webform.toml");
+    std::fs::write(
+        &config,
+        "env = \"webform\"\nstudent = \"dqn\"\nteacher = \"random\"\n\
+         [webform]\nmax_fields = 2\nmax_pages = 1\nmax_elements = 16\n\
+         task_high = [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0]\n\
+         [qweb]\nlearning_starts = 100\nbatch_size = 16\nencoder_hidden = [16]\n\
+         pair_hidden = [16]\nclick_hidden = [16]\n",
+    )
+    .unwrap();
+    let out = dir.join("run");
+    let stdout = ok(&teachgym(&[
+        "train",
+        "--quiet",
+        "--config",
+        config.to_str().unwrap(),
+        "--steps",
+        "600",
+        "--eval-every",
+        "300",
+        "--num-envs",
+        "4",
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert!(stdout.contains("final evaluation"), "{stdout}");
+    for file in [
+        "config.toml",
+        "test_set.csv",
+        "episodes.csv",
+        "evaluations.csv",
+        "checkpoint.json",
+        "learning_curve.png",
+    ] {
+        let len = std::fs::metadata(out.join(file)).map_or(0, |m| m.len());
+        assert!(len > 0, "{file} is missing or empty");
+    }
+    let resolved = std::fs::read_to_string(out.join("config.toml")).unwrap();
+    assert!(
+        resolved.contains("[qweb]") && resolved.contains("[webform]"),
+        "{resolved}"
+    );
+    let evaluations = std::fs::read_to_string(out.join("evaluations.csv")).unwrap();
+    assert_eq!(evaluations.lines().count(), 1 + 3, "{evaluations}");
+    ok(&teachgym(&[
+        "eval",
+        "--checkpoint",
+        out.join("checkpoint.json").to_str().unwrap(),
+    ]));
+
+    let bad_out = dir.join("bad");
+    let bad_out = bad_out.to_str().unwrap();
+    fails_with(
+        &teachgym(&[
+            "train",
+            "--env",
+            "webform",
+            "--student",
+            "ppo",
+            "--out",
+            bad_out,
+        ]),
+        "cannot train on env `webform`",
+    );
+    for (text, needle) in [
+        (
+            "env = \"webform\"\nstudent = \"dqn\"\n[dqn]\nbatch_size = 8\n",
+            "[qweb]",
+        ),
+        (
+            "env = \"grid_world\"\nstudent = \"dqn\"\n[qweb]\nbatch_size = 8\n",
+            "[qweb]",
+        ),
+        (
+            "env = \"webform\"\nstudent = \"dqn\"\n[webform]\ntask_low = [0.5]\n",
+            "task_low",
+        ),
+        (
+            "env = \"webform\"\nstudent = \"dqn\"\n[qweb]\nembedding_dim = 0\n",
+            "embedding_dim",
+        ),
+    ] {
+        std::fs::write(&config, text).unwrap();
+        fails_with(
+            &teachgym(&[
+                "train",
+                "--config",
+                config.to_str().unwrap(),
+                "--out",
+                bad_out,
+            ]),
+            needle,
+        );
+    }
+}

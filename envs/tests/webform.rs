@@ -920,3 +920,57 @@ fn envs_can_move_across_threads() {
     send_sync::<WebFormMdEnv>();
     send_sync::<std::sync::Arc<WebFormObs>>();
 }
+
+#[test]
+fn task_bounds_restrict_the_task_space_and_the_trait_mask_is_the_observation_mask() {
+    let config = WebFormConfig {
+        task_low: vec![0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0],
+        task_high: vec![0.5, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0],
+        ..WebFormConfig::default()
+    };
+    let mut env = WebFormEnv::new(config.clone()).unwrap();
+    assert_eq!(env.task_space().high()[0], 0.5);
+    assert_eq!(env.task_space().low()[7], 1.0);
+    assert!(Env::action_mask(&env).is_none(), "no mask before reset");
+    let inside = [0.5, 0.3, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0];
+    let (obs, _) = env.reset(Some(1), &inside).unwrap();
+    let mask = Env::action_mask(&env).unwrap();
+    let expected: Vec<bool> = obs.action_mask.iter().map(|&m| m == 1).collect();
+    assert_eq!(mask, expected);
+    let step = env.step(&env.oracle_action().unwrap()).unwrap();
+    let expected: Vec<bool> = step.obs.action_mask.iter().map(|&m| m == 1).collect();
+    assert_eq!(Env::action_mask(&env).unwrap(), expected);
+    assert!(matches!(
+        env.reset(Some(1), &[0.9, 0.3, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0]),
+        Err(Error::TaskOutOfBounds { .. })
+    ));
+    for (low, high, field) in [
+        (vec![0.0; 7], vec![1.0; TASK_DIMS], "task_low"),
+        (vec![0.0; TASK_DIMS], vec![1.0; 9], "task_high"),
+        (
+            vec![0.6; TASK_DIMS],
+            vec![0.5; TASK_DIMS],
+            "task_low/task_high",
+        ),
+        (
+            vec![-0.1; TASK_DIMS],
+            vec![1.0; TASK_DIMS],
+            "task_low/task_high",
+        ),
+        (
+            vec![0.0; TASK_DIMS],
+            vec![1.5; TASK_DIMS],
+            "task_low/task_high",
+        ),
+    ] {
+        let bad = WebFormConfig {
+            task_low: low,
+            task_high: high,
+            ..WebFormConfig::default()
+        };
+        match WebFormEnv::new(bad) {
+            Err(Error::InvalidConfig { field: f, .. }) => assert_eq!(f, field),
+            other => panic!("{field}: {:?}", other.err()),
+        }
+    }
+}

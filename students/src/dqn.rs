@@ -228,7 +228,7 @@ impl DqnConfig {
         self.adam().validate()
     }
 
-    fn adam(&self) -> AdamConfig {
+    pub(crate) fn adam(&self) -> AdamConfig {
         AdamConfig {
             learning_rate: self.learning_rate,
             epsilon: self.adam_epsilon,
@@ -419,7 +419,7 @@ impl QNetwork {
 
 /// Index of the largest value among the legal ones (the first on ties, as `torch.argmax`), or
 /// `None` if no action is legal.
-fn masked_argmax(values: &[f32], mask: Option<&[bool]>) -> Option<usize> {
+pub(crate) fn masked_argmax(values: &[f32], mask: Option<&[bool]>) -> Option<usize> {
     let mut best: Option<(usize, f32)> = None;
     for (i, &v) in values.iter().enumerate() {
         if mask.is_some_and(|m| !m[i]) {
@@ -430,6 +430,50 @@ fn masked_argmax(values: &[f32], mask: Option<&[bool]>) -> Option<usize> {
         }
     }
     best.map(|(i, _)| i)
+}
+
+/// What [`run_learning_schedule`] asks its caller to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ScheduleEvent {
+    /// One gradient step on a replay minibatch.
+    GradientStep,
+    /// Move the target network towards the online one.
+    TargetUpdate,
+}
+
+/// DQN's learning schedule, shared by every DQN-trained student: for each global step after
+/// `*learned_through` (and after `learning_starts`) up to `global_step`, `gradient_steps`
+/// gradient steps at each multiple of `train_frequency` (if the replay buffer holds data) and a
+/// target update at each multiple of `target_update_interval`, training first (CleanRL).
+/// Advances `*learned_through` to `global_step` and returns the last gradient step's
+/// diagnostics with the call's totals, or `None` if none was due.
+pub(crate) fn run_learning_schedule(
+    config: &DqnConfig,
+    learned_through: &mut u64,
+    global_step: u64,
+    has_data: bool,
+    mut on: impl FnMut(ScheduleEvent) -> Result<Option<LossStats>>,
+) -> Result<Option<LossStats>> {
+    let from = (*learned_through).max(config.learning_starts);
+    *learned_through = (*learned_through).max(global_step);
+    let mut stats: Option<LossStats> = None;
+    let mut steps_taken = 0;
+    for step in from + 1..=global_step {
+        if step % config.train_frequency == 0 && has_data {
+            for _ in 0..config.gradient_steps {
+                stats = on(ScheduleEvent::GradientStep)?;
+                steps_taken += 1;
+            }
+        }
+        if step % config.target_update_interval == 0 {
+            on(ScheduleEvent::TargetUpdate)?;
+        }
+    }
+    Ok(stats.map(|s| LossStats {
+        gradient_steps: steps_taken,
+        epsilon: config.epsilon(global_step),
+        ..s
+    }))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -645,26 +689,24 @@ impl DqnAgent {
     /// # Errors
     /// [`StudentError::NonFinite`] if the loss diverged to NaN/∞.
     pub fn learn(&mut self, global_step: u64) -> Result<Option<LossStats>> {
-        let from = self.learned_through.max(self.config.learning_starts);
-        self.learned_through = self.learned_through.max(global_step);
-        let mut stats: Option<LossStats> = None;
-        let mut steps_taken = 0;
-        for step in from + 1..=global_step {
-            if step % self.config.train_frequency == 0 && !self.replay.is_empty() {
-                for _ in 0..self.config.gradient_steps {
-                    stats = Some(self.gradient_step()?);
-                    steps_taken += 1;
+        let has_data = !self.replay.is_empty();
+        let config = self.config.clone();
+        let mut learned_through = self.learned_through;
+        let stats = run_learning_schedule(
+            &config,
+            &mut learned_through,
+            global_step,
+            has_data,
+            |event| match event {
+                ScheduleEvent::GradientStep => self.gradient_step().map(Some),
+                ScheduleEvent::TargetUpdate => {
+                    self.target.update_towards(&self.online, config.tau);
+                    Ok(None)
                 }
-            }
-            if step % self.config.target_update_interval == 0 {
-                self.target.update_towards(&self.online, self.config.tau);
-            }
-        }
-        Ok(stats.map(|s| LossStats {
-            gradient_steps: steps_taken,
-            epsilon: self.config.epsilon(global_step),
-            ..s
-        }))
+            },
+        );
+        self.learned_through = learned_through;
+        stats
     }
 
     /// One Adam step on the Huber TD loss of a replay minibatch.
@@ -976,18 +1018,23 @@ struct DqnCheckpoint {
 // ---------------------------------------------------------------------------------------------
 
 /// TD loss of a minibatch and its gradient.
-struct TdLoss {
+pub(crate) struct TdLoss {
     /// `mean_b huber_δ(Q(s_b, a_b) − y_b)`.
-    loss: f64,
+    pub(crate) loss: f64,
     /// ∂loss/∂Q (`batch × num_actions`, non-zero only at the actions taken).
-    d_q: Array2<f32>,
+    pub(crate) d_q: Array2<f32>,
     /// Mean of `Q(s_b, a_b)`.
-    mean_q: f64,
+    pub(crate) mean_q: f64,
 }
 
 /// Huber loss `huber_δ(x) = ½x²` for `|x| ≤ δ`, else `δ(|x| − ½δ)`, of the TD errors
 /// `x_b = Q(s_b, a_b) − y_b`, averaged over the batch: `∂/∂Q(s_b, a_b) = clamp(x_b, ±δ)/B`.
-fn huber_td_loss(q: ArrayView2<'_, f32>, actions: &[usize], targets: &[f32], delta: f32) -> TdLoss {
+pub(crate) fn huber_td_loss(
+    q: ArrayView2<'_, f32>,
+    actions: &[usize],
+    targets: &[f32],
+    delta: f32,
+) -> TdLoss {
     let batch = q.nrows();
     let delta = delta as f64;
     let mut d_q = Array2::zeros(q.dim());

@@ -12,6 +12,8 @@
 //! - [`ppo`]: PPO for continuous and discrete actions ([`PpoConfig`], [`PpoAgent`]).
 //! - [`dqn`]: DQN for discrete actions ([`DqnConfig`], [`DqnAgent`]), with its [`replay`]
 //!   buffer.
+//! - [`qweb`]: a QWeb-style DQN for the web-form env ([`QwebDqnConfig`], [`QwebDqnAgent`]):
+//!   Q-values of composite actions from per-element and per-field encodings with shared weights.
 //! - [`vec_env`]: N env copies stepped in lock-step on worker threads, reset on a teacher's
 //!   tasks, checkpointable by replay; results never depend on the thread count.
 //! - [`trainer`]: the teacher-driven training loop ([`Trainer`]) over any [`Student`], with
@@ -33,6 +35,7 @@ pub mod init;
 mod kernel;
 pub mod mlp;
 pub mod ppo;
+pub mod qweb;
 pub mod replay;
 pub mod student;
 pub mod trainer;
@@ -48,6 +51,7 @@ pub use gradients::{clip_global_norm, Gradients, LayerGradients};
 pub use init::Init;
 pub use mlp::{ForwardCache, InferenceBuffers, Layer, LayerConfig, Mlp, MlpConfig};
 pub use ppo::{EpisodeStats, PpoAgent, PpoConfig};
+pub use qweb::{QwebDqnAgent, QwebDqnConfig};
 pub use replay::{ReplayBuffer, Transition};
 pub use student::{Student, TrainClock};
 pub use trainer::{IterationReport, Trainer, TrainerCheckpoint, TrainerConfig};

@@ -61,7 +61,7 @@ impl WebFormEnv {
     pub fn new(config: WebFormConfig) -> Result<Self> {
         config.validate()?;
         Ok(Self {
-            task_space: WebFormConfig::task_space(),
+            task_space: config.bounded_task_space()?,
             observation_space: observation_space(&config)?,
             action_space: Space::discrete(config.n_actions())?,
             rng: Pcg64::seed_from_u64(config.seed),
@@ -332,6 +332,12 @@ impl Env for WebFormEnv {
     fn render(&self) -> Result<RgbFrame> {
         let ep = self.episode()?;
         Ok(raster::render(&ep.form, &ep.state))
+    }
+
+    /// The observation's `action_mask` as booleans; `None` before the first reset.
+    fn action_mask(&self) -> Option<Vec<bool>> {
+        let ep = self.episode.as_ref()?;
+        Some(ep.obs.action_mask.iter().map(|&m| m == 1).collect())
     }
 }
 

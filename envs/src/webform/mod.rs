@@ -114,7 +114,8 @@ pub use form::{
 pub use generate::{generate, stochastic_round, MAX_MONTH_REACH};
 pub use html::{form_html, text_view};
 pub use observe::{
-    ObsArray, WebFormObs, ATTRIBUTES, ELEMENT_FEATURES, MATCH_FEATURES, PROGRESS_FEATURES,
+    ObsArray, WebFormObs, ATTRIBUTES, ELEMENT_FEATURES, FILLED_FEATURE, MATCH_FEATURES,
+    PROGRESS_FEATURES,
 };
 pub use oracle::oracle_action;
 pub use raster::{RENDER_HEIGHT, RENDER_WIDTH};
@@ -215,6 +216,12 @@ pub struct WebFormConfig {
     pub match_features: bool,
     /// Seed of the env's RNG until a reset passes one. Default 0.
     pub seed: u64,
+    /// Lower bounds of the env's task space, one per dimension in [0, 1] (a teacher then only
+    /// proposes tasks of the sub-box `[task_low, task_high]`). Default all 0.
+    pub task_low: Vec<f64>,
+    /// Upper bounds of the env's task space, one per dimension in [0, 1], each ≥ its lower
+    /// bound. Default all 1.
+    pub task_high: Vec<f64>,
 }
 
 impl Default for WebFormConfig {
@@ -238,6 +245,8 @@ impl Default for WebFormConfig {
             extra_steps: 2,
             match_features: true,
             seed: 0,
+            task_low: vec![0.0; TASK_DIMS],
+            task_high: vec![1.0; TASK_DIMS],
         }
     }
 }
@@ -263,6 +272,43 @@ impl WebFormConfig {
                 .collect(),
         )
         .expect("the web-form task space is well formed")
+    }
+
+    /// The task space of envs built from this config: [`WebFormConfig::task_space`] restricted
+    /// to `[task_low, task_high]`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for bounds of the wrong length, outside [0, 1] or crossed.
+    pub fn bounded_task_space(&self) -> Result<TaskSpace> {
+        self.validate_task_bounds()?;
+        let mut space = Self::task_space();
+        for (i, name) in TASK_DIM_NAMES.iter().enumerate() {
+            space = space.with_bounds(name, self.task_low[i], self.task_high[i])?;
+        }
+        Ok(space)
+    }
+
+    fn validate_task_bounds(&self) -> Result<()> {
+        for (field, bounds) in [("task_low", &self.task_low), ("task_high", &self.task_high)] {
+            if bounds.len() != TASK_DIMS {
+                return Err(Error::InvalidConfig {
+                    field: field.into(),
+                    reason: format!("has {} values, need {TASK_DIMS}", bounds.len()),
+                });
+            }
+        }
+        for (i, (&low, &high)) in self.task_low.iter().zip(&self.task_high).enumerate() {
+            if !(0.0..=1.0).contains(&low) || !(0.0..=1.0).contains(&high) || low > high {
+                return Err(Error::InvalidConfig {
+                    field: "task_low/task_high".into(),
+                    reason: format!(
+                        "dimension {} ({}) has bounds [{low}, {high}], need 0 <= low <= high <= 1",
+                        i, TASK_DIM_NAMES[i]
+                    ),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Number of element slots a page may use (the rest is kept for pop-ups).
@@ -359,7 +405,7 @@ impl WebFormConfig {
                 ),
             );
         }
-        Ok(())
+        self.validate_task_bounds()
     }
 
     /// Step limit of an episode whose oracle needs `optimal_steps`.

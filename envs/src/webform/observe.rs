@@ -24,6 +24,9 @@ pub const PROGRESS_FEATURES: usize = 3;
 const FEAT_CLICKABLE: usize = ElementKind::COUNT;
 const FEAT_TYPABLE: usize = ElementKind::COUNT + 1;
 const FEAT_FILLED: usize = ElementKind::COUNT + 2;
+/// Index in an element's [`WebFormObs::dom_feat`] row of the `filled` flag (an input holds a
+/// value, an option is ticked).
+pub const FILLED_FEATURE: usize = FEAT_FILLED;
 const FEAT_POPUP: usize = ElementKind::COUNT + 3;
 const FEAT_EXPANDED: usize = ElementKind::COUNT + 4;
 const FEAT_DEPTH: usize = ElementKind::COUNT + 5;
