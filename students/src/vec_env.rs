@@ -239,21 +239,8 @@ where
 
     /// Resets every env on its running episode's seed and task (in parallel).
     fn reset_running(&mut self) -> Result<()> {
-        let seed = self.seed;
-        let running = &self.running;
-        let results: Vec<Result<E::Obs>> = self.pool.install(|| {
-            use rayon::prelude::*;
-            self.envs
-                .par_iter_mut()
-                .enumerate()
-                .map(|(i, env)| {
-                    let r = &running[i];
-                    let s = episode_seed(seed, i, r.episode_index);
-                    Ok(env.reset(Some(s), &r.task)?.0)
-                })
-                .collect()
-        });
-        self.obs = results.into_iter().collect::<Result<_>>()?;
+        let all: Vec<usize> = (0..self.envs.len()).collect();
+        self.obs = self.reset_copies(&all)?;
         Ok(())
     }
 
@@ -405,6 +392,16 @@ where
 
     /// Resets the copies in `indices` (ascending) on their running episodes, in parallel.
     fn reset_some(&mut self, indices: &[usize]) -> Result<()> {
+        let observations = self.reset_copies(indices)?;
+        for (&i, obs) in indices.iter().zip(observations) {
+            self.obs[i] = obs;
+        }
+        Ok(())
+    }
+
+    /// Resets the copies in `indices` (ascending) on their running episodes' seeds and tasks,
+    /// in parallel; returns their first observations in the order of `indices`.
+    fn reset_copies(&mut self, indices: &[usize]) -> Result<Vec<E::Obs>> {
         let seed = self.seed;
         let running = &self.running;
         let mut selected: Vec<(usize, &mut E)> = self
@@ -413,26 +410,18 @@ where
             .enumerate()
             .filter(|(i, _)| indices.binary_search(i).is_ok())
             .collect();
-        let results: Vec<(usize, Result<E::Obs>)> = self.pool.install(|| {
+        let results: Vec<Result<E::Obs>> = self.pool.install(|| {
             use rayon::prelude::*;
             selected
                 .par_iter_mut()
                 .map(|(i, env)| {
                     let r = &running[*i];
                     let s = episode_seed(seed, *i, r.episode_index);
-                    (
-                        *i,
-                        env.reset(Some(s), &r.task)
-                            .map(|(o, _)| o)
-                            .map_err(Into::into),
-                    )
+                    Ok(env.reset(Some(s), &r.task)?.0)
                 })
                 .collect()
         });
-        for (i, obs) in results {
-            self.obs[i] = obs?;
-        }
-        Ok(())
+        results.into_iter().collect()
     }
 
     /// The checkpointable state (see the module docs).
