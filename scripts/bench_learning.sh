@@ -6,7 +6,7 @@
 #
 #   bash scripts/bench_learning.sh [OUT_DIR] [SEEDS...]     # default runs/bench-learning, 0 1 2
 #
-# Each run takes about 10-25 minutes on one core of a 2-core VM; runs go two at a time. The
+# Each run takes about 5-10 minutes on one core of a 2-core VM; runs go two at a time. The
 # summary (one JSON line per run, then a table) is printed at the end and can be re-made from
 # the run directories with `bash scripts/bench_learning.sh OUT_DIR --summary`.
 set -euo pipefail

@@ -77,7 +77,7 @@ pub struct RunConfig {
     /// The web-form env (caps, interaction level, reward, task bounds); absent = its defaults.
     pub webform: Option<WebFormConfig>,
     /// PPO's hyper-parameters (student `ppo`): a `preset` (one of `PpoConfig::PRESET_NAMES`;
-    /// default: `sb3_zoo_bipedal_walker` for the walkers, `clean_rl_discrete` for the grid
+    /// default: `teachgym_walker` for the walkers, `clean_rl_discrete` for the grid
     /// world, `clean_rl` otherwise) and any fields overriding it.
     pub ppo: Option<serde_json::Value>,
     /// DQN's hyper-parameters (student `dqn` on `grid_world`); absent = the defaults.
@@ -209,7 +209,7 @@ impl RunConfig {
                     bail!("student `ppo` cannot train on env `webform`; use `dqn`");
                 }
                 let default_preset = match own {
-                    "walker" => "sb3_zoo_bipedal_walker",
+                    "walker" => "teachgym_walker",
                     "grid_world" => "clean_rl_discrete",
                     _ => "clean_rl",
                 };

@@ -304,10 +304,7 @@ fn stump_tracks_trains_end_to_end() {
     ));
     // The walkers' default PPO preset, written out in full.
     let config = std::fs::read_to_string(dir.join("config.toml")).unwrap();
-    assert!(
-        config.contains("preset = \"sb3_zoo_bipedal_walker\""),
-        "{config}"
-    );
+    assert!(config.contains("preset = \"teachgym_walker\""), "{config}");
     assert!(config.contains("gamma = 0.999"), "{config}");
     assert!(config.contains("rollout_steps = 2048"), "{config}");
 }

@@ -49,6 +49,7 @@ use crate::init::Init;
 use crate::mlp::{ForwardCache, Mlp, MlpConfig};
 use crate::ppo::EpisodeStats;
 use crate::replay::{ReplayBatch, ReplayBuffer, Transition};
+use crate::student::TrainClock;
 
 mod vectorised;
 
@@ -93,6 +94,8 @@ pub const DEFAULT_MAX_GRAD_NORM: Option<f32> = Some(10.0);
 pub const DEFAULT_DOUBLE_DQN: bool = true;
 /// Default: no dueling head.
 pub const DEFAULT_DUELING: bool = false;
+/// Learning-rate annealing (CleanRL's and SB3's DQN keep the rate constant).
+pub const DEFAULT_ANNEAL_LR: bool = false;
 /// Activation of the Q-network's hidden layers (CleanRL, SB3).
 pub const HIDDEN_ACTIVATION: Activation = Activation::Relu;
 /// Version of the [`DqnAgent::to_json`] format.
@@ -143,6 +146,11 @@ pub struct DqnConfig {
     /// Dueling head on the last hidden layer (needs at least one hidden layer). Default:
     /// [`DEFAULT_DUELING`].
     pub dueling: bool,
+    /// Anneal the learning rate linearly towards 0 over the training budget (as PPO's
+    /// `anneal_lr`), so that the greedy policy settles instead of drifting between
+    /// evaluations. Used by the curriculum loop ([`crate::Trainer`]), which knows the budget.
+    /// Default: [`DEFAULT_ANNEAL_LR`].
+    pub anneal_lr: bool,
 }
 
 impl Default for DqnConfig {
@@ -166,6 +174,7 @@ impl Default for DqnConfig {
             max_grad_norm: DEFAULT_MAX_GRAD_NORM,
             double_dqn: DEFAULT_DOUBLE_DQN,
             dueling: DEFAULT_DUELING,
+            anneal_lr: DEFAULT_ANNEAL_LR,
         }
     }
 }
@@ -233,6 +242,16 @@ impl DqnConfig {
             learning_rate: self.learning_rate,
             epsilon: self.adam_epsilon,
             ..AdamConfig::default()
+        }
+    }
+
+    /// The Adam step size at `clock`: `learning_rate`, scaled by the fraction of the budget
+    /// still ahead when `anneal_lr` is set.
+    pub fn learning_rate_at(&self, clock: TrainClock) -> f32 {
+        if self.anneal_lr {
+            (self.learning_rate as f64 * clock.remaining_fraction()) as f32
+        } else {
+            self.learning_rate
         }
     }
 
@@ -1119,6 +1138,30 @@ mod tests {
             ..c
         };
         assert_eq!(none.epsilon(0), 0.1);
+    }
+
+    #[test]
+    fn learning_rate_anneals_linearly_only_when_asked() {
+        let clock = |global_step| TrainClock {
+            global_step,
+            total_steps: 1000,
+        };
+        let constant = DqnConfig {
+            learning_rate: 1e-3,
+            ..DqnConfig::default()
+        };
+        assert!(!constant.anneal_lr);
+        assert_eq!(constant.learning_rate_at(clock(0)), 1e-3);
+        assert_eq!(constant.learning_rate_at(clock(900)), 1e-3);
+        let annealed = DqnConfig {
+            anneal_lr: true,
+            ..constant
+        };
+        assert_eq!(annealed.learning_rate_at(clock(0)), 1e-3);
+        assert!((annealed.learning_rate_at(clock(750)) - 2.5e-4).abs() < 1e-9);
+        assert_eq!(annealed.learning_rate_at(clock(1000)), 0.0);
+        let parsed: DqnConfig = serde_json::from_str(r#"{"anneal_lr": true}"#).unwrap();
+        assert!(parsed.anneal_lr);
     }
 
     #[test]

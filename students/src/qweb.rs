@@ -120,6 +120,8 @@ pub struct QwebDqnConfig {
     pub max_grad_norm: Option<f32>,
     /// Double-DQN targets. Default true.
     pub double_dqn: bool,
+    /// Anneal the learning rate linearly towards 0 over the training budget. Default false.
+    pub anneal_lr: bool,
 }
 
 impl Default for QwebDqnConfig {
@@ -147,6 +149,7 @@ impl Default for QwebDqnConfig {
             huber_delta: 1.0,
             max_grad_norm: Some(10.0),
             double_dqn: true,
+            anneal_lr: false,
         }
     }
 }
@@ -174,6 +177,7 @@ impl QwebDqnConfig {
             max_grad_norm: self.max_grad_norm,
             double_dqn: self.double_dqn,
             dueling: false,
+            anneal_lr: self.anneal_lr,
         }
     }
 
@@ -733,6 +737,10 @@ impl Student<WebFormEnv> for QwebDqnAgent {
         }
         self.current = current;
         self.cached_at = Some(envs.global_step());
+        if self.schedule.anneal_lr {
+            self.adam
+                .set_learning_rate(self.schedule.learning_rate_at(clock))?;
+        }
         self.learn(envs.global_step())?;
         Ok(())
     }

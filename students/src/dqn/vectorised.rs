@@ -64,6 +64,12 @@ where
                 next_mask,
             })?;
         }
+        if self.config().anneal_lr {
+            let lr = self.config().learning_rate_at(clock);
+            for adam in &mut self.optimizers {
+                adam.set_learning_rate(lr)?;
+            }
+        }
         self.learn(envs.global_step())?;
         Ok(())
     }

@@ -332,6 +332,25 @@ fn checkpoint_round_trips_bit_exactly_and_shares_snapshots() {
 }
 
 #[test]
+fn the_learning_rate_follows_the_budget_only_when_annealed() {
+    let mut constant = QwebDqnAgent::new(small_config(), shape(), 7).unwrap();
+    train_a_little(&mut constant, 40, 7);
+    assert_eq!(
+        constant.adam.config().learning_rate,
+        small_config().learning_rate
+    );
+    let annealed_config = QwebDqnConfig {
+        anneal_lr: true,
+        ..small_config()
+    };
+    let mut annealed = QwebDqnAgent::new(annealed_config.clone(), shape(), 7).unwrap();
+    train_a_little(&mut annealed, 40, 7);
+    // The last iteration started at global step 78 of the 1 000-step budget.
+    let expected = (annealed_config.learning_rate as f64 * (1.0 - 78.0 / 1000.0)) as f32;
+    assert_eq!(annealed.adam.config().learning_rate, expected);
+}
+
+#[test]
 fn corrupt_checkpoints_are_typed_errors() {
     let mut agent = QwebDqnAgent::new(small_config(), shape(), 7).unwrap();
     train_a_little(&mut agent, 15, 7);
