@@ -46,6 +46,7 @@ fn student(seed: u64) -> QwebDqnAgent {
         batch_size: 32,
         buffer_size: 5_000,
         learning_rate: 1e-3,
+        anneal_lr: false,
         ..QwebDqnConfig::default()
     };
     QwebDqnAgent::new(config, FormShape::of(&easy_forms()), seed).unwrap()

@@ -333,7 +333,11 @@ fn checkpoint_round_trips_bit_exactly_and_shares_snapshots() {
 
 #[test]
 fn the_learning_rate_follows_the_budget_only_when_annealed() {
-    let mut constant = QwebDqnAgent::new(small_config(), shape(), 7).unwrap();
+    let constant_config = QwebDqnConfig {
+        anneal_lr: false,
+        ..small_config()
+    };
+    let mut constant = QwebDqnAgent::new(constant_config, shape(), 7).unwrap();
     train_a_little(&mut constant, 40, 7);
     assert_eq!(
         constant.adam.config().learning_rate,
