@@ -10,7 +10,9 @@
 //!   units of each parameter's scale (0.3), `SEEDS` = reset seeds per evaluation (8);
 //! - `START` = a JSON `GaitConfig` to start from (default `GaitConfig::default()`), `OUT` = file
 //!   the best configuration is written to as JSON after every improvement;
-//! - `BODY` = embodiment, `PGS` = velocity iterations.
+//! - `BODY` = embodiment, `PGS` = velocity iterations;
+//! - `SWEEP=size`: instead of searching, print the score with each parameter of the start gait
+//!   moved by ±½ and ±1 times `size` of its scale (a one-at-a-time sensitivity table).
 //!
 //! Score = mean + ½ · worst episode score over the reset seeds 0..SEEDS, where an episode scores
 //! its return (the benchmark's own measure: progress minus torque cost, −100 on a fall) minus
@@ -226,6 +228,11 @@ fn main() {
         .min(1.0 - c_1);
     let chi_n = n.sqrt() * (1.0 - 1.0 / (4.0 * n) + 1.0 / (21.0 * n * n));
 
+    if let Ok(size) = std::env::var("SWEEP") {
+        let size = size.parse().expect("SWEEP must be a number");
+        sweep(&mut env, start, seeds, miss_penalty, size);
+        return;
+    }
     let base = eval(&mut env, start, seeds, miss_penalty);
     println!(
         "start: x {:.1} mean {:.1} min {:.1} misses {} (lambda {lambda})",
@@ -312,6 +319,28 @@ fn main() {
         serde_json::to_string_pretty(&best.1).unwrap()
     );
     report(&mut env, best.1);
+}
+
+/// One-at-a-time sensitivities: the start gait with each parameter moved by ±½ and ±1 times
+/// `size` of its scale.
+fn sweep(env: &mut WalkerEnv, start: GaitConfig, seeds: u64, miss_penalty: f64, size: f32) {
+    let base = eval(env, start, seeds, miss_penalty);
+    println!(
+        "start: score {:.1} x {:.1} mean {:.1} min {:.1} misses {}",
+        base.score, base.mean_x, base.mean_return, base.min_return, base.misses
+    );
+    let coordinates = encode(&start);
+    for i in 0..DIM {
+        for step in [-1.0, -0.5, 0.5, 1.0] {
+            let mut v = coordinates;
+            v[i] += step * size * SCALES[i];
+            let e = eval(env, decode(&v), seeds, miss_penalty);
+            println!(
+                "param {i:2} {step:+.1}: score {:.1} x {:.1} mean {:.1} min {:.1} misses {}",
+                e.score, e.mean_x, e.mean_return, e.min_return, e.misses
+            );
+        }
+    }
 }
 
 /// Per-episode table of the best gait: seeds 0–9 on the flat track, 0–2 among stumps of mean
