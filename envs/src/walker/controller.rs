@@ -3,12 +3,12 @@
 //!
 //! The gait is a two-phase state machine (one leg in stance, the other in swing) in the spirit of
 //! Raibert's hopping controllers:
-//! - the **stance** hip servoes the hull's pitch (the leg pushes against the ground to keep the
-//!   hull at its lean angle) and sweeps the leg backwards; the stance knee holds a bent angle that
-//!   carries the weight;
-//! - late in the stance (from `push_start`, a fraction of the expected stance length) comes a
-//!   **push-off**: the stance knee extends towards `push_knee` and the hip adds `push_hip`, which
-//!   throws the body forward onto the landing leg;
+//! - the **stance** hip servoes the hull's pitch around a lean angle, plus a propulsion bias and a
+//!   term proportional to the speed deficit (a slowing walker changes its push rather than
+//!   stalling); the stance knee holds a bent angle that carries the weight;
+//! - from `push_start` (a fraction of the expected stance length) comes a **push-off**: the
+//!   stance knee extends towards `push_knee` and the hip adds `push_hip`, ramped in with the
+//!   stance's progress;
 //! - the **swing** leg first folds its knee to clear the ground, then holds a reaching knee angle
 //!   and places its foot by the forward speed: too fast, the foot lands further ahead and brakes;
 //!   too slow, it lands closer and lets the body tip forward;
@@ -18,14 +18,23 @@
 //! Every joint is a PD servo whose output is the action (a torque fraction). The stance and swing
 //! knees have their own gains and every motor role has its own effort limit, because the reward
 //! charges each unit of |action|: a swing leg needs little torque and a stiff, chattering servo
-//! there costs return without adding speed.
+//! there costs return without adding speed. The derivative terms use smoothed joint speeds for
+//! the same reason (raw speeds jitter when a joint rests against its stop).
+//!
+//! The parameters (`GaitConfig::default()`) come from `envs/examples/gait_search.rs`, a
+//! separable CMA-ES scored on the episode return over 10 reset seeds of a flat Stump Track, with
+//! a penalty for stopping short of the end. The tuned gait walks at ≈ 2.2 m/s and spends ≈ 1.75
+//! units of |action| per step; the dynamics are chaotic, so its pace varies from episode to
+//! episode and it reaches the end of the track in 2000 steps in only part of them
+//! (BENCHMARKS.md §2.3).
 //!
 //! Angles are in radians as they appear in the observation (knees include their +1 correction,
 //! so a straight knee reads 0.9), speeds in observation units (`0.12 · vx` for the hull).
 
 use serde::{Deserialize, Serialize};
 
-/// Gait parameters.
+/// Gait parameters. `Default` holds the values tuned by `envs/examples/gait_search.rs` for the
+/// classic bipedal body on a flat Stump Track.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct GaitConfig {
@@ -35,19 +44,19 @@ pub struct GaitConfig {
     pub step_angle: f32,
     /// Extra absolute leg angle per unit of speed error (foot-placement feedback).
     pub speed_feedback: f32,
-    /// Hull angle the stance hip's pitch servo is centred on (rad, the observation's sign:
-    /// positive = nose up). With weak pitch gains it acts mostly as a constant hip offset.
+    /// Hull angle the stance hip's pitch servo is centred on (rad, as observed). With weak
+    /// pitch gains it acts mostly as a constant hip offset.
     pub lean: f32,
     /// Stance hip pitch gains: (angle, angular-velocity observation).
     pub pitch_gains: [f32; 2],
-    /// Constant hip command of the stance leg sweeping it backwards (propulsion).
+    /// Constant term of the stance hip command (action units), the propulsion bias.
     pub stance_push: f32,
-    /// Extra backward hip command of the stance leg per unit of speed deficit
-    /// (`target_speed − speed`, observation units): a walker that slows down pushes harder
-    /// instead of stalling with both feet on the ground.
+    /// Stance hip command per unit of speed deficit (`target_speed − speed`, observation
+    /// units): a walker that slows down changes its push instead of stalling with both feet on
+    /// the ground.
     pub stance_speed_gain: f32,
-    /// Extra backward hip command of the stance leg, ramped in over the push-off (see
-    /// `push_start`).
+    /// Stance hip command added in proportion to the push-off progress (0 before `push_start`,
+    /// 1 at the end of the expected stance; action units).
     pub push_hip: f32,
     /// Stance progress (fraction of the expected stance length) at which the push-off begins:
     /// from there the stance knee extends towards `push_knee` and the hip adds `push_hip`.
@@ -66,11 +75,11 @@ pub struct GaitConfig {
     pub min_swing_steps: u32,
     /// Maximum swing duration (steps).
     pub max_swing_steps: u32,
-    /// Swing hip PD gains (proportional, derivative on the hip-speed observation).
+    /// Swing hip PD gains (proportional, derivative on the smoothed hip speed).
     pub swing_hip_gains: [f32; 2],
-    /// Stance knee PD gains (proportional, derivative on the knee-speed observation).
+    /// Stance knee PD gains (proportional, derivative on the smoothed knee speed).
     pub stance_knee_gains: [f32; 2],
-    /// Swing knee PD gains (proportional, derivative on the knee-speed observation).
+    /// Swing knee PD gains (proportional, derivative on the smoothed knee speed).
     pub swing_knee_gains: [f32; 2],
     /// Smoothing factor of the joint speeds the PD servos' derivative terms use (exponential
     /// moving average, 0 = raw observation, towards 1 = heavy smoothing). Raw speeds jitter from
@@ -85,27 +94,27 @@ pub struct GaitConfig {
 impl Default for GaitConfig {
     fn default() -> Self {
         Self {
-            target_speed: 0.42027542,
-            step_angle: 0.07534968,
-            speed_feedback: 1.3030212,
-            lean: -0.73678446,
-            pitch_gains: [0.17875098, 2.0624907],
-            stance_push: 0.09008311,
-            stance_speed_gain: 0.9961562,
-            push_hip: -0.055887364,
-            push_start: 0.0,
-            stance_knee: 0.23391508,
-            push_knee: 0.8721717,
-            lift_knee: -0.41986892,
-            reach_knee: 0.57882255,
-            lift_fraction: 1.5145345,
+            target_speed: 0.45663005,
+            step_angle: 0.09565086,
+            speed_feedback: 1.2971733,
+            lean: -0.79830676,
+            pitch_gains: [0.31011567, 2.017738],
+            stance_push: -0.035198905,
+            stance_speed_gain: 0.7440584,
+            push_hip: -0.27824286,
+            push_start: 0.082303256,
+            stance_knee: 0.3669448,
+            push_knee: 0.90802234,
+            lift_knee: -0.4213298,
+            reach_knee: 0.3147963,
+            lift_fraction: 1.516689,
             min_swing_steps: 16,
-            max_swing_steps: 30,
-            swing_hip_gains: [1.5021461, 0.38517904],
-            stance_knee_gains: [2.9120038, 0.48952934],
-            swing_knee_gains: [0.9618922, 0.48493013],
-            speed_smoothing: 0.2506587,
-            effort_limits: [1.0, 1.0, 0.9226945, 0.61886317],
+            max_swing_steps: 31,
+            swing_hip_gains: [1.5706462, 0.38531277],
+            stance_knee_gains: [2.9115665, 0.46844068],
+            swing_knee_gains: [0.89447623, 0.43772674],
+            speed_smoothing: 0.21574047,
+            effort_limits: [0.9821567, 1.0, 1.0, 0.7498584],
         }
     }
 }
@@ -182,7 +191,8 @@ impl ScriptedWalker {
         for leg in 0..2 {
             for (joint, offset) in [HIP_SPEED, KNEE_SPEED].into_iter().enumerate() {
                 let filtered = &mut self.joint_speeds[2 * leg + joint];
-                *filtered = smoothing * *filtered + (1.0 - smoothing) * obs[leg_block(leg) + offset];
+                *filtered =
+                    smoothing * *filtered + (1.0 - smoothing) * obs[leg_block(leg) + offset];
             }
         }
         let speeds = self.joint_speeds;
@@ -196,8 +206,10 @@ impl ScriptedWalker {
         // Stance: the hip pushes the hull back to its lean angle; the knee carries the weight,
         // then both extend over the push-off to drive the body forward.
         let stance_progress = (self.swing_steps as f32 / self.last_swing_steps as f32).min(1.0);
-        let push = ((stance_progress - g.push_start) / (1.0 - g.push_start).max(1e-3)).clamp(0.0, 1.0);
-        let stance_hip = g.pitch_gains[0] * (pitch - g.lean) + g.pitch_gains[1] * pitch_rate
+        let push =
+            ((stance_progress - g.push_start) / (1.0 - g.push_start).max(1e-3)).clamp(0.0, 1.0);
+        let stance_hip = g.pitch_gains[0] * (pitch - g.lean)
+            + g.pitch_gains[1] * pitch_rate
             + g.stance_push
             + g.stance_speed_gain * (g.target_speed - speed)
             + g.push_hip * push;
@@ -263,14 +275,20 @@ mod tests {
         for _ in 0..2000 {
             let action = walker.act(&random_observation(&mut rng));
             let (sw, st) = (walker.swing_leg, 1 - walker.swing_leg);
-            for (role, index) in [2 * st, 2 * st + 1, 2 * sw, 2 * sw + 1].into_iter().enumerate() {
+            for (role, index) in [2 * st, 2 * st + 1, 2 * sw, 2 * sw + 1]
+                .into_iter()
+                .enumerate()
+            {
                 assert!(action[index].abs() <= limits[role] + 1e-6, "{action:?}");
                 reached[role] = reached[role].max(action[index].abs());
             }
         }
         // Random observations drive every servo to its limit, so the limits did the clipping.
         for role in 0..4 {
-            assert!(reached[role] > limits[role] - 1e-6, "role {role}: {reached:?}");
+            assert!(
+                reached[role] > limits[role] - 1e-6,
+                "role {role}: {reached:?}"
+            );
         }
     }
 
