@@ -3,20 +3,38 @@
 //!
 //! The gait is a two-phase state machine (one leg in stance, the other in swing) in the spirit of
 //! Raibert's hopping controllers:
-//! - the **stance** hip servoes the hull's pitch (the leg pushes against the ground to keep the
-//!   hull level) and the stance knee holds a slightly bent angle that carries the weight;
-//! - the **swing** leg first folds its knee to clear the ground, then reaches for a foot
-//!   placement that depends on the forward speed: too fast, the foot lands further ahead and
-//!   brakes; too slow, it lands closer and lets the body tip forward;
+//! - the **stance** hip servoes the hull's pitch around a lean angle, plus a propulsion bias and a
+//!   term proportional to the speed deficit (a slowing walker changes its push rather than
+//!   stalling); the stance knee holds a bent angle that carries the weight;
+//! - from `push_start` (a fraction of the expected stance length) comes a **push-off**: the
+//!   stance knee extends towards `push_knee` and the hip adds `push_hip`, ramped in with the
+//!   stance's progress;
+//! - the **swing** leg first folds its knee to clear the ground, then holds a reaching knee angle
+//!   and places its foot by the forward speed: too fast, the foot lands further ahead and brakes;
+//!   too slow, it lands closer and lets the body tip forward;
 //! - the legs swap when the swing foot touches down after a minimum swing time, or when the
 //!   swing has lasted its maximum time.
+//!
+//! Every joint is a PD servo whose output is the action (a torque fraction). The stance and swing
+//! knees have their own gains and every motor role has its own effort limit, because the reward
+//! charges each unit of |action|: a swing leg needs little torque and a stiff, chattering servo
+//! there costs return without adding speed. The derivative terms use smoothed joint speeds for
+//! the same reason (raw speeds jitter when a joint rests against its stop).
+//!
+//! The parameters (`GaitConfig::default()`) come from `envs/examples/gait_search.rs`, a
+//! separable CMA-ES scored on the episode return over 10 reset seeds of a flat Stump Track, with
+//! a penalty for stopping short of the end. The tuned gait walks at ≈ 2.2 m/s and spends ≈ 1.75
+//! units of |action| per step; the dynamics are chaotic, so its pace varies from episode to
+//! episode and it reaches the end of the track in 2000 steps in only part of them
+//! (BENCHMARKS.md §2.3).
 //!
 //! Angles are in radians as they appear in the observation (knees include their +1 correction,
 //! so a straight knee reads 0.9), speeds in observation units (`0.12 · vx` for the hull).
 
 use serde::{Deserialize, Serialize};
 
-/// Gait parameters.
+/// Gait parameters. `Default` holds the values tuned by `envs/examples/gait_search.rs` for the
+/// classic bipedal body on a flat Stump Track.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct GaitConfig {
@@ -26,47 +44,77 @@ pub struct GaitConfig {
     pub step_angle: f32,
     /// Extra absolute leg angle per unit of speed error (foot-placement feedback).
     pub speed_feedback: f32,
-    /// Hull pitch the stance hip holds (rad; negative leans forward).
+    /// Hull angle the stance hip's pitch servo is centred on (rad, as observed). With weak
+    /// pitch gains it acts mostly as a constant hip offset.
     pub lean: f32,
     /// Stance hip pitch gains: (angle, angular-velocity observation).
     pub pitch_gains: [f32; 2],
-    /// Constant hip command of the stance leg sweeping it backwards (propulsion).
+    /// Constant term of the stance hip command (action units), the propulsion bias.
     pub stance_push: f32,
+    /// Stance hip command per unit of speed deficit (`target_speed − speed`, observation
+    /// units): a walker that slows down changes its push instead of stalling with both feet on
+    /// the ground.
+    pub stance_speed_gain: f32,
+    /// Stance hip command added in proportion to the push-off progress (0 before `push_start`,
+    /// 1 at the end of the expected stance; action units).
+    pub push_hip: f32,
+    /// Stance progress (fraction of the expected stance length) at which the push-off begins:
+    /// from there the stance knee extends towards `push_knee` and the hip adds `push_hip`.
+    pub push_start: f32,
     /// Knee target of the stance leg (observation units).
     pub stance_knee: f32,
     /// Knee target the stance leg extends to at the end of its stance (push-off).
     pub push_knee: f32,
     /// Knee target of the swing leg while it clears the ground.
     pub lift_knee: f32,
+    /// Knee target of the swing leg once it has cleared the ground, held until touchdown.
+    pub reach_knee: f32,
     /// Fraction of the minimum swing time spent with the knee folded.
     pub lift_fraction: f32,
     /// Minimum swing duration (steps) before a touchdown ends the swing.
     pub min_swing_steps: u32,
     /// Maximum swing duration (steps).
     pub max_swing_steps: u32,
-    /// Swing hip PD gains (proportional, derivative on the hip-speed observation).
+    /// Swing hip PD gains (proportional, derivative on the smoothed hip speed).
     pub swing_hip_gains: [f32; 2],
-    /// Knee PD gains (proportional, derivative on the knee-speed observation).
-    pub knee_gains: [f32; 2],
+    /// Stance knee PD gains (proportional, derivative on the smoothed knee speed).
+    pub stance_knee_gains: [f32; 2],
+    /// Swing knee PD gains (proportional, derivative on the smoothed knee speed).
+    pub swing_knee_gains: [f32; 2],
+    /// Smoothing factor of the joint speeds the PD servos' derivative terms use (exponential
+    /// moving average, 0 = raw observation, towards 1 = heavy smoothing). Raw speeds jitter from
+    /// step to step when a joint rests against its stop, and a derivative term turns that into
+    /// alternating full-scale actions that cost reward and do no work.
+    pub speed_smoothing: f32,
+    /// Largest |action| of each motor role: stance hip, stance knee, swing hip, swing knee.
+    /// Each unit of |action| costs `0.028` reward per step, so weak roles are capped.
+    pub effort_limits: [f32; 4],
 }
 
 impl Default for GaitConfig {
     fn default() -> Self {
         Self {
-            target_speed: 0.2895753,
-            step_angle: -0.14235601,
-            speed_feedback: 1.2087636,
-            lean: -0.5577851,
-            pitch_gains: [1.1081733, 2.4093378],
-            stance_push: 0.6100797,
-            stance_knee: 0.27941358,
-            push_knee: 1.3579415,
-            lift_knee: -0.34582293,
-            lift_fraction: 1.3576448,
-            min_swing_steps: 17,
-            max_swing_steps: 23,
-            swing_hip_gains: [1.0625588, 0.42702913],
-            knee_gains: [2.741733, 0.8193281],
+            target_speed: 0.45663005,
+            step_angle: 0.09565086,
+            speed_feedback: 1.2971733,
+            lean: -0.79830676,
+            pitch_gains: [0.31011567, 2.017738],
+            stance_push: -0.035198905,
+            stance_speed_gain: 0.7440584,
+            push_hip: -0.27824286,
+            push_start: 0.082303256,
+            stance_knee: 0.3669448,
+            push_knee: 0.90802234,
+            lift_knee: -0.4213298,
+            reach_knee: 0.3147963,
+            lift_fraction: 1.516689,
+            min_swing_steps: 16,
+            max_swing_steps: 31,
+            swing_hip_gains: [1.5706462, 0.38531277],
+            stance_knee_gains: [2.9115665, 0.46844068],
+            swing_knee_gains: [0.89447623, 0.43772674],
+            speed_smoothing: 0.21574047,
+            effort_limits: [0.9821567, 1.0, 1.0, 0.7498584],
         }
     }
 }
@@ -90,6 +138,8 @@ pub struct ScriptedWalker {
     swing_steps: u32,
     /// Length of the previous swing (steps), the expected length of the current stance.
     last_swing_steps: u32,
+    /// Smoothed joint speeds in action order (hip 0, knee 0, hip 1, knee 1).
+    joint_speeds: [f32; 4],
 }
 
 impl Default for ScriptedWalker {
@@ -106,6 +156,7 @@ impl ScriptedWalker {
             swing_leg: 0,
             swing_steps: 0,
             last_swing_steps: gait.min_swing_steps,
+            joint_speeds: [0.0; 4],
         }
     }
 
@@ -136,38 +187,147 @@ impl ScriptedWalker {
             self.last_swing_steps = self.swing_steps.max(1);
             self.swing_steps = 0;
         }
-        let swing = leg_block(self.swing_leg);
-        let stance = leg_block(1 - self.swing_leg);
+        let smoothing = g.speed_smoothing.clamp(0.0, 0.99);
+        for leg in 0..2 {
+            for (joint, offset) in [HIP_SPEED, KNEE_SPEED].into_iter().enumerate() {
+                let filtered = &mut self.joint_speeds[2 * leg + joint];
+                *filtered =
+                    smoothing * *filtered + (1.0 - smoothing) * obs[leg_block(leg) + offset];
+            }
+        }
+        let speeds = self.joint_speeds;
+        let (sw, st) = (self.swing_leg, 1 - self.swing_leg);
+        let swing = leg_block(sw);
 
-        let knee = |block: usize, target: f32| {
-            g.knee_gains[0] * (target - obs[block + KNEE_ANGLE])
-                - g.knee_gains[1] * obs[block + KNEE_SPEED]
+        let knee = |leg: usize, target: f32, gains: [f32; 2]| {
+            gains[0] * (target - obs[leg_block(leg) + KNEE_ANGLE]) - gains[1] * speeds[2 * leg + 1]
         };
 
-        // Stance: the hip pushes the hull back to its lean angle; the knee carries the weight.
-        let stance_hip =
-            g.pitch_gains[0] * (pitch - g.lean) + g.pitch_gains[1] * pitch_rate - g.stance_push;
-        // The stance knee extends progressively over the stance to push the body forward.
+        // Stance: the hip pushes the hull back to its lean angle; the knee carries the weight,
+        // then both extend over the push-off to drive the body forward.
         let stance_progress = (self.swing_steps as f32 / self.last_swing_steps as f32).min(1.0);
+        let push =
+            ((stance_progress - g.push_start) / (1.0 - g.push_start).max(1e-3)).clamp(0.0, 1.0);
+        let stance_hip = g.pitch_gains[0] * (pitch - g.lean)
+            + g.pitch_gains[1] * pitch_rate
+            + g.stance_push
+            + g.stance_speed_gain * (g.target_speed - speed)
+            + g.push_hip * push;
         let stance_knee = knee(
-            stance,
-            g.stance_knee + (g.push_knee - g.stance_knee) * stance_progress,
+            st,
+            g.stance_knee + (g.push_knee - g.stance_knee) * push,
+            g.stance_knee_gains,
         );
 
         // Swing: fold, then reach for a speed-dependent foot placement.
         let leg_angle = g.step_angle + g.speed_feedback * (speed - g.target_speed);
         let hip_target = leg_angle - pitch;
         let swing_hip = g.swing_hip_gains[0] * (hip_target - obs[swing + HIP_ANGLE])
-            - g.swing_hip_gains[1] * obs[swing + HIP_SPEED];
+            - g.swing_hip_gains[1] * speeds[2 * sw];
         let lifting = (self.swing_steps as f32) < g.lift_fraction * g.min_swing_steps as f32;
-        let swing_knee = knee(swing, if lifting { g.lift_knee } else { g.stance_knee });
+        let swing_knee = knee(
+            sw,
+            if lifting { g.lift_knee } else { g.reach_knee },
+            g.swing_knee_gains,
+        );
 
+        // max/min rather than clamp: a NaN or negative limit from a hand-written config must not
+        // panic.
+        let limit = |a: f32, role: usize| {
+            let bound = g.effort_limits[role].abs();
+            a.max(-bound).min(bound)
+        };
         let mut action = [0.0f32; 4];
-        let (sw, st) = (self.swing_leg, 1 - self.swing_leg);
-        action[2 * sw] = swing_hip;
-        action[2 * sw + 1] = swing_knee;
-        action[2 * st] = stance_hip;
-        action[2 * st + 1] = stance_knee;
+        action[2 * st] = limit(stance_hip, 0);
+        action[2 * st + 1] = limit(stance_knee, 1);
+        action[2 * sw] = limit(swing_hip, 2);
+        action[2 * sw + 1] = limit(swing_knee, 3);
         action.map(|a| a.clamp(-1.0, 1.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    /// A bipedal observation with uniform random joint and hull values and random contacts.
+    fn random_observation(rng: &mut impl Rng) -> [f32; 24] {
+        let mut obs = [0.0f32; 24];
+        for v in obs.iter_mut() {
+            *v = rng.random_range(-1.5..1.5);
+        }
+        for k in 0..2 {
+            obs[leg_block(k) + FOOT_CONTACT] = rng.random_range(0..2) as f32;
+        }
+        obs
+    }
+
+    #[test]
+    fn actions_respect_the_effort_limits_of_each_role() {
+        let limits = [0.2, 0.4, 0.6, 0.8];
+        let mut walker = ScriptedWalker::new(GaitConfig {
+            effort_limits: limits,
+            ..GaitConfig::default()
+        });
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(3);
+        let mut reached = [0.0f32; 4];
+        for _ in 0..2000 {
+            let action = walker.act(&random_observation(&mut rng));
+            let (sw, st) = (walker.swing_leg, 1 - walker.swing_leg);
+            for (role, index) in [2 * st, 2 * st + 1, 2 * sw, 2 * sw + 1]
+                .into_iter()
+                .enumerate()
+            {
+                assert!(action[index].abs() <= limits[role] + 1e-6, "{action:?}");
+                reached[role] = reached[role].max(action[index].abs());
+            }
+        }
+        // Random observations drive every servo to its limit, so the limits did the clipping.
+        for role in 0..4 {
+            assert!(
+                reached[role] > limits[role] - 1e-6,
+                "role {role}: {reached:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn bad_effort_limits_do_not_panic() {
+        let mut walker = ScriptedWalker::new(GaitConfig {
+            effort_limits: [f32::NAN, -0.5, 2.0, 0.0],
+            ..GaitConfig::default()
+        });
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(4);
+        for _ in 0..100 {
+            let action = walker.act(&random_observation(&mut rng));
+            assert!(action.iter().all(|a| a.abs() <= 1.0));
+        }
+    }
+
+    #[test]
+    fn reset_restarts_the_gait() {
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(5);
+        let observations: Vec<[f32; 24]> = (0..200).map(|_| random_observation(&mut rng)).collect();
+        let mut walker = ScriptedWalker::default();
+        let first: Vec<[f32; 4]> = observations.iter().map(|o| walker.act(o)).collect();
+        walker.reset();
+        let second: Vec<[f32; 4]> = observations.iter().map(|o| walker.act(o)).collect();
+        assert_eq!(first, second);
+    }
+
+    #[test]
+    fn gait_config_round_trips_and_fills_missing_fields_with_defaults() {
+        let gait = GaitConfig::default();
+        let json = serde_json::to_string(&gait).unwrap();
+        assert_eq!(serde_json::from_str::<GaitConfig>(&json).unwrap(), gait);
+        let partial: GaitConfig = serde_json::from_str(r#"{"target_speed": 0.5}"#).unwrap();
+        assert_eq!(
+            partial,
+            GaitConfig {
+                target_speed: 0.5,
+                ..GaitConfig::default()
+            }
+        );
     }
 }
