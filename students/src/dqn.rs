@@ -43,7 +43,7 @@ use teachgym_core::{Env, Space};
 use crate::activation::Activation;
 use crate::adam::{Adam, AdamConfig};
 use crate::checkpoint::Checkpoint;
-use crate::error::{check_finite, Result, StudentError};
+use crate::error::{check_counts, check_finite, Result, StudentError};
 use crate::gradients::{clip_global_norm, Gradients};
 use crate::init::Init;
 use crate::mlp::{ForwardCache, Mlp, MlpConfig};
@@ -197,17 +197,13 @@ impl DqnConfig {
                 "a dueling head needs at least one hidden layer".into(),
             );
         }
-        for (field, v) in [
+        check_counts(&[
             ("buffer_size", self.buffer_size as u64),
             ("batch_size", self.batch_size as u64),
             ("target_update_interval", self.target_update_interval),
             ("train_frequency", self.train_frequency),
             ("gradient_steps", self.gradient_steps as u64),
-        ] {
-            if v == 0 {
-                return bad(field, "must be ≥ 1, got 0".into());
-            }
-        }
+        ])?;
         for (field, v) in [
             ("gamma", self.gamma),
             ("start_epsilon", self.start_epsilon),

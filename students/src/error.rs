@@ -85,6 +85,17 @@ impl StudentError {
     }
 }
 
+/// Returns [`StudentError::InvalidConfig`] naming the first of `counts` that is 0, if any.
+pub(crate) fn check_counts(counts: &[(&'static str, u64)]) -> Result<()> {
+    match counts.iter().find(|(_, v)| *v == 0) {
+        Some(&(field, _)) => Err(StudentError::InvalidConfig {
+            field,
+            reason: "must be ≥ 1, got 0".into(),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Returns an error naming the first non-finite element of `values`, if any.
 pub(crate) fn check_finite(what: &'static str, values: &[f32]) -> Result<()> {
     match values.iter().position(|v| !v.is_finite()) {

@@ -57,7 +57,7 @@ use crate::checkpoint::Checkpoint;
 use crate::dqn::{
     huber_td_loss, masked_argmax, run_learning_schedule, DqnConfig, LossStats, ScheduleEvent,
 };
-use crate::error::{check_finite, Result, StudentError};
+use crate::error::{check_counts, check_finite, Result, StudentError};
 use crate::student::{Student, TrainClock};
 use crate::vec_env::{TaskSource, VecEnv};
 
@@ -185,18 +185,11 @@ impl QwebDqnConfig {
 
     /// Checks every field; returns [`StudentError::InvalidConfig`] naming the first bad one.
     pub fn validate(&self) -> Result<()> {
-        for (field, v) in [
-            ("embedding_dim", self.embedding_dim),
-            ("encoding_dim", self.encoding_dim),
-            ("pooled_dim", self.pooled_dim),
-        ] {
-            if v == 0 {
-                return Err(StudentError::InvalidConfig {
-                    field,
-                    reason: "must be ≥ 1, got 0".into(),
-                });
-            }
-        }
+        check_counts(&[
+            ("embedding_dim", self.embedding_dim as u64),
+            ("encoding_dim", self.encoding_dim as u64),
+            ("pooled_dim", self.pooled_dim as u64),
+        ])?;
         for (field, widths) in [
             ("encoder_hidden", &self.encoder_hidden),
             ("pair_hidden", &self.pair_hidden),

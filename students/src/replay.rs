@@ -8,7 +8,7 @@
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{check_finite, Result, StudentError};
+use crate::error::{check_counts, check_finite, Result, StudentError};
 
 /// One environment transition, as handed to [`ReplayBuffer::push`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -84,18 +84,11 @@ impl ReplayBuffer {
     /// # Errors
     /// [`StudentError::InvalidConfig`] if any size is 0.
     pub fn new(capacity: usize, obs_dim: usize, num_actions: usize) -> Result<Self> {
-        for (field, v) in [
-            ("buffer_size", capacity),
-            ("obs_dim", obs_dim),
-            ("num_actions", num_actions),
-        ] {
-            if v == 0 {
-                return Err(StudentError::InvalidConfig {
-                    field,
-                    reason: "must be ≥ 1, got 0".into(),
-                });
-            }
-        }
+        check_counts(&[
+            ("buffer_size", capacity as u64),
+            ("obs_dim", obs_dim as u64),
+            ("num_actions", num_actions as u64),
+        ])?;
         Ok(ReplayBuffer {
             capacity,
             obs_dim,

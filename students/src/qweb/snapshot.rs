@@ -16,7 +16,7 @@ use teachgym_envs::webform::{
     MATCH_FEATURES, PROGRESS_FEATURES,
 };
 
-use crate::error::{check_finite, Result, StudentError};
+use crate::error::{check_counts, check_finite, Result, StudentError};
 
 /// The caps of the web-form env a QWeb student reads (they fix the observation's shapes and the
 /// number of flat actions).
@@ -54,19 +54,12 @@ impl FormShape {
     /// # Errors
     /// [`StudentError::InvalidConfig`] naming the bad size.
     pub fn validate(&self) -> Result<()> {
-        for (field, v) in [
-            ("max_fields", self.max_fields),
-            ("max_elements", self.max_elements),
-            ("tokens_per_string", self.tokens_per_string),
-            ("vocab", self.vocab),
-        ] {
-            if v == 0 {
-                return Err(StudentError::InvalidConfig {
-                    field,
-                    reason: "must be ≥ 1, got 0".into(),
-                });
-            }
-        }
+        check_counts(&[
+            ("max_fields", self.max_fields as u64),
+            ("max_elements", self.max_elements as u64),
+            ("tokens_per_string", self.tokens_per_string as u64),
+            ("vocab", self.vocab as u64),
+        ])?;
         if self.vocab > usize::from(u16::MAX) + 1 {
             return Err(StudentError::InvalidConfig {
                 field: "vocab",
