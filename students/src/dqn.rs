@@ -49,7 +49,7 @@ use crate::init::Init;
 use crate::mlp::{ForwardCache, Mlp, MlpConfig};
 use crate::ppo::EpisodeStats;
 use crate::replay::{ReplayBatch, ReplayBuffer, Transition};
-use crate::student::TrainClock;
+use crate::student::{annealed_learning_rate, TrainClock};
 
 mod vectorised;
 
@@ -244,11 +244,11 @@ impl DqnConfig {
     /// The Adam step size at `clock`: `learning_rate`, scaled by the fraction of the budget
     /// still ahead when `anneal_lr` is set.
     pub fn learning_rate_at(&self, clock: TrainClock) -> f32 {
-        if self.anneal_lr {
-            (self.learning_rate as f64 * clock.remaining_fraction()) as f32
-        } else {
-            self.learning_rate
-        }
+        annealed_learning_rate(
+            self.learning_rate,
+            self.anneal_lr,
+            clock.remaining_fraction(),
+        )
     }
 
     /// ε at `global_step`: linear from `start_epsilon` to `end_epsilon` over

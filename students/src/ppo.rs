@@ -62,6 +62,7 @@ use crate::checkpoint::{AdamState, Checkpoint};
 use crate::error::{check_finite, Result, StudentError};
 use crate::gradients::Gradients;
 use crate::mlp::{ForwardCache, InferenceBuffers, Mlp, MlpConfig};
+use crate::student::annealed_learning_rate;
 
 // ---------------------------------------------------------------------------------------------
 // Config
@@ -917,11 +918,11 @@ impl PpoAgent {
     /// Sets every optimiser's step size to `learning_rate · remaining_fraction` (or the
     /// constant rate without annealing) and returns it.
     fn anneal_learning_rate(&mut self, remaining_fraction: f64) -> Result<f32> {
-        let lr = if self.config.anneal_lr {
-            (remaining_fraction * self.config.learning_rate as f64) as f32
-        } else {
-            self.config.learning_rate
-        };
+        let lr = annealed_learning_rate(
+            self.config.learning_rate,
+            self.config.anneal_lr,
+            remaining_fraction,
+        );
         self.actor_adam.set_learning_rate(lr)?;
         self.critic_adam.set_learning_rate(lr)?;
         if let PolicyHead::Gaussian { adam, .. } = &mut self.head {

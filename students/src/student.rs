@@ -29,6 +29,20 @@ impl TrainClock {
     }
 }
 
+/// The step size of a schedule that anneals `learning_rate` linearly to 0 when `anneal` is
+/// set (PPO's and DQN's `anneal_lr`), with `remaining_fraction` of the budget still ahead.
+pub(crate) fn annealed_learning_rate(
+    learning_rate: f32,
+    anneal: bool,
+    remaining_fraction: f64,
+) -> f32 {
+    if anneal {
+        (remaining_fraction * learning_rate as f64) as f32
+    } else {
+        learning_rate
+    }
+}
+
 /// A learning agent that the curriculum loop can train on envs of type `E`.
 pub trait Student<E: Env> {
     /// The owned action type stored by the vector env (`Vec<f32>`, `usize`).
