@@ -8,7 +8,11 @@
 #      examples/test_sets/webform_medium.csv (24 forms of 4–6 fields, 2 pages, 2 distractors);
 #   3. hard: the whole task space (up to 8 fields, 2 pages, 8 distractors, noise, ambiguity,
 #      shuffle, warm starts), ALP-GMM vs Random at the same budget (100k env steps), % mastered
-#      on examples/test_sets/webform_hard.csv (24 forms of 6–8 fields, 2 pages, distractors).
+#      on examples/test_sets/webform_hard.csv (240 forms of 6–8 fields, 2 pages, distractors: 12
+#      parameter vectors × 20 seeds; its first 24 rows were the whole set before 2026-11-27);
+#   4. wide: the env's whole default task space (up to 12 fields, 4 pages, 24 distractors),
+#      ALP-GMM vs Random at the same budget (100k env steps), % mastered on
+#      examples/test_sets/webform_wide.csv (240 forms of 6–8 fields, 2 pages, 4–8 distractors).
 #
 #   bash scripts/bench_webform_learning.sh [OUT_DIR] [SEEDS...]   # default runs/bench-webform, 1 2
 #   bash scripts/bench_webform_learning.sh OUT_DIR --summary      # re-print the table
@@ -27,7 +31,8 @@ mkdir -p "$OUT"
 if [[ $SUMMARY_ONLY == 0 ]]; then
   cargo build -q --release -p teachgym
   BIN="${CARGO_TARGET_DIR:-target}/release/teachgym"
-  for config in easy medium_alp_gmm medium_random hard_alp_gmm hard_random; do
+  for config in easy medium_alp_gmm medium_random hard_alp_gmm hard_random wide_alp_gmm \
+    wide_random; do
     for seed in "${SEEDS[@]}"; do
       dir="$OUT/$config-$seed"
       if [[ -f "$dir/checkpoint.json" ]]; then resume=(--resume); else resume=(); fi

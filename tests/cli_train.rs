@@ -439,3 +439,47 @@ fn qweb_dqn_trains_on_web_forms_and_refuses_mismatched_sections() {
         );
     }
 }
+
+/// The shipped configs are the benchmark's commands: each must resolve (env, student, teacher,
+/// test set) and start a run, and the run must keep every task of the test set it names.
+#[test]
+fn every_example_config_starts_a_run() {
+    let mut configs: Vec<PathBuf> = std::fs::read_dir("examples/configs")
+        .expect("examples/configs exists")
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+        .collect();
+    configs.sort();
+    assert!(configs.len() >= 9, "found only {configs:?}");
+    for config in &configs {
+        let name = config.file_stem().unwrap().to_string_lossy().into_owned();
+        let out = scratch(&format!("example-{name}"));
+        let config_arg = config.to_string_lossy();
+        let out_arg = out.to_string_lossy();
+        ok(&teachgym(&[
+            "train",
+            "--quiet",
+            "--config",
+            &config_arg,
+            "--stop-after",
+            "0",
+            "--out",
+            &out_arg,
+        ]));
+        assert!(out.join("checkpoint.json").exists(), "{name}: no checkpoint");
+        let text = std::fs::read_to_string(config).unwrap();
+        let named = text
+            .lines()
+            .find_map(|line| line.strip_prefix("test_set = "))
+            .map(|path| path.trim_matches('"'));
+        if let Some(named) = named {
+            let rows = |path: &Path| std::fs::read_to_string(path).unwrap().lines().count();
+            assert_eq!(
+                rows(&out.join("test_set.csv")),
+                rows(Path::new(named)),
+                "{name}: the run's test set differs in size from {named}"
+            );
+        }
+        let _ = std::fs::remove_dir_all(&out);
+    }
+}
