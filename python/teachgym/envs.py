@@ -102,13 +102,16 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot pass {value!r} ({type(value).__name__}) to the Rust configuration")
 
 
-def check_action(action: Any, shape: tuple[int, ...]) -> np.ndarray:
-    """``action`` as a contiguous float32 array of ``shape``, or ``TypeError``/``ValueError``."""
+def check_action(action: Any, shape: tuple[int, ...], *, what: str = "action has") -> np.ndarray:
+    """``action`` as a contiguous float32 array of ``shape``, or ``TypeError``/``ValueError``.
+
+    ``what`` starts the shape error (the vector env passes ``"actions have"`` and a batched
+    ``shape``)."""
     arr = np.asarray(action)
     if arr.dtype.kind not in "fiu":
         raise TypeError(f"actions must be real numbers (float or int), got dtype {arr.dtype}")
     if arr.shape != shape:
-        raise ValueError(f"action has shape {arr.shape}, expected {shape}")
+        raise ValueError(f"{what} shape {arr.shape}, expected {shape}")
     return np.ascontiguousarray(arr, dtype=np.float32)
 
 

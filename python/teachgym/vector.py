@@ -28,7 +28,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from . import _teachgym
-from .envs import _REGISTRY, options_json, task_space_of
+from .envs import _REGISTRY, check_action, options_json, task_space_of
 from .spaces import TaskSpace, space_from_description
 from .tasks import as_task_source, draw_reset
 
@@ -251,7 +251,7 @@ class TeachgymVectorEnv(VectorEnv):
             and actions.shape == self._action_shape
             and actions.flags.c_contiguous
         ):
-            actions = _check_actions(actions, self._action_shape)
+            actions = check_action(actions, self._action_shape, what="actions (num_envs, action_dim) have")
         if not self._running.any() and not self._needs_reset.any():
             raise ValueError("step() called before reset(); call reset() first")
         mode = self.autoreset_mode
@@ -392,15 +392,6 @@ class TeachgymVectorEnv(VectorEnv):
             f"{type(self).__name__}(num_envs={self.num_envs}, autoreset_mode={self.autoreset_mode.name}, "
             f"num_threads={self.num_threads}, task_source={self._task_source!r})"
         )
-
-
-def _check_actions(actions: Any, shape: tuple[int, ...]) -> np.ndarray:
-    arr = np.asarray(actions)
-    if arr.dtype.kind not in "fiu":
-        raise TypeError(f"actions must be real numbers (float or int), got dtype {arr.dtype}")
-    if arr.shape != shape:
-        raise ValueError(f"actions have shape {arr.shape}, expected {shape} (num_envs, action_dim)")
-    return np.ascontiguousarray(arr, dtype=np.float32)
 
 
 def _check_discrete_actions(actions: Any, nvec: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
