@@ -13,7 +13,14 @@
 //!   and places its foot by the forward speed: too fast, the foot lands further ahead and brakes;
 //!   too slow, it lands closer and lets the body tip forward;
 //! - the legs swap when the swing foot touches down after a minimum swing time, or when the
-//!   swing has lasted its maximum time.
+//!   swing has lasted its maximum time;
+//! - a **stall recovery** watches the stride-averaged forward speed (an exponential moving
+//!   average of the observed speed): when it falls below `pace_speed`, the shortfall (0 at the
+//!   pace, 1 at a standstill) shifts the stance hip command (`recovery_push`), the foot
+//!   placement (`recovery_step`) and the stance knee (`recovery_knee`), and lengthens the
+//!   minimum swing (`recovery_swing_steps`). Without it the gait has a slow mode: after a
+//!   disturbance it can shuffle at 0.5–1 m/s for a few hundred steps, both feet mostly down,
+//!   before it finds its pace again, which is what made it time out before the end of the track.
 //!
 //! Every joint is a PD servo whose output is the action (a torque fraction). The stance and swing
 //! knees have their own gains and every motor role has its own effort limit, because the reward
@@ -22,11 +29,8 @@
 //! the same reason (raw speeds jitter when a joint rests against its stop).
 //!
 //! The parameters (`GaitConfig::default()`) come from `envs/examples/gait_search.rs`, a
-//! separable CMA-ES scored on the episode return over 10 reset seeds of a flat Stump Track, with
-//! a penalty for stopping short of the end. The tuned gait walks at ≈ 2.2 m/s and spends ≈ 1.75
-//! units of |action| per step; the dynamics are chaotic, so its pace varies from episode to
-//! episode and it reaches the end of the track in 2000 steps in only part of them
-//! (BENCHMARKS.md §2.3).
+//! separable CMA-ES scored on the episode return over reset seeds of a flat Stump Track, with
+//! a penalty for stopping short of the end (BENCHMARKS.md §2.3–2.4 give the numbers).
 //!
 //! Angles are in radians as they appear in the observation (knees include their +1 correction,
 //! so a straight knee reads 0.9), speeds in observation units (`0.12 · vx` for the hull).
@@ -89,32 +93,56 @@ pub struct GaitConfig {
     /// Largest |action| of each motor role: stance hip, stance knee, swing hip, swing knee.
     /// Each unit of |action| costs `0.028` reward per step, so weak roles are capped.
     pub effort_limits: [f32; 4],
+    /// Stride-averaged forward speed (observation units) below which the stall recovery
+    /// engages. The recovery strength is the shortfall `(pace_speed − average speed) /
+    /// pace_speed`, clipped to [0, 1]; 0 or less disables the recovery.
+    pub pace_speed: f32,
+    /// Smoothing factor of the stride-averaged speed (exponential moving average per step,
+    /// 0 = the instantaneous speed, 0.98 ≈ a 50-step window). The average starts at
+    /// `pace_speed`, so the recovery stays off while the walker gets going.
+    pub pace_smoothing: f32,
+    /// Stance hip command (action units) added at full recovery strength. The tuned value is
+    /// negative (the search chose it): a stalled walker's stance hip eases its drive.
+    pub recovery_push: f32,
+    /// Swing leg angle (rad) added to the foot-placement target at full recovery strength.
+    pub recovery_step: f32,
+    /// Stance knee target (observation units) added at full recovery strength.
+    pub recovery_knee: f32,
+    /// Steps added to `min_swing_steps` at full recovery strength: a stalled walker's legs need
+    /// longer to finish their sweep.
+    pub recovery_swing_steps: f32,
 }
 
 impl Default for GaitConfig {
     fn default() -> Self {
         Self {
-            target_speed: 0.45663005,
-            step_angle: 0.09565086,
-            speed_feedback: 1.2971733,
-            lean: -0.79830676,
-            pitch_gains: [0.31011567, 2.017738],
-            stance_push: -0.035198905,
-            stance_speed_gain: 0.7440584,
-            push_hip: -0.27824286,
-            push_start: 0.082303256,
-            stance_knee: 0.3669448,
-            push_knee: 0.90802234,
-            lift_knee: -0.4213298,
-            reach_knee: 0.3147963,
-            lift_fraction: 1.516689,
+            target_speed: 0.46206522,
+            step_angle: -0.1015966,
+            speed_feedback: 0.72083455,
+            lean: -0.73968524,
+            pitch_gains: [1.1205765, 1.8594024],
+            stance_push: -0.43093127,
+            stance_speed_gain: 2.008821,
+            push_hip: -0.119812734,
+            push_start: 0.17082751,
+            stance_knee: 0.44844893,
+            push_knee: 1.1050385,
+            lift_knee: -0.35009673,
+            reach_knee: -0.1982864,
+            lift_fraction: 1.6351559,
             min_swing_steps: 16,
-            max_swing_steps: 31,
-            swing_hip_gains: [1.5706462, 0.38531277],
-            stance_knee_gains: [2.9115665, 0.46844068],
-            swing_knee_gains: [0.89447623, 0.43772674],
-            speed_smoothing: 0.21574047,
-            effort_limits: [0.9821567, 1.0, 1.0, 0.7498584],
+            max_swing_steps: 34,
+            swing_hip_gains: [1.0731958, 0.49419546],
+            stance_knee_gains: [2.3596365, 0.32340083],
+            swing_knee_gains: [4.8725786, 0.40583593],
+            speed_smoothing: 0.11095059,
+            effort_limits: [0.5900261, 1.0, 1.0, 0.5912777],
+            pace_speed: 0.2797144,
+            pace_smoothing: 0.94331115,
+            recovery_push: -0.34975126,
+            recovery_step: 0.04734649,
+            recovery_knee: -0.119427316,
+            recovery_swing_steps: 0.58891135,
         }
     }
 }
@@ -140,6 +168,8 @@ pub struct ScriptedWalker {
     last_swing_steps: u32,
     /// Smoothed joint speeds in action order (hip 0, knee 0, hip 1, knee 1).
     joint_speeds: [f32; 4],
+    /// Stride-averaged forward speed (observation units), see [`GaitConfig::pace_smoothing`].
+    average_speed: f32,
 }
 
 impl Default for ScriptedWalker {
@@ -157,6 +187,7 @@ impl ScriptedWalker {
             swing_steps: 0,
             last_swing_steps: gait.min_swing_steps,
             joint_speeds: [0.0; 4],
+            average_speed: gait.pace_speed,
         }
     }
 
@@ -178,9 +209,14 @@ impl ScriptedWalker {
         let g = self.gait;
         let (pitch, pitch_rate, speed) = (obs[0], obs[1], obs[2]);
 
+        let pace_smoothing = g.pace_smoothing.clamp(0.0, 0.999);
+        self.average_speed = pace_smoothing * self.average_speed + (1.0 - pace_smoothing) * speed;
+        let recovery = self.recovery();
+
         self.swing_steps += 1;
         let touched_down = obs[leg_block(self.swing_leg) + FOOT_CONTACT] > 0.5;
-        if (self.swing_steps >= g.min_swing_steps && touched_down)
+        let min_swing_steps = g.min_swing_steps as f32 + recovery * g.recovery_swing_steps;
+        if (self.swing_steps as f32 >= min_swing_steps && touched_down)
             || self.swing_steps >= g.max_swing_steps
         {
             self.swing_leg = 1 - self.swing_leg;
@@ -212,19 +248,22 @@ impl ScriptedWalker {
             + g.pitch_gains[1] * pitch_rate
             + g.stance_push
             + g.stance_speed_gain * (g.target_speed - speed)
-            + g.push_hip * push;
+            + g.push_hip * push
+            + g.recovery_push * recovery;
+        let stance_knee_target = g.stance_knee + recovery * g.recovery_knee;
         let stance_knee = knee(
             st,
-            g.stance_knee + (g.push_knee - g.stance_knee) * push,
+            stance_knee_target + (g.push_knee - stance_knee_target) * push,
             g.stance_knee_gains,
         );
 
         // Swing: fold, then reach for a speed-dependent foot placement.
-        let leg_angle = g.step_angle + g.speed_feedback * (speed - g.target_speed);
+        let leg_angle =
+            g.step_angle + g.speed_feedback * (speed - g.target_speed) + g.recovery_step * recovery;
         let hip_target = leg_angle - pitch;
         let swing_hip = g.swing_hip_gains[0] * (hip_target - obs[swing + HIP_ANGLE])
             - g.swing_hip_gains[1] * speeds[2 * sw];
-        let lifting = (self.swing_steps as f32) < g.lift_fraction * g.min_swing_steps as f32;
+        let lifting = (self.swing_steps as f32) < g.lift_fraction * min_swing_steps;
         let swing_knee = knee(
             sw,
             if lifting { g.lift_knee } else { g.reach_knee },
@@ -243,6 +282,23 @@ impl ScriptedWalker {
         action[2 * sw] = limit(swing_hip, 2);
         action[2 * sw + 1] = limit(swing_knee, 3);
         action.map(|a| a.clamp(-1.0, 1.0))
+    }
+
+    /// Strength of the stall recovery in [0, 1]: how far the stride-averaged speed has fallen
+    /// below `pace_speed`, as a fraction of it.
+    fn recovery(&self) -> f32 {
+        let pace = self.gait.pace_speed;
+        if pace > 0.0 {
+            let shortfall = (pace - self.average_speed) / pace;
+            // A NaN average (from a NaN smoothing) means no recovery rather than NaN actions.
+            if shortfall.is_nan() {
+                0.0
+            } else {
+                shortfall.clamp(0.0, 1.0)
+            }
+        } else {
+            0.0
+        }
     }
 }
 
@@ -292,10 +348,89 @@ mod tests {
         }
     }
 
+    /// The stance hip command of a walker fed `steps` copies of `obs` (both feet down).
+    fn stance_hip_after(gait: GaitConfig, obs: &[f32; 24], steps: usize) -> f32 {
+        let mut walker = ScriptedWalker::new(gait);
+        let mut action = [0.0; 4];
+        for _ in 0..steps {
+            action = walker.act(obs);
+        }
+        action[2 * (1 - walker.swing_leg)]
+    }
+
+    #[test]
+    fn stall_recovery_pushes_only_when_the_average_speed_stays_low() {
+        let gait = GaitConfig {
+            pace_speed: 0.25,
+            pace_smoothing: 0.9,
+            recovery_push: 0.2,
+            recovery_step: 0.0,
+            recovery_knee: 0.0,
+            recovery_swing_steps: 0.0,
+            // Small gains keep the stance hip command away from its effort limit.
+            pitch_gains: [0.0, 0.0],
+            stance_speed_gain: 0.0,
+            stance_push: 0.1,
+            push_hip: 0.0,
+            ..GaitConfig::default()
+        };
+        let without = GaitConfig {
+            recovery_push: 0.0,
+            ..gait
+        };
+        let mut obs = [0.0f32; 24];
+        for k in 0..2 {
+            obs[leg_block(k) + FOOT_CONTACT] = 1.0;
+        }
+        // Standing still: after a few smoothing time constants the shortfall is complete.
+        let stalled = stance_hip_after(gait, &obs, 200) - stance_hip_after(without, &obs, 200);
+        assert!((stalled - 0.2).abs() < 1e-3, "{stalled}");
+        // One slow step barely moves the average, which starts at the pace.
+        let first = stance_hip_after(gait, &obs, 1) - stance_hip_after(without, &obs, 1);
+        assert!((first - 0.02).abs() < 1e-3, "{first}");
+        // Walking at the pace: no recovery.
+        obs[2] = 0.3;
+        let walking = stance_hip_after(gait, &obs, 200) - stance_hip_after(without, &obs, 200);
+        assert_eq!(walking, 0.0);
+    }
+
+    #[test]
+    fn stall_recovery_lengthens_the_swing() {
+        let gait = GaitConfig {
+            pace_speed: 0.25,
+            pace_smoothing: 0.0,
+            recovery_swing_steps: 10.0,
+            min_swing_steps: 5,
+            max_swing_steps: 100,
+            ..GaitConfig::default()
+        };
+        let mut obs = [0.0f32; 24];
+        for k in 0..2 {
+            obs[leg_block(k) + FOOT_CONTACT] = 1.0;
+        }
+        // Both feet down at every step: the swing ends as soon as it is allowed to.
+        let swing_length = |speed: f32| {
+            let mut walker = ScriptedWalker::new(gait);
+            let mut o = obs;
+            o[2] = speed;
+            let mut steps = 0;
+            while walker.swing_leg == 0 {
+                walker.act(&o);
+                steps += 1;
+            }
+            steps
+        };
+        assert_eq!(swing_length(0.3), 5);
+        // Stopped: full recovery, 5 + 10 steps.
+        assert_eq!(swing_length(0.0), 15);
+    }
+
     #[test]
     fn bad_effort_limits_do_not_panic() {
         let mut walker = ScriptedWalker::new(GaitConfig {
             effort_limits: [f32::NAN, -0.5, 2.0, 0.0],
+            pace_speed: 0.3,
+            pace_smoothing: f32::NAN,
             ..GaitConfig::default()
         });
         let mut rng = rand_pcg::Pcg64::seed_from_u64(4);
