@@ -466,7 +466,10 @@ fn every_example_config_starts_a_run() {
             "--out",
             &out_arg,
         ]));
-        assert!(out.join("checkpoint.json").exists(), "{name}: no checkpoint");
+        assert!(
+            out.join("checkpoint.json").exists(),
+            "{name}: no checkpoint"
+        );
         let text = std::fs::read_to_string(config).unwrap();
         let named = text
             .lines()
