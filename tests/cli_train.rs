@@ -470,12 +470,8 @@ fn every_example_config_starts_a_run() {
             out.join("checkpoint.json").exists(),
             "{name}: no checkpoint"
         );
-        let text = std::fs::read_to_string(config).unwrap();
-        let named = text
-            .lines()
-            .find_map(|line| line.strip_prefix("test_set = "))
-            .map(|path| path.trim_matches('"'));
-        if let Some(named) = named {
+        let table: toml::Table = std::fs::read_to_string(config).unwrap().parse().unwrap();
+        if let Some(named) = table.get("test_set").and_then(|path| path.as_str()) {
             let rows = |path: &Path| std::fs::read_to_string(path).unwrap().lines().count();
             assert_eq!(
                 rows(&out.join("test_set.csv")),
