@@ -348,6 +348,15 @@ mod tests {
         }
     }
 
+    /// A standing observation: zero everywhere but both foot-contact flags.
+    fn both_feet_down() -> [f32; 24] {
+        let mut obs = [0.0f32; 24];
+        for k in 0..2 {
+            obs[leg_block(k) + FOOT_CONTACT] = 1.0;
+        }
+        obs
+    }
+
     /// The stance hip command of a walker fed `steps` copies of `obs` (both feet down).
     fn stance_hip_after(gait: GaitConfig, obs: &[f32; 24], steps: usize) -> f32 {
         let mut walker = ScriptedWalker::new(gait);
@@ -378,10 +387,7 @@ mod tests {
             recovery_push: 0.0,
             ..gait
         };
-        let mut obs = [0.0f32; 24];
-        for k in 0..2 {
-            obs[leg_block(k) + FOOT_CONTACT] = 1.0;
-        }
+        let mut obs = both_feet_down();
         // Standing still: after a few smoothing time constants the shortfall is complete.
         let stalled = stance_hip_after(gait, &obs, 200) - stance_hip_after(without, &obs, 200);
         assert!((stalled - 0.2).abs() < 1e-3, "{stalled}");
@@ -404,10 +410,7 @@ mod tests {
             max_swing_steps: 100,
             ..GaitConfig::default()
         };
-        let mut obs = [0.0f32; 24];
-        for k in 0..2 {
-            obs[leg_block(k) + FOOT_CONTACT] = 1.0;
-        }
+        let obs = both_feet_down();
         // Both feet down at every step: the swing ends as soon as it is allowed to.
         let swing_length = |speed: f32| {
             let mut walker = ScriptedWalker::new(gait);
