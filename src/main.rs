@@ -194,7 +194,8 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         gif_task: usize,
     },
-    /// Statistics of a policy over many steps (falls, time-outs, mean episode length), as JSON.
+    /// Statistics of a policy over many steps (falls, time-outs, mean episode length, and a
+    /// digest of every observation and reward for comparing builds or machines), as JSON.
     Stats {
         #[command(flatten)]
         env: EnvArgs,
@@ -548,8 +549,14 @@ fn run(cli: Cli) -> Result<()> {
                 .with_context(|| format!("unknown policy `{policy}`; known: scripted, random"))?;
             let s = policy_stats(&mut env, &task, seed, steps, &mut policy)?;
             println!(
-                "{{\"steps\": {}, \"episodes\": {}, \"falls\": {}, \"timeouts\": {}, \"mean_length\": {:.1}, \"mean_return\": {:.2}}}",
-                s.steps, s.episodes, s.falls, s.timeouts, s.mean_length, s.mean_return
+                "{{\"steps\": {}, \"episodes\": {}, \"falls\": {}, \"timeouts\": {}, \"mean_length\": {:.1}, \"mean_return\": {:.2}, \"trajectory_digest\": \"{:016x}\"}}",
+                s.steps,
+                s.episodes,
+                s.falls,
+                s.timeouts,
+                s.mean_length,
+                s.mean_return,
+                s.trajectory_digest
             );
         }
     }

@@ -105,6 +105,41 @@ pub struct RolloutStats {
     pub mean_length: f64,
     /// Mean return of finished episodes.
     pub mean_return: f64,
+    /// Digest of every observation and reward, bit for bit ([`TrajectoryDigest`]): two builds
+    /// that agree on it simulated the same trajectories.
+    pub trajectory_digest: u64,
+}
+
+/// 64-bit FNV-1a over the bit patterns of observations and rewards. Defined by its algorithm
+/// (unlike `std`'s `DefaultHasher`), so digests compare across builds and Rust versions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrajectoryDigest(u64);
+
+impl Default for TrajectoryDigest {
+    fn default() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl TrajectoryDigest {
+    fn add_bytes(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    /// Adds one step: its observation and reward (a reset adds its observation with reward 0).
+    pub fn add_step(&mut self, obs: &[f32], reward: f64) {
+        for v in obs {
+            self.add_bytes(&v.to_bits().to_le_bytes());
+        }
+        self.add_bytes(&reward.to_bits().to_le_bytes());
+    }
+
+    /// The digest so far.
+    pub fn value(&self) -> u64 {
+        self.0
+    }
 }
 
 /// Runs a policy for `steps` env steps on `task`, resetting after each episode (seeds
@@ -119,6 +154,21 @@ pub fn policy_stats(
     steps: u64,
     policy: &mut Policy,
 ) -> Result<RolloutStats> {
+    let mut digest = TrajectoryDigest::default();
+    let mut stats = run_policy(env, task, seed, steps, policy, Some(&mut digest))?;
+    stats.trajectory_digest = digest.value();
+    Ok(stats)
+}
+
+/// [`policy_stats`], with the digest optional (the throughput measurement leaves it out).
+fn run_policy(
+    env: &mut WalkerEnv,
+    task: &[f64],
+    seed: u64,
+    steps: u64,
+    policy: &mut Policy,
+    mut digest: Option<&mut TrajectoryDigest>,
+) -> Result<RolloutStats> {
     let mut stats = RolloutStats::default();
     let mut total_len = 0u64;
     let mut total_ret = 0.0;
@@ -130,6 +180,9 @@ pub fn policy_stats(
         policy.act(&obs, &mut action);
         let step = env.step(&action)?;
         stats.steps += 1;
+        if let Some(digest) = digest.as_deref_mut() {
+            digest.add_step(&step.obs, step.reward);
+        }
         obs = step.obs;
         if let Some(summary) = step.info.episode {
             stats.episodes += 1;
@@ -143,6 +196,9 @@ pub fn policy_stats(
             }
             episode += 1;
             obs = env.reset(Some(seed + episode), task)?.0;
+            if let Some(digest) = digest.as_deref_mut() {
+                digest.add_step(&obs, 0.0);
+            }
             policy.reset();
         }
     }
@@ -177,7 +233,7 @@ pub fn measure_throughput(
 ) -> Result<Throughput> {
     let mut policy = Policy::Random(Pcg64::seed_from_u64(0));
     let start = Instant::now();
-    let stats = policy_stats(env, task, 0, steps, &mut policy)?;
+    let stats = run_policy(env, task, 0, steps, &mut policy, None)?;
     let step_time = start.elapsed().as_secs_f64();
     let start = Instant::now();
     for i in 0..resets {
@@ -189,4 +245,33 @@ pub fn measure_throughput(
         reset_micros: reset_time * 1e6 / resets.max(1) as f64,
         episodes: stats.episodes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use teachgym_envs::WalkerConfig;
+
+    #[test]
+    fn digest_is_fnv1a() {
+        // Published FNV-1a 64 test vectors: "" and "a".
+        let mut digest = TrajectoryDigest::default();
+        assert_eq!(digest.value(), 0xcbf2_9ce4_8422_2325);
+        digest.add_bytes(b"a");
+        assert_eq!(digest.value(), 0xaf63_dc4c_8601_ec8c);
+    }
+
+    #[test]
+    fn trajectory_digest_follows_the_seed() {
+        let mut env = WalkerEnv::new(WalkerConfig::stump_tracks()).unwrap();
+        let mut stats = |seed: u64| {
+            let mut policy = Policy::from_name("random", seed).unwrap();
+            policy_stats(&mut env, &[1.0, 3.0], seed, 600, &mut policy)
+                .unwrap()
+                .trajectory_digest
+        };
+        let first = stats(3);
+        assert_eq!(first, stats(3));
+        assert_ne!(first, stats(4));
+    }
 }
