@@ -51,14 +51,16 @@ tg="$instrumented/release/teachgym"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 (
-    "$tg" bench --env stump_tracks --body classic_bipedal --task 1.5,3 --steps 100000 --resets 1000 --repeat 1
-    "$tg" bench --env stump_tracks --body small_bipedal --steps 30000 --resets 300 --repeat 1
-    "$tg" bench --env hexagon_tracks --steps 30000 --resets 300 --repeat 1
-    "$tg" stats --env stump_tracks --body old_classic_bipedal --task 0,6 --max-episode-steps 1600 --steps 30000
-    "$tg" stats --env stump_tracks --policy scripted --task 0,6 --steps 6000
-    "$tg" train --env stump_tracks --teacher alp_gmm --steps 16000 --eval-every 8000 --threads 1 \
+    "$tg" bench --env stump_tracks --body classic_bipedal --task 1.5,3 --steps 200000 --resets 2000 --repeat 1
+    "$tg" bench --env stump_tracks --body small_bipedal --steps 50000 --resets 500 --repeat 1
+    "$tg" bench --env hexagon_tracks --steps 50000 --resets 500 --repeat 1
+    "$tg" stats --env stump_tracks --body old_classic_bipedal --task 0,6 --max-episode-steps 1600 --steps 50000
+    "$tg" stats --env stump_tracks --policy scripted --task 0,6 --steps 10000
+    # Short runs, so that learning code is profiled (not laid out as cold) without outweighing
+    # the physics: two PPO updates on the walker, a few hundred DQN updates on web forms.
+    "$tg" train --env stump_tracks --teacher alp_gmm --steps 33000 --eval-every 33000 --threads 1 \
         --quiet --out "$work/run-walker"
-    "$tg" train --config examples/configs/webform_easy.toml --steps 8000 --eval-every 4000 \
+    "$tg" train --config examples/configs/webform_easy.toml --steps 1500 --eval-every 1500 \
         --threads 1 --quiet --out "$work/run-webform"
 ) >/dev/null
 

@@ -76,9 +76,15 @@ def main():
     parser.add_argument("--resets", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--flat-runs", type=int, default=8, help="50k-step random runs, flat terrain")
+    parser.add_argument("--first-run", type=int, default=0, help="seed of the first throughput run")
+    parser.add_argument(
+        "--throughput-only", action="store_true", help="skip the random-policy statistics"
+    )
     args = parser.parse_args()
-    for r in range(args.repeat):
+    for r in range(args.first_run, args.first_run + args.repeat):
         print(json.dumps({"gymnasium_throughput": throughput(args.steps, args.resets, r)}))
+    if args.throughput_only:
+        return
     print(json.dumps({"gymnasium_random_policy": random_stats(args.steps, 0)}))
     for seed in range(args.flat_runs):
         print(json.dumps({"gymnasium_random_policy_flat": random_stats(50_000, seed, flat=True)}))
