@@ -387,7 +387,8 @@ impl WalkerWorld {
             // The ground is a graph of x and the rays never point backwards, so a point farther
             // along a ray lies farther right: segments starting right of the nearest hit so far
             // cannot be nearer. The 1 mm margin keeps the segment that shares the hit's vertex,
-            // so the minimum is the one over every segment, bit for bit.
+            // so the minimum is the one over every segment, bit for bit. (Before any hit the
+            // bound is infinite, or NaN for the vertical ray, and the test is false.)
             for w in ground.windows(2) {
                 if w[0].x > origin.x + hit * dir.x + 1e-3 {
                     break;
