@@ -122,6 +122,15 @@ fn lidar_directions() -> &'static [Vector; LIDAR_RAYS] {
     &DIRECTIONS
 }
 
+/// A lidar reading: the nearest hit's distance as a fraction of [`LIDAR_RANGE`], 1.0 for none.
+fn lidar_fraction(hit: f32) -> f32 {
+    if hit.is_finite() {
+        hit / LIDAR_RANGE
+    } else {
+        1.0
+    }
+}
+
 /// Distance along a unit ray to a segment, if it crosses it within `max_toi`.
 fn ray_segment(origin: Vector, dir: Vector, a: Vector, b: Vector, max_toi: f32) -> Option<f32> {
     let edge = b - a;
@@ -397,11 +406,7 @@ impl WalkerWorld {
                     hit = hit.min(t);
                 }
             }
-            *slot = if hit.is_finite() {
-                hit / LIDAR_RANGE
-            } else {
-                1.0
-            };
+            *slot = lidar_fraction(hit);
         }
     }
 
@@ -443,11 +448,7 @@ impl WalkerWorld {
                         .filter_map(|o| ray_convex_polygon(origin, dir, &o.hull, LIDAR_RANGE)),
                 )
                 .fold(f32::INFINITY, f32::min);
-            *slot = if hit.is_finite() {
-                hit / LIDAR_RANGE
-            } else {
-                1.0
-            };
+            *slot = lidar_fraction(hit);
         }
     }
 
