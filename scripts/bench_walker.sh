@@ -25,11 +25,13 @@ OUT="$(dirname "$VENV")"
 
 echo "# machine: $(lscpu | sed -n 's/^Model name:[[:space:]]*//p'), $(nproc) cores"
 echo "# throughput (stump_tracks, classic_bipedal, task 1.5,3; gymnasium BipedalWalker-v3), 3 rounds"
+declare -A BIN=([plain]="$TG" [pgo]="$TG_PGO")
 for round in 0 1 2; do
-  $TG bench --env stump_tracks --body classic_bipedal --task 1.5,3 --steps 200000 --resets 2000 --repeat 1 \
-    | sed -n '1s/^/{"build": "plain", "run": /; 1s/$/}/p' | tee -a "$OUT/tg.json"
-  $TG_PGO bench --env stump_tracks --body classic_bipedal --task 1.5,3 --steps 200000 --resets 2000 --repeat 1 \
-    | sed -n '1s/^/{"build": "pgo", "run": /; 1s/$/}/p' | tee -a "$OUT/tg.json"
+  for build in plain pgo; do
+    "${BIN[$build]}" bench --env stump_tracks --body classic_bipedal --task 1.5,3 --steps 200000 \
+      --resets 2000 --repeat 1 \
+      | sed -n "1s/^/{\"build\": \"$build\", \"run\": /; 1s/\$/}/p" | tee -a "$OUT/tg.json"
+  done
   "$VENV/bin/python" scripts/gymnasium_peer.py --steps 20000 --resets 200 --repeat 1 \
     --first-run "$round" --throughput-only | tee -a "$OUT/gym.json"
 done
