@@ -5,8 +5,8 @@
 #
 # PGO changes how the compiler lays out and inlines code, never what the code computes: the
 # result simulates the same trajectories, bit for bit, as `cargo build --release` (the script
-# checks this with `teachgym stats`' trajectory digest). It is faster on the physics: about a
-# fifth on Stump Tracks (BENCHMARKS.md §1).
+# checks this with `teachgym stats`' trajectory digest). It is faster on the physics: 13–22 %
+# more steps/s on Stump Tracks (BENCHMARKS.md §1.1).
 #
 # Steps: (1) an instrumented build in target/pgo-instrumented; (2) a training workload that
 # covers what the CLI spends its time on (walker stepping and resets for every env and body,

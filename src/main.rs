@@ -195,7 +195,7 @@ enum Command {
         gif_task: usize,
     },
     /// Statistics of a policy over many steps (falls, time-outs, mean episode length, and a
-    /// digest of every observation and reward for comparing builds or machines), as JSON.
+    /// digest of every observation and reward for comparing builds), as JSON.
     Stats {
         #[command(flatten)]
         env: EnvArgs,
