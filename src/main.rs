@@ -124,6 +124,9 @@ enum Command {
         #[arg(long, default_value_t = 3)]
         repeat: u32,
     },
+    /// List the environments of the env registry (the same set the Python package exposes): name,
+    /// gymnasium id, the section of a training config that configures it, and what it is.
+    Envs,
     /// List the registered teachers with their default configurations (JSON), or one teacher's.
     Teachers {
         /// Show only this teacher.
@@ -132,13 +135,13 @@ enum Command {
     /// Train a student while a teacher chooses the tasks; writes config, metrics, checkpoints
     /// and plots into --out.
     Train {
-        /// Environment: stump_tracks, hexagon_tracks, point_mass, grid_world or webform.
+        /// Environment: a name of the env registry (`teachgym envs` lists them).
         #[arg(long)]
         env: Option<String>,
         /// Teacher: random, alp_gmm, covar_gmm, riac or adr.
         #[arg(long)]
         teacher: Option<String>,
-        /// Student: ppo, or dqn (grid_world; on webform the QWeb-style DQN).
+        /// Student: ppo, or dqn (grid_world; on webform and webform_md the QWeb-style DQN).
         #[arg(long)]
         student: Option<String>,
         /// Training budget in env steps.
@@ -426,6 +429,15 @@ fn run(cli: Cli) -> Result<()> {
                 reset_us[reset_us.len() / 2]
             );
         }
+        Command::Envs => {
+            for e in teachgym_envs::registry::ENVS {
+                let section = format!("[{}]", e.config_section);
+                println!(
+                    "{:<16} teachgym/{:<18} {section:<13} {}",
+                    e.name, e.gym_id, e.summary
+                );
+            }
+        }
         Command::Teachers { name } => {
             let names: Vec<&str> = match &name {
                 Some(n) => vec![n.as_str()],
@@ -466,7 +478,7 @@ fn run(cli: Cli) -> Result<()> {
                 run.teacher = v;
             }
             if let Some(v) = student {
-                run.student = v;
+                run.student = v.parse()?;
             }
             if let Some(v) = seed {
                 run.seed = v;

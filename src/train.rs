@@ -24,11 +24,12 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use teachgym_core::Space;
 use teachgym_core::{Env, TaskSpace};
+use teachgym_envs::registry::{self, EnvConfig, EnvOptions};
 use teachgym_envs::{
-    GridWorldConfig, GridWorldEnv, PointMassConfig, PointMassEnv, TrackConfig, WalkerConfig,
-    WalkerEnv, WebFormConfig, WebFormEnv,
+    GridWorldConfig, GridWorldEnv, PointMassConfig, PointMassEnv, WalkerConfig, WalkerEnv,
+    WebFormConfig, WebFormEnv, WebFormMdEnv,
 };
-use teachgym_students::qweb::FormShape;
+use teachgym_students::qweb::{FormEnv, FormShape};
 use teachgym_students::{
     evaluate, DqnAgent, DqnConfig, EpisodeRecord, Evaluation, PpoAgent, PpoConfig, QwebDqnAgent,
     QwebDqnConfig, Student, TestSet, Trainer, TrainerCheckpoint, TrainerConfig,
@@ -37,17 +38,57 @@ use teachgym_teachers::{build_teacher, TeacherConfig, TEACHER_NAMES};
 
 use crate::plots::{self, CurriculumPoint};
 
-/// Environments `teachgym train` knows.
-pub const TRAIN_ENV_NAMES: [&str; 5] = [
-    "stump_tracks",
-    "hexagon_tracks",
-    "point_mass",
-    "grid_world",
-    "webform",
-];
-/// Students `teachgym train` knows: PPO for the walker, point-mass and grid-world envs, DQN for
-/// the discrete-action envs (on `webform`, the QWeb-style DQN configured by `[qweb]`).
-pub const STUDENT_NAMES: [&str; 2] = ["ppo", "dqn"];
+/// A student `teachgym train` knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StudentKind {
+    /// PPO, on envs with flat observations (Gaussian policy for `Box` actions, categorical for
+    /// `Discrete`), configured by `[ppo]`.
+    Ppo,
+    /// DQN, on discrete-action envs: plain DQN (`[dqn]`) on flat observations, the QWeb-style
+    /// DQN (`[qweb]`) on the web forms.
+    Dqn,
+}
+
+impl StudentKind {
+    /// Every student, in the order the help lists them.
+    pub const ALL: [StudentKind; 2] = [StudentKind::Ppo, StudentKind::Dqn];
+
+    /// The name in configs and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            StudentKind::Ppo => "ppo",
+            StudentKind::Dqn => "dqn",
+        }
+    }
+}
+
+impl std::str::FromStr for StudentKind {
+    type Err = anyhow::Error;
+
+    fn from_str(name: &str) -> Result<Self> {
+        StudentKind::ALL
+            .into_iter()
+            .find(|s| s.name() == name)
+            .with_context(|| {
+                format!(
+                    "unknown student `{name}`; known: {}",
+                    StudentKind::ALL.map(StudentKind::name).join(", ")
+                )
+            })
+    }
+}
+
+/// A resolved run's student, typed: which agent and its full configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StudentConfig {
+    /// PPO.
+    Ppo(PpoConfig),
+    /// Plain DQN (flat observations).
+    Dqn(DqnConfig),
+    /// The QWeb-style DQN (web forms).
+    QwebDqn(QwebDqnConfig),
+}
 /// Version of `checkpoint.json`.
 pub const RUN_CHECKPOINT_VERSION: u32 = 1;
 
@@ -56,31 +97,33 @@ pub const RUN_CHECKPOINT_VERSION: u32 = 1;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RunConfig {
-    /// Environment, one of [`TRAIN_ENV_NAMES`]. Default: `stump_tracks`.
+    /// Environment, a name of the env registry ([`registry::ENVS`]). Default: `stump_tracks`.
     pub env: String,
     /// Teacher, one of the registry's names. Default: `alp_gmm`.
     pub teacher: String,
-    /// Student, one of [`STUDENT_NAMES`]. Default: `ppo`.
-    pub student: String,
+    /// Student. Default: `ppo`.
+    pub student: StudentKind,
     /// Seed of everything random in the run. Default: 0.
     pub seed: u64,
     /// CSV file of test tasks; absent = the protocol's default set for the env.
     pub test_set: Option<PathBuf>,
     /// The loop: budget, env copies, threads, evaluation period.
     pub trainer: TrainerConfig,
-    /// The walker env (Stump/Hexagon Tracks); absent = the env's defaults.
+    /// The walker env (Stump/Hexagon Tracks); absent = the env's defaults. Each env reads the
+    /// section its registry entry names ([`registry::EnvEntry::config_section`]).
     pub walker: Option<WalkerConfig>,
     /// The point-mass env; absent = its defaults.
     pub point_mass: Option<PointMassConfig>,
     /// The grid-world env; absent = its defaults.
     pub grid_world: Option<GridWorldConfig>,
-    /// The web-form env (caps, interaction level, reward, task bounds); absent = its defaults.
+    /// The web-form envs (`webform`, `webform_md`: caps, interaction level, reward, task
+    /// bounds); absent = their defaults.
     pub webform: Option<WebFormConfig>,
     /// PPO's hyper-parameters (student `ppo`): a `preset` (one of `PpoConfig::PRESET_NAMES`;
     /// default: `teachgym_walker` for the walkers, `clean_rl_discrete` for the grid
     /// world, `clean_rl` otherwise) and any fields overriding it.
     pub ppo: Option<serde_json::Value>,
-    /// DQN's hyper-parameters (student `dqn` on `grid_world`); absent = the defaults.
+    /// DQN's hyper-parameters (student `dqn` on flat observations); absent = the defaults.
     pub dqn: Option<DqnConfig>,
     /// The QWeb-style DQN's hyper-parameters (student `dqn` on `webform`); absent = the
     /// defaults.
@@ -95,7 +138,7 @@ impl Default for RunConfig {
         RunConfig {
             env: "stump_tracks".into(),
             teacher: "alp_gmm".into(),
-            student: "ppo".into(),
+            student: StudentKind::Ppo,
             seed: 0,
             test_set: None,
             trainer: TrainerConfig::default(),
@@ -130,13 +173,6 @@ impl RunConfig {
     /// Unknown env, teacher or student names (listing the known ones), an env config of another
     /// kind than the env name, invalid hyper-parameters.
     pub fn resolve(mut self) -> Result<Self> {
-        if !STUDENT_NAMES.contains(&self.student.as_str()) {
-            bail!(
-                "unknown student `{}`; known: {}",
-                self.student,
-                STUDENT_NAMES.join(", ")
-            );
-        }
         if !TEACHER_NAMES.contains(&self.teacher.as_str()) {
             bail!(
                 "unknown teacher `{}`; known: {}",
@@ -144,105 +180,9 @@ impl RunConfig {
                 TEACHER_NAMES.join(", ")
             );
         }
-        let sections = [
-            ("walker", self.walker.is_some()),
-            ("point_mass", self.point_mass.is_some()),
-            ("grid_world", self.grid_world.is_some()),
-            ("webform", self.webform.is_some()),
-        ];
-        let own = match self.env.as_str() {
-            "stump_tracks" | "hexagon_tracks" => "walker",
-            "point_mass" | "grid_world" | "webform" => self.env.as_str(),
-            other => bail!(
-                "unknown environment `{other}`; known: {}",
-                TRAIN_ENV_NAMES.join(", ")
-            ),
-        };
-        if let Some((section, _)) = sections.iter().find(|(name, given)| *given && *name != own) {
-            bail!("a [{section}] section was given for env `{}`", self.env);
-        }
-        match own {
-            "walker" => {
-                let walker = match self.walker.take() {
-                    Some(w) => w,
-                    None => WalkerConfig::by_name(&self.env)?,
-                };
-                let kind_matches = matches!(
-                    (self.env.as_str(), &walker.track),
-                    ("stump_tracks", TrackConfig::StumpTracks(_))
-                        | ("hexagon_tracks", TrackConfig::HexagonTracks(_))
-                );
-                if !kind_matches {
-                    bail!(
-                        "the [walker] section describes another track than env `{}`",
-                        self.env
-                    );
-                }
-                walker.task_space()?;
-                self.walker = Some(walker);
-            }
-            "point_mass" => {
-                let config = self.point_mass.take().unwrap_or_default();
-                config.task_space()?;
-                self.point_mass = Some(config);
-            }
-            "webform" => {
-                let config = self.webform.take().unwrap_or_default();
-                config.validate()?;
-                self.webform = Some(config);
-            }
-            _ => {
-                let config = self.grid_world.take().unwrap_or_default();
-                config.task_space()?;
-                self.grid_world = Some(config);
-            }
-        }
-        if self.qweb.is_some() && !(own == "webform" && self.student == "dqn") {
-            bail!("a [qweb] section was given, but it configures student `dqn` on env `webform`");
-        }
-        match self.student.as_str() {
-            "ppo" => {
-                if self.dqn.is_some() {
-                    bail!("a [dqn] section was given for student `ppo`");
-                }
-                if own == "webform" {
-                    bail!("student `ppo` cannot train on env `webform`; use `dqn`");
-                }
-                let default_preset = match own {
-                    "walker" => "teachgym_walker",
-                    "grid_world" => "clean_rl_discrete",
-                    _ => "clean_rl",
-                };
-                self.ppo = Some(resolve_ppo(self.ppo.take(), default_preset)?);
-            }
-            _ => {
-                if self.ppo.is_some() {
-                    bail!("a [ppo] section was given for student `dqn`");
-                }
-                if own == "webform" {
-                    if self.dqn.is_some() {
-                        bail!(
-                            "student `dqn` on env `webform` is the QWeb-style DQN: configure it \
-                             in a [qweb] section, not [dqn]"
-                        );
-                    }
-                    let qweb = self.qweb.take().unwrap_or_default();
-                    qweb.validate()?;
-                    self.qweb = Some(qweb);
-                } else if own != "grid_world" {
-                    bail!(
-                        "student `dqn` needs a discrete-action env (grid_world); `{}` has \
-                         continuous actions",
-                        self.env
-                    );
-                }
-                if own == "grid_world" {
-                    let dqn = self.dqn.take().unwrap_or_default();
-                    dqn.validate()?;
-                    self.dqn = Some(dqn);
-                }
-            }
-        }
+        let entry = registry::entry(&self.env)?;
+        let env = self.resolve_env(entry)?;
+        self.resolve_student(&env)?;
         let given = self
             .teacher_config
             .take()
@@ -268,21 +208,140 @@ impl RunConfig {
         Ok(toml::to_string(self)?)
     }
 
+    /// The env's configuration from its section, through the env registry (the one place that
+    /// turns an env name and its options into a typed configuration; Python uses it too), and
+    /// the section rewritten with every field explicit.
+    fn resolve_env(&mut self, entry: &registry::EnvEntry) -> Result<EnvConfig> {
+        let sections = [
+            ("walker", self.walker.is_some()),
+            ("point_mass", self.point_mass.is_some()),
+            ("grid_world", self.grid_world.is_some()),
+            ("webform", self.webform.is_some()),
+        ];
+        if let Some((section, _)) = sections
+            .iter()
+            .find(|(name, given)| *given && *name != entry.config_section)
+        {
+            bail!("a [{section}] section was given for env `{}`", self.env);
+        }
+        let given = self.env_section(entry.config_section)?;
+        let options = EnvOptions {
+            config: given.unwrap_or(serde_json::Value::Null),
+            ..EnvOptions::default()
+        };
+        let env = entry
+            .config(&options)
+            .with_context(|| format!("invalid [{}] section", entry.config_section))?;
+        match &env {
+            EnvConfig::Walker(c) => self.walker = Some(c.clone()),
+            EnvConfig::PointMass(c) => self.point_mass = Some(c.clone()),
+            EnvConfig::GridWorld(c) => self.grid_world = Some(c.clone()),
+            EnvConfig::WebForm(c) | EnvConfig::WebFormMd(c) => self.webform = Some(c.clone()),
+        }
+        Ok(env)
+    }
+
+    /// Checks that the student fits the env (by the env's type, not its name) and fills its
+    /// section with every field explicit.
+    fn resolve_student(&mut self, env: &EnvConfig) -> Result<()> {
+        let web_form = matches!(env, EnvConfig::WebForm(_) | EnvConfig::WebFormMd(_));
+        if self.qweb.is_some() && !(web_form && self.student == StudentKind::Dqn) {
+            bail!(
+                "a [qweb] section was given, but it configures student `dqn` on the web-form envs"
+            );
+        }
+        match self.student {
+            StudentKind::Ppo => {
+                if self.dqn.is_some() {
+                    bail!("a [dqn] section was given for student `ppo`");
+                }
+                let default_preset = match env {
+                    EnvConfig::Walker(_) => "teachgym_walker",
+                    EnvConfig::GridWorld(_) => "clean_rl_discrete",
+                    EnvConfig::PointMass(_) => "clean_rl",
+                    EnvConfig::WebForm(_) | EnvConfig::WebFormMd(_) => {
+                        bail!(
+                            "student `ppo` cannot train on env `{}`; use `dqn`",
+                            self.env
+                        )
+                    }
+                };
+                self.ppo = Some(resolve_ppo(self.ppo.take(), default_preset)?);
+            }
+            StudentKind::Dqn => {
+                if self.ppo.is_some() {
+                    bail!("a [ppo] section was given for student `dqn`");
+                }
+                match env {
+                    EnvConfig::WebForm(_) | EnvConfig::WebFormMd(_) => {
+                        if self.dqn.is_some() {
+                            bail!(
+                                "student `dqn` on env `{}` is the QWeb-style DQN: configure it \
+                                 in a [qweb] section, not [dqn]",
+                                self.env
+                            );
+                        }
+                        let qweb = self.qweb.take().unwrap_or_default();
+                        qweb.validate()?;
+                        self.qweb = Some(qweb);
+                    }
+                    EnvConfig::GridWorld(_) => {
+                        let dqn = self.dqn.take().unwrap_or_default();
+                        dqn.validate()?;
+                        self.dqn = Some(dqn);
+                    }
+                    EnvConfig::Walker(_) | EnvConfig::PointMass(_) => bail!(
+                        "student `dqn` needs a discrete-action env (grid_world, webform, \
+                         webform_md); `{}` has continuous actions",
+                        self.env
+                    ),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The typed env configuration of a resolved configuration (its section read through the
+    /// registry again).
+    fn env_config(&self) -> Result<EnvConfig> {
+        let entry = registry::entry(&self.env)?;
+        let section = self
+            .env_section(entry.config_section)?
+            .context("the configuration is not resolved")?;
+        let options = EnvOptions {
+            config: section,
+            ..EnvOptions::default()
+        };
+        Ok(entry.config(&options)?)
+    }
+
+    /// The env section called `name` as JSON, if given.
+    fn env_section(&self, name: &str) -> Result<Option<serde_json::Value>> {
+        Ok(match name {
+            "walker" => self.walker.as_ref().map(serde_json::to_value),
+            "point_mass" => self.point_mass.as_ref().map(serde_json::to_value),
+            "grid_world" => self.grid_world.as_ref().map(serde_json::to_value),
+            "webform" => self.webform.as_ref().map(serde_json::to_value),
+            other => bail!(
+                "env `{}` reads a [{other}] section this build lacks",
+                self.env
+            ),
+        }
+        .transpose()?)
+    }
+
+    /// The typed student configuration of a resolved configuration.
+    fn student_config(&self) -> Result<StudentConfig> {
+        Ok(match (self.student, &self.dqn, &self.qweb) {
+            (StudentKind::Ppo, _, _) => StudentConfig::Ppo(ppo_config(self)?),
+            (StudentKind::Dqn, Some(c), _) => StudentConfig::Dqn(c.clone()),
+            (StudentKind::Dqn, _, Some(c)) => StudentConfig::QwebDqn(c.clone()),
+            (StudentKind::Dqn, None, None) => bail!("the configuration is not resolved"),
+        })
+    }
+
     fn task_space(&self) -> Result<TaskSpace> {
-        Ok(
-            match (
-                &self.walker,
-                &self.point_mass,
-                &self.grid_world,
-                &self.webform,
-            ) {
-                (Some(w), _, _, _) => w.task_space()?,
-                (_, Some(p), _, _) => p.task_space()?,
-                (_, _, Some(g), _) => g.task_space()?,
-                (_, _, _, Some(f)) => f.bounded_task_space()?,
-                _ => bail!("the configuration is not resolved"),
-            },
-        )
+        Ok(self.env_config()?.task_space()?)
     }
 
     fn test_set(&self, space: &TaskSpace) -> Result<TestSet> {
@@ -408,59 +467,53 @@ pub fn train(options: TrainOptions) -> Result<TrainSummary> {
 }
 
 /// Calls `$body` with the env type, the student type and an env factory chosen by the resolved
-/// configuration's names: the one place that maps names to types.
+/// configuration's typed env and student: the one place that maps configurations to types. A
+/// combination without an arm cannot be trained (resolve refuses it with its reason first).
 macro_rules! dispatch {
     ($config:expr, |$env:ident, $student:ident, $make_env:ident| $body:expr) => {{
         let config = &$config;
-        match (config.env.as_str(), config.student.as_str()) {
-            ("stump_tracks" | "hexagon_tracks", "ppo") => {
-                let c = config.walker.clone().context("unresolved walker config")?;
+        match (config.env_config()?, config.student_config()?) {
+            (EnvConfig::Walker(c), StudentConfig::Ppo(_)) => {
                 type $env = WalkerEnv;
                 type $student = PpoAgent;
                 let $make_env = &mut move || Ok(WalkerEnv::new(c.clone())?);
                 $body
             }
-            ("point_mass", "ppo") => {
-                let c = config
-                    .point_mass
-                    .clone()
-                    .context("unresolved point-mass config")?;
+            (EnvConfig::PointMass(c), StudentConfig::Ppo(_)) => {
                 type $env = PointMassEnv;
                 type $student = PpoAgent;
                 let $make_env = &mut move || Ok(PointMassEnv::new(c.clone())?);
                 $body
             }
-            ("grid_world", "ppo") => {
-                let c = config
-                    .grid_world
-                    .clone()
-                    .context("unresolved grid-world config")?;
+            (EnvConfig::GridWorld(c), StudentConfig::Ppo(_)) => {
                 type $env = GridWorldEnv;
                 type $student = PpoAgent;
                 let $make_env = &mut move || Ok(GridWorldEnv::new(c.clone())?);
                 $body
             }
-            ("grid_world", "dqn") => {
-                let c = config
-                    .grid_world
-                    .clone()
-                    .context("unresolved grid-world config")?;
+            (EnvConfig::GridWorld(c), StudentConfig::Dqn(_)) => {
                 type $env = GridWorldEnv;
                 type $student = DqnAgent;
                 let $make_env = &mut move || Ok(GridWorldEnv::new(c.clone())?);
                 $body
             }
-            ("webform", "dqn") => {
-                let c = config
-                    .webform
-                    .clone()
-                    .context("unresolved web-form config")?;
+            (EnvConfig::WebForm(c), StudentConfig::QwebDqn(_)) => {
                 type $env = WebFormEnv;
                 type $student = QwebDqnAgent;
                 let $make_env = &mut move || Ok(WebFormEnv::new(c.clone())?);
                 $body
             }
-            (env, student) => bail!("student `{student}` cannot train on env `{env}`"),
+            (EnvConfig::WebFormMd(c), StudentConfig::QwebDqn(_)) => {
+                type $env = WebFormMdEnv;
+                type $student = QwebDqnAgent;
+                let $make_env = &mut move || Ok(WebFormMdEnv::new(c.clone())?);
+                $body
+            }
+            _ => bail!(
+                "student `{}` cannot train on env `{}`",
+                config.student.name(),
+                config.env
+            ),
         }
     }};
 }
@@ -480,8 +533,11 @@ where
     PpoAgent: Student<E>,
 {
     fn build(config: &RunConfig, env: &E) -> Result<Self> {
+        let StudentConfig::Ppo(ppo) = config.student_config()? else {
+            bail!("the configuration does not describe a PPO student");
+        };
         Ok(PpoAgent::for_spaces(
-            ppo_config(config)?,
+            ppo,
             env.observation_space(),
             env.action_space(),
             config.seed,
@@ -497,8 +553,11 @@ where
         let Space::Discrete { n } = env.action_space() else {
             bail!("student `dqn` needs a Discrete action space");
         };
+        let StudentConfig::Dqn(dqn) = config.student_config()? else {
+            bail!("the configuration does not describe a DQN student");
+        };
         Ok(DqnAgent::new(
-            config.dqn.clone().unwrap_or_default(),
+            dqn,
             env.observation_space().flat_len(),
             *n,
             config.seed,
@@ -506,11 +565,14 @@ where
     }
 }
 
-impl BuildStudent<WebFormEnv> for QwebDqnAgent {
-    fn build(config: &RunConfig, env: &WebFormEnv) -> Result<Self> {
+impl<E: FormEnv> BuildStudent<E> for QwebDqnAgent {
+    fn build(config: &RunConfig, env: &E) -> Result<Self> {
+        let StudentConfig::QwebDqn(qweb) = config.student_config()? else {
+            bail!("the configuration does not describe a QWeb-style DQN student");
+        };
         Ok(QwebDqnAgent::new(
-            config.qweb.clone().unwrap_or_default(),
-            FormShape::of(env.config()),
+            qweb,
+            FormShape::of(env.form_config()),
             config.seed,
         )?)
     }
@@ -636,7 +698,7 @@ where
             if recent_returns.len() == 100 {
                 recent_returns.pop_front();
             }
-            recent_returns.push_back(e.episode_return);
+            recent_returns.push_back(e.summary.episode_return);
         }
         episode_rows += report.episodes.len() as u64;
         for eval in &report.evaluations {
@@ -766,9 +828,9 @@ fn write_episode(out: &mut impl Write, e: &EpisodeRecord) -> Result<()> {
         e.env_index,
         e.episode_index,
         task.join(","),
-        e.episode_return,
-        e.length,
-        e.success
+        e.summary.episode_return,
+        e.summary.length,
+        e.summary.success
     )?;
     Ok(())
 }
@@ -848,7 +910,10 @@ fn draw_plots(files: &RunFiles, config: &RunConfig, space: &TaskSpace) -> Result
         .collect::<Result<_>>()?;
     let title = format!(
         "{} · {} · {} · seed {}",
-        config.env, config.teacher, config.student, config.seed
+        config.env,
+        config.teacher,
+        config.student.name(),
+        config.seed
     );
     plots::learning_curve(&files.learning_curve, &title, &evals)?;
 
@@ -872,7 +937,7 @@ fn draw_plots(files: &RunFiles, config: &RunConfig, space: &TaskSpace) -> Result
     } else {
         ("(none)", (0.0, 1.0))
     };
-    let return_range = return_range(config);
+    let return_range = config.env_config()?.return_range();
     plots::curriculum(
         &files.curriculum,
         &format!(
@@ -885,19 +950,6 @@ fn draw_plots(files: &RunFiles, config: &RunConfig, space: &TaskSpace) -> Result
         &points,
         return_range,
     )
-}
-
-/// The colour scale of returns: the walkers' fall penalty to the mastery threshold; the
-/// point mass' 0 to its success bonus plus full progress; the grid world's time-out penalty to
-/// its goal reward.
-fn return_range(config: &RunConfig) -> (f64, f64) {
-    match &config.point_mass {
-        Some(pm) => (
-            0.0,
-            pm.success_bonus + pm.progress_reward * pm.target_distance_bounds[1],
-        ),
-        None => (-100.0, teachgym_envs::walker::constants::MASTERY_THRESHOLD),
-    }
 }
 
 fn read_csv_rows(path: &Path) -> Result<Vec<Vec<String>>> {

@@ -482,3 +482,83 @@ fn every_example_config_starts_a_run() {
         let _ = std::fs::remove_dir_all(&out);
     }
 }
+
+/// The env registry is the one list of envs: `teachgym envs` lists exactly its entries (the
+/// Python package's test checks its side against the same table), and every one of them trains
+/// from the command line with a student that fits it.
+#[test]
+fn every_registry_env_trains_from_the_cli() {
+    use teachgym_envs::registry::{build_env, EnvOptions, ENVS};
+    let listed: Vec<String> = ok(&teachgym(&["envs"]))
+        .lines()
+        .map(|line| line.split_whitespace().next().unwrap().to_string())
+        .collect();
+    let names: Vec<&str> = ENVS.iter().map(|e| e.name).collect();
+    assert_eq!(listed, names);
+
+    let dir = scratch("registry");
+    std::fs::create_dir_all(&dir).unwrap();
+    for entry in ENVS {
+        let env = build_env(entry.name, &EnvOptions::default()).unwrap();
+        // PPO on flat observations; the web forms' dict observations take the QWeb DQN.
+        let student = if env.has_flat_observations() {
+            "ppo"
+        } else {
+            "dqn"
+        };
+        let space = env.task_space();
+        let test_set = dir.join(format!("{}.csv", entry.name));
+        std::fs::write(
+            &test_set,
+            format!(
+                "{}\n{}\n",
+                space.names().join(","),
+                space
+                    .low()
+                    .iter()
+                    .map(|v| format!("{v:?}"))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+        )
+        .unwrap();
+        let ppo = if student == "ppo" {
+            "[ppo]\nrollout_steps = 128\nminibatch_size = 64\n"
+        } else {
+            ""
+        };
+        let config = dir.join(format!("{}.toml", entry.name));
+        std::fs::write(
+            &config,
+            format!(
+                "env = \"{}\"\nstudent = \"{student}\"\nteacher = \"random\"\n\
+                 [trainer]\ntotal_steps = 256\neval_every = 256\nnum_envs = 2\n\
+                 eval_at_start = false\n{ppo}",
+                entry.name
+            ),
+        )
+        .unwrap();
+        let run = dir.join(entry.name);
+        let stdout = ok(&teachgym(&[
+            "train",
+            "--quiet",
+            "--config",
+            config.to_str().unwrap(),
+            "--test-set",
+            test_set.to_str().unwrap(),
+            "--out",
+            run.to_str().unwrap(),
+        ]));
+        assert!(
+            stdout.contains("final evaluation"),
+            "{}: {stdout}",
+            entry.name
+        );
+        let saved = std::fs::read_to_string(run.join("config.toml")).unwrap();
+        assert!(
+            saved.contains(&format!("[{}", entry.config_section)),
+            "{}: {saved}",
+            entry.name
+        );
+    }
+}

@@ -3,8 +3,9 @@
 
 use crate::{Error, Result, Space, TaskSpace};
 
-/// Summary of a finished episode, reported in the [`Info`] of its last step.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Summary of a finished episode, reported in the [`Info`] of its last step: the one record of
+/// an episode's outcome that envs report, teachers learn from and training logs write.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EpisodeSummary {
     /// Undiscounted sum of rewards.
     pub episode_return: f64,
@@ -22,6 +23,17 @@ pub struct Info {
     pub episode: Option<EpisodeSummary>,
     /// Env-specific scalar diagnostics, in a stable order.
     pub values: Vec<(&'static str, f64)>,
+}
+
+impl EpisodeSummary {
+    /// A summary with the given return, success flag and length.
+    pub fn new(episode_return: f64, success: bool, length: u32) -> Self {
+        Self {
+            episode_return,
+            length,
+            success,
+        }
+    }
 }
 
 impl Info {

@@ -7,15 +7,22 @@
 //!   of discrete-action students.
 //! - [`webform`]: procedural web forms to fill from an instruction (after QWeb), with composite
 //!   Click/Type actions and a scripted oracle.
+//! - [`registry`]: every env by name, with its options and typed configuration ([`EnvConfig`]);
+//!   the command line and the Python package both build their envs from it.
+//! - [`batch`]: N envs of the registry stepped or reset in one call on a thread pool (the
+//!   Python vector env's engine).
 #![warn(missing_docs)]
 
+pub mod batch;
 pub mod grid_world;
 pub mod point_mass;
+pub mod registry;
 pub mod walker;
 pub mod webform;
 
 pub use grid_world::{GridWorldConfig, GridWorldEnv};
 pub use point_mass::{PointMassConfig, PointMassEnv};
+pub use registry::{build_env, env_config, AnyEnv, EnvConfig, EnvEntry, EnvOptions, ENVS};
 pub use webform::{WebFormConfig, WebFormEnv, WebFormMdEnv, WebFormObs};
 
 pub use walker::{

@@ -3,15 +3,13 @@
 //! Thin pyo3 bindings over the pure-Rust crates; the public Python API (gymnasium envs, the
 //! vector env, task spaces, teachers) lives in the Python package around it.
 //!
-//! - [`registry`] (pure Rust): the environments and how constructor options map to their configs.
-//! - [`batch`] (pure Rust): N envs stepped in one call over a thread pool.
+//! - The environments and how constructor options map to their configs come from the one env
+//!   registry of the Rust crates (`teachgym_envs::registry`), which the command line reads too;
+//!   the vector env steps a `teachgym_envs::batch::EnvBatch`.
 //! - `RustEnv`, `RustVectorEnv`, `RustTeacher`: the Python classes.
 //!
 //! Every error of the Rust crates becomes a `ValueError` carrying its message; a Rust panic
 //! becomes pyo3's `PanicException`.
-
-pub mod batch;
-pub mod registry;
 
 use std::sync::Mutex;
 
@@ -26,8 +24,8 @@ use teachgym_core::{Info, Space, Step, TaskDim, TaskSpace};
 use teachgym_envs::webform::ObsArray;
 use teachgym_teachers::{build_teacher, EpisodeOutcome, Teacher, TEACHER_NAMES};
 
-use batch::{Actions, ArrayMut, EnvBatch, ObsBuffers, Op, Outputs};
-use registry::{build_env, Action, AnyEnv, EnvOptions, Observation, ENVS};
+use teachgym_envs::batch::{Actions, ArrayMut, EnvBatch, ObsBuffers, Op, Outputs};
+use teachgym_envs::registry::{build_env, Action, AnyEnv, EnvOptions, Observation, ENVS};
 
 fn value_error(e: impl std::fmt::Display) -> PyErr {
     PyValueError::new_err(e.to_string())
@@ -593,11 +591,18 @@ impl RustTeacher {
     }
 }
 
-/// `(name, gym_id, max_episode_steps, render_fps, success_return)` of one environment.
-type RegistryRow = (&'static str, &'static str, Option<u32>, u32, Option<f64>);
+/// `(name, gym_id, max_episode_steps, render_fps, success_return, summary)` of one environment.
+type RegistryRow = (
+    &'static str,
+    &'static str,
+    Option<u32>,
+    u32,
+    Option<f64>,
+    &'static str,
+);
 
-/// `(name, gym_id, max_episode_steps, render_fps, success_return)` of every environment
-/// (`max_episode_steps` is `None` when the limit depends on the episode).
+/// `(name, gym_id, max_episode_steps, render_fps, success_return, summary)` of every
+/// environment (`max_episode_steps` is `None` when the limit depends on the episode).
 #[pyfunction]
 fn env_registry() -> Vec<RegistryRow> {
     ENVS.iter()
@@ -608,6 +613,7 @@ fn env_registry() -> Vec<RegistryRow> {
                 e.max_episode_steps,
                 e.render_fps,
                 e.success_return,
+                e.summary,
             )
         })
         .collect()

@@ -2,7 +2,7 @@
 teachers, and a native vector env, for gymnasium and Stable-Baselines3.
 
 Importing the package registers ``teachgym/StumpTracks-v0``, ``teachgym/HexagonTracks-v0``,
-``teachgym/PointMass-v0`` and the web forms ``teachgym/WebForm-v0`` (``Discrete`` actions) and
+``teachgym/PointMass-v0``, ``teachgym/GridWorld-v0`` (``Discrete`` actions) and the web forms ``teachgym/WebForm-v0`` (``Discrete`` actions) and
 ``teachgym/WebFormMD-v0`` (``MultiDiscrete``, both with ``Dict`` observations) with gymnasium,
 each with the native vector env as its ``vector_entry_point``::
 
@@ -23,6 +23,7 @@ from . import teachers
 from ._teachgym import TEACHER_NAMES, __version__
 from .envs import (
     ENV_CLASSES,
+    GridWorldEnv,
     HexagonTracksEnv,
     PointMassEnv,
     StumpTracksEnv,
@@ -34,6 +35,7 @@ from .spaces import TaskSpace
 from .tasks import FixedTask, TaskSource, TeacherTasks, UniformTasks
 from .vector import (
     VECTOR_ENV_CLASSES,
+    GridWorldVectorEnv,
     HexagonTracksVectorEnv,
     PointMassVectorEnv,
     StumpTracksVectorEnv,
@@ -56,12 +58,14 @@ __all__ = [
     "StumpTracksEnv",
     "HexagonTracksEnv",
     "PointMassEnv",
+    "GridWorldEnv",
     "WebFormEnv",
     "WebFormMDEnv",
     "TeachgymVectorEnv",
     "StumpTracksVectorEnv",
     "HexagonTracksVectorEnv",
     "PointMassVectorEnv",
+    "GridWorldVectorEnv",
     "WebFormVectorEnv",
     "WebFormMDVectorEnv",
     "Curriculum",
@@ -73,7 +77,7 @@ def _register() -> list[str]:
     from .envs import _REGISTRY
 
     ids = []
-    for name, (gym_id, _steps, _fps, _success) in _REGISTRY.items():
+    for name, (gym_id, _steps, _fps, _success, _summary) in _REGISTRY.items():
         env_id = f"teachgym/{gym_id}"
         if env_id not in _gym.registry:
             # No `max_episode_steps` here: the Rust env truncates itself, so the episode's

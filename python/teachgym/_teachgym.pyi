@@ -19,8 +19,8 @@ __all__ = [
 __version__: str
 TEACHER_NAMES: list[str]
 
-def env_registry() -> list[tuple[str, str, int | None, int, float | None]]:
-    """``(name, gym_id, max_episode_steps, render_fps, success_return)`` of every env."""
+def env_registry() -> list[tuple[str, str, int | None, int, float | None, str]]:
+    """``(name, gym_id, max_episode_steps, render_fps, success_return, summary)`` of every env."""
 
 def _panic_for_tests(message: str) -> None: ...
 

@@ -50,12 +50,14 @@ __all__ = [
     "StumpTracksEnv",
     "HexagonTracksEnv",
     "PointMassEnv",
+    "GridWorldEnv",
     "WebFormEnv",
     "WebFormMDEnv",
     "ENV_CLASSES",
 ]
 
-#: name -> (gym id, default step limit, render fps, success return of a cut episode).
+#: name -> (gym id, default step limit, render fps, success return of a cut episode, summary),
+#: from the Rust env registry that the ``teachgym`` command line reads too.
 _REGISTRY = {entry[0]: entry[1:] for entry in _teachgym.env_registry()}
 
 
@@ -309,8 +311,6 @@ _WEBFORM_INFO_TYPES: dict[str, type] = {
 class _DiscreteActionEnv(TeachgymEnv):
     """Base of the envs with ``Discrete`` actions (ints in ``[0, n)``)."""
 
-    INFO_TYPES = _WEBFORM_INFO_TYPES
-
     def _checked_action(self, action: Any) -> Any:
         return check_discrete_action(action, int(self.action_space.n))  # type: ignore[attr-defined]
 
@@ -318,62 +318,50 @@ class _DiscreteActionEnv(TeachgymEnv):
 class _MultiDiscreteActionEnv(TeachgymEnv):
     """Base of the envs with ``MultiDiscrete`` actions (int vectors within ``nvec``)."""
 
-    INFO_TYPES = _WEBFORM_INFO_TYPES
-
     def _checked_action(self, action: Any) -> Any:
         return check_multi_discrete_action(action, self.action_space.nvec)  # type: ignore[attr-defined]
 
 
 def _env_class(
-    name: str, class_name: str, doc: str, base: type[TeachgymEnv] = TeachgymEnv
+    name: str,
+    class_name: str,
+    base: type[TeachgymEnv] = TeachgymEnv,
+    info_types: dict[str, type] | None = None,
 ) -> type[TeachgymEnv]:
-    gym_id, _, fps, _ = _REGISTRY[name]
-    cls = type(
-        class_name,
-        (base,),
-        {
-            "ENV_NAME": name,
-            "metadata": {"render_modes": ["rgb_array"], "render_fps": fps},
-            "__doc__": f"{doc}\n\ngymnasium id: ``teachgym/{gym_id}``.",
-            "__module__": __name__,
-            "__qualname__": class_name,
-        },
-    )
-    return cls
+    """The class of registry entry ``name``; its docstring is the registry's summary."""
+    gym_id, _, fps, _, summary = _REGISTRY[name]
+    attributes: dict[str, Any] = {
+        "ENV_NAME": name,
+        "metadata": {"render_modes": ["rgb_array"], "render_fps": fps},
+        "__doc__": f"{summary}\n\ngymnasium id: ``teachgym/{gym_id}``.",
+        "__module__": __name__,
+        "__qualname__": class_name,
+    }
+    if info_types is not None:
+        attributes["INFO_TYPES"] = info_types
+    return type(class_name, (base,), attributes)
 
 
-StumpTracksEnv = _env_class(
-    "stump_tracks",
-    "StumpTracksEnv",
-    "Stump Tracks: a walker crosses stumps; task = (stump_height, obstacle_spacing).",
+StumpTracksEnv = _env_class("stump_tracks", "StumpTracksEnv")
+HexagonTracksEnv = _env_class("hexagon_tracks", "HexagonTracksEnv")
+PointMassEnv = _env_class("point_mass", "PointMassEnv")
+GridWorldEnv = _env_class(
+    "grid_world", "GridWorldEnv", _DiscreteActionEnv, {"shortest_path": int}
 )
-HexagonTracksEnv = _env_class(
-    "hexagon_tracks",
-    "HexagonTracksEnv",
-    "Hexagon Tracks: a walker crosses hexagonal obstacles; task = 12 vertex offsets.",
-)
-PointMassEnv = _env_class(
-    "point_mass",
-    "PointMassEnv",
-    "Point mass: push a mass to a target; task = (target_distance, mass).",
-)
-
-WebFormEnv = _env_class(
-    "webform",
-    "WebFormEnv",
-    "Web form (QWeb-style): fill a generated form from an instruction with Click/Type actions, "
-    "one Discrete index per step; task = 8 difficulty parameters in [0, 1].",
-    _DiscreteActionEnv,
-)
+WebFormEnv = _env_class("webform", "WebFormEnv", _DiscreteActionEnv, _WEBFORM_INFO_TYPES)
 WebFormMDEnv = _env_class(
-    "webform_md",
-    "WebFormMDEnv",
-    "Web form with MultiDiscrete actions (slot, click/type, field); otherwise as WebFormEnv.",
-    _MultiDiscreteActionEnv,
+    "webform_md", "WebFormMDEnv", _MultiDiscreteActionEnv, _WEBFORM_INFO_TYPES
 )
 
-#: Every env class by Rust registry name.
+#: Every env class by Rust registry name: one per entry of the Rust registry (a test checks it).
 ENV_CLASSES: dict[str, type[TeachgymEnv]] = {
     c.ENV_NAME: c
-    for c in (StumpTracksEnv, HexagonTracksEnv, PointMassEnv, WebFormEnv, WebFormMDEnv)
+    for c in (
+        StumpTracksEnv,
+        HexagonTracksEnv,
+        PointMassEnv,
+        GridWorldEnv,
+        WebFormEnv,
+        WebFormMDEnv,
+    )
 }

@@ -37,6 +37,7 @@ __all__ = [
     "StumpTracksVectorEnv",
     "HexagonTracksVectorEnv",
     "PointMassVectorEnv",
+    "GridWorldVectorEnv",
     "WebFormVectorEnv",
     "WebFormMDVectorEnv",
     "VECTOR_ENV_CLASSES",
@@ -428,6 +429,7 @@ def _vector_class(name: str, class_name: str) -> type[TeachgymVectorEnv]:
 StumpTracksVectorEnv = _vector_class("stump_tracks", "StumpTracksVectorEnv")
 HexagonTracksVectorEnv = _vector_class("hexagon_tracks", "HexagonTracksVectorEnv")
 PointMassVectorEnv = _vector_class("point_mass", "PointMassVectorEnv")
+GridWorldVectorEnv = _vector_class("grid_world", "GridWorldVectorEnv")
 WebFormVectorEnv = _vector_class("webform", "WebFormVectorEnv")
 WebFormMDVectorEnv = _vector_class("webform_md", "WebFormMDVectorEnv")
 
@@ -438,6 +440,7 @@ VECTOR_ENV_CLASSES: dict[str, type[TeachgymVectorEnv]] = {
         StumpTracksVectorEnv,
         HexagonTracksVectorEnv,
         PointMassVectorEnv,
+        GridWorldVectorEnv,
         WebFormVectorEnv,
         WebFormMDVectorEnv,
     )

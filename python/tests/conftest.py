@@ -11,8 +11,10 @@ import pytest
 import teachgym
 
 #: The continuous-control ids (scripted float actions); the web forms are tested in
-#: test_webform.py.
-ENV_IDS = [i for i in teachgym.ENV_IDS if not i.startswith("teachgym/WebForm")]
+#: test_webform.py, the grid world in test_grid_world.py.
+ENV_IDS = [
+    i for i in teachgym.ENV_IDS if not i.startswith(("teachgym/WebForm", "teachgym/GridWorld"))
+]
 WEBFORM_IDS = ["teachgym/WebForm-v0", "teachgym/WebFormMD-v0"]
 
 

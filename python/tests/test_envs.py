@@ -19,6 +19,7 @@ def test_every_env_is_registered_with_its_vector_entry_point() -> None:
         "teachgym/StumpTracks-v0",
         "teachgym/HexagonTracks-v0",
         "teachgym/PointMass-v0",
+        "teachgym/GridWorld-v0",
         "teachgym/WebForm-v0",
         "teachgym/WebFormMD-v0",
     ]
@@ -26,6 +27,27 @@ def test_every_env_is_registered_with_its_vector_entry_point() -> None:
         spec = gym.spec(env_id)
         assert spec.vector_entry_point is not None
         assert spec.max_episode_steps is None  # the Rust env truncates itself
+
+
+def test_the_package_exposes_exactly_the_rust_registry() -> None:
+    """The Rust env registry (which `teachgym train` reads too) is the one list of envs: every
+    entry has a single-env class, a vector class and a gymnasium id, and nothing else does."""
+    rows = teachgym._teachgym.env_registry()
+    names = [row[0] for row in rows]
+    assert len(set(names)) == len(names)
+    assert list(teachgym.ENV_CLASSES) == names
+    assert list(teachgym.VECTOR_ENV_CLASSES) == names
+    assert teachgym.ENV_IDS == [f"teachgym/{row[1]}" for row in rows]
+    for name, gym_id, _steps, fps, _success, summary in rows:
+        env = gym.make(f"teachgym/{gym_id}")
+        assert env.unwrapped.ENV_NAME == name
+        assert env.metadata["render_fps"] == fps
+        assert summary in type(env.unwrapped).__doc__
+        env.reset(seed=0)
+        env.step(env.action_space.sample())
+        envs = gym.make_vec(f"teachgym/{gym_id}", num_envs=2)
+        envs.reset(seed=0)
+        envs.step(envs.action_space.sample())
 
 
 def test_gymnasium_check_env_wrapped_and_unwrapped(env_id: str) -> None:

@@ -47,9 +47,9 @@ use crate::error::{check_counts, check_finite, Result, StudentError};
 use crate::gradients::{clip_global_norm, Gradients};
 use crate::init::Init;
 use crate::mlp::{ForwardCache, Mlp, MlpConfig};
-use crate::ppo::EpisodeStats;
 use crate::replay::{ReplayBatch, ReplayBuffer, Transition};
 use crate::student::{annealed_learning_rate, TrainClock};
+use crate::vec_env::EpisodeRecord;
 
 mod vectorised;
 
@@ -507,7 +507,7 @@ pub struct DqnAgent {
     rng: Pcg64,
     /// The global step the last [`DqnAgent::learn`] call processed (training rounds and target
     /// updates are due at multiples of their intervals after it).
-    learned_through: u64,
+    pub(crate) learned_through: u64,
     gradient_updates: u64,
     // Scratch space, not part of the state: caches of the training forward pass and of acting
     // (separate so that their batch sizes do not make each other reallocate).
@@ -786,9 +786,11 @@ impl DqnAgent {
     // -----------------------------------------------------------------------------------------
 
     /// Trains for `total_steps` env steps on one env, continuing the agent's step count (so a
-    /// second call goes on with the ε schedule where the first stopped). Every episode is reset
-    /// on a task drawn by `task_source` from a task RNG seeded with `seed`; the first reset seeds
-    /// the env with `seed`. Returns every finished episode.
+    /// second call goes on with the ε schedule where the first stopped): the training loop of
+    /// [`crate::Trainer`] over a vector env of this one copy. Every episode's task is drawn by
+    /// `task_source` from a stream seeded with `seed` (salted, so it is not the agent's own
+    /// stream), and its reset seed comes from [`crate::episode_seed`]. Returns every finished
+    /// episode.
     ///
     /// # Errors
     /// [`StudentError::ShapeMismatch`] if the env's spaces do not match the agent (including a
@@ -799,49 +801,14 @@ impl DqnAgent {
         env: &mut E,
         total_steps: u64,
         seed: u64,
-        mut task_source: F,
-    ) -> Result<Vec<EpisodeStats>>
+        task_source: F,
+    ) -> Result<Vec<EpisodeRecord>>
     where
-        E: Env<Obs = Vec<f32>, Action = usize>,
-        F: FnMut(&mut Pcg64) -> Vec<f64>,
+        E: Env<Obs = Vec<f32>, Action = usize> + Send,
+        F: FnMut(&mut Pcg64) -> Vec<f64> + Send + 'static,
     {
         self.check_spaces(env)?;
-        let mut task_rng = Pcg64::seed_from_u64(seed.wrapping_add(0x7a5c_0000));
-        let mut task = task_source(&mut task_rng);
-        let (mut obs, _) = env.reset(Some(seed), &task)?;
-        let mut episodes = Vec::new();
-        let mut actions = Vec::with_capacity(1);
-        let start = self.learned_through;
-        for global_step in start + 1..=start + total_steps {
-            self.select_actions(&obs, None, global_step, false, &mut actions)?;
-            let step = env.step(&actions[0])?;
-            // CRUCIAL: `next_obs` is the true final observation even on truncation.
-            self.store(&Transition {
-                obs: &obs,
-                action: actions[0],
-                reward: step.reward as f32,
-                next_obs: &step.obs,
-                terminated: step.terminated,
-                next_mask: None,
-            })?;
-            if step.terminated || step.truncated {
-                if let Some(summary) = step.info.episode {
-                    episodes.push(EpisodeStats {
-                        task: task.clone(),
-                        episode_return: summary.episode_return,
-                        length: summary.length,
-                        success: summary.success,
-                        global_step,
-                    });
-                }
-                task = task_source(&mut task_rng);
-                obs = env.reset(None, &task)?.0;
-            } else {
-                obs = step.obs;
-            }
-            self.learn(global_step)?;
-        }
-        Ok(episodes)
+        crate::trainer::train_single_env(self, env, total_steps, seed, task_source)
     }
 
     fn check_spaces<E: Env<Obs = Vec<f32>, Action = usize>>(&self, env: &E) -> Result<()> {
@@ -867,11 +834,12 @@ impl DqnAgent {
         Ok(())
     }
 
-    /// Plays one greedy episode per task (env reset with `seed + i`) and returns the env's
-    /// summaries. Does not change the agent.
+    /// Plays one greedy episode per task (env reset with `seed + i`, actions masked by the
+    /// env's action mask) and returns the env's summaries: [`crate::evaluate`] on this one env.
+    /// Does not change the agent.
     ///
     /// # Errors
-    /// As [`DqnAgent::train`].
+    /// As [`DqnAgent::train`], and tasks outside the env's task space.
     pub fn evaluate<E>(
         &mut self,
         env: &mut E,
@@ -879,24 +847,10 @@ impl DqnAgent {
         seed: u64,
     ) -> Result<Vec<teachgym_core::EpisodeSummary>>
     where
-        E: Env<Obs = Vec<f32>, Action = usize>,
+        E: Env<Obs = Vec<f32>, Action = usize> + Send,
     {
         self.check_spaces(env)?;
-        let mut summaries = Vec::with_capacity(tasks.len());
-        let mut actions = Vec::with_capacity(1);
-        for (i, task) in tasks.iter().enumerate() {
-            let (mut obs, _) = env.reset(Some(seed.wrapping_add(i as u64)), task)?;
-            loop {
-                self.select_actions(&obs, None, self.learned_through, true, &mut actions)?;
-                let step = env.step(&actions[0])?;
-                if let Some(summary) = step.info.episode {
-                    summaries.push(summary);
-                    break;
-                }
-                obs = step.obs;
-            }
-        }
-        Ok(summaries)
+        crate::eval::evaluate_single_env(self, env, tasks, seed)
     }
 
     // -----------------------------------------------------------------------------------------

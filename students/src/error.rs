@@ -59,6 +59,13 @@ pub enum StudentError {
         /// Row (observation index) of the batch whose mask is all false.
         row: usize,
     },
+    /// The environment broke the [`teachgym_core::Env`] contract (e.g. ended an episode without
+    /// its summary): a bug in the env, not in the caller's input.
+    #[error("the environment broke its contract: {reason}")]
+    EnvContract {
+        /// What it did.
+        reason: String,
+    },
     /// The environment rejected a call (bad task, bad action, step after the end, ...).
     #[error("environment error: {0}")]
     Env(#[from] teachgym_core::Error),

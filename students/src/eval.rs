@@ -302,3 +302,26 @@ where
     }
     Ok(summaries)
 }
+
+/// [`evaluate`] on the one env `env` with `tasks` as the test set, on the calling thread: the
+/// body of the students' single-env `evaluate` methods.
+pub(crate) fn evaluate_single_env<'a, E, S>(
+    student: &mut S,
+    env: &'a mut E,
+    tasks: &[Vec<f64>],
+    seed: u64,
+) -> Result<Vec<EpisodeSummary>>
+where
+    E: Env + Send,
+    E::Obs: Send,
+    S: Student<crate::trainer::BorrowedEnv<'a, E>>,
+{
+    let test_set = TestSet::new(env.task_space(), tasks.to_vec())?;
+    evaluate(
+        student,
+        &mut [crate::trainer::BorrowedEnv(env)],
+        &test_set,
+        seed,
+        1,
+    )
+}

@@ -50,9 +50,12 @@ pub use eval::{evaluate, Evaluation, TestSet};
 pub use gradients::{clip_global_norm, Gradients, LayerGradients};
 pub use init::Init;
 pub use mlp::{ForwardCache, InferenceBuffers, Layer, LayerConfig, Mlp, MlpConfig};
-pub use ppo::{EpisodeStats, PpoAgent, PpoConfig};
-pub use qweb::{QwebDqnAgent, QwebDqnConfig};
+pub use ppo::{PpoAgent, PpoConfig};
+pub use qweb::{FormEnv, QwebDqnAgent, QwebDqnConfig};
 pub use replay::{ReplayBuffer, Transition};
 pub use student::{Student, TrainClock};
-pub use trainer::{IterationReport, Trainer, TrainerCheckpoint, TrainerConfig};
-pub use vec_env::{episode_seed, EpisodeRecord, FixedTasks, TaskSource, VecEnv, VecStep};
+pub use trainer::{train_for, IterationReport, Trainer, TrainerCheckpoint, TrainerConfig};
+pub use vec_env::{
+    episode_seed, EpisodeRecord, FixedTasks, SampledTasks, TaskSource, TeacherTasks, VecEnv,
+    VecStep,
+};

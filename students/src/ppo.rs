@@ -63,6 +63,7 @@ use crate::error::{check_finite, Result, StudentError};
 use crate::gradients::Gradients;
 use crate::mlp::{ForwardCache, InferenceBuffers, Mlp, MlpConfig};
 use crate::student::annealed_learning_rate;
+use crate::vec_env::EpisodeRecord;
 
 // ---------------------------------------------------------------------------------------------
 // Config
@@ -414,21 +415,6 @@ impl RunningMeanStd {
             && self.mean.iter().all(|m| m.is_finite())
             && self.var.iter().all(|v| v.is_finite() && *v >= 0.0)
     }
-}
-
-/// One finished training episode.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EpisodeStats {
-    /// The task it was played on.
-    pub task: Vec<f64>,
-    /// Undiscounted (unscaled) return.
-    pub episode_return: f64,
-    /// Steps.
-    pub length: u32,
-    /// The env's success flag.
-    pub success: bool,
-    /// Training steps taken when it ended.
-    pub global_step: u64,
 }
 
 /// Diagnostics of the last update, named after CleanRL's metrics.
@@ -827,9 +813,11 @@ impl PpoAgent {
     // Rollout
     // -----------------------------------------------------------------------------------------
 
-    /// Trains for `total_steps` environment steps (rounded up to whole rollouts) on one env.
-    /// Every episode is reset on a task drawn by `task_source` from a task RNG seeded with
-    /// `seed`; the first reset seeds the env with `seed`. Returns every finished episode.
+    /// Trains for `total_steps` environment steps (rounded up to whole rollouts) on one env:
+    /// the training loop of [`crate::Trainer`] over a vector env of this one copy. Every
+    /// episode's task is drawn by `task_source` from a stream seeded with `seed` (salted, so it
+    /// is not the agent's own stream), and its reset seed comes from [`crate::episode_seed`].
+    /// Returns every finished episode.
     ///
     /// # Errors
     /// [`StudentError::ShapeMismatch`] if the env's spaces do not match the agent (including a
@@ -841,78 +829,15 @@ impl PpoAgent {
         env: &mut E,
         total_steps: u64,
         seed: u64,
-        mut task_source: F,
-    ) -> Result<Vec<EpisodeStats>>
+        task_source: F,
+    ) -> Result<Vec<EpisodeRecord>>
     where
-        E: Env<Obs = Vec<f32>>,
+        E: Env<Obs = Vec<f32>> + Send,
         E::Action: PolicyAction,
-        F: FnMut(&mut Pcg64) -> Vec<f64>,
+        F: FnMut(&mut Pcg64) -> Vec<f64> + Send + 'static,
     {
         self.check_spaces(env)?;
-        let cfg = self.config.clone();
-        let n = cfg.rollout_steps;
-        let num_updates = total_steps.div_ceil(n as u64).max(1);
-        let mut task_rng = Pcg64::seed_from_u64(seed.wrapping_add(0x7a5c_0000));
-        let mut episodes = Vec::new();
-        let mut rollout = Rollout::new(n, self.obs_dim(), self.action_width());
-
-        let mut task = task_source(&mut task_rng);
-        let (first, _) = env.reset(Some(seed), &task)?;
-        let mut obs = self.observe(&first)?;
-        let mut discounted_return = 0.0f64;
-        let mut global_step = 0u64;
-
-        for update in 0..num_updates {
-            // Learning-rate annealing: linear from `learning_rate` to lr/num_updates.
-            let lr = self.anneal_learning_rate(1.0 - update as f64 / num_updates as f64)?;
-
-            // ALGO LOGIC: collect `n` transitions with the stochastic policy.
-            for t in 0..n {
-                global_step += 1;
-                let value = self.value(&obs)?;
-                let (action, log_prob) = self.sample(&obs, false)?;
-                let step = E::Action::step_env(env, &action)?;
-                let next = self.observe(&step.obs)?;
-
-                // Reward scaling by the running std of the discounted return (SB3 VecNormalize).
-                let mut reward = step.reward;
-                if cfg.norm_reward {
-                    discounted_return = discounted_return * cfg.gamma + reward;
-                    self.return_rms.update(&[discounted_return]);
-                    let clip = cfg.reward_clip as f64;
-                    reward = (reward / (self.return_rms.var[0] + NORM_EPSILON).sqrt())
-                        .clamp(-clip, clip);
-                }
-                // CRUCIAL: bootstrap on truncation (the MDP goes on), not on termination.
-                if step.truncated && !step.terminated {
-                    reward += cfg.gamma * self.value(&next)? as f64;
-                }
-                let done = step.terminated || step.truncated;
-                rollout.store(t, &obs, &action, log_prob, value, reward as f32, done);
-
-                if done {
-                    discounted_return = 0.0;
-                    if let Some(summary) = step.info.episode {
-                        episodes.push(EpisodeStats {
-                            task: task.clone(),
-                            episode_return: summary.episode_return,
-                            length: summary.length,
-                            success: summary.success,
-                            global_step,
-                        });
-                    }
-                    task = task_source(&mut task_rng);
-                    let (reset_obs, _) = env.reset(None, &task)?;
-                    obs = self.observe(&reset_obs)?;
-                } else {
-                    obs = next;
-                }
-            }
-            let last_value = self.value(&obs)?;
-            rollout.compute_gae(last_value, cfg.gamma, cfg.gae_lambda);
-            self.update(&rollout, lr)?;
-        }
-        Ok(episodes)
+        crate::trainer::train_single_env(self, env, total_steps, seed, task_source)
     }
 
     /// Sets every optimiser's step size to `learning_rate · remaining_fraction` (or the
@@ -972,10 +897,10 @@ impl PpoAgent {
     }
 
     /// Plays one deterministic episode per task (env reset with `seed + i`) and returns the
-    /// env's summaries. Does not change the agent.
+    /// env's summaries: [`crate::evaluate`] on this one env. Does not change the agent.
     ///
     /// # Errors
-    /// As [`PpoAgent::train`].
+    /// As [`PpoAgent::train`], and tasks outside the env's task space.
     pub fn evaluate<E>(
         &mut self,
         env: &mut E,
@@ -983,26 +908,11 @@ impl PpoAgent {
         seed: u64,
     ) -> Result<Vec<teachgym_core::EpisodeSummary>>
     where
-        E: Env<Obs = Vec<f32>>,
+        E: Env<Obs = Vec<f32>> + Send,
         E::Action: PolicyAction,
     {
         self.check_spaces(env)?;
-        let mut summaries = Vec::with_capacity(tasks.len());
-        for (i, task) in tasks.iter().enumerate() {
-            let (mut obs, _) = env.reset(Some(seed.wrapping_add(i as u64)), task)?;
-            loop {
-                self.check_obs(&obs)?;
-                let normalized = self.normalize(&obs);
-                let (action, _) = self.sample(&normalized, true)?;
-                let step = E::Action::step_env(env, &action)?;
-                if let Some(summary) = step.info.episode {
-                    summaries.push(summary);
-                    break;
-                }
-                obs = step.obs;
-            }
-        }
-        Ok(summaries)
+        crate::eval::evaluate_single_env(self, env, tasks, seed)
     }
 
     // -----------------------------------------------------------------------------------------
@@ -1299,13 +1209,6 @@ impl Rollout {
         self.values[t] = value;
         self.rewards[t] = reward;
         self.dones[t] = done;
-    }
-
-    /// GAE(λ): `δ_t = r_t + γ·V(s_{t+1})·(1 − done_t) − V(s_t)`,
-    /// `A_t = δ_t + γλ·(1 − done_t)·A_{t+1}`; returns = A + V. Truncations were already
-    /// bootstrapped into `r_t`, so `done_t` cuts both.
-    fn compute_gae(&mut self, last_value: f32, gamma: f64, lambda: f64) {
-        self.compute_gae_per_copy(&[last_value], gamma, lambda);
     }
 }
 
@@ -1853,7 +1756,7 @@ mod tests {
         rollout.rewards = vec![1.0, 1.0, 1.0];
         rollout.values = vec![0.5, 0.5, 0.5];
         rollout.dones = vec![false, true, false];
-        rollout.compute_gae(2.0, 0.9, 1.0);
+        rollout.compute_gae_per_copy(&[2.0], 0.9, 1.0);
         // t = 2: δ = 1 + 0.9·2 − 0.5 = 2.3; t = 1 (done): δ = 0.5; t = 0: 1 + 0.45 − 0.5 + 0.9·0.5.
         assert!((rollout.advantages[2] - 2.3).abs() < 1e-6);
         assert!((rollout.advantages[1] - 0.5).abs() < 1e-6);

@@ -45,12 +45,14 @@
 mod network;
 mod snapshot;
 
+use std::borrow::Borrow;
 use std::sync::Arc;
 
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
-use serde::{Deserialize, Serialize};
-use teachgym_envs::{WebFormEnv, WebFormObs};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use teachgym_core::Env;
+use teachgym_envs::{WebFormConfig, WebFormEnv, WebFormMdEnv, WebFormObs};
 
 use crate::adam::Adam;
 use crate::checkpoint::Checkpoint;
@@ -59,7 +61,7 @@ use crate::dqn::{
 };
 use crate::error::{check_counts, check_finite, Result, StudentError};
 use crate::student::{Student, TrainClock};
-use crate::vec_env::{TaskSource, VecEnv};
+use crate::vec_env::VecEnv;
 
 use network::{NetworkShape, Pass, QwebGrads, QwebNet};
 pub use snapshot::{FormShape, FormSnapshot, SnapshotReplay};
@@ -555,9 +557,9 @@ impl QwebDqnAgent {
 
     /// The snapshots of `envs`' current observations: reused from the previous iteration when
     /// they were made for exactly this step of a vector env of this size, else rebuilt.
-    fn current_snapshots(
+    fn current_snapshots<E: FormEnv>(
         &mut self,
-        envs: &VecEnv<WebFormEnv, usize>,
+        envs: &VecEnv<E, E::Owned>,
     ) -> Result<Vec<Arc<FormSnapshot>>> {
         let fresh = self.cached_at == Some(envs.global_step()) && self.current.len() == envs.len();
         let cached = std::mem::take(&mut self.current);
@@ -676,15 +678,57 @@ struct QwebCheckpoint {
     gradient_updates: u64,
 }
 
-impl Student<WebFormEnv> for QwebDqnAgent {
-    type Action = usize;
+/// A web-form env the QWeb student can drive: [`WebFormEnv`] (one flat composite action per
+/// step) or [`WebFormMdEnv`] (the same action as `(slot, click/type, field)`). The student
+/// always scores flat composite actions `slot · (1 + F) + j`; this says how one reaches the env.
+pub trait FormEnv: Env<Obs = Arc<WebFormObs>> + Send {
+    /// The owned action the vector env records.
+    type Owned: Borrow<Self::Action> + Clone + Send + Sync + Serialize + DeserializeOwned;
+
+    /// The env's configuration (its caps fix the network's shape).
+    fn form_config(&self) -> &WebFormConfig;
+
+    /// Flat composite action `flat` of a form of shape `form` as the env's action.
+    fn encode(form: &FormShape, flat: usize) -> Self::Owned;
+}
+
+impl FormEnv for WebFormEnv {
+    type Owned = usize;
+
+    fn form_config(&self) -> &WebFormConfig {
+        self.config()
+    }
+
+    fn encode(_form: &FormShape, flat: usize) -> usize {
+        flat
+    }
+}
+
+impl FormEnv for WebFormMdEnv {
+    type Owned = [usize; 3];
+
+    fn form_config(&self) -> &WebFormConfig {
+        self.flat().config()
+    }
+
+    fn encode(form: &FormShape, flat: usize) -> [usize; 3] {
+        let width = 1 + form.max_fields;
+        match (flat / width, flat % width) {
+            (slot, 0) => [slot, 0, 0],
+            (slot, j) => [slot, 1, j - 1],
+        }
+    }
+}
+
+impl<E: FormEnv> Student<E> for QwebDqnAgent {
+    type Action = E::Owned;
 
     fn name(&self) -> &'static str {
         "dqn"
     }
 
-    fn check_env(&self, env: &WebFormEnv) -> Result<()> {
-        let shape = FormShape::of(env.config());
+    fn check_env(&self, env: &E) -> Result<()> {
+        let shape = FormShape::of(env.form_config());
         if shape != self.form {
             return Err(StudentError::ShapeMismatch {
                 what: "web-form env caps",
@@ -695,19 +739,16 @@ impl Student<WebFormEnv> for QwebDqnAgent {
         Ok(())
     }
 
-    fn train_iteration(
-        &mut self,
-        envs: &mut VecEnv<WebFormEnv, usize>,
-        tasks: &mut dyn TaskSource,
-        clock: TrainClock,
-    ) -> Result<()> {
+    fn train_iteration(&mut self, envs: &mut VecEnv<E, E::Owned>, clock: TrainClock) -> Result<()> {
         let snapshots = self.current_snapshots(envs)?;
         let refs: Vec<&FormSnapshot> = snapshots.iter().map(|s| &**s).collect();
         let mut actions = Vec::with_capacity(envs.len());
         // ε follows the env steps taken before this one (CleanRL's `global_step`); the
         // snapshots' own masks are the env's action masks.
         self.select_actions(&refs, None, clock.global_step, false, &mut actions)?;
-        let steps = envs.step(&actions, tasks)?;
+        let env_actions: Vec<E::Owned> =
+            actions.iter().map(|&a| E::encode(&self.form, a)).collect();
+        let steps = envs.step(&env_actions)?;
         let mut current = Vec::with_capacity(envs.len());
         for (i, step) in steps.iter().enumerate() {
             // CRUCIAL: on an episode end, the final observation, not the reset's.
@@ -740,11 +781,11 @@ impl Student<WebFormEnv> for QwebDqnAgent {
         Ok(())
     }
 
-    fn act_greedy(&mut self, obs: &Arc<WebFormObs>, mask: Option<&[bool]>) -> Result<usize> {
+    fn act_greedy(&mut self, obs: &Arc<WebFormObs>, mask: Option<&[bool]>) -> Result<E::Owned> {
         let snapshot = FormSnapshot::from_obs(obs, &self.form)?;
         let mut out = Vec::with_capacity(1);
         self.select_actions(&[&snapshot], mask, 0, true, &mut out)?;
-        Ok(out[0])
+        Ok(E::encode(&self.form, out[0]))
     }
 
     fn to_json(&self) -> String {

@@ -8,7 +8,7 @@ use serde::{de::DeserializeOwned, Serialize};
 use teachgym_core::Env;
 
 use crate::error::Result;
-use crate::vec_env::{TaskSource, VecEnv};
+use crate::vec_env::VecEnv;
 
 /// Where training stands, for schedules (learning-rate annealing, ε decay).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,16 +57,15 @@ pub trait Student<E: Env> {
     /// [`crate::StudentError::ShapeMismatch`] naming the space that does not fit.
     fn check_env(&self, env: &E) -> Result<()>;
 
-    /// One learning iteration: steps `envs` (whose finished episodes go to `tasks`) and learns
-    /// from the experience. PPO: one rollout and its update; DQN: a few steps per env and their
-    /// gradient steps.
+    /// One learning iteration: steps `envs` (whose finished episodes go to the vector env's own
+    /// task source) and learns from the experience. PPO: one rollout and its update; DQN: one
+    /// step per env and its gradient steps.
     ///
     /// # Errors
     /// Env, teacher or numerical errors; the student should not be used after one.
     fn train_iteration(
         &mut self,
         envs: &mut VecEnv<E, Self::Action>,
-        tasks: &mut dyn TaskSource,
         clock: TrainClock,
     ) -> Result<()>;
 

@@ -15,7 +15,7 @@ use teachgym_teachers::Teacher;
 use crate::error::{Result, StudentError};
 use crate::eval::{evaluate, Evaluation, TestSet};
 use crate::student::{Student, TrainClock};
-use crate::vec_env::{EpisodeRecord, VecEnv, VecEnvState};
+use crate::vec_env::{EpisodeRecord, SampledTasks, TeacherTasks, VecEnv, VecEnvState};
 
 /// Default training budget: 20 million env steps (TeachMyAgent's budget per run).
 pub const DEFAULT_TOTAL_STEPS: u64 = 20_000_000;
@@ -121,7 +121,7 @@ pub struct TrainerCheckpoint<A> {
 pub struct Trainer<E: Env, S: Student<E>> {
     config: TrainerConfig,
     student: S,
-    teacher: Box<dyn Teacher>,
+    /// The training copies; they own the teacher (their task source).
     envs: VecEnv<E, S::Action>,
     eval_envs: Vec<E>,
     test_set: TestSet,
@@ -145,13 +145,13 @@ where
         config: TrainerConfig,
         seed: u64,
         student: S,
-        mut teacher: Box<dyn Teacher>,
+        teacher: Box<dyn Teacher>,
         make_env: &mut dyn FnMut() -> Result<E>,
         test_set: TestSet,
     ) -> Result<Self> {
         config.validate()?;
         let (envs, eval_envs) = Self::make_envs(&config, &student, &*teacher, make_env)?;
-        let envs = VecEnv::new(envs, seed, config.threads, &mut teacher)?;
+        let envs = VecEnv::new(envs, seed, config.threads, Box::new(TeacherTasks(teacher)))?;
         let next_eval = if config.eval_at_start {
             0
         } else {
@@ -160,7 +160,6 @@ where
         Ok(Trainer {
             config,
             student,
-            teacher,
             envs,
             eval_envs,
             test_set,
@@ -218,11 +217,15 @@ where
         let student = S::from_json(&checkpoint.student)?;
         teacher.load_state(checkpoint.teacher.as_bytes())?;
         let (envs, eval_envs) = Self::make_envs(&config, &student, &*teacher, make_env)?;
-        let envs = VecEnv::restore(envs, config.threads, checkpoint.envs)?;
+        let envs = VecEnv::restore(
+            envs,
+            config.threads,
+            checkpoint.envs,
+            Box::new(TeacherTasks(teacher)),
+        )?;
         Ok(Trainer {
             config,
             student,
-            teacher,
             envs,
             eval_envs,
             test_set,
@@ -249,7 +252,10 @@ where
 
     /// The teacher.
     pub fn teacher(&self) -> &dyn Teacher {
-        &*self.teacher
+        self.envs
+            .task_source()
+            .teacher()
+            .expect("a trainer's task source is its teacher")
     }
 
     /// The test set.
@@ -280,8 +286,7 @@ where
                 global_step: self.global_step(),
                 total_steps: self.config.total_steps,
             };
-            self.student
-                .train_iteration(&mut self.envs, &mut self.teacher, clock)?;
+            self.student.train_iteration(&mut self.envs, clock)?;
         }
         let episodes = self.envs.drain_finished();
         if self.global_step() >= self.config.total_steps
@@ -317,18 +322,112 @@ where
     /// # Errors
     /// A teacher that cannot serialise its state.
     pub fn checkpoint(&self) -> Result<TrainerCheckpoint<S::Action>> {
-        let teacher = String::from_utf8(self.teacher.save_state()?).map_err(|e| {
-            StudentError::CorruptCheckpoint {
-                reason: format!("teacher state is not UTF-8 JSON: {e}"),
-            }
-        })?;
         Ok(TrainerCheckpoint {
             format_version: TRAINER_CHECKPOINT_VERSION,
             student: self.student.to_json(),
-            teacher,
+            teacher: self.envs.task_source().save_state()?,
             envs: self.envs.state(),
             next_eval: self.next_eval,
             last_eval_step: self.last_eval_step,
         })
     }
+}
+
+/// Trains `student` on `envs` (whose task source chooses every episode's task) until
+/// `total_steps` env steps are taken, rounded up to whole iterations; returns every episode
+/// finished meanwhile. The loop of [`Trainer`] without evaluation, for callers that hold their
+/// own envs (the students' single-env `train` methods, tests).
+///
+/// # Errors
+/// Student, env or task-source errors.
+pub fn train_for<E, S>(
+    student: &mut S,
+    envs: &mut VecEnv<E, S::Action>,
+    total_steps: u64,
+) -> Result<Vec<EpisodeRecord>>
+where
+    E: Env + Send,
+    E::Obs: Clone + Send,
+    S: Student<E>,
+{
+    let start = envs.global_step();
+    let mut episodes = Vec::new();
+    loop {
+        let clock = TrainClock {
+            global_step: envs.global_step() - start,
+            total_steps,
+        };
+        student.train_iteration(envs, clock)?;
+        episodes.extend(envs.drain_finished());
+        if envs.global_step() - start >= total_steps {
+            return Ok(episodes);
+        }
+    }
+}
+
+/// Salt of the task stream of [`train_single_env`]: the stream must differ from the student's
+/// own, which is seeded with the same run seed.
+pub(crate) const TASK_STREAM_SALT: u64 = 0x7a5c_0000;
+
+/// An env the caller keeps, driven by a vector env for the length of one call.
+pub(crate) struct BorrowedEnv<'a, E: ?Sized>(pub &'a mut E);
+
+impl<E: Env + ?Sized> Env for BorrowedEnv<'_, E> {
+    type Obs = E::Obs;
+    type Action = E::Action;
+
+    fn task_space(&self) -> &teachgym_core::TaskSpace {
+        self.0.task_space()
+    }
+
+    fn observation_space(&self) -> &teachgym_core::Space {
+        self.0.observation_space()
+    }
+
+    fn action_space(&self) -> &teachgym_core::Space {
+        self.0.action_space()
+    }
+
+    fn reset(
+        &mut self,
+        seed: Option<u64>,
+        task: &[f64],
+    ) -> teachgym_core::Result<(Self::Obs, teachgym_core::Info)> {
+        self.0.reset(seed, task)
+    }
+
+    fn step(
+        &mut self,
+        action: &Self::Action,
+    ) -> teachgym_core::Result<teachgym_core::Step<E::Obs>> {
+        self.0.step(action)
+    }
+
+    fn render(&self) -> teachgym_core::Result<teachgym_core::RgbFrame> {
+        self.0.render()
+    }
+
+    fn action_mask(&self) -> Option<Vec<bool>> {
+        self.0.action_mask()
+    }
+}
+
+/// [`train_for`] on the one env `env`, with every task drawn by `task_source` from a stream
+/// seeded with `seed` (salted): the body of the students' single-env `train` methods.
+pub(crate) fn train_single_env<'a, E, S, F>(
+    student: &mut S,
+    env: &'a mut E,
+    total_steps: u64,
+    seed: u64,
+    task_source: F,
+) -> Result<Vec<EpisodeRecord>>
+where
+    E: Env + Send,
+    E::Obs: Clone + Send,
+    S: Student<BorrowedEnv<'a, E>>,
+    F: FnMut(&mut rand_pcg::Pcg64) -> Vec<f64> + Send + 'static,
+{
+    let tasks = SampledTasks::new(seed.wrapping_add(TASK_STREAM_SALT), task_source);
+    let mut envs = VecEnv::new(vec![BorrowedEnv(env)], seed, 1, Box::new(tasks))?;
+    train_for(student, &mut envs, total_steps)
 }

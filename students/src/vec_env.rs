@@ -1,6 +1,6 @@
 //! Lock-step vector environments with curriculum resets: N copies of an env stepped together on
-//! a worker pool, each reset on the next task of a [`TaskSource`] (a teacher, or a fixed list of
-//! test tasks) whenever its episode ends.
+//! a worker pool, each reset on the next task of the vector env's own [`TaskSource`] (a teacher,
+//! a fixed list of tasks, a sampling function) whenever its episode ends.
 //!
 //! Determinism does not depend on the thread count: the pool only runs `step`/`reset` of
 //! disjoint envs; everything order-dependent (reporting outcomes to the teacher, drawing the next
@@ -14,14 +14,18 @@
 
 use std::borrow::Borrow;
 
+use rand::SeedableRng;
+use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
 use teachgym_core::{Env, EpisodeSummary};
 use teachgym_teachers::{EpisodeOutcome, Teacher};
 
 use crate::error::{Result, StudentError};
 
-/// Where the tasks of a vector env's episodes come from, and where their outcomes go.
-pub trait TaskSource {
+/// Where the tasks of a vector env's episodes come from, and where their outcomes go: a teacher
+/// ([`TeacherTasks`]), a fixed list ([`FixedTasks`]) or a sampling function ([`SampledTasks`]).
+/// The vector env owns its source, so a student drives the env without ever seeing a teacher.
+pub trait TaskSource: Send {
     /// The task of the next episode.
     ///
     /// # Errors
@@ -33,20 +37,53 @@ pub trait TaskSource {
     /// # Errors
     /// A teacher refusing the outcome (e.g. a non-finite return).
     fn report(&mut self, task: &[f64], summary: &EpisodeSummary) -> Result<()>;
+
+    /// The source's state as JSON text, for checkpoints (a teacher's `save_state`).
+    ///
+    /// # Errors
+    /// A state that cannot be serialised.
+    fn save_state(&self) -> Result<String>;
+
+    /// Restores a state written by [`TaskSource::save_state`].
+    ///
+    /// # Errors
+    /// [`StudentError::CorruptCheckpoint`] or the teacher's error for a state that does not fit.
+    fn load_state(&mut self, state: &str) -> Result<()>;
+
+    /// The teacher behind the source, if it is one.
+    fn teacher(&self) -> Option<&dyn Teacher> {
+        None
+    }
 }
 
-impl TaskSource for Box<dyn Teacher> {
+/// A teacher as a task source: it chooses every task and learns from every outcome.
+pub struct TeacherTasks(pub Box<dyn Teacher>);
+
+impl TaskSource for TeacherTasks {
     fn next_task(&mut self) -> Result<Vec<f64>> {
-        Ok(self.sample_task())
+        Ok(self.0.sample_task())
     }
 
     fn report(&mut self, task: &[f64], summary: &EpisodeSummary) -> Result<()> {
-        Ok(self.update(task, &EpisodeOutcome::from(*summary))?)
+        Ok(self.0.update(task, &EpisodeOutcome::from(*summary))?)
+    }
+
+    fn save_state(&self) -> Result<String> {
+        String::from_utf8(self.0.save_state()?).map_err(|e| StudentError::CorruptCheckpoint {
+            reason: format!("teacher state is not UTF-8 JSON: {e}"),
+        })
+    }
+
+    fn load_state(&mut self, state: &str) -> Result<()> {
+        Ok(self.0.load_state(state.as_bytes())?)
+    }
+
+    fn teacher(&self) -> Option<&dyn Teacher> {
+        Some(&*self.0)
     }
 }
 
-/// Hands out a fixed list of tasks in order, cycling, and ignores outcomes: the source of
-/// evaluation runs.
+/// Hands out a fixed list of tasks in order, cycling, and ignores outcomes.
 #[derive(Debug, Clone)]
 pub struct FixedTasks {
     tasks: Vec<Vec<f64>>,
@@ -77,6 +114,60 @@ impl TaskSource for FixedTasks {
     }
 
     fn report(&mut self, _task: &[f64], _summary: &EpisodeSummary) -> Result<()> {
+        Ok(())
+    }
+
+    fn save_state(&self) -> Result<String> {
+        Ok(self.next.to_string())
+    }
+
+    fn load_state(&mut self, state: &str) -> Result<()> {
+        self.next = state
+            .trim()
+            .parse()
+            .map_err(|e| StudentError::CorruptCheckpoint {
+                reason: format!("fixed-task position `{state}`: {e}"),
+            })?;
+        Ok(())
+    }
+}
+
+/// Draws every task with a function of a seeded random stream and ignores outcomes, e.g. a
+/// uniform draw over the task space.
+pub struct SampledTasks<F> {
+    rng: Pcg64,
+    sample: F,
+}
+
+impl<F: FnMut(&mut Pcg64) -> Vec<f64> + Send> SampledTasks<F> {
+    /// Tasks drawn by `sample` from a stream seeded with `seed`.
+    pub fn new(seed: u64, sample: F) -> Self {
+        SampledTasks {
+            rng: Pcg64::seed_from_u64(seed),
+            sample,
+        }
+    }
+}
+
+impl<F: FnMut(&mut Pcg64) -> Vec<f64> + Send> TaskSource for SampledTasks<F> {
+    fn next_task(&mut self) -> Result<Vec<f64>> {
+        Ok((self.sample)(&mut self.rng))
+    }
+
+    fn report(&mut self, _task: &[f64], _summary: &EpisodeSummary) -> Result<()> {
+        Ok(())
+    }
+
+    fn save_state(&self) -> Result<String> {
+        serde_json::to_string(&self.rng).map_err(|e| StudentError::CorruptCheckpoint {
+            reason: format!("task stream: {e}"),
+        })
+    }
+
+    fn load_state(&mut self, state: &str) -> Result<()> {
+        self.rng = serde_json::from_str(state).map_err(|e| StudentError::CorruptCheckpoint {
+            reason: format!("task stream: {e}"),
+        })?;
         Ok(())
     }
 }
@@ -112,7 +203,8 @@ pub(crate) fn worker_pool(threads: usize, jobs: usize) -> Result<(rayon::ThreadP
     Ok((pool, threads))
 }
 
-/// A finished episode of a vector env.
+/// A finished episode of a vector env: where and when it was played, on which task, and the
+/// env's [`EpisodeSummary`] of it (return, length, success), the record the teacher learned from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EpisodeRecord {
     /// Index of the env copy that played it.
@@ -121,12 +213,9 @@ pub struct EpisodeRecord {
     pub episode_index: u64,
     /// The task it was played on.
     pub task: Vec<f64>,
-    /// Undiscounted return.
-    pub episode_return: f64,
-    /// Steps.
-    pub length: u32,
-    /// The env's success flag (walkers: return above the mastery threshold).
-    pub success: bool,
+    /// Its return, length and success, as the env reported them.
+    #[serde(flatten)]
+    pub summary: EpisodeSummary,
     /// Env steps taken by the whole vector env when it ended (counting every copy).
     pub global_step: u64,
 }
@@ -181,6 +270,7 @@ pub struct VecEnv<E: Env, A> {
     finished: Vec<EpisodeRecord>,
     pool: rayon::ThreadPool,
     threads: usize,
+    tasks: Box<dyn TaskSource>,
 }
 
 impl<E, A> VecEnv<E, A>
@@ -189,8 +279,9 @@ where
     E::Obs: Clone + Send,
     A: Borrow<E::Action> + Clone + Send + Sync,
 {
-    /// Wraps `envs` (at least one), resets each on a task of `tasks` and returns the vector env.
-    /// `threads` = 0 uses one worker per core; results do not depend on it.
+    /// Wraps `envs` (at least one), resets each on a task of `tasks`, which it keeps for every
+    /// later episode, and returns the vector env. `threads` = 0 uses one worker per core;
+    /// results do not depend on it.
     ///
     /// # Errors
     /// [`StudentError::InvalidConfig`] for no env, [`StudentError::Env`] if an env refuses a
@@ -199,18 +290,23 @@ where
         envs: Vec<E>,
         seed: u64,
         threads: usize,
-        tasks: &mut dyn TaskSource,
+        tasks: Box<dyn TaskSource>,
     ) -> Result<Self> {
-        let mut vec_env = Self::without_reset(envs, seed, threads)?;
+        let mut vec_env = Self::without_reset(envs, seed, threads, tasks)?;
         for i in 0..vec_env.len() {
-            let task = tasks.next_task()?;
+            let task = vec_env.tasks.next_task()?;
             vec_env.running[i].task = task;
         }
         vec_env.reset_running()?;
         Ok(vec_env)
     }
 
-    fn without_reset(envs: Vec<E>, seed: u64, threads: usize) -> Result<Self> {
+    fn without_reset(
+        envs: Vec<E>,
+        seed: u64,
+        threads: usize,
+        tasks: Box<dyn TaskSource>,
+    ) -> Result<Self> {
         if envs.is_empty() {
             return Err(StudentError::InvalidConfig {
                 field: "num_envs",
@@ -234,6 +330,7 @@ where
             finished: Vec::new(),
             pool,
             threads,
+            tasks,
         })
     }
 
@@ -288,6 +385,11 @@ where
         )
     }
 
+    /// Where the episodes' tasks come from.
+    pub fn task_source(&self) -> &dyn TaskSource {
+        &*self.tasks
+    }
+
     /// Current task of every copy.
     pub fn tasks(&self) -> impl Iterator<Item = &[f64]> {
         self.running.iter().map(|r| r.task.as_slice())
@@ -300,18 +402,14 @@ where
     }
 
     /// Steps every copy with its action (in parallel). A copy whose episode ends reports the
-    /// outcome to `tasks`, draws its next task from it and is reset at once (its
+    /// outcome to the task source, draws its next task from it and is reset at once (its
     /// [`VecStep::final_obs`] keeps the last observation).
     ///
     /// # Errors
     /// [`StudentError::ShapeMismatch`] for a wrong number of actions, [`StudentError::Env`] if an
     /// env refuses an action or a task, or a task-source error. The vector env must not be used
     /// after an error.
-    pub fn step(
-        &mut self,
-        actions: &[A],
-        tasks: &mut dyn TaskSource,
-    ) -> Result<Vec<VecStep<E::Obs>>> {
+    pub fn step(&mut self, actions: &[A]) -> Result<Vec<VecStep<E::Obs>>> {
         if actions.len() != self.envs.len() {
             return Err(StudentError::ShapeMismatch {
                 what: "vector env actions",
@@ -349,27 +447,21 @@ where
             running.actions.push(action.clone());
             let done = step.terminated || step.truncated;
             let final_obs = if done {
-                let summary = step
-                    .info
-                    .episode
-                    .ok_or_else(|| StudentError::InvalidConfig {
-                        field: "env",
-                        reason: "the env ended an episode without an episode summary in its info"
-                            .into(),
-                    })?;
-                tasks.report(&running.task, &summary)?;
+                let summary = step.info.episode.ok_or_else(|| StudentError::EnvContract {
+                    reason: "the env ended an episode without an episode summary in its info"
+                        .into(),
+                })?;
+                self.tasks.report(&running.task, &summary)?;
                 self.finished.push(EpisodeRecord {
                     env_index: i,
                     episode_index: running.episode_index,
                     task: std::mem::take(&mut running.task),
-                    episode_return: summary.episode_return,
-                    length: summary.length,
-                    success: summary.success,
+                    summary,
                     global_step: self.global_step,
                 });
                 running.episode_index += 1;
                 running.actions.clear();
-                running.task = tasks.next_task()?;
+                running.task = self.tasks.next_task()?;
                 to_reset.push(i);
                 Some(step.obs)
             } else {
@@ -433,13 +525,19 @@ where
         }
     }
 
-    /// Rebuilds a vector env in `state` from fresh env copies by replaying each running episode.
+    /// Rebuilds a vector env in `state` from fresh env copies by replaying each running episode;
+    /// `tasks` (already in its saved state) supplies the later episodes' tasks.
     ///
     /// # Errors
     /// [`StudentError::CorruptCheckpoint`] if the number of copies differs or a replayed episode
     /// ends before its recorded actions do (the env or its config changed), and the errors of
     /// [`VecEnv::new`].
-    pub fn restore(envs: Vec<E>, threads: usize, state: VecEnvState<A>) -> Result<Self> {
+    pub fn restore(
+        envs: Vec<E>,
+        threads: usize,
+        state: VecEnvState<A>,
+        tasks: Box<dyn TaskSource>,
+    ) -> Result<Self> {
         if envs.len() != state.episodes.len() {
             return Err(StudentError::CorruptCheckpoint {
                 reason: format!(
@@ -449,7 +547,7 @@ where
                 ),
             });
         }
-        let mut vec_env = Self::without_reset(envs, state.seed, threads)?;
+        let mut vec_env = Self::without_reset(envs, state.seed, threads, tasks)?;
         vec_env.running = state.episodes;
         vec_env.global_step = state.global_step;
         vec_env.reset_running()?;

@@ -44,7 +44,8 @@ fn ppo_learns_the_point_mass_task() {
     let elapsed = start.elapsed();
     let after = success_rate(&mut agent);
     let tail = &episodes[episodes.len() * 9 / 10..];
-    let train_success = tail.iter().filter(|e| e.success).count() as f64 / tail.len() as f64;
+    let train_success =
+        tail.iter().filter(|e| e.summary.success).count() as f64 / tail.len() as f64;
     eprintln!(
         "PPO point mass: {BUDGET} steps in {elapsed:.2?}, {} episodes, last-10% training success \
          {train_success:.2}, deterministic test success {before:.2} -> {after:.2}",
@@ -69,7 +70,7 @@ fn same_seed_same_training_bit_for_bit() {
         let episodes = agent.train(&mut env, 2048, 7, sample_task).unwrap();
         let returns: Vec<u64> = episodes
             .iter()
-            .map(|e| e.episode_return.to_bits())
+            .map(|e| e.summary.episode_return.to_bits())
             .collect();
         (returns, agent.to_json())
     };

@@ -10,7 +10,7 @@ use super::DqnAgent;
 use crate::error::Result;
 use crate::replay::Transition;
 use crate::student::{Student, TrainClock};
-use crate::vec_env::{TaskSource, VecEnv};
+use crate::vec_env::VecEnv;
 
 impl<E> Student<E> for DqnAgent
 where
@@ -26,24 +26,16 @@ where
         self.check_spaces(env)
     }
 
-    fn train_iteration(
-        &mut self,
-        envs: &mut VecEnv<E, usize>,
-        tasks: &mut dyn TaskSource,
-        clock: TrainClock,
-    ) -> Result<()> {
+    fn train_iteration(&mut self, envs: &mut VecEnv<E, usize>, clock: TrainClock) -> Result<()> {
         let obs: Vec<f32> = envs.observations().concat();
         let masks = envs.action_masks();
         let mut actions = Vec::with_capacity(envs.len());
+        // The agent counts its own env steps (`learned_through`: in a `Trainer` run the vector
+        // env's global step), so that a second single-env `train` call continues the schedules.
         // ε follows the env steps taken before this one (CleanRL's `global_step`).
-        self.select_actions(
-            &obs,
-            masks.as_deref(),
-            clock.global_step,
-            false,
-            &mut actions,
-        )?;
-        let steps = envs.step(&actions, tasks)?;
+        let steps_before = self.learned_through;
+        self.select_actions(&obs, masks.as_deref(), steps_before, false, &mut actions)?;
+        let steps = envs.step(&actions)?;
         let next_masks = envs.action_masks();
         let (d, n) = (self.obs_dim(), self.num_actions());
         for (i, step) in steps.iter().enumerate() {
@@ -70,7 +62,7 @@ where
                 adam.set_learning_rate(lr)?;
             }
         }
-        self.learn(envs.global_step())?;
+        self.learn(steps_before + envs.len() as u64)?;
         Ok(())
     }
 

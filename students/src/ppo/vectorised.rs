@@ -14,7 +14,7 @@ use teachgym_core::Env;
 use super::{PolicyAction, PpoAgent, Rollout};
 use crate::error::Result;
 use crate::student::{Student, TrainClock};
-use crate::vec_env::{TaskSource, VecEnv};
+use crate::vec_env::VecEnv;
 
 impl<E> Student<E> for PpoAgent
 where
@@ -34,7 +34,6 @@ where
     fn train_iteration(
         &mut self,
         envs: &mut VecEnv<E, Self::Action>,
-        tasks: &mut dyn TaskSource,
         clock: TrainClock,
     ) -> Result<()> {
         let cfg = self.config.clone();
@@ -69,7 +68,7 @@ where
                 actions.push(action);
                 log_probs.push(log_prob);
             }
-            let transitions = envs.step(&env_actions, tasks)?;
+            let transitions = envs.step(&env_actions)?;
             for (i, tr) in transitions.into_iter().enumerate() {
                 // Reward scaling by the running std of each copy's discounted return.
                 let mut reward = tr.reward;
@@ -127,8 +126,10 @@ where
 }
 
 impl Rollout {
-    /// GAE(λ) for a copy-major rollout of `last_values.len()` copies: each copy's segment is
-    /// [`Rollout::compute_gae`] with that copy's bootstrap value.
+    /// GAE(λ) for a copy-major rollout of `last_values.len()` copies, each copy's segment
+    /// bootstrapped with that copy's value: `δ_t = r_t + γ·V(s_{t+1})·(1 − done_t) − V(s_t)`,
+    /// `A_t = δ_t + γλ·(1 − done_t)·A_{t+1}`; returns = A + V. Truncations were already
+    /// bootstrapped into `r_t`, so `done_t` cuts both.
     pub(super) fn compute_gae_per_copy(&mut self, last_values: &[f32], gamma: f64, lambda: f64) {
         let steps = self.len / last_values.len();
         for (copy, &last_value) in last_values.iter().enumerate() {

@@ -4,7 +4,7 @@ use ndarray::Array2;
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 use teachgym_core::Env;
-use teachgym_envs::{WebFormConfig, WebFormEnv, WebFormObs};
+use teachgym_envs::{WebFormConfig, WebFormEnv, WebFormMdEnv, WebFormObs};
 
 use super::network::{NetworkShape, Pass, QwebGrads, QwebNet};
 use super::*;
@@ -205,12 +205,23 @@ fn greedy_actions_are_legal_and_exploration_respects_masks() {
     let obs = observations(6);
     let mut agent = QwebDqnAgent::new(small_config(), shape(), 1).unwrap();
     for o in &obs {
-        let a = agent.act_greedy(o, None).unwrap();
+        let a = Student::<WebFormEnv>::act_greedy(&mut agent, o, None).unwrap();
         assert_eq!(o.action_mask[a], 1, "greedy action {a} is illegal");
+        // The MultiDiscrete env gets the same composite action, as (slot, click/type, field).
+        let md = Student::<WebFormMdEnv>::act_greedy(&mut agent, o, None).unwrap();
+        let width = 1 + shape().max_fields;
+        let expected = match a % width {
+            0 => [a / width, 0, 0],
+            j => [a / width, 1, j - 1],
+        };
+        assert_eq!(md, expected);
         // A caller mask allowing one legal action forces it.
         let only = o.action_mask.iter().rposition(|&m| m == 1).unwrap();
         let mask: Vec<bool> = (0..o.action_mask.len()).map(|i| i == only).collect();
-        assert_eq!(agent.act_greedy(o, Some(&mask)).unwrap(), only);
+        assert_eq!(
+            Student::<WebFormEnv>::act_greedy(&mut agent, o, Some(&mask)).unwrap(),
+            only
+        );
     }
     let snap = FormSnapshot::from_obs(&obs[0], &shape()).unwrap();
     let mut out = Vec::new();
@@ -293,20 +304,19 @@ fn train_a_little(agent: &mut QwebDqnAgent, iterations: usize, seed: u64) {
         WebFormEnv::new(env_config()).unwrap(),
         WebFormEnv::new(env_config()).unwrap(),
     ];
-    let mut tasks = crate::FixedTasks::new(vec![
+    let tasks = crate::FixedTasks::new(vec![
         vec![0.5, 0.5, 0.2, 0.0, 0.0, 0.0, 0.0, 1.0],
         vec![0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.5],
     ])
     .unwrap();
-    let mut vec_env = crate::VecEnv::new(std::mem::take(&mut envs), seed, 1, &mut tasks).unwrap();
+    let mut vec_env =
+        crate::VecEnv::new(std::mem::take(&mut envs), seed, 1, Box::new(tasks)).unwrap();
     for _ in 0..iterations {
         let clock = TrainClock {
             global_step: vec_env.global_step(),
             total_steps: 1_000,
         };
-        agent
-            .train_iteration(&mut vec_env, &mut tasks, clock)
-            .unwrap();
+        agent.train_iteration(&mut vec_env, clock).unwrap();
     }
 }
 

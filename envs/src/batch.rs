@@ -5,9 +5,9 @@
 //! are bit-identical for any thread count. Continuous-control envs write one flat `f32` row per
 //! env; dict-observation envs (the web forms) one row per env in each entry's buffer.
 
+use crate::webform::ObsArray;
 use rayon::prelude::*;
 use teachgym_core::{DType, EpisodeSummary, Error, Result, Space};
-use teachgym_envs::webform::ObsArray;
 
 use crate::registry::{build_env, Action, AnyEnv, EnvOptions, Observation};
 
@@ -171,7 +171,7 @@ impl EnvBatch {
         };
         let first = &envs[0];
         let layout: Vec<(usize, DType)> = match (first, first.observation_space()) {
-            (AnyEnv::Continuous(_), space) => vec![(space.flat_len(), DType::F32)],
+            (env, space) if env.has_flat_observations() => vec![(space.flat_len(), DType::F32)],
             (_, Space::Dict(entries)) => entries
                 .iter()
                 .map(|(key, s)| match s {
@@ -236,7 +236,10 @@ impl EnvBatch {
                     None => Ok(()),
                 }
             }
-            (AnyEnv::Discrete(_) | AnyEnv::MultiDiscrete(_), Actions::Discrete(a)) => {
+            (
+                AnyEnv::FlatDiscrete(_) | AnyEnv::Discrete(_) | AnyEnv::MultiDiscrete(_),
+                Actions::Discrete(a),
+            ) => {
                 let row = &a[i * dim..(i + 1) * dim];
                 let limits = match env.action_space() {
                     Space::Discrete { n } => vec![*n],
@@ -281,8 +284,8 @@ impl EnvBatch {
         let n = self.envs.len();
         let space_error = |reason: String| (None, Error::InvalidSpace { reason });
         let obs_sizes: Vec<usize> = match &out.obs {
-            ObsBuffers::Flat(b) if matches!(self.envs[0], AnyEnv::Continuous(_)) => vec![b.len()],
-            ObsBuffers::Dict(bs) if !matches!(self.envs[0], AnyEnv::Continuous(_)) => {
+            ObsBuffers::Flat(b) if self.envs[0].has_flat_observations() => vec![b.len()],
+            ObsBuffers::Dict(bs) if !self.envs[0].has_flat_observations() => {
                 let dtypes: Vec<DType> = bs.iter().map(ArrayMut::dtype).collect();
                 if let Some(k) = (0..dtypes.len().min(self.obs_dtypes.len()))
                     .find(|&k| dtypes[k] != self.obs_dtypes[k])
@@ -368,7 +371,7 @@ impl EnvBatch {
                     let rows = i * a_dim..(i + 1) * a_dim;
                     // Checked above: every value is in range for the env's space.
                     let s = match (&*env, actions) {
-                        (AnyEnv::Discrete(_), Actions::Discrete(a)) => {
+                        (AnyEnv::Discrete(_) | AnyEnv::FlatDiscrete(_), Actions::Discrete(a)) => {
                             env.step(Action::Discrete(a[i] as usize))?
                         }
                         (_, Actions::Discrete(a)) => {

@@ -1,24 +1,29 @@
-//! The environments the Python package exposes, by name, and how the Python constructor keywords
-//! (`body`, `bounds`, `max_episode_steps`, `config`) become each env's Rust configuration.
+//! The one table of teachgym's environments: every env by name, and how construction options
+//! (`body`, task-space `bounds`, `max_episode_steps`, further `config` fields) become its typed
+//! Rust configuration ([`EnvConfig`]). The command line (`teachgym train`) and the Python
+//! package both read this table, so adding an environment is one [`EnvEntry`] here.
 //!
-//! Pure Rust (no pyo3), so adding an environment is one [`EnvEntry`] here: every binding (single
-//! env, vector env, task spaces, gymnasium registration) reads this table. Two families of envs
-//! exist, held as an [`AnyEnv`]: continuous control (`Env<Obs = Vec<f32>, Action = [f32]>`) and
-//! the web forms (dict observations [`WebFormObs`], `Discrete` or `MultiDiscrete` actions).
+//! Envs of different observation/action types are held as an [`AnyEnv`]: continuous control
+//! (`Env<Obs = Vec<f32>, Action = [f32]>`), flat observations with one `Discrete` action (the
+//! grid world), and the web forms (dict observations [`WebFormObs`], `Discrete` or
+//! `MultiDiscrete` actions). Code that needs the concrete env type (the training loop, generic
+//! over it) matches on [`EnvConfig`] instead.
 
 use std::sync::Arc;
 
+use crate::{
+    walker::constants::{DEFAULT_MAX_EPISODE_STEPS, MASTERY_THRESHOLD},
+    Embodiment, GridWorldConfig, GridWorldEnv, PointMassConfig, PointMassEnv, TrackConfig,
+    WalkerConfig, WalkerEnv, WebFormConfig, WebFormEnv, WebFormMdEnv, WebFormObs,
+};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use teachgym_core::{Env, Error, Info, Result, RgbFrame, Space, Step, TaskSpace};
-use teachgym_envs::{
-    walker::constants::{DEFAULT_MAX_EPISODE_STEPS, MASTERY_THRESHOLD},
-    Embodiment, PointMassConfig, PointMassEnv, TrackConfig, WalkerConfig, WalkerEnv, WebFormConfig,
-    WebFormEnv, WebFormMdEnv, WebFormObs,
-};
 
 /// A continuous-control env behind a trait object.
 pub type BoxedEnv = Box<dyn Env<Obs = Vec<f32>, Action = [f32]> + Send>;
+/// A flat-observation env with one `Discrete` action per step.
+pub type FlatDiscreteEnv = Box<dyn Env<Obs = Vec<f32>, Action = usize> + Send>;
 /// A dict-observation env with one `Discrete` action per step.
 pub type DiscreteEnv = Box<dyn Env<Obs = Arc<WebFormObs>, Action = usize> + Send>;
 /// A dict-observation env with `MultiDiscrete` actions.
@@ -28,6 +33,8 @@ pub type MultiDiscreteEnv = Box<dyn Env<Obs = Arc<WebFormObs>, Action = [usize]>
 pub enum AnyEnv {
     /// Flat `f32` observations, `Box` actions.
     Continuous(BoxedEnv),
+    /// Flat `f32` observations, `Discrete` actions.
+    FlatDiscrete(FlatDiscreteEnv),
     /// Dict observations, `Discrete` actions.
     Discrete(DiscreteEnv),
     /// Dict observations, `MultiDiscrete` actions.
@@ -69,6 +76,7 @@ impl AnyEnv {
     pub fn task_space(&self) -> &TaskSpace {
         match self {
             AnyEnv::Continuous(e) => e.task_space(),
+            AnyEnv::FlatDiscrete(e) => e.task_space(),
             AnyEnv::Discrete(e) => e.task_space(),
             AnyEnv::MultiDiscrete(e) => e.task_space(),
         }
@@ -78,6 +86,7 @@ impl AnyEnv {
     pub fn observation_space(&self) -> &Space {
         match self {
             AnyEnv::Continuous(e) => e.observation_space(),
+            AnyEnv::FlatDiscrete(e) => e.observation_space(),
             AnyEnv::Discrete(e) => e.observation_space(),
             AnyEnv::MultiDiscrete(e) => e.observation_space(),
         }
@@ -87,6 +96,7 @@ impl AnyEnv {
     pub fn action_space(&self) -> &Space {
         match self {
             AnyEnv::Continuous(e) => e.action_space(),
+            AnyEnv::FlatDiscrete(e) => e.action_space(),
             AnyEnv::Discrete(e) => e.action_space(),
             AnyEnv::MultiDiscrete(e) => e.action_space(),
         }
@@ -99,6 +109,10 @@ impl AnyEnv {
     pub fn reset(&mut self, seed: Option<u64>, task: &[f64]) -> Result<(Observation, Info)> {
         Ok(match self {
             AnyEnv::Continuous(e) => {
+                let (obs, info) = e.reset(seed, task)?;
+                (Observation::Flat(obs), info)
+            }
+            AnyEnv::FlatDiscrete(e) => {
                 let (obs, info) = e.reset(seed, task)?;
                 (Observation::Flat(obs), info)
             }
@@ -123,6 +137,9 @@ impl AnyEnv {
             (AnyEnv::Continuous(e), Action::Continuous(a)) => {
                 Ok(map_step(e.step(a)?, Observation::Flat))
             }
+            (AnyEnv::FlatDiscrete(e), Action::Discrete(a)) => {
+                Ok(map_step(e.step(&a)?, Observation::Flat))
+            }
             (AnyEnv::Discrete(e), Action::Discrete(a)) => {
                 Ok(map_step(e.step(&a)?, Observation::Dict))
             }
@@ -146,16 +163,22 @@ impl AnyEnv {
     pub fn render(&self) -> Result<RgbFrame> {
         match self {
             AnyEnv::Continuous(e) => e.render(),
+            AnyEnv::FlatDiscrete(e) => e.render(),
             AnyEnv::Discrete(e) => e.render(),
             AnyEnv::MultiDiscrete(e) => e.render(),
         }
+    }
+
+    /// Whether observations are one flat `f32` vector (else a dict of arrays).
+    pub fn has_flat_observations(&self) -> bool {
+        matches!(self, AnyEnv::Continuous(_) | AnyEnv::FlatDiscrete(_))
     }
 
     /// `continuous`, `discrete` or `multi_discrete`.
     pub fn action_kind(&self) -> &'static str {
         match self {
             AnyEnv::Continuous(_) => "continuous",
-            AnyEnv::Discrete(_) => "discrete",
+            AnyEnv::FlatDiscrete(_) | AnyEnv::Discrete(_) => "discrete",
             AnyEnv::MultiDiscrete(_) => "multi_discrete",
         }
     }
@@ -213,12 +236,88 @@ impl EnvOptions {
     }
 }
 
-/// One environment of the Python package.
+/// An environment's typed configuration, one variant per env type: what the training loop
+/// (generic over the env type) matches on, and what [`EnvConfig::build`] turns into an
+/// [`AnyEnv`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum EnvConfig {
+    /// Stump Tracks or Hexagon Tracks ([`WalkerEnv`]).
+    Walker(WalkerConfig),
+    /// The point mass ([`PointMassEnv`]).
+    PointMass(PointMassConfig),
+    /// The grid world ([`GridWorldEnv`]).
+    GridWorld(GridWorldConfig),
+    /// The web forms with one `Discrete` action per step ([`WebFormEnv`]).
+    WebForm(WebFormConfig),
+    /// The web forms with `MultiDiscrete` actions ([`WebFormMdEnv`]).
+    WebFormMd(WebFormConfig),
+}
+
+impl EnvConfig {
+    /// Builds the env.
+    ///
+    /// # Errors
+    /// An invalid configuration ([`Error::InvalidConfig`], [`Error::InvalidBounds`]).
+    pub fn build(&self) -> Result<AnyEnv> {
+        Ok(match self {
+            EnvConfig::Walker(c) => AnyEnv::Continuous(Box::new(WalkerEnv::new(c.clone())?)),
+            EnvConfig::PointMass(c) => AnyEnv::Continuous(Box::new(PointMassEnv::new(c.clone())?)),
+            EnvConfig::GridWorld(c) => {
+                AnyEnv::FlatDiscrete(Box::new(GridWorldEnv::new(c.clone())?))
+            }
+            EnvConfig::WebForm(c) => AnyEnv::Discrete(Box::new(WebFormEnv::new(c.clone())?)),
+            EnvConfig::WebFormMd(c) => {
+                AnyEnv::MultiDiscrete(Box::new(WebFormMdEnv::new(c.clone())?))
+            }
+        })
+    }
+
+    /// The task space the configuration defines (without building the env).
+    ///
+    /// # Errors
+    /// Invalid bounds or configuration.
+    pub fn task_space(&self) -> Result<TaskSpace> {
+        match self {
+            EnvConfig::Walker(c) => c.task_space(),
+            EnvConfig::PointMass(c) => c.task_space(),
+            EnvConfig::GridWorld(c) => c.task_space(),
+            EnvConfig::WebForm(c) | EnvConfig::WebFormMd(c) => c.bounded_task_space(),
+        }
+    }
+
+    /// The range of episode returns worth telling apart when returns are drawn as colours
+    /// (curriculum plots): the walkers' fall penalty to the mastery threshold; the point mass'
+    /// 0 to its success bonus plus full progress; the grid world's time-out cost to its goal
+    /// reward; the web forms' failure to success reward.
+    pub fn return_range(&self) -> (f64, f64) {
+        match self {
+            EnvConfig::Walker(_) => (crate::walker::constants::FALL_REWARD, MASTERY_THRESHOLD),
+            EnvConfig::PointMass(c) => (
+                0.0,
+                c.success_bonus + c.progress_reward * c.target_distance_bounds[1],
+            ),
+            EnvConfig::GridWorld(c) => (
+                -c.step_penalty * f64::from(c.max_episode_steps),
+                c.goal_reward,
+            ),
+            EnvConfig::WebForm(c) | EnvConfig::WebFormMd(c) => {
+                (c.failure_reward.min(c.truncation_reward), c.success_reward)
+            }
+        }
+    }
+}
+
+/// One environment of the registry.
 pub struct EnvEntry {
-    /// Rust registry name, e.g. `stump_tracks`.
+    /// Registry name, e.g. `stump_tracks` (`teachgym train --env`, Python's `RustEnv`).
     pub name: &'static str,
     /// gymnasium id without the namespace, e.g. `StumpTracks-v0`.
     pub gym_id: &'static str,
+    /// One line saying what the env is and what its task vector sets.
+    pub summary: &'static str,
+    /// The section of a `teachgym train` configuration that holds this env's configuration
+    /// (`[walker]`, `[webform]`, ...).
+    pub config_section: &'static str,
     /// Default step limit; `None` when the limit depends on the episode (the web forms').
     pub max_episode_steps: Option<u32>,
     /// Frames per second of a rendered episode.
@@ -226,8 +325,18 @@ pub struct EnvEntry {
     /// Return above which an episode cut short from outside (by a Python-side time limit or an
     /// early reset) counts as a success; `None` when only the env's own end can be a success.
     pub success_return: Option<f64>,
-    /// Builds the env from the constructor options.
-    pub build: fn(&EnvOptions) -> Result<AnyEnv>,
+    /// The env's configuration from the construction options.
+    pub configure: fn(&EnvOptions) -> Result<EnvConfig>,
+}
+
+impl EnvEntry {
+    /// The env's configuration from `options` (see [`EnvOptions`]).
+    ///
+    /// # Errors
+    /// Unknown or malformed options, an invalid configuration or bounds.
+    pub fn config(&self, options: &EnvOptions) -> Result<EnvConfig> {
+        (self.configure)(options)
+    }
 }
 
 /// Every environment, in registration order.
@@ -235,54 +344,76 @@ pub const ENVS: &[EnvEntry] = &[
     EnvEntry {
         name: "stump_tracks",
         gym_id: "StumpTracks-v0",
+        summary: "Stump Tracks: a walker crosses stumps; task = (stump_height, obstacle_spacing).",
+        config_section: "walker",
         max_episode_steps: Some(DEFAULT_MAX_EPISODE_STEPS),
         render_fps: 50,
         success_return: Some(MASTERY_THRESHOLD),
-        build: |o| build_walker(WalkerConfig::stump_tracks(), o),
+        configure: |o| walker_config(WalkerConfig::stump_tracks(), o).map(EnvConfig::Walker),
     },
     EnvEntry {
         name: "hexagon_tracks",
         gym_id: "HexagonTracks-v0",
+        summary: "Hexagon Tracks: a walker crosses hexagonal obstacles; task = 12 vertex offsets.",
+        config_section: "walker",
         max_episode_steps: Some(DEFAULT_MAX_EPISODE_STEPS),
         render_fps: 50,
         success_return: Some(MASTERY_THRESHOLD),
-        build: |o| build_walker(WalkerConfig::hexagon_tracks(), o),
+        configure: |o| walker_config(WalkerConfig::hexagon_tracks(), o).map(EnvConfig::Walker),
     },
     EnvEntry {
         name: "point_mass",
         gym_id: "PointMass-v0",
-        max_episode_steps: Some(teachgym_envs::point_mass::DEFAULT_MAX_EPISODE_STEPS),
+        summary: "Point mass: push a mass to a target; task = (target_distance, mass).",
+        config_section: "point_mass",
+        max_episode_steps: Some(crate::point_mass::DEFAULT_MAX_EPISODE_STEPS),
         render_fps: 10,
         // Reaching the target ends the episode, so a cut episode never reached it.
         success_return: None,
-        build: build_point_mass,
+        configure: |o| point_mass_config(o).map(EnvConfig::PointMass),
+    },
+    EnvEntry {
+        name: "grid_world",
+        gym_id: "GridWorld-v0",
+        summary: "Grid world: walk to a goal past walls, one Discrete move per step; task = \
+                  (size, wall_density).",
+        config_section: "grid_world",
+        max_episode_steps: Some(crate::grid_world::DEFAULT_MAX_EPISODE_STEPS),
+        render_fps: 10,
+        // Reaching the goal ends the episode, so a cut episode never reached it.
+        success_return: None,
+        configure: |o| grid_world_config(o).map(EnvConfig::GridWorld),
     },
     EnvEntry {
         name: "webform",
         gym_id: "WebForm-v0",
+        summary:
+            "Web form (QWeb-style): fill a generated form from an instruction with Click/Type \
+                  actions, one Discrete index per step; task = 8 difficulty parameters in [0, 1].",
+        config_section: "webform",
         max_episode_steps: None,
         render_fps: 4,
         // Only a correct submission is a success, and it ends the episode.
         success_return: None,
-        build: |o| {
-            Ok(AnyEnv::Discrete(Box::new(WebFormEnv::new(
-                webform_config(o)?,
-            )?)))
-        },
+        configure: |o| webform_config(o).map(EnvConfig::WebForm),
     },
     EnvEntry {
         name: "webform_md",
         gym_id: "WebFormMD-v0",
+        summary: "Web form with MultiDiscrete actions (slot, click/type, field); otherwise as \
+                  webform.",
+        config_section: "webform",
         max_episode_steps: None,
         render_fps: 4,
         success_return: None,
-        build: |o| {
-            Ok(AnyEnv::MultiDiscrete(Box::new(WebFormMdEnv::new(
-                webform_config(o)?,
-            )?)))
-        },
+        configure: |o| webform_config(o).map(EnvConfig::WebFormMd),
     },
 ];
+
+/// The registry's names, in registration order.
+pub fn env_names() -> Vec<&'static str> {
+    ENVS.iter().map(|e| e.name).collect()
+}
 
 /// The entry called `name`.
 ///
@@ -294,18 +425,26 @@ pub fn entry(name: &str) -> Result<&'static EnvEntry> {
             "env",
             format!(
                 "unknown environment `{name}`; known: {}",
-                ENVS.iter().map(|e| e.name).collect::<Vec<_>>().join(", ")
+                env_names().join(", ")
             ),
         )
     })
 }
 
-/// Builds env `name` from its options.
+/// The configuration of env `name` from its options.
 ///
 /// # Errors
 /// Unknown name, unknown or malformed option, invalid configuration or bounds.
+pub fn env_config(name: &str, options: &EnvOptions) -> Result<EnvConfig> {
+    entry(name)?.config(options)
+}
+
+/// Builds env `name` from its options.
+///
+/// # Errors
+/// As [`env_config`] and [`EnvConfig::build`].
 pub fn build_env(name: &str, options: &EnvOptions) -> Result<AnyEnv> {
-    (entry(name)?.build)(options)
+    env_config(name, options)?.build()
 }
 
 fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Error {
@@ -347,8 +486,17 @@ fn merged<T: serde::Serialize + serde::de::DeserializeOwned>(
     serde_json::from_value(value).map_err(|e| invalid("config", e.to_string()))
 }
 
-fn build_walker(base: WalkerConfig, options: &EnvOptions) -> Result<AnyEnv> {
+fn walker_config(base: WalkerConfig, options: &EnvOptions) -> Result<WalkerConfig> {
     let mut config = merged(&base, &options.config)?;
+    if std::mem::discriminant(&config.track) != std::mem::discriminant(&base.track) {
+        return Err(invalid(
+            "track.kind",
+            format!(
+                "the configuration describes another track than the env's ({})",
+                track_kind(&base.track)
+            ),
+        ));
+    }
     if let Some(body) = &options.body {
         config.body = Embodiment::from_name(body).ok_or_else(|| {
             invalid(
@@ -411,10 +559,18 @@ fn build_walker(base: WalkerConfig, options: &EnvOptions) -> Result<AnyEnv> {
             }
         }
     }
-    Ok(AnyEnv::Continuous(Box::new(WalkerEnv::new(config)?)))
+    config.task_space()?;
+    Ok(config)
 }
 
-fn build_point_mass(options: &EnvOptions) -> Result<AnyEnv> {
+fn track_kind(track: &TrackConfig) -> &'static str {
+    match track {
+        TrackConfig::StumpTracks(_) => "stump_tracks",
+        TrackConfig::HexagonTracks(_) => "hexagon_tracks",
+    }
+}
+
+fn point_mass_config(options: &EnvOptions) -> Result<PointMassConfig> {
     let mut config = merged(&PointMassConfig::default(), &options.config)?;
     if let Some(body) = &options.body {
         return Err(invalid(
@@ -432,7 +588,30 @@ fn build_point_mass(options: &EnvOptions) -> Result<AnyEnv> {
             _ => return Err(unknown_dim(&name, "target_distance, mass")),
         }
     }
-    Ok(AnyEnv::Continuous(Box::new(PointMassEnv::new(config)?)))
+    config.task_space()?;
+    Ok(config)
+}
+
+fn grid_world_config(options: &EnvOptions) -> Result<GridWorldConfig> {
+    let mut config = merged(&GridWorldConfig::default(), &options.config)?;
+    if let Some(body) = &options.body {
+        return Err(invalid(
+            "body",
+            format!("grid_world has a single body; got body=`{body}`"),
+        ));
+    }
+    if let Some(steps) = options.max_episode_steps {
+        config.max_episode_steps = steps;
+    }
+    for (name, low, high) in options.bound_pairs()? {
+        match name.as_str() {
+            "size" => config.size_bounds = [low, high],
+            "wall_density" => config.wall_density_bounds = [low, high],
+            _ => return Err(unknown_dim(&name, "size, wall_density")),
+        }
+    }
+    config.task_space()?;
+    Ok(config)
 }
 
 /// The web-form configuration of the options: only `config` applies, since the task space is
@@ -460,7 +639,9 @@ fn webform_config(options: &EnvOptions) -> Result<WebFormConfig> {
              task source instead",
         ));
     }
-    merged(&WebFormConfig::default(), &options.config)
+    let config: WebFormConfig = merged(&WebFormConfig::default(), &options.config)?;
+    config.validate()?;
+    Ok(config)
 }
 
 fn unknown_dim(name: &str, known: &str) -> Error {
