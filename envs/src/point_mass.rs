@@ -181,7 +181,10 @@ struct Episode {
 
 impl Episode {
     fn distance(&self) -> f64 {
-        (self.target[0] - self.position[0]).hypot(self.target[1] - self.position[1])
+        libm::hypot(
+            self.target[0] - self.position[0],
+            self.target[1] - self.position[1],
+        )
     }
 
     fn observation(&self) -> Vec<f32> {
@@ -293,7 +296,7 @@ impl Env for PointMassEnv {
         let episode = Episode {
             position: [0.0, 0.0],
             velocity: [0.0, 0.0],
-            target: [distance * angle.cos(), distance * angle.sin()],
+            target: [distance * libm::cos(angle), distance * libm::sin(angle)],
             mass,
             task: task.to_vec(),
             progress: EpisodeProgress::default(),

@@ -781,7 +781,7 @@ impl PpoAgent {
                     log_probs
                         .iter()
                         .position(|&lp| {
-                            cumulative += lp.exp();
+                            cumulative += libm::exp(lp);
                             u < cumulative
                         })
                         .unwrap_or(log_probs.len() - 1)
@@ -797,7 +797,7 @@ impl PpoAgent {
                 .zip(log_std)
                 .map(|(&m, &s)| {
                     let noise: f32 = StandardNormal.sample(&mut self.rng);
-                    m + s.exp() * noise
+                    m + libm::expf(s) * noise
                 })
                 .collect()
         };
@@ -1237,7 +1237,7 @@ fn gaussian_log_prob(mean: &[f32], log_std: &[f32], action: &[f32]) -> f64 {
         .zip(log_std)
         .zip(action)
         .map(|((&m, &s), &a)| {
-            let z = (a as f64 - m as f64) / (s as f64).exp();
+            let z = (a as f64 - m as f64) / libm::exp(s as f64);
             -0.5 * z * z - s as f64 - 0.5 * LN_2PI
         })
         .sum()
@@ -1283,7 +1283,7 @@ fn clipped_surrogate(
     batch: usize,
 ) -> Surrogate {
     let log_ratio = log_prob - old_log_prob as f64;
-    let ratio = log_ratio.exp();
+    let ratio = libm::exp(log_ratio);
     let adv = advantage as f64;
     let unclipped = -adv * ratio;
     let clipped_term = -adv * ratio.clamp(1.0 - clip_coef, 1.0 + clip_coef);
@@ -1320,7 +1320,7 @@ fn policy_loss(
         let action = actions.row(b);
         let mut log_prob = 0.0;
         for i in 0..act_dim {
-            let z = (action[i] as f64 - mean[i] as f64) / (log_std[i] as f64).exp();
+            let z = (action[i] as f64 - mean[i] as f64) / libm::exp(log_std[i] as f64);
             log_prob += -0.5 * z * z - log_std[i] as f64 - 0.5 * LN_2PI;
         }
         let s = clipped_surrogate(log_prob, old_log_probs[b], advantages[b], eps, batch);
@@ -1328,7 +1328,7 @@ fn policy_loss(
         approx_kl += s.approx_kl;
         clipped += usize::from(s.clipped);
         for i in 0..act_dim {
-            let sigma = (log_std[i] as f64).exp();
+            let sigma = libm::exp(log_std[i] as f64);
             let z = (action[i] as f64 - mean[i] as f64) / sigma;
             d_means[(b, i)] = (s.d_log_prob * z / sigma) as f32;
             d_log_std[i] += s.d_log_prob * (z * z - 1.0);
@@ -1354,12 +1354,12 @@ fn log_softmax(logits: &[f32]) -> Vec<f64> {
     let max = logits
         .iter()
         .fold(f64::NEG_INFINITY, |m, &z| m.max(z as f64));
-    let log_sum = logits
-        .iter()
-        .map(|&z| (z as f64 - max).exp())
-        .sum::<f64>()
-        .ln()
-        + max;
+    let log_sum = libm::log(
+        logits
+            .iter()
+            .map(|&z| libm::exp(z as f64 - max))
+            .sum::<f64>(),
+    ) + max;
     logits.iter().map(|&z| z as f64 - log_sum).collect()
 }
 
@@ -1401,13 +1401,13 @@ fn categorical_policy_loss(
             clip_coef as f64,
             batch,
         );
-        let h: f64 = -log_probs.iter().map(|&lp| lp.exp() * lp).sum::<f64>();
+        let h: f64 = -log_probs.iter().map(|&lp| libm::exp(lp) * lp).sum::<f64>();
         loss += s.loss - ent_weight * h;
         entropy += h / batch as f64;
         approx_kl += s.approx_kl;
         clipped += usize::from(s.clipped);
         for (j, &lp) in log_probs.iter().enumerate() {
-            let p = lp.exp();
+            let p = libm::exp(lp);
             let indicator = if j == action { 1.0 } else { 0.0 };
             d_logits[(b, j)] = (s.d_log_prob * (indicator - p) + ent_weight * p * (lp + h)) as f32;
         }

@@ -230,7 +230,7 @@ fn bipedal(name: &'static str, leg_h: f32, width: f32, leg_down: f32, spawn_angl
         let tint = |c: f32| ((c - shade / 10.0) * 255.0) as u8;
         // Legs hang from the hip, rotated by the spawn angle (back leg backwards).
         let angle = shade * spawn_angle;
-        let (sin, cos) = angle.sin_cos();
+        let (sin, cos) = (libm::sinf(angle), libm::cosf(angle));
         let below_hip = |d: f32| [d * sin, -leg_down - d * cos];
         // A leg segment: a box of the given width whose centre hangs `depth` below the hip.
         let segment = |name: &'static str, width: f32, depth: f32| PartDef {
@@ -294,7 +294,7 @@ fn bipedal(name: &'static str, leg_h: f32, width: f32, leg_down: f32, spawn_angl
         head: 0,
         motors_torque: 80.0,
         torque_penalty: 0.00035,
-        spawn_height: 2.0 * leg_h * spawn_angle.cos() + leg_down,
+        spawn_height: 2.0 * leg_h * libm::cosf(spawn_angle) + leg_down,
         width,
     }
 }

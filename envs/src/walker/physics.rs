@@ -116,7 +116,7 @@ fn lidar_directions() -> &'static [Vector; LIDAR_RAYS] {
     static DIRECTIONS: LazyLock<[Vector; LIDAR_RAYS]> = LazyLock::new(|| {
         std::array::from_fn(|i| {
             let theta = LIDAR_FAN * i as f32 / LIDAR_RAYS as f32;
-            Vector::new(theta.sin(), -theta.cos())
+            Vector::new(libm::sinf(theta), -libm::cosf(theta))
         })
     });
     &DIRECTIONS
@@ -259,7 +259,7 @@ impl WalkerWorld {
                 // Anchor in the part's frame (parts spawn unrotated or rotated by `angle`).
                 let dx = joint.anchor[0] - p.offset[0];
                 let dy = joint.anchor[1] - p.offset[1];
-                let (s, c) = (-p.angle).sin_cos();
+                let (s, c) = (libm::sinf(-p.angle), libm::cosf(-p.angle));
                 Vector::new(c * dx - s * dy, s * dx + c * dy)
             };
             let mut builder = RevoluteJointBuilder::new()

@@ -73,7 +73,7 @@ fn sample_kind(complexity: f64, allowed: Option<&[WidgetKind]>, rng: &mut Pcg64)
     if rng.random::<f64>() >= complexity {
         return WidgetKind::Text;
     }
-    let weight = |rank: usize| (KIND_TILT * complexity * (rank as f64 - 2.0)).exp();
+    let weight = |rank: usize| libm::exp(KIND_TILT * complexity * (rank as f64 - 2.0));
     let kinds = WidgetKind::NON_TEXT;
     let total: f64 = (0..kinds.len()).map(weight).sum();
     let mut u = rng.random::<f64>() * total;
