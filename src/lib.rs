@@ -3,10 +3,14 @@
 //!
 //! This facade re-exports the workspace crates:
 //! - [`core`]: task spaces, spaces, the [`Env`](teachgym_core::Env) trait and errors;
-//! - [`envs`]: Stump Tracks and Hexagon Tracks walkers on rapier2d;
+//! - [`envs`]: the Stump Tracks and Hexagon Tracks walkers on rapier2d, the web forms, the point
+//!   mass and the grid world, and the one env registry
+//!   ([`envs::registry`]) that the command line and the Python
+//!   package both build their envs from;
 //! - [`teachers`]: curriculum teachers (Random, ALP-GMM, Covar-GMM, RIAC, ADR) and their registry;
-//! - [`students`]: the built-in students (MLP, Adam, PPO), the lock-step vector env, the
-//!   teacher-driven [`Trainer`](teachgym_students::Trainer) and the evaluation protocol;
+//! - [`students`]: the built-in students (PPO, DQN, the QWeb-style DQN), the lock-step vector
+//!   env that owns its task source, the one training loop
+//!   ([`Trainer`](teachgym_students::Trainer)) and the evaluation protocol;
 //!
 //! and hosts the tools behind the `teachgym` command line: [`train`] (run configurations, run
 //! directories, checkpoints, `train`/`eval`), [`plots`] (learning curve and curriculum PNGs),
