@@ -108,7 +108,6 @@ impl PpoAgent {
     }
 }
 
-
 /// Serialised form of a [`PpoAgent`].
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -7,7 +7,6 @@ use ndarray::{Array2, ArrayView1, ArrayView2};
 /// ln(2π).
 const LN_2PI: f64 = 1.837_877_066_409_345_5;
 
-
 /// Shifts and scales to zero mean, unit (sample, ddof = 1, as `torch.std`) std, ε = 1e-8.
 pub(super) fn normalize_in_place(values: &mut [f32]) {
     let n = values.len() as f64;

@@ -73,8 +73,8 @@ use crate::error::{check_finite, Result, StudentError};
 use crate::gradients::Gradients;
 use crate::mlp::{ForwardCache, InferenceBuffers, Mlp, MlpConfig};
 use crate::student::annealed_learning_rate;
-use crate::vec_env::EpisodeRecord;
 use crate::student::{Student, TrainClock};
+use crate::vec_env::EpisodeRecord;
 use crate::vec_env::VecEnv;
 
 pub use config::*;
@@ -83,7 +83,6 @@ use losses::{
     policy_loss, value_loss,
 };
 use rollout::Rollout;
-
 
 /// Running mean and variance (Chan et al.'s parallel update, as SB3's `RunningMeanStd`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -236,7 +235,6 @@ pub struct PpoAgent {
     last_update: UpdateStats,
     buffers: InferenceBuffers,
 }
-
 
 impl PpoAgent {
     /// A fresh agent with a Gaussian head for `obs_dim` observations and `act_dim`-wide `Box`

@@ -322,8 +322,7 @@ fn categorical_policy_loss_gradients_match_finite_differences() {
     let loss = |l: &Array2<f32>| {
         categorical_policy_loss(l.view(), actions.view(), &old, &adv, 0.2, 0.05).loss
     };
-    let analytic =
-        categorical_policy_loss(logits.view(), actions.view(), &old, &adv, 0.2, 0.05);
+    let analytic = categorical_policy_loss(logits.view(), actions.view(), &old, &adv, 0.2, 0.05);
     assert!(
         analytic.clipped > 0 && analytic.clipped < batch,
         "both branches exercised"
@@ -353,8 +352,7 @@ fn log_softmax_is_stable_and_argmax_takes_the_first_tie() {
 fn spaces_choose_the_head_and_mismatches_are_typed_errors() {
     let grid = GridWorldEnv::new(GridWorldConfig::default()).unwrap();
     let mut discrete =
-        PpoAgent::for_spaces(small(), grid.observation_space(), grid.action_space(), 0)
-            .unwrap();
+        PpoAgent::for_spaces(small(), grid.observation_space(), grid.action_space(), 0).unwrap();
     assert!(discrete.is_discrete() && discrete.log_std().is_empty());
     assert_eq!((discrete.obs_dim(), discrete.act_dim()), (12, 4));
     let point_mass = PointMassEnv::new(PointMassConfig::default()).unwrap();
