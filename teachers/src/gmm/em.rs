@@ -59,7 +59,7 @@ impl Gmm {
     pub(super) fn log_density_with(&self, x: &[f64], scratch: &mut [f64]) -> f64 {
         let (diff, log_probs) = scratch.split_at_mut(self.dim);
         for (c, lp) in log_probs.iter_mut().enumerate() {
-            *lp = self.weights[c].ln() + self.component_log_density(c, x, diff);
+            *lp = libm::log(self.weights[c]) + self.component_log_density(c, x, diff);
         }
         log_sum_exp(log_probs)
     }
@@ -96,7 +96,8 @@ impl Gmm {
     fn e_step(&self, data: &[f64], work: &mut Workspace) -> f64 {
         let k = self.n_components();
         work.log_weights.clear();
-        work.log_weights.extend(self.weights.iter().map(|w| w.ln()));
+        work.log_weights
+            .extend(self.weights.iter().map(|&w| libm::log(w)));
         let mut total = 0.0;
         for (i, x) in data.chunks_exact(self.dim).enumerate() {
             let row = &mut work.resp[i * k..(i + 1) * k];

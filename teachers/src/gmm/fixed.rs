@@ -146,7 +146,7 @@ fn e_step_fixed<const D: usize>(
     let stride = blocks.len() * LANES;
     let dd = D * D;
     for c in 0..k {
-        let log_weight = gmm.weights[c].ln();
+        let log_weight = libm::log(gmm.weights[c]);
         // Constant part of the log-density, folded once per component.
         let offset = log_weight - 0.5 * (D as f64 * LN_2PI) - gmm.half_log_dets[c];
         let mu: [f64; D] = std::array::from_fn(|j| gmm.means[c * D + j]);

@@ -179,7 +179,7 @@ pub(super) fn kmeans_labels_impl<const D: usize, R: Rng + ?Sized>(
             .map(|i| squared_distance(row(i), row(first)))
             .collect()
     };
-    let local_trials = 2 + (k as f64).ln() as usize;
+    let local_trials = 2 + libm::log(k as f64) as usize;
     let mut candidate_dists = vec![0.0; n];
     let mut best_dists = vec![0.0; n];
     for c in 1..k {

@@ -130,7 +130,7 @@ pub(super) fn cholesky(a: &[f64], d: usize, l: &mut [f64]) -> Option<f64> {
                 }
                 let root = s.sqrt();
                 l[i * d + i] = root;
-                half_log_det += root.ln();
+                half_log_det += libm::log(root);
             } else {
                 l[i * d + j] = s / l[j * d + j];
             }

@@ -49,7 +49,7 @@ impl Gmm {
         let aic = -2.0 * score * n + 2.0 * p;
         match fitness {
             Fitness::Aic => aic,
-            Fitness::Bic => -2.0 * score * n + p * n.ln(),
+            Fitness::Bic => -2.0 * score * n + p * libm::log(n),
             Fitness::Aicc if n > p + 1.0 => aic + 2.0 * p * (p + 1.0) / (n - p - 1.0),
             Fitness::Aicc => f64::INFINITY,
         }
