@@ -1,7 +1,7 @@
 //! Curriculum teachers: each episode a teacher picks the task parameters a student trains on,
 //! then learns from the outcome which tasks make the student progress.
 //!
-//! - [`Teacher`]: the object-safe contract (sample, update, optional hooks, checkpoints).
+//! - [`Teacher`]: the object-safe contract (sample, update, visualisation samples, checkpoints).
 //! - Five non-neural teachers from TeachMyAgent / teachDeepRL: [`RandomTeacher`],
 //!   [`AlpGmm`], [`CovarGmm`], [`Riac`], [`Adr`], each built from a typed, serde config whose
 //!   defaults are the tuned TeachMyAgent benchmark values (written once, as `pub const`s).
@@ -13,6 +13,11 @@
 //!
 //! Everything random is seeded; the same seed and the same outcomes give the same tasks, bit for
 //! bit, and a teacher restored from [`Teacher::save_state`] continues exactly as if never stopped.
+//! That holds across machines too: `exp`, `ln`, `sin`… come from the `libm` crate, not from the
+//! platform's C library, whose results differ in the last bit between CPUs (glibc picks FMA
+//! variants where the CPU has FMA); `teachers/clippy.toml` forbids `f64::exp` and its kin. One
+//! gap remains: `rand_distr`'s `StandardNormal` still calls the platform's `ln` for its tail
+//! draws (about one in 4 000) and `exp` in its wedge test.
 #![warn(missing_docs)]
 
 pub mod adr;
@@ -75,21 +80,6 @@ impl From<teachgym_core::EpisodeSummary> for EpisodeOutcome {
     }
 }
 
-/// One transition, for teachers that learn from per-step data (SPDL-style value estimates).
-#[derive(Debug, Clone, Copy)]
-pub struct StepRecord<'a> {
-    /// Observation before the step.
-    pub obs: &'a [f32],
-    /// Action taken.
-    pub action: &'a [f32],
-    /// Reward received.
-    pub reward: f64,
-    /// Observation after the step.
-    pub next_obs: &'a [f32],
-    /// Whether the episode ended with this step.
-    pub done: bool,
-}
-
 /// A curriculum teacher over a [`TaskSpace`].
 ///
 /// The loop is: `task = sample_task()`, run an episode on `task`, `update(&task, &outcome)`.
@@ -116,13 +106,6 @@ pub trait Teacher: Send {
     /// [`TeacherError::NonFiniteReturn`] for a NaN or infinite return. The teacher's state is
     /// unchanged when an error is returned.
     fn update(&mut self, task: &[f64], outcome: &EpisodeOutcome) -> Result<()>;
-
-    /// Hook: the initial observation of an episode on `task`. No-op by default; teachers that
-    /// estimate values of initial states (SPDL) override it.
-    fn record_initial_state(&mut self, _task: &[f64], _obs: &[f32]) {}
-
-    /// Hook: one transition of the running episode. No-op by default.
-    fn record_step(&mut self, _step: &StepRecord<'_>) {}
 
     /// `n` tasks from the teacher's current curriculum without its exploration (no random-task
     /// mixing, no boundary probing), for visualisation. `None` when the teacher has no such
