@@ -6,10 +6,12 @@
 //! - [`Env`]: reset with a seed and a task vector, step with an action, gymnasium semantics for
 //!   `terminated` versus `truncated`.
 //! - [`Error`]: the one error type; every variant names the offending value.
+//! - [`random`]: normal draws with the same bits on every CPU.
 #![warn(missing_docs)]
 
 mod env;
 mod error;
+pub mod random;
 mod space;
 mod task_space;
 

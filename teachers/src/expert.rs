@@ -8,7 +8,7 @@
 //! | `high` | `low` + an initial Gaussian over easy tasks (ALP-GMM / Covar-GMM bootstrap, ADR start) |
 
 use rand::Rng;
-use rand_distr::StandardNormal;
+use teachgym_core::random::standard_normal;
 use serde::{Deserialize, Serialize};
 use teachgym_core::TaskSpace;
 
@@ -101,7 +101,7 @@ impl DiagonalGaussian {
             .mean
             .iter()
             .zip(&self.std)
-            .map(|(&m, &s)| m + s * rng.sample::<f64, _>(StandardNormal))
+            .map(|(&m, &s)| m + s * standard_normal(rng))
             .collect();
         space.clip(&raw)
     }

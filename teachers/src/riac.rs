@@ -24,7 +24,7 @@
 use std::collections::VecDeque;
 
 use rand::Rng;
-use rand_distr::StandardNormal;
+use teachgym_core::random::standard_normal;
 use serde::{Deserialize, Serialize};
 use teachgym_core::TaskSpace;
 
@@ -415,7 +415,7 @@ impl Teacher for Riac {
             let mut task = region.tasks[j].clone();
             for (k, v) in task.iter_mut().enumerate() {
                 let noisy =
-                    *v + self.config.mutation_std * self.rng.sample::<f64, _>(StandardNormal);
+                    *v + self.config.mutation_std * standard_normal(&mut self.rng);
                 *v = noisy.clamp(
                     region.low[k] - MUTATION_REGION_MARGIN,
                     region.high[k] + MUTATION_REGION_MARGIN,

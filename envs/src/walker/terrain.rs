@@ -2,7 +2,7 @@
 //! obstacle polygons. No physics here; `physics.rs` builds colliders from a [`Terrain`].
 
 use rand::Rng;
-use rand_distr::{Distribution, Normal};
+use teachgym_core::random::standard_normal;
 
 use super::constants::{TERRAIN_HEIGHT, TERRAIN_LENGTH, TERRAIN_STEP};
 
@@ -77,7 +77,6 @@ pub(crate) fn generate<R: Rng + ?Sized>(
     let mut x = startpad as f32 * TERRAIN_STEP;
     let mut ground = vec![[0.0, y], [x, y]];
     let mut obstacles = Vec::new();
-    let unit = Normal::new(0.0, 1.0).expect("unit normal is valid");
     while x < track_end {
         match generator {
             ObstacleGenerator::Stumps {
@@ -85,7 +84,7 @@ pub(crate) fn generate<R: Rng + ?Sized>(
                 height_std,
                 min_height,
             } => {
-                let h = (mean_height + height_std * unit.sample(rng)).max(*min_height) as f32
+                let h = (mean_height + height_std * standard_normal(rng)).max(*min_height) as f32
                     * TERRAIN_STEP;
                 let w = TERRAIN_STEP;
                 obstacles.push(Obstacle {
@@ -99,8 +98,8 @@ pub(crate) fn generate<R: Rng + ?Sized>(
                     .iter()
                     .enumerate()
                     .map(|(k, [bx, by])| {
-                        let dx = (offsets[2 * k] + std * unit.sample(rng)) as f32;
-                        let dy = (offsets[2 * k + 1] + std * unit.sample(rng)) as f32;
+                        let dx = (offsets[2 * k] + std * standard_normal(rng)) as f32;
+                        let dy = (offsets[2 * k + 1] + std * standard_normal(rng)) as f32;
                         // The end vertices stay on the ground so the hexagon sits on it.
                         let dy = if k == 0 || k == HEXAGON_BASE.len() - 1 {
                             0.0

@@ -62,7 +62,7 @@ mod tests;
 use ndarray::Array2;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
-use rand_distr::{Distribution, StandardNormal};
+use teachgym_core::random::standard_normal;
 use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
 use teachgym_core::{Env, Space, Step};
@@ -503,7 +503,7 @@ impl PpoAgent {
             mean.iter()
                 .zip(log_std)
                 .map(|(&m, &s)| {
-                    let noise: f32 = StandardNormal.sample(&mut self.rng);
+                    let noise = standard_normal(&mut self.rng) as f32;
                     m + libm::expf(s) * noise
                 })
                 .collect()

@@ -191,7 +191,7 @@ type PolicyCase = (Array2<f32>, Vec<f32>, Array2<f32>, Vec<f32>, Vec<f32>);
 fn policy_case() -> PolicyCase {
     let mut rng = Pcg64::seed_from_u64(3);
     let (batch, act_dim) = (8, 3);
-    let mut normal = || -> f32 { StandardNormal.sample(&mut rng) };
+    let mut normal = || -> f32 { standard_normal(&mut rng) as f32 };
     let means = Array2::from_shape_fn((batch, act_dim), |_| normal() * 0.5);
     let log_std = vec![-0.3, 0.1, 0.4];
     let actions = Array2::from_shape_fn((batch, act_dim), |_| normal());
@@ -306,7 +306,7 @@ fn grid_task(rng: &mut Pcg64) -> Vec<f64> {
 fn categorical_policy_loss_gradients_match_finite_differences() {
     let mut rng = Pcg64::seed_from_u64(8);
     let (batch, n) = (8, 4);
-    let mut normal = || -> f32 { StandardNormal.sample(&mut rng) };
+    let mut normal = || -> f32 { standard_normal(&mut rng) as f32 };
     let logits = Array2::from_shape_fn((batch, n), |_| normal());
     let actions = ndarray::Array1::from_shape_fn(batch, |b| ((b * 3) % n) as f32);
     let offsets = [-0.6, 0.0, 0.05, 0.6, -0.1, 0.5, 0.02, -0.5];

@@ -34,7 +34,7 @@ mod select;
 mod tests;
 
 use rand::Rng;
-use rand_distr::StandardNormal;
+use teachgym_core::random::standard_normal;
 use serde::{Deserialize, Serialize};
 
 use self::em::Workspace;
@@ -323,7 +323,7 @@ impl Gmm {
     /// If `c >= n_components()`.
     pub fn sample_component<R: Rng + ?Sized>(&self, c: usize, rng: &mut R) -> Vec<f64> {
         let d = self.dim;
-        let z: Vec<f64> = (0..d).map(|_| rng.sample(StandardNormal)).collect();
+        let z: Vec<f64> = (0..d).map(|_| standard_normal(rng)).collect();
         let l = &self.cholesky[c * d * d..(c + 1) * d * d];
         (0..d)
             .map(|i| self.means[c * d + i] + (0..=i).map(|j| l[i * d + j] * z[j]).sum::<f64>())
