@@ -16,7 +16,7 @@
 //! | `learning_curve.png`, `curriculum.png` | the plots |
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -662,8 +662,8 @@ where
 
     let progress = progress_bar(options.progress, config.trainer.total_steps);
     progress.set_position(trainer.global_step());
-    let mut episodes_out = append(&files.episodes)?;
-    let mut evaluations_out = append(&files.evaluations)?;
+    let mut episodes_out = csv::Writer::from_writer(append(&files.episodes)?);
+    let mut evaluations_out = csv::Writer::from_writer(append(&files.evaluations)?);
     let mut jsonl_out = append(&files.evaluations_jsonl)?;
     let mut recent_returns = std::collections::VecDeque::with_capacity(100);
     let mut last_eval: Option<Evaluation> = None;
@@ -702,11 +702,11 @@ where
         }
         episode_rows += report.episodes.len() as u64;
         for eval in &report.evaluations {
-            writeln!(
-                evaluations_out,
-                "{},{:?},{:?}",
-                eval.global_step, eval.mastered_percent, eval.mean_return
-            )?;
+            evaluations_out.write_record([
+                eval.global_step.to_string(),
+                format!("{:?}", eval.mastered_percent),
+                format!("{:?}", eval.mean_return),
+            ])?;
             writeln!(jsonl_out, "{}", serde_json::to_string(eval)?)?;
             evaluation_rows += 1;
             progress.println(format!(
@@ -819,19 +819,18 @@ fn append(path: &Path) -> Result<BufWriter<File>> {
     Ok(BufWriter::new(file))
 }
 
-fn write_episode(out: &mut impl Write, e: &EpisodeRecord) -> Result<()> {
-    let task: Vec<String> = e.task.iter().map(|v| format!("{v:?}")).collect();
-    writeln!(
-        out,
-        "{},{},{},{},{:?},{},{}",
-        e.global_step,
-        e.env_index,
-        e.episode_index,
-        task.join(","),
-        e.summary.episode_return,
-        e.summary.length,
-        e.summary.success
-    )?;
+/// One row of `episodes.csv`; floats in Rust's shortest round-trip form.
+fn write_episode(out: &mut csv::Writer<impl Write>, e: &EpisodeRecord) -> Result<()> {
+    let mut row = vec![
+        e.global_step.to_string(),
+        e.env_index.to_string(),
+        e.episode_index.to_string(),
+    ];
+    row.extend(e.task.iter().map(|v| format!("{v:?}")));
+    row.push(format!("{:?}", e.summary.episode_return));
+    row.push(e.summary.length.to_string());
+    row.push(e.summary.success.to_string());
+    out.write_record(&row)?;
     Ok(())
 }
 
@@ -952,16 +951,19 @@ fn draw_plots(files: &RunFiles, config: &RunConfig, space: &TaskSpace) -> Result
     )
 }
 
+/// The data rows of a CSV file with a header line.
 fn read_csv_rows(path: &Path) -> Result<Vec<Vec<String>>> {
-    let file = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut rows = Vec::new();
-    for line in BufReader::new(file).lines().skip(1) {
-        let line = line?;
-        if !line.is_empty() {
-            rows.push(line.split(',').map(str::to_string).collect());
-        }
-    }
-    Ok(rows)
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    reader
+        .records()
+        .map(|record| {
+            let record = record.with_context(|| format!("malformed row in {}", path.display()))?;
+            Ok(record.iter().map(str::to_string).collect())
+        })
+        .collect()
 }
 
 /// How to run `teachgym eval`.

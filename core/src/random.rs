@@ -42,7 +42,8 @@ mod tests {
         let draws: Vec<f64> = (0..n).map(|_| standard_normal(&mut rng)).collect();
         let mean = draws.iter().sum::<f64>() / n as f64;
         let var = draws.iter().map(|z| (z - mean).powi(2)).sum::<f64>() / n as f64;
-        let kurtosis = draws.iter().map(|z| (z - mean).powi(4)).sum::<f64>() / n as f64 / var.powi(2);
+        let kurtosis =
+            draws.iter().map(|z| (z - mean).powi(4)).sum::<f64>() / n as f64 / var.powi(2);
         assert!(mean.abs() < 0.01, "mean {mean}");
         assert!((var - 1.0).abs() < 0.01, "variance {var}");
         assert!((kurtosis - 3.0).abs() < 0.05, "kurtosis {kurtosis}");

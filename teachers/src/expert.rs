@@ -8,8 +8,8 @@
 //! | `high` | `low` + an initial Gaussian over easy tasks (ALP-GMM / Covar-GMM bootstrap, ADR start) |
 
 use rand::Rng;
-use teachgym_core::random::standard_normal;
 use serde::{Deserialize, Serialize};
+use teachgym_core::random::standard_normal;
 use teachgym_core::TaskSpace;
 
 use crate::{Result, TeacherError};

@@ -24,8 +24,8 @@
 use std::collections::VecDeque;
 
 use rand::Rng;
-use teachgym_core::random::standard_normal;
 use serde::{Deserialize, Serialize};
+use teachgym_core::random::standard_normal;
 use teachgym_core::TaskSpace;
 
 use crate::util::{
@@ -414,8 +414,7 @@ impl Teacher for Riac {
             };
             let mut task = region.tasks[j].clone();
             for (k, v) in task.iter_mut().enumerate() {
-                let noisy =
-                    *v + self.config.mutation_std * standard_normal(&mut self.rng);
+                let noisy = *v + self.config.mutation_std * standard_normal(&mut self.rng);
                 *v = noisy.clamp(
                     region.low[k] - MUTATION_REGION_MARGIN,
                     region.high[k] + MUTATION_REGION_MARGIN,

@@ -62,9 +62,9 @@ mod tests;
 use ndarray::Array2;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
-use teachgym_core::random::standard_normal;
 use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
+use teachgym_core::random::standard_normal;
 use teachgym_core::{Env, Space, Step};
 
 use crate::activation::Activation;

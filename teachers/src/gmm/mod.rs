@@ -34,8 +34,8 @@ mod select;
 mod tests;
 
 use rand::Rng;
-use teachgym_core::random::standard_normal;
 use serde::{Deserialize, Serialize};
+use teachgym_core::random::standard_normal;
 
 use self::em::Workspace;
 use self::fixed::{em_fixed, score_fixed};

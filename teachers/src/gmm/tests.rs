@@ -5,8 +5,8 @@
 use std::f64::consts::PI;
 
 use rand::{Rng, SeedableRng};
-use teachgym_core::random::standard_normal;
 use rand_pcg::Pcg64;
+use teachgym_core::random::standard_normal;
 
 use super::em::Workspace;
 use super::kmeans::{kmeans_labels, squared_distance};
@@ -273,7 +273,10 @@ fn aic_picks_the_true_k_on_clean_data() {
         let sel = fit_best(&data, 3, 2..=9, &GmmConfig::default(), Fitness::Bic, seed).unwrap();
         assert_eq!(sel.best.n_components(), 4, "scores {:?}", sel.scores);
     }
-    assert!(aic_exact >= 24, "AIC found k = 4 on {aic_exact} of 40 data sets");
+    assert!(
+        aic_exact >= 24,
+        "AIC found k = 4 on {aic_exact} of 40 data sets"
+    );
 }
 
 #[test]
