@@ -1,32 +1,60 @@
 #!/usr/bin/env bash
-# The learning benchmark of the students issue: PPO with the Random teacher on Stump Tracks,
-# 5M env steps, 3 seeds, on the whole task space (the learning curve of % mastered on the 10x10
-# test grid) and on the easy sub-space stump_height in [0, 0.5], spacing in [4, 6] (mean test
-# return, to compare with the 230 mastery threshold).
+# The learning benchmarks: `teachgym train` on example configs over several seeds, two runs at a
+# time, then one table of the learning curves (% of the test set mastered at each evaluation,
+# final mean test return).
 #
-#   bash scripts/bench_learning.sh [OUT_DIR] [SEEDS...]     # default runs/bench-learning, 0 1 2
+#   bash scripts/bench_learning.sh SUITE [OUT_DIR] [SEEDS...]
+#   bash scripts/bench_learning.sh SUITE OUT_DIR --summary        # re-print the table
 #
-# Each run takes about 5-10 minutes on one core of a 2-core VM; runs go two at a time. The
-# summary (one JSON line per run, then a table) is printed at the end and can be re-made from
-# the run directories with `bash scripts/bench_learning.sh OUT_DIR --summary`.
+# Suites (each config is examples/configs/<name>.toml):
+#   walker   PPO with the Random teacher on Stump Tracks, 5M env steps: on the whole task space
+#            (% mastered on the 10x10 test grid) and on the easy corner stump_height in [0, 0.5],
+#            spacing in [4, 6] (mean test return, against the 230 mastery threshold).
+#            Configs stump_tracks_easy, stump_tracks_random; default seeds 0 1 2; 5-10 minutes a
+#            run on one core of a 2-core VM.
+#   webform  The QWeb-style DQN on the web forms: easy (1-3 fields, Random, 50k steps), then
+#            ALP-GMM against Random at the same budget on medium (up to 6 fields, 2 pages, 40k
+#            steps), hard (up to 8 fields, noise, ambiguity, 100k steps; 240-form test set) and
+#            wide (the env's whole default space, 100k steps; 240-form test set). Configs
+#            webform_*; default seeds 1 2; minutes a run.
+#
+# Runs go under `nice -n 19`; an interrupted run is resumed where its checkpoint stopped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-OUT="${1:-runs/bench-learning}"
+SUITE="${1:-}"
+case "$SUITE" in
+  walker)
+    CONFIGS=(stump_tracks_easy stump_tracks_random)
+    DEFAULT_SEEDS="0 1 2"
+    ;;
+  webform)
+    CONFIGS=(webform_easy webform_medium_alp_gmm webform_medium_random webform_hard_alp_gmm
+      webform_hard_random webform_wide_alp_gmm webform_wide_random)
+    DEFAULT_SEEDS="1 2"
+    ;;
+  *)
+    echo "usage: bash scripts/bench_learning.sh walker|webform [OUT_DIR] [SEEDS...|--summary]" >&2
+    exit 2
+    ;;
+esac
+shift
+OUT="${1:-runs/bench-$SUITE}"
 shift || true
 SUMMARY_ONLY=0
 if [[ "${1:-}" == "--summary" ]]; then SUMMARY_ONLY=1; shift; fi
-SEEDS=("${@:-0 1 2}")
+SEEDS=("${@:-$DEFAULT_SEEDS}")
 # shellcheck disable=SC2206
 SEEDS=(${SEEDS[*]})
 mkdir -p "$OUT"
 if [[ $SUMMARY_ONLY == 0 ]]; then
   cargo build -q --release -p teachgym
-  for space in easy random; do
+  BIN="${CARGO_TARGET_DIR:-target}/release/teachgym"
+  for config in "${CONFIGS[@]}"; do
     for seed in "${SEEDS[@]}"; do
-      dir="$OUT/$space-$seed"
+      dir="$OUT/$config-$seed"
       if [[ -f "$dir/checkpoint.json" ]]; then resume=(--resume); else resume=(); fi
-      target/release/teachgym train --quiet --threads 1 "${resume[@]}" \
-        --config "examples/configs/stump_tracks_$space.toml" --seed "$seed" --out "$dir" \
+      nice -n 19 "$BIN" train --quiet --threads 1 "${resume[@]}" \
+        --config "examples/configs/$config.toml" --seed "$seed" --out "$dir" \
         > "$dir.log" 2>&1 &
       # Two runs at a time on a 2-core machine.
       while (( $(jobs -r | wc -l) >= 2 )); do sleep 5; done
@@ -38,20 +66,18 @@ echo "# machine: $(lscpu | sed -n 's/^Model name:[[:space:]]*//p'), $(nproc) cor
 python3 - "$OUT" <<'PY'
 import csv, json, pathlib, sys
 out = pathlib.Path(sys.argv[1])
-rows = []
-for run in sorted(out.iterdir()):
-    evals = run / "evaluations.csv"
-    if not evals.is_file():
-        continue
-    curve = [(int(r["global_step"]), float(r["mastered_percent"]), float(r["mean_return"]))
-             for r in csv.DictReader(open(evals))]
-    rows.append({"run": run.name, "curve": curve})
-    print(json.dumps({"run": run.name, "final_step": curve[-1][0], "mastered_percent": curve[-1][1],
-                      "mean_test_return": curve[-1][2],
-                      "curve_mastered": [c[1] for c in curve]}))
-print("| run | steps | % mastered (final) | mean test return (final) | best % mastered |")
+print("| run | seed | % mastered at each evaluation (step: %) | final % | final mean test return |")
 print("|---|---|---|---|---|")
-for r in rows:
-    s, m, ret = r["curve"][-1]
-    print(f"| {r['run']} | {s:,} | {m:.0f} | {ret:.1f} | {max(c[1] for c in r['curve']):.0f} |")
+for run in sorted(p for p in out.iterdir() if (p / "evaluations.csv").is_file()):
+    rows = list(csv.DictReader(open(run / "evaluations.csv")))
+    if not rows:
+        continue
+    curve = ", ".join(f"{int(r['global_step'])//1000}k: {float(r['mastered_percent']):.0f}" for r in rows)
+    name, seed = run.name.rsplit("-", 1)
+    final = rows[-1]
+    print(f"| {name} | {seed} | {curve} | {float(final['mastered_percent']):.1f} "
+          f"| {float(final['mean_return']):.2f} |")
+    print(json.dumps({"run": run.name, "final_step": int(final["global_step"]),
+                      "mastered_percent": float(final["mastered_percent"]),
+                      "mean_test_return": float(final["mean_return"])}), file=sys.stderr)
 PY
