@@ -18,7 +18,7 @@ use rand::SeedableRng;
 use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
 use teachgym_core::{Env, EpisodeSummary};
-use teachgym_teachers::{EpisodeOutcome, Teacher};
+use teachgym_teachers::Teacher;
 
 use crate::error::{Result, StudentError};
 
@@ -65,7 +65,7 @@ impl TaskSource for TeacherTasks {
     }
 
     fn report(&mut self, task: &[f64], summary: &EpisodeSummary) -> Result<()> {
-        Ok(self.0.update(task, &EpisodeOutcome::from(*summary))?)
+        Ok(self.0.update(task, summary)?)
     }
 
     fn save_state(&self) -> Result<String> {

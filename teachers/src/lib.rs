@@ -52,33 +52,12 @@ pub use teachgym_core::{TaskDim, TaskSpace};
 /// version is refused with [`TeacherError::Checkpoint`].
 pub const CHECKPOINT_FORMAT_VERSION: u32 = 1;
 
-/// What a teacher learns from one finished episode.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct EpisodeOutcome {
-    /// Undiscounted episode return, in the env's raw units (TeachMyAgent semantics: no rescaling).
-    pub episode_return: f64,
-    /// Whether the episode counts as a success (walkers: return above the mastery threshold).
-    pub success: bool,
-    /// Number of steps of the episode.
-    pub length: u32,
-}
-
-impl EpisodeOutcome {
-    /// An outcome with the given return, success flag and length.
-    pub fn new(episode_return: f64, success: bool, length: u32) -> Self {
-        Self {
-            episode_return,
-            success,
-            length,
-        }
-    }
-}
-
-impl From<teachgym_core::EpisodeSummary> for EpisodeOutcome {
-    fn from(s: teachgym_core::EpisodeSummary) -> Self {
-        Self::new(s.episode_return, s.success, s.length)
-    }
-}
+/// What a teacher learns from one finished episode: the env's own [`EpisodeSummary`] (return
+/// in the env's raw units, TeachMyAgent semantics; success; length), one record from env to
+/// teacher to training log.
+///
+/// [`EpisodeSummary`]: teachgym_core::EpisodeSummary
+pub type EpisodeOutcome = teachgym_core::EpisodeSummary;
 
 /// A curriculum teacher over a [`TaskSpace`].
 ///
