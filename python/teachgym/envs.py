@@ -19,6 +19,9 @@ physics, the observations, the rewards and the step limit live in Rust. Construc
 env in its ``TimeLimit`` instead. Episodes it cuts are still reported to the task source, at the
 next reset; ``config={"max_episode_steps": n}`` sets the Rust limit through ``make``.
 
+The grid world (``GridWorldEnv``) observes a flat float vector and takes one ``Discrete`` move
+per step (an int in ``[0, 4)``); its ``info`` holds ``shortest_path`` (int) at reset.
+
 The web forms (``WebFormEnv``: ``Discrete`` actions, ``WebFormMDEnv``: ``MultiDiscrete``) observe
 a ``Dict`` of arrays (token ids as int64, masks as uint8, features as float32), among them
 ``action_mask`` (1 = valid flat action); they take only ``config`` (e.g.
