@@ -150,6 +150,16 @@ enum Command {
         /// Seed of the run.
         #[arg(long)]
         seed: Option<u64>,
+        /// Embodiment of a walker env (classic_bipedal, small_bipedal, old_classic_bipedal).
+        #[arg(long)]
+        body: Option<String>,
+        /// Bounds of one task dimension, NAME=LOW,HIGH (repeatable), e.g.
+        /// `--bound stump_height=0,1.5`.
+        #[arg(long = "bound", value_name = "NAME=LOW,HIGH")]
+        bounds: Vec<String>,
+        /// Step limit of an episode (default: the env's).
+        #[arg(long)]
+        max_episode_steps: Option<u32>,
         /// Worker threads (0 = one per core); results do not depend on it.
         #[arg(long)]
         threads: Option<usize>,
@@ -309,6 +319,18 @@ fn render_webform(
     Ok(())
 }
 
+/// `NAME=LOW,HIGH` as the registry's bound option.
+fn parse_bound(text: &str) -> Result<(String, serde_json::Value)> {
+    let usage = || format!("--bound {text}: expected NAME=LOW,HIGH, e.g. stump_height=0,1.5");
+    let (name, pair) = text.split_once('=').with_context(usage)?;
+    let (low, high) = pair.split_once(',').with_context(usage)?;
+    let number = |v: &str| v.trim().parse::<f64>().with_context(usage);
+    Ok((
+        name.trim().to_string(),
+        serde_json::json!([number(low)?, number(high)?]),
+    ))
+}
+
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Render {
@@ -455,6 +477,9 @@ fn run(cli: Cli) -> Result<()> {
             student,
             steps,
             seed,
+            body,
+            bounds,
+            max_episode_steps,
             threads,
             num_envs,
             eval_every,
@@ -497,6 +522,12 @@ fn run(cli: Cli) -> Result<()> {
             }
             if let Some(v) = test_set {
                 run.test_set = Some(v);
+            }
+            run.env_options.body = body;
+            run.env_options.max_episode_steps = max_episode_steps;
+            for bound in &bounds {
+                let (name, pair) = parse_bound(bound)?;
+                run.env_options.bounds.insert(name, pair);
             }
             let started = std::time::Instant::now();
             let summary = train(TrainOptions {

@@ -131,6 +131,11 @@ pub struct RunConfig {
     /// The teacher's configuration (its fields, as `teachgym teachers NAME` prints them);
     /// absent = its defaults.
     pub teacher_config: Option<serde_json::Value>,
+    /// Construction options applied over the env's section when the configuration is resolved
+    /// (the `--body`, `--bound` and `--max-episode-steps` flags, the Python keywords' twins);
+    /// the resolved section holds their effect, so they are not written to `config.toml`.
+    #[serde(skip)]
+    pub env_options: EnvOptions,
 }
 
 impl Default for RunConfig {
@@ -150,6 +155,7 @@ impl Default for RunConfig {
             dqn: None,
             qweb: None,
             teacher_config: None,
+            env_options: EnvOptions::default(),
         }
     }
 }
@@ -227,11 +233,15 @@ impl RunConfig {
         let given = self.env_section(entry.config_section)?;
         let options = EnvOptions {
             config: given.unwrap_or(serde_json::Value::Null),
-            ..EnvOptions::default()
+            ..std::mem::take(&mut self.env_options)
         };
-        let env = entry
-            .config(&options)
-            .with_context(|| format!("invalid [{}] section", entry.config_section))?;
+        let env = entry.config(&options).with_context(|| {
+            format!(
+                "invalid configuration of env `{}` (its [{}] section and the --body, \
+                     --bound and --max-episode-steps flags)",
+                self.env, entry.config_section
+            )
+        })?;
         match &env {
             EnvConfig::Walker(c) => self.walker = Some(c.clone()),
             EnvConfig::PointMass(c) => self.point_mass = Some(c.clone()),

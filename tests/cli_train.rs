@@ -180,6 +180,56 @@ fn bad_input_gives_clear_errors() {
         ]),
         "needs a discrete-action env",
     );
+    fails_with(
+        &teachgym(&[
+            "train",
+            "--env",
+            "point_mass",
+            "--bound",
+            "mass=2",
+            "--out",
+            out,
+        ]),
+        "expected NAME=LOW,HIGH",
+    );
+    fails_with(
+        &teachgym(&[
+            "train",
+            "--env",
+            "point_mass",
+            "--bound",
+            "height=0,1",
+            "--out",
+            out,
+        ]),
+        "unknown task dimension `height`",
+    );
+    fails_with(
+        &teachgym(&[
+            "train",
+            "--env",
+            "stump_tracks",
+            "--body",
+            "quadruped",
+            "--out",
+            out,
+        ]),
+        "unknown body `quadruped`",
+    );
+    fails_with(
+        &teachgym(&[
+            "train",
+            "--env",
+            "webform",
+            "--student",
+            "dqn",
+            "--body",
+            "x",
+            "--out",
+            out,
+        ]),
+        "no body",
+    );
 
     std::fs::create_dir_all(&dir).unwrap();
     let config = dir.join("bad.toml");
@@ -498,6 +548,40 @@ fn every_registry_env_trains_from_the_cli() {
 
     let dir = scratch("registry");
     std::fs::create_dir_all(&dir).unwrap();
+
+    // The construction options Python takes as keywords are flags here, applied through the
+    // same registry code and recorded in the run's config.
+    let flagged = dir.join("flags");
+    ok(&teachgym(&[
+        "train",
+        "--quiet",
+        "--env",
+        "stump_tracks",
+        "--body",
+        "small_bipedal",
+        "--bound",
+        "stump_height=0,0.5",
+        "--max-episode-steps",
+        "50",
+        "--steps",
+        "64",
+        "--num-envs",
+        "2",
+        "--eval-every",
+        "1000000",
+        "--config",
+        "/dev/null",
+        "--out",
+        flagged.to_str().unwrap(),
+    ]));
+    let saved = std::fs::read_to_string(flagged.join("config.toml")).unwrap();
+    for line in [
+        "body = \"small_bipedal\"",
+        "max_episode_steps = 50",
+        "stump_height_bounds = [0.0, 0.5]",
+    ] {
+        assert!(saved.contains(line), "{line} not in {saved}");
+    }
     for entry in ENVS {
         let env = build_env(entry.name, &EnvOptions::default()).unwrap();
         // PPO on flat observations; the web forms' dict observations take the QWeb DQN.

@@ -195,7 +195,9 @@ impl Action<'_> {
     }
 }
 
-/// Options shared by every environment constructor, as sent by the Python side (JSON).
+/// Options shared by every environment constructor: the Python constructor keywords (sent as
+/// JSON) and the `teachgym train` flags `--body`, `--bound`, `--max-episode-steps` (applied over
+/// the config file's env section).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EnvOptions {
