@@ -5,7 +5,8 @@
 //! - [`core`]: task spaces, spaces, the [`Env`](teachgym_core::Env) trait and errors;
 //! - [`envs`]: Stump Tracks and Hexagon Tracks walkers on rapier2d;
 //! - [`teachers`]: curriculum teachers (Random, ALP-GMM, Covar-GMM, RIAC, ADR) and their registry;
-//! - [`students`]: the built-in students (MLP, Adam, PPO), the lock-step vector env, the
+//! - [`nn`]: the networks of the built-in students (MLP, Adam, gradient clipping, checkpoints);
+//! - [`students`]: the built-in students (PPO, DQN, QWeb DQN), the lock-step vector env, the
 //!   teacher-driven [`Trainer`](teachgym_students::Trainer) and the evaluation protocol;
 //!
 //! and hosts the tools behind the `teachgym` command line: [`train`] (run configurations, run
@@ -28,6 +29,7 @@
 
 pub use teachgym_core as core;
 pub use teachgym_envs as envs;
+pub use teachgym_nn as nn;
 pub use teachgym_students as students;
 pub use teachgym_teachers as teachers;
 

@@ -362,7 +362,7 @@ impl PpoConfig {
                 format!("must be finite, got {}", self.init_log_std),
             );
         }
-        self.adam(self.learning_rate).validate()
+        Ok(self.adam(self.learning_rate).validate()?)
     }
 
     fn adam(&self, learning_rate: f32) -> AdamConfig {
@@ -1981,7 +1981,8 @@ mod tests {
     fn categorical_actions_follow_the_softmax() {
         let mut agent = PpoAgent::new_discrete(small(), 3, 3, 2).unwrap();
         // Large logits from a scaled output layer make the distribution far from uniform.
-        agent.actor.layers.last_mut().unwrap().biases = vec![1.0, 0.0, -1.0];
+        let output_biases = agent.actor.parameter_slices_mut().pop().unwrap();
+        output_biases.copy_from_slice(&[1.0, 0.0, -1.0]);
         let obs = [0.2f32, -0.1, 0.4];
         let normalized = agent.normalize(&obs);
         let logits = agent
