@@ -5,7 +5,8 @@
 //! - [`core`]: task spaces, spaces, the [`Env`](teachgym_core::Env) trait and errors;
 //! - [`envs`]: Stump Tracks and Hexagon Tracks walkers on rapier2d;
 //! - [`teachers`]: curriculum teachers (Random, ALP-GMM, Covar-GMM, RIAC, ADR) and their registry;
-//! - [`nn`]: the networks of the built-in students (MLP, Adam, gradient clipping, checkpoints);
+//! - [`nn`]: the networks of the built-in students (MLP, Adam, gradient clipping, checkpoints),
+//!   with forward and backward passes that give the same bits on every x86-64 CPU;
 //! - [`students`]: the built-in students (PPO, DQN, QWeb DQN), the lock-step vector env, the
 //!   teacher-driven [`Trainer`](teachgym_students::Trainer) and the evaluation protocol;
 //!

@@ -99,11 +99,15 @@ mod tests {
         for (rows, cols) in [(24, 64), (64, 64), (64, 4)] {
             let gain = 2f32.sqrt();
             let w = Init::Orthogonal { gain }.draw(rows, cols, &mut rng).0;
-            let gram = if rows >= cols {
-                w.t().dot(&w)
+            let w = w.as_slice().unwrap();
+            let n = rows.min(cols);
+            let mut gram = Array2::zeros((n, n));
+            let out = gram.as_slice_mut().unwrap();
+            if rows >= cols {
+                crate::kernel::matmul_at_b(w, w, rows, cols, cols, out); // Wᵀ · W
             } else {
-                w.dot(&w.t())
-            };
+                crate::kernel::matmul_a_bt(w, w, rows, cols, rows, out); // W · Wᵀ
+            }
             for ((i, j), &g) in gram.indexed_iter() {
                 let expected = if i == j { 2.0 } else { 0.0 };
                 assert!(

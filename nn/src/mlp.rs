@@ -3,12 +3,12 @@
 //! analytic backprop into [`Gradients`].
 //!
 //! Weights are stored `inputs × outputs` (row-major), so a batch `X` (`batch × inputs`) maps to
-//! `act(X · W + b)`. Forward passes use the crate's deterministic affine kernel (bit-identical
-//! between [`Mlp::forward`], [`Mlp::predict`] and [`Mlp::forward_one`]); backward passes use
-//! ndarray's matrixmultiply GEMM.
+//! `act(X · W + b)`. Forward and backward passes use the fixed-order kernels of
+//! [`crate::kernel`], so [`Mlp::forward`], [`Mlp::predict`] and [`Mlp::forward_one`] are
+//! bit-identical, and outputs, gradients and so trained weights are the same on every x86-64
+//! CPU (ndarray's GEMM would pick an FMA kernel at run time where the CPU has one).
 
-use ndarray::linalg::general_mat_mul;
-use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
+use ndarray::{Array2, ArrayView1, ArrayView2};
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
@@ -16,7 +16,7 @@ use crate::activation::Activation;
 use crate::error::{check_finite, NnError, Result};
 use crate::gradients::{Gradients, LayerGradients};
 use crate::init::Init;
-use crate::kernel::affine_forward;
+use crate::kernel::{affine_forward, matmul_a_bt, matmul_at_b};
 
 /// One layer of an [`MlpConfig`]: its width, non-linearity and initialisation.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -481,14 +481,32 @@ impl Mlp {
                     .expect("standard layout"),
                 delta.as_slice_mut().expect("standard layout"),
             );
+            let (inputs, outputs) = (sizes[l], sizes[l + 1]);
+            let delta = delta.as_slice().expect("standard layout");
             let LayerGradients { weights, biases } = &mut grads.layers[l];
-            general_mat_mul(1.0, &cache.activations[l].t(), &*delta, 0.0, weights);
+            // ∂W = Xᵀ · δ, ∂b = Σ_rows δ, both summed over the batch in row order.
+            matmul_at_b(
+                cache.activations[l].as_slice().expect("standard layout"),
+                delta,
+                batch,
+                inputs,
+                outputs,
+                weights.as_slice_mut().expect("standard layout"),
+            );
             biases.iter_mut().for_each(|b| *b = 0.0);
-            for row in delta.axis_iter(Axis(0)) {
+            for row in delta.chunks_exact(outputs) {
                 biases.iter_mut().zip(row).for_each(|(b, &d)| *b += d);
             }
             if l > 0 || want_input_gradient {
-                general_mat_mul(1.0, &*delta, &layer.weights.t(), 0.0, &mut lower[l]);
+                // ∂X = δ · Wᵀ.
+                matmul_a_bt(
+                    delta,
+                    layer.weight_slice(),
+                    batch,
+                    outputs,
+                    inputs,
+                    lower[l].as_slice_mut().expect("standard layout"),
+                );
             }
         }
         Ok(())
@@ -576,5 +594,51 @@ mod tests {
         net.forward(Array2::zeros((2, 3)).view(), &mut cache)
             .unwrap();
         assert_eq!(cache.output().unwrap().dim(), (2, 2));
+    }
+
+    /// One linear layer: `∂W = Xᵀ · G`, `∂b = Σ_rows G` and `∂X = G · Wᵀ`, each element summed in
+    /// increasing order as the naive loops below do, bit for bit (odd sizes hit every tile).
+    #[test]
+    fn backward_equals_the_naive_loops_bit_for_bit() {
+        let (batch, inputs, outputs) = (65, 17, 7);
+        let net =
+            Mlp::from_seed(MlpConfig::new(inputs, &[], Activation::Tanh, outputs), 3).unwrap();
+        let x = Array2::from_shape_fn((batch, inputs), |(r, c)| ((r * 13 + c) as f32 * 0.37).sin());
+        let g = Array2::from_shape_fn((batch, outputs), |(r, c)| {
+            ((r * 5 + c) as f32 * 0.21).cos() * (1.0 + c as f32 * 30.0)
+        });
+        let mut cache = ForwardCache::default();
+        net.forward(x.view(), &mut cache).unwrap();
+        let mut grads = Gradients::zeros_like(&net);
+        let dx = net
+            .backward_with_input_gradient(&cache, g.view(), &mut grads)
+            .unwrap();
+        let w = net.layers()[0].weights();
+        let bits = |a: f32| a.to_bits();
+        for i in 0..inputs {
+            for j in 0..outputs {
+                let mut acc = 0.0f32;
+                for r in 0..batch {
+                    acc += x[(r, i)] * g[(r, j)];
+                }
+                assert_eq!(bits(grads.layers()[0].weights()[(i, j)]), bits(acc));
+            }
+        }
+        for j in 0..outputs {
+            let mut acc = 0.0f32;
+            for r in 0..batch {
+                acc += g[(r, j)];
+            }
+            assert_eq!(bits(grads.layers()[0].biases()[j]), bits(acc));
+        }
+        for r in 0..batch {
+            for i in 0..inputs {
+                let mut acc = 0.0f32;
+                for j in 0..outputs {
+                    acc += g[(r, j)] * w[(i, j)];
+                }
+                assert_eq!(bits(dx[(r, i)]), bits(acc));
+            }
+        }
     }
 }

@@ -31,7 +31,16 @@ fn relu_pattern(net: &Mlp, x: &Array2<f32>) -> Vec<bool> {
     let mut pattern = Vec::new();
     let mut current = x.clone();
     for layer in net.layers() {
-        let pre = current.dot(&layer.weights()) + layer.biases();
+        let (rows, inputs) = current.dim();
+        let mut pre = Array2::zeros((rows, layer.biases().len()));
+        teachgym_nn::kernel::affine_forward(
+            current.as_slice().unwrap(),
+            rows,
+            inputs,
+            layer.weights().as_slice().unwrap(),
+            layer.biases().as_slice().unwrap(),
+            pre.as_slice_mut().unwrap(),
+        );
         if layer.activation() == Activation::Relu {
             pattern.extend(pre.iter().map(|&v| v > 0.0));
         }
