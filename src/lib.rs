@@ -8,6 +8,8 @@
 //!   ([`envs::registry`]) that the command line and the Python
 //!   package both build their envs from;
 //! - [`teachers`]: curriculum teachers (Random, ALP-GMM, Covar-GMM, RIAC, ADR) and their registry;
+//! - [`nn`]: the networks of the built-in students (MLP, Adam, gradient clipping, checkpoints),
+//!   with forward and backward passes that give the same bits on every x86-64 CPU;
 //! - [`students`]: the built-in students (PPO, DQN, the QWeb-style DQN), the lock-step vector
 //!   env that owns its task source, the one training loop
 //!   ([`Trainer`](teachgym_students::Trainer)) and the evaluation protocol;
@@ -32,6 +34,7 @@
 
 pub use teachgym_core as core;
 pub use teachgym_envs as envs;
+pub use teachgym_nn as nn;
 pub use teachgym_students as students;
 pub use teachgym_teachers as teachers;
 

@@ -490,7 +490,7 @@ mod tests {
         let mut env = env();
         let (mut obs, _) = env.reset(Some(5), &[0.6, 1.0]).unwrap();
         for _ in 0..100 {
-            let norm = obs[4].hypot(obs[5]);
+            let norm = libm::hypotf(obs[4], obs[5]);
             // Clipping: an action of length > 1 per component is accepted and clipped.
             let step = env
                 .step(&[3.0 * obs[4] / norm, 3.0 * obs[5] / norm])
@@ -513,7 +513,7 @@ mod tests {
             let (mut obs, _) = env.reset(Some(seed), &[0.8, 1.5]).unwrap();
             let mut trace = obs.clone();
             for t in 0..50 {
-                let a = [(t as f32 * 0.3).sin(), (t as f32 * 0.7).cos()];
+                let a = [libm::sinf(t as f32 * 0.3), libm::cosf(t as f32 * 0.7)];
                 let step = env.step(&a).unwrap();
                 obs = step.obs;
                 trace.extend_from_slice(&obs);

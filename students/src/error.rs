@@ -1,6 +1,8 @@
 //! The single error type of the students crate. Every variant carries the values that made the
 //! input bad, so a message can be acted on without a debugger.
 
+use teachgym_nn::NnError;
+
 /// `Result` with [`StudentError`] as the error type.
 pub type Result<T, E = StudentError> = std::result::Result<T, E>;
 
@@ -72,6 +74,10 @@ pub enum StudentError {
     /// The teacher refused an episode outcome or a checkpoint.
     #[error("teacher error: {0}")]
     Teacher(#[from] teachgym_teachers::TeacherError),
+    /// A network error without a counterpart above (none today: every [`NnError`] variant maps
+    /// to the variant of the same name; see the `From<NnError>` impl).
+    #[error(transparent)]
+    Nn(NnError),
     /// A file could not be read or written.
     #[error("cannot access {path}: {message}")]
     Io {
@@ -80,6 +86,35 @@ pub enum StudentError {
         /// The operating system's message.
         message: String,
     },
+}
+
+impl From<NnError> for StudentError {
+    /// Maps each [`NnError`] to the variant of the same name and message, so matches on
+    /// `StudentError::ShapeMismatch { .. }` and the like see network errors too.
+    fn from(error: NnError) -> Self {
+        match error {
+            NnError::ShapeMismatch {
+                what,
+                expected,
+                got,
+            } => StudentError::ShapeMismatch {
+                what,
+                expected,
+                got,
+            },
+            NnError::NonFinite { what, index, value } => {
+                StudentError::NonFinite { what, index, value }
+            }
+            NnError::InvalidConfig { field, reason } => {
+                StudentError::InvalidConfig { field, reason }
+            }
+            NnError::CorruptCheckpoint { reason } => StudentError::CorruptCheckpoint { reason },
+            NnError::UnsupportedCheckpointVersion { found, supported } => {
+                StudentError::UnsupportedCheckpointVersion { found, supported }
+            }
+            other => StudentError::Nn(other),
+        }
+    }
 }
 
 impl StudentError {

@@ -627,18 +627,19 @@ struct AdamState {
 
 impl AdamState {
     fn capture(adam: &Adam) -> Self {
+        let adam = crate::checkpoint::AdamState::capture(adam);
         AdamState {
             steps_taken: adam.steps_taken,
             beta1_power: adam.beta1_power,
             beta2_power: adam.beta2_power,
-            first_moments: adam.first_moments.clone(),
-            second_moments: adam.second_moments.clone(),
+            first_moments: adam.first_moments,
+            second_moments: adam.second_moments,
         }
     }
 
-    fn restore_into(self, mut adam: Adam) -> Result<Adam> {
+    fn restore_into(self, adam: Adam) -> Result<Adam> {
         let lengths = |m: &[Vec<f32>]| m.iter().map(Vec::len).collect::<Vec<_>>();
-        let expected = lengths(&adam.first_moments);
+        let expected = lengths(&crate::checkpoint::AdamState::capture(&adam).first_moments);
         let finite = self
             .first_moments
             .iter()
@@ -654,12 +655,19 @@ impl AdamState {
                 reason: "Adam moments do not match the network or are not finite".into(),
             });
         }
-        adam.steps_taken = self.steps_taken;
-        adam.beta1_power = self.beta1_power;
-        adam.beta2_power = self.beta2_power;
-        adam.first_moments = self.first_moments;
-        adam.second_moments = self.second_moments;
-        Ok(adam)
+        let state = crate::checkpoint::AdamState {
+            config: *adam.config(),
+            steps_taken: self.steps_taken,
+            beta1_power: self.beta1_power,
+            beta2_power: self.beta2_power,
+            first_moments: self.first_moments,
+            second_moments: self.second_moments,
+        };
+        state
+            .restore_into(adam)
+            .map_err(|e| StudentError::CorruptCheckpoint {
+                reason: format!("Adam state: {e}"),
+            })
     }
 }
 

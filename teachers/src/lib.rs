@@ -15,9 +15,9 @@
 //! bit, and a teacher restored from [`Teacher::save_state`] continues exactly as if never stopped.
 //! That holds across machines too: `exp`, `ln`, `sin`… come from the `libm` crate, not from the
 //! platform's C library, whose results differ in the last bit between CPUs (glibc picks FMA
-//! variants where the CPU has FMA); `teachers/clippy.toml` forbids `f64::exp` and its kin. One
-//! gap remains: `rand_distr`'s `StandardNormal` still calls the platform's `ln` for its tail
-//! draws (about one in 4 000) and `exp` in its wedge test.
+//! variants where the CPU has FMA); `teachers/clippy.toml` forbids `f64::exp` and its kin. Normal
+//! draws come from `teachgym_core::random::standard_normal` (libm's `log`), not `rand_distr`,
+//! whose rare branches call the platform's `exp`/`ln`.
 #![warn(missing_docs)]
 
 pub mod adr;

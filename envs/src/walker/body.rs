@@ -323,12 +323,14 @@ mod tests {
                 PartShape::Box { half_height, .. } => half_height,
                 _ => unreachable!(),
             };
-            let foot = lower.offset[1] - half_height * lower.angle.cos();
+            let foot = lower.offset[1] - half_height * libm::cosf(lower.angle);
             assert!((foot + b.spawn_height).abs() < 1e-5, "{}", e.name());
             // The knee anchor is the bottom of the upper leg and the top of the lower leg.
             let knee = b.joints[1].anchor;
             let upper = &b.parts[1];
-            assert!((upper.offset[1] - half_height * upper.angle.cos() - knee[1]).abs() < 1e-5);
+            assert!(
+                (upper.offset[1] - half_height * libm::cosf(upper.angle) - knee[1]).abs() < 1e-5
+            );
         }
         assert!((Embodiment::ClassicBipedal.body().spawn_height - 71.0 / SCALE).abs() < 1e-6);
         assert_eq!(Embodiment::from_name("spider"), None);

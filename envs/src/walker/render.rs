@@ -141,7 +141,10 @@ pub(crate) fn render(env: &WalkerEnv) -> Result<RgbFrame> {
     for (i, fraction) in lidar.iter().enumerate().take(LIDAR_RAYS) {
         let theta = LIDAR_FAN * i as f32 / LIDAR_RAYS as f32;
         let d = fraction * LIDAR_RANGE;
-        let (ex, ey) = camera.map([head[0] + theta.sin() * d, head[1] - theta.cos() * d]);
+        let (ex, ey) = camera.map([
+            head[0] + libm::sinf(theta) * d,
+            head[1] - libm::cosf(theta) * d,
+        ]);
         pb.move_to(ox, oy);
         pb.line_to(ex, ey);
     }
@@ -157,7 +160,7 @@ pub(crate) fn render(env: &WalkerEnv) -> Result<RgbFrame> {
     for i in order {
         let part = &body.parts[i];
         let pose = poses[i];
-        let (s, c) = pose.angle.sin_cos();
+        let (s, c) = (libm::sinf(pose.angle), libm::cosf(pose.angle));
         let world: Vec<[f32; 2]> = part
             .shape
             .vertices()

@@ -181,7 +181,7 @@ impl DqnConfig {
                 );
             }
         }
-        self.adam().validate()
+        Ok(self.adam().validate()?)
     }
 
     pub(crate) fn adam(&self) -> AdamConfig {

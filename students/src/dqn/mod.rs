@@ -134,7 +134,7 @@ impl DqnAgent {
             .parts
             .iter()
             .map(|part| Adam::new(config.adam(), part))
-            .collect::<Result<_>>()?;
+            .collect::<std::result::Result<_, crate::NnError>>()?;
         Ok(DqnAgent {
             replay: ReplayBuffer::new(config.buffer_size, obs_dim, num_actions)?,
             target: online.clone(),

@@ -121,7 +121,7 @@ impl QNetwork {
         grads: &mut [Gradients],
     ) -> Result<()> {
         if !self.is_dueling() {
-            return self.parts[0].backward(&caches.parts[0], d_q, &mut grads[0]);
+            return Ok(self.parts[0].backward(&caches.parts[0], d_q, &mut grads[0])?);
         }
         let n = d_q.ncols() as f32;
         let d_value = d_q.sum_axis(ndarray::Axis(1)).insert_axis(ndarray::Axis(1));
@@ -141,7 +141,7 @@ impl QNetwork {
             &mut head_grads[1],
         )?;
         let d_features = d_features_v + d_features_a;
-        self.parts[0].backward(&caches.parts[0], d_features.view(), &mut trunk_grads[0])
+        Ok(self.parts[0].backward(&caches.parts[0], d_features.view(), &mut trunk_grads[0])?)
     }
 
     /// `θ' ← τ·θ + (1 − τ)·θ'`; τ = 1 copies exactly.

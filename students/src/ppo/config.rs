@@ -304,7 +304,7 @@ impl PpoConfig {
                 format!("must be finite, got {}", self.init_log_std),
             );
         }
-        self.adam(self.learning_rate).validate()
+        Ok(self.adam(self.learning_rate).validate()?)
     }
 
     pub(super) fn adam(&self, learning_rate: f32) -> AdamConfig {

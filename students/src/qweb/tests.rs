@@ -132,8 +132,8 @@ fn network_gradients_match_finite_differences() {
     let mut net = QwebNet::new(&net_shape, &form, &mut rng).unwrap();
     // Smooth activations, so finite differences do not straddle ReLU kinks.
     for mlp in &mut net.mlps {
-        for layer in mlp.layers.iter_mut().rev().skip(1) {
-            layer.activation = Activation::Tanh;
+        for layer in 0..mlp.layers().len() - 1 {
+            mlp.set_activation(layer, Activation::Tanh).unwrap();
         }
     }
     let obs = observations(4);

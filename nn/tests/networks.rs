@@ -5,9 +5,9 @@
 use ndarray::Array2;
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
-use teachgym_students::{
+use teachgym_nn::{
     clip_global_norm, Activation, Adam, AdamConfig, Checkpoint, ForwardCache, Gradients,
-    InferenceBuffers, Init, LayerConfig, Mlp, MlpConfig, StudentError, CHECKPOINT_FORMAT_VERSION,
+    InferenceBuffers, Init, LayerConfig, Mlp, MlpConfig, NnError, CHECKPOINT_FORMAT_VERSION,
 };
 
 fn random_matrix(rows: usize, cols: usize, rng: &mut Pcg64) -> Array2<f32> {
@@ -31,13 +31,22 @@ fn relu_pattern(net: &Mlp, x: &Array2<f32>) -> Vec<bool> {
     let mut pattern = Vec::new();
     let mut current = x.clone();
     for layer in net.layers() {
-        let pre = current.dot(&layer.weights()) + layer.biases();
+        let (rows, inputs) = current.dim();
+        let mut pre = Array2::zeros((rows, layer.biases().len()));
+        teachgym_nn::kernel::affine_forward(
+            current.as_slice().unwrap(),
+            rows,
+            inputs,
+            layer.weights().as_slice().unwrap(),
+            layer.biases().as_slice().unwrap(),
+            pre.as_slice_mut().unwrap(),
+        );
         if layer.activation() == Activation::Relu {
             pattern.extend(pre.iter().map(|&v| v > 0.0));
         }
         current = pre.mapv(|v| match layer.activation() {
             Activation::Relu => v.max(0.0),
-            Activation::Tanh => v.tanh(),
+            Activation::Tanh => libm::tanhf(v),
             Activation::Identity => v,
         });
     }
@@ -169,7 +178,7 @@ fn single_observation_path_is_bit_identical_to_batched_forward() {
 /// Full-batch Adam on y = sin(x), x ∈ [−π, π]: 64 points, 1 → 32 → 32 → 1 tanh, 300 steps.
 fn fit_sine(seed: u64, steps: usize) -> (Mlp, Adam, f32) {
     let x = Array2::from_shape_fn((64, 1), |(i, _)| -std::f32::consts::PI + i as f32 * 0.0997);
-    let target = x.mapv(f32::sin);
+    let target = x.mapv(libm::sinf);
     let mut net = Mlp::from_seed(MlpConfig::new(1, &[32, 32], Activation::Tanh, 1), seed).unwrap();
     let mut adam = Adam::new(
         AdamConfig {
@@ -263,7 +272,7 @@ fn corrupt_or_foreign_checkpoints_are_typed_errors() {
     let corrupt = |text: &str| {
         matches!(
             Checkpoint::from_json(text),
-            Err(StudentError::CorruptCheckpoint { .. })
+            Err(NnError::CorruptCheckpoint { .. })
         )
     };
     assert!(corrupt(&json[..json.len() / 2]), "truncated");
@@ -287,7 +296,7 @@ fn corrupt_or_foreign_checkpoints_are_typed_errors() {
     let future = json.replacen("\"format_version\":1", "\"format_version\":99", 1);
     assert_eq!(
         Checkpoint::from_json(&future).unwrap_err(),
-        StudentError::UnsupportedCheckpointVersion {
+        NnError::UnsupportedCheckpointVersion {
             found: 99,
             supported: CHECKPOINT_FORMAT_VERSION
         }
@@ -298,7 +307,7 @@ fn corrupt_or_foreign_checkpoints_are_typed_errors() {
 fn bad_input_is_a_typed_error_not_a_panic() {
     let net = Mlp::from_seed(MlpConfig::new(3, &[4], Activation::Tanh, 2), 1).unwrap();
     let mut cache = ForwardCache::default();
-    let shape = |r: Result<_, StudentError>| matches!(r, Err(StudentError::ShapeMismatch { .. }));
+    let shape = |r: Result<_, NnError>| matches!(r, Err(NnError::ShapeMismatch { .. }));
     assert!(shape(
         net.forward(Array2::zeros((2, 4)).view(), &mut cache)
             .map(|_| ())
@@ -311,13 +320,13 @@ fn bad_input_is_a_typed_error_not_a_panic() {
     with_nan[(1, 2)] = f32::NAN;
     assert!(matches!(
         net.forward(with_nan.view(), &mut cache),
-        Err(StudentError::NonFinite { what: "input", index: 5, value }) if value.is_nan()
+        Err(NnError::NonFinite { what: "input", index: 5, value }) if value.is_nan()
     ));
     let mut buffers = InferenceBuffers::default();
     assert!(shape(net.forward_one(&[0.0; 2], &mut buffers).map(|_| ())));
     assert!(matches!(
         net.forward_one(&[0.0, f32::INFINITY, 0.0], &mut buffers),
-        Err(StudentError::NonFinite { .. })
+        Err(NnError::NonFinite { .. })
     ));
     // Backward before any forward, with a wrong gradient shape, NaN gradient, foreign grads.
     let mut grads = Gradients::zeros_like(&net);
@@ -339,7 +348,7 @@ fn bad_input_is_a_typed_error_not_a_panic() {
             Array2::from_elem((2, 2), f32::NAN).view(),
             &mut grads
         ),
-        Err(StudentError::NonFinite { .. })
+        Err(NnError::NonFinite { .. })
     ));
     let other = Mlp::from_seed(MlpConfig::new(3, &[5], Activation::Tanh, 2), 1).unwrap();
     let mut foreign = Gradients::zeros_like(&other);
@@ -364,11 +373,11 @@ fn bad_input_is_a_typed_error_not_a_panic() {
     assert_eq!(net_copy, net);
     assert!(matches!(
         grads.clip_global_norm(0.0),
-        Err(StudentError::InvalidConfig { .. })
+        Err(NnError::InvalidConfig { .. })
     ));
     assert!(matches!(
         grads.clip_global_norm(f32::NAN),
-        Err(StudentError::InvalidConfig { .. })
+        Err(NnError::InvalidConfig { .. })
     ));
     // Invalid network configs.
     for bad in [
@@ -382,7 +391,7 @@ fn bad_input_is_a_typed_error_not_a_panic() {
     ] {
         assert!(matches!(
             Mlp::from_seed(bad, 0),
-            Err(StudentError::InvalidConfig { .. })
+            Err(NnError::InvalidConfig { .. })
         ));
     }
 }

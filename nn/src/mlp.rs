@@ -3,20 +3,20 @@
 //! analytic backprop into [`Gradients`].
 //!
 //! Weights are stored `inputs × outputs` (row-major), so a batch `X` (`batch × inputs`) maps to
-//! `act(X · W + b)`. Forward passes use the crate's deterministic affine kernel (bit-identical
-//! between [`Mlp::forward`], [`Mlp::predict`] and [`Mlp::forward_one`]); backward passes use
-//! ndarray's matrixmultiply GEMM.
+//! `act(X · W + b)`. Forward and backward passes use the fixed-order kernels of
+//! [`crate::kernel`], so [`Mlp::forward`], [`Mlp::predict`] and [`Mlp::forward_one`] are
+//! bit-identical, and outputs, gradients and so trained weights are the same on every x86-64
+//! CPU (ndarray's GEMM would pick an FMA kernel at run time where the CPU has one).
 
-use ndarray::linalg::general_mat_mul;
-use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
+use ndarray::{Array2, ArrayView1, ArrayView2};
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use crate::activation::Activation;
-use crate::error::{check_finite, Result, StudentError};
+use crate::error::{check_finite, NnError, Result};
 use crate::gradients::{Gradients, LayerGradients};
 use crate::init::Init;
-use crate::kernel::affine_forward;
+use crate::kernel::{affine_forward, matmul_a_bt, matmul_at_b};
 
 /// One layer of an [`MlpConfig`]: its width, non-linearity and initialisation.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -33,7 +33,7 @@ pub struct LayerConfig {
 ///
 /// # Example
 /// ```
-/// use teachgym_students::{Activation, MlpConfig};
+/// use teachgym_nn::{Activation, MlpConfig};
 /// // 24 → 64 → 64 → 4, tanh hidden layers, policy head initialised with gain 0.01 (CleanRL).
 /// let config = MlpConfig::new(24, &[64, 64], Activation::Tanh, 4).with_output_gain(0.01);
 /// assert_eq!(config.layer_sizes(), vec![24, 64, 64, 4]);
@@ -110,7 +110,7 @@ impl MlpConfig {
         self.layers.last().map_or(0, |l| l.outputs)
     }
 
-    /// Checks every field; returns [`StudentError::InvalidConfig`] naming the first bad one.
+    /// Checks every field; returns [`NnError::InvalidConfig`] naming the first bad one.
     pub fn validate(&self) -> Result<()> {
         if self.inputs == 0 {
             return Err(invalid("inputs", "must be at least 1, got 0".into()));
@@ -140,8 +140,8 @@ impl MlpConfig {
     }
 }
 
-fn invalid(field: &'static str, reason: String) -> StudentError {
-    StudentError::InvalidConfig { field, reason }
+fn invalid(field: &'static str, reason: String) -> NnError {
+    NnError::InvalidConfig { field, reason }
 }
 
 /// One affine layer and its activation. Weights are `inputs × outputs`.
@@ -183,8 +183,8 @@ impl Layer {
 /// # Example
 /// ```
 /// use ndarray::Array2;
-/// use teachgym_students::{Activation, ForwardCache, Gradients, Mlp, MlpConfig};
-/// # fn main() -> Result<(), teachgym_students::StudentError> {
+/// use teachgym_nn::{Activation, ForwardCache, Gradients, Mlp, MlpConfig};
+/// # fn main() -> Result<(), teachgym_nn::NnError> {
 /// let net = Mlp::from_seed(MlpConfig::new(3, &[8], Activation::Tanh, 2), 7)?;
 /// let x = Array2::from_elem((5, 3), 0.5f32);
 /// let mut cache = ForwardCache::default();
@@ -236,6 +236,31 @@ impl Mlp {
         &self.layers
     }
 
+    /// Replaces the activation of layer `layer` (0 = the first hidden layer) in the network and
+    /// in its [`MlpConfig`], keeping the parameters; e.g. smooth activations for a
+    /// finite-difference gradient check that must not straddle ReLU kinks.
+    ///
+    /// # Errors
+    /// [`NnError::ShapeMismatch`] if the network has no layer `layer`.
+    pub fn set_activation(&mut self, layer: usize, activation: Activation) -> Result<()> {
+        let count = self.layers.len();
+        match (
+            self.layers.get_mut(layer),
+            self.config.layers.get_mut(layer),
+        ) {
+            (Some(l), Some(c)) => {
+                l.activation = activation;
+                c.activation = activation;
+                Ok(())
+            }
+            _ => Err(NnError::ShapeMismatch {
+                what: "layer index",
+                expected: format!("< {count}"),
+                got: layer.to_string(),
+            }),
+        }
+    }
+
     /// Input width.
     pub fn inputs(&self) -> usize {
         self.config.inputs
@@ -283,8 +308,8 @@ impl Mlp {
     /// from the cache. The cache's buffers are reused when the batch size does not change.
     ///
     /// # Errors
-    /// [`StudentError::ShapeMismatch`] for a wrong width or an empty batch,
-    /// [`StudentError::NonFinite`] for NaN/∞ in `input`.
+    /// [`NnError::ShapeMismatch`] for a wrong width or an empty batch,
+    /// [`NnError::NonFinite`] for NaN/∞ in `input`.
     pub fn forward<'c>(
         &self,
         input: ArrayView2<'_, f32>,
@@ -292,7 +317,7 @@ impl Mlp {
     ) -> Result<ArrayView2<'c, f32>> {
         let (batch, width) = input.dim();
         if width != self.inputs() || batch == 0 {
-            return Err(StudentError::ShapeMismatch {
+            return Err(NnError::ShapeMismatch {
                 what: "input",
                 expected: format!("(batch ≥ 1, {})", self.inputs()),
                 got: format!("({batch}, {width})"),
@@ -335,15 +360,15 @@ impl Mlp {
     /// bit-identical to the corresponding row of [`Mlp::forward`].
     ///
     /// # Errors
-    /// [`StudentError::ShapeMismatch`] if `observation.len() != inputs`,
-    /// [`StudentError::NonFinite`] for NaN/∞.
+    /// [`NnError::ShapeMismatch`] if `observation.len() != inputs`,
+    /// [`NnError::NonFinite`] for NaN/∞.
     pub fn forward_one<'b>(
         &self,
         observation: &[f32],
         buffers: &'b mut InferenceBuffers,
     ) -> Result<&'b [f32]> {
         if observation.len() != self.inputs() {
-            return Err(StudentError::ShapeMismatch {
+            return Err(NnError::ShapeMismatch {
                 what: "observation",
                 expected: format!("({})", self.inputs()),
                 got: format!("({})", observation.len()),
@@ -373,9 +398,9 @@ impl Mlp {
     /// through the network, writing `∂loss/∂θ` into `grads` (overwritten, not accumulated).
     ///
     /// # Errors
-    /// [`StudentError::ShapeMismatch`] if the cache was not filled by this network's forward or
+    /// [`NnError::ShapeMismatch`] if the cache was not filled by this network's forward or
     /// the gradient's shape differs from the output's, or `grads` belongs to another shape;
-    /// [`StudentError::NonFinite`] for NaN/∞ in `output_gradient`.
+    /// [`NnError::NonFinite`] for NaN/∞ in `output_gradient`.
     pub fn backward(
         &self,
         cache: &ForwardCache,
@@ -418,7 +443,7 @@ impl Mlp {
                 .all(|(a, &w)| a.dim() == (batch, w))
             && batch > 0;
         if !cache_matches {
-            return Err(StudentError::ShapeMismatch {
+            return Err(NnError::ShapeMismatch {
                 what: "forward cache",
                 expected: format!("filled by a forward pass of a {sizes:?} network"),
                 got: format!(
@@ -432,7 +457,7 @@ impl Mlp {
             });
         }
         if output_gradient.dim() != (batch, self.outputs()) {
-            return Err(StudentError::ShapeMismatch {
+            return Err(NnError::ShapeMismatch {
                 what: "output gradient",
                 expected: format!("({batch}, {})", self.outputs()),
                 got: format!("{:?}", output_gradient.dim()),
@@ -456,14 +481,32 @@ impl Mlp {
                     .expect("standard layout"),
                 delta.as_slice_mut().expect("standard layout"),
             );
+            let (inputs, outputs) = (sizes[l], sizes[l + 1]);
+            let delta = delta.as_slice().expect("standard layout");
             let LayerGradients { weights, biases } = &mut grads.layers[l];
-            general_mat_mul(1.0, &cache.activations[l].t(), &*delta, 0.0, weights);
+            // ∂W = Xᵀ · δ, ∂b = Σ_rows δ, both summed over the batch in row order.
+            matmul_at_b(
+                cache.activations[l].as_slice().expect("standard layout"),
+                delta,
+                batch,
+                inputs,
+                outputs,
+                weights.as_slice_mut().expect("standard layout"),
+            );
             biases.iter_mut().for_each(|b| *b = 0.0);
-            for row in delta.axis_iter(Axis(0)) {
+            for row in delta.chunks_exact(outputs) {
                 biases.iter_mut().zip(row).for_each(|(b, &d)| *b += d);
             }
             if l > 0 || want_input_gradient {
-                general_mat_mul(1.0, &*delta, &layer.weights.t(), 0.0, &mut lower[l]);
+                // ∂X = δ · Wᵀ.
+                matmul_a_bt(
+                    delta,
+                    layer.weight_slice(),
+                    batch,
+                    outputs,
+                    inputs,
+                    lower[l].as_slice_mut().expect("standard layout"),
+                );
             }
         }
         Ok(())
@@ -551,5 +594,53 @@ mod tests {
         net.forward(Array2::zeros((2, 3)).view(), &mut cache)
             .unwrap();
         assert_eq!(cache.output().unwrap().dim(), (2, 2));
+    }
+
+    /// One linear layer: `∂W = Xᵀ · G`, `∂b = Σ_rows G` and `∂X = G · Wᵀ`, each element summed in
+    /// increasing order as the naive loops below do, bit for bit (odd sizes hit every tile).
+    #[test]
+    fn backward_equals_the_naive_loops_bit_for_bit() {
+        let (batch, inputs, outputs) = (65, 17, 7);
+        let net =
+            Mlp::from_seed(MlpConfig::new(inputs, &[], Activation::Tanh, outputs), 3).unwrap();
+        let x = Array2::from_shape_fn((batch, inputs), |(r, c)| {
+            libm::sinf((r * 13 + c) as f32 * 0.37)
+        });
+        let g = Array2::from_shape_fn((batch, outputs), |(r, c)| {
+            libm::cosf((r * 5 + c) as f32 * 0.21) * (1.0 + c as f32 * 30.0)
+        });
+        let mut cache = ForwardCache::default();
+        net.forward(x.view(), &mut cache).unwrap();
+        let mut grads = Gradients::zeros_like(&net);
+        let dx = net
+            .backward_with_input_gradient(&cache, g.view(), &mut grads)
+            .unwrap();
+        let w = net.layers()[0].weights();
+        let bits = |a: f32| a.to_bits();
+        for i in 0..inputs {
+            for j in 0..outputs {
+                let mut acc = 0.0f32;
+                for r in 0..batch {
+                    acc += x[(r, i)] * g[(r, j)];
+                }
+                assert_eq!(bits(grads.layers()[0].weights()[(i, j)]), bits(acc));
+            }
+        }
+        for j in 0..outputs {
+            let mut acc = 0.0f32;
+            for r in 0..batch {
+                acc += g[(r, j)];
+            }
+            assert_eq!(bits(grads.layers()[0].biases()[j]), bits(acc));
+        }
+        for r in 0..batch {
+            for i in 0..inputs {
+                let mut acc = 0.0f32;
+                for j in 0..outputs {
+                    acc += g[(r, j)] * w[(i, j)];
+                }
+                assert_eq!(bits(dx[(r, i)]), bits(acc));
+            }
+        }
     }
 }

@@ -1,14 +1,18 @@
 //! Time of one training step (forward + backward + global-norm clip + Adam) at batch 64 and of
 //! single-observation inference, for 24 → H → H → 4 MLPs (H = 64, 256; tanh and relu).
 //!
-//! Run: `cargo bench -p teachgym-students --bench networks` (single thread; numbers are the
+//! Run: `cargo bench -p teachgym-nn --bench networks` (single thread; numbers are the
 //! median of 7 repeats).
+
+// The benchmark times std's tanh against fast_tanh and fills its inputs with sin/cos patterns;
+// none of it is a reproducible path.
+#![allow(clippy::disallowed_methods)]
 
 use std::hint::black_box;
 use std::time::Instant;
 
 use ndarray::Array2;
-use teachgym_students::{
+use teachgym_nn::{
     Activation, Adam, AdamConfig, ForwardCache, Gradients, InferenceBuffers, Mlp, MlpConfig,
 };
 

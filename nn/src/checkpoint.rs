@@ -8,7 +8,7 @@ use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
 use crate::adam::{Adam, AdamConfig};
-use crate::error::{Result, StudentError};
+use crate::error::{NnError, Result};
 use crate::mlp::{Layer, Mlp, MlpConfig};
 
 /// Version of the checkpoint format this build writes and reads.
@@ -46,8 +46,8 @@ pub struct AdamState {
 ///
 /// # Example
 /// ```
-/// use teachgym_students::{Activation, Adam, AdamConfig, Checkpoint, Mlp, MlpConfig};
-/// # fn main() -> Result<(), teachgym_students::StudentError> {
+/// use teachgym_nn::{Activation, Adam, AdamConfig, Checkpoint, Mlp, MlpConfig};
+/// # fn main() -> Result<(), teachgym_nn::NnError> {
 /// let net = Mlp::from_seed(MlpConfig::new(4, &[8], Activation::Tanh, 2), 1)?;
 /// let adam = Adam::new(AdamConfig::default(), &net)?;
 /// let json = Checkpoint::capture(&net, Some(&adam)).to_json();
@@ -100,15 +100,15 @@ impl Checkpoint {
     /// Parses and validates JSON written by [`Checkpoint::to_json`].
     ///
     /// # Errors
-    /// [`StudentError::UnsupportedCheckpointVersion`] for another format version,
-    /// [`StudentError::CorruptCheckpoint`] for anything unparsable or inconsistent.
+    /// [`NnError::UnsupportedCheckpointVersion`] for another format version,
+    /// [`NnError::CorruptCheckpoint`] for anything unparsable or inconsistent.
     pub fn from_json(text: &str) -> Result<Self> {
-        let corrupt = |e: serde_json::Error| StudentError::CorruptCheckpoint {
+        let corrupt = |e: serde_json::Error| NnError::CorruptCheckpoint {
             reason: e.to_string(),
         };
         let probe: VersionProbe = serde_json::from_str(text).map_err(corrupt)?;
         if probe.format_version != CHECKPOINT_FORMAT_VERSION {
-            return Err(StudentError::UnsupportedCheckpointVersion {
+            return Err(NnError::UnsupportedCheckpointVersion {
                 found: probe.format_version,
                 supported: CHECKPOINT_FORMAT_VERSION,
             });
@@ -122,15 +122,15 @@ impl Checkpoint {
     /// every value is finite.
     ///
     /// # Errors
-    /// [`StudentError::UnsupportedCheckpointVersion`] or [`StudentError::CorruptCheckpoint`].
+    /// [`NnError::UnsupportedCheckpointVersion`] or [`NnError::CorruptCheckpoint`].
     pub fn restore(&self) -> Result<(Mlp, Option<Adam>)> {
         if self.format_version != CHECKPOINT_FORMAT_VERSION {
-            return Err(StudentError::UnsupportedCheckpointVersion {
+            return Err(NnError::UnsupportedCheckpointVersion {
                 found: self.format_version,
                 supported: CHECKPOINT_FORMAT_VERSION,
             });
         }
-        let corrupt = |reason: String| StudentError::CorruptCheckpoint { reason };
+        let corrupt = |reason: String| NnError::CorruptCheckpoint { reason };
         self.config
             .validate()
             .map_err(|e| corrupt(format!("network config: {e}")))?;
@@ -192,7 +192,7 @@ fn restore_adam(state: &AdamState, net: &Mlp) -> Result<Adam> {
 
 impl AdamState {
     /// The full state of `adam`.
-    pub(crate) fn capture(adam: &Adam) -> Self {
+    pub fn capture(adam: &Adam) -> Self {
         Self {
             config: adam.config,
             steps_taken: adam.steps_taken,
@@ -206,7 +206,11 @@ impl AdamState {
     /// Loads this state into `adam`, a fresh optimiser built for the same tensors, after
     /// checking that the moments have its tensor lengths, are finite (second moments also
     /// non-negative) and that the β powers lie in [0, 1].
-    pub(crate) fn restore_into(&self, mut adam: Adam) -> Result<Adam> {
+    ///
+    /// # Errors
+    /// [`NnError::ShapeMismatch`] for moments of other tensor lengths than `adam`'s,
+    /// [`NnError::InvalidConfig`] for non-finite or negative moments or β powers outside [0, 1].
+    pub fn restore_into(&self, mut adam: Adam) -> Result<Adam> {
         let lengths = |moments: &[Vec<f32>]| moments.iter().map(Vec::len).collect::<Vec<_>>();
         let expected = lengths(&adam.first_moments);
         for (what, moments) in [
@@ -214,7 +218,7 @@ impl AdamState {
             ("second moments", &self.second_moments),
         ] {
             if lengths(moments) != expected {
-                return Err(StudentError::ShapeMismatch {
+                return Err(NnError::ShapeMismatch {
                     what,
                     expected: format!("tensor lengths {expected:?}"),
                     got: format!("tensor lengths {:?}", lengths(moments)),
@@ -231,7 +235,7 @@ impl AdamState {
             .iter()
             .all(|p| (0.0..=1.0).contains(p));
         if !moments_ok || !powers_ok {
-            return Err(StudentError::InvalidConfig {
+            return Err(NnError::InvalidConfig {
                 field: "moments",
                 reason: "non-finite or negative moments, or β powers outside [0, 1]".into(),
             });

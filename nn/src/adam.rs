@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{check_finite, Result, StudentError};
+use crate::error::{check_finite, NnError, Result};
 use crate::gradients::Gradients;
 use crate::mlp::Mlp;
 
@@ -48,13 +48,13 @@ impl Default for AdamConfig {
 }
 
 impl AdamConfig {
-    /// Checks every field; returns [`StudentError::InvalidConfig`] naming the first bad one.
+    /// Checks every field; returns [`NnError::InvalidConfig`] naming the first bad one.
     pub fn validate(&self) -> Result<()> {
         let positive = |field, v: f32| {
             if v.is_finite() && v > 0.0 {
                 Ok(())
             } else {
-                Err(StudentError::InvalidConfig {
+                Err(NnError::InvalidConfig {
                     field,
                     reason: format!("must be finite and > 0, got {v}"),
                 })
@@ -64,7 +64,7 @@ impl AdamConfig {
             if (0.0..1.0).contains(&v) {
                 Ok(())
             } else {
-                Err(StudentError::InvalidConfig {
+                Err(NnError::InvalidConfig {
                     field,
                     reason: format!("must be in [0, 1), got {v}"),
                 })
@@ -75,7 +75,7 @@ impl AdamConfig {
         unit("beta2", self.beta2)?;
         positive("epsilon", self.epsilon)?;
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
-            return Err(StudentError::InvalidConfig {
+            return Err(NnError::InvalidConfig {
                 field: "weight_decay",
                 reason: format!("must be finite and ≥ 0, got {}", self.weight_decay),
             });
@@ -95,8 +95,8 @@ impl AdamConfig {
 ///
 /// # Example
 /// ```
-/// use teachgym_students::{Activation, Adam, AdamConfig, Gradients, Mlp, MlpConfig};
-/// # fn main() -> Result<(), teachgym_students::StudentError> {
+/// use teachgym_nn::{Activation, Adam, AdamConfig, Gradients, Mlp, MlpConfig};
+/// # fn main() -> Result<(), teachgym_nn::NnError> {
 /// let mut net = Mlp::from_seed(MlpConfig::new(2, &[4], Activation::Relu, 1), 0)?;
 /// let mut adam = Adam::new(AdamConfig { learning_rate: 3e-4, ..AdamConfig::default() }, &net)?;
 /// let grads = Gradients::zeros_like(&net);
@@ -120,7 +120,7 @@ impl Adam {
     /// Zero-moment Adam state for the parameters of `net`.
     ///
     /// # Errors
-    /// [`StudentError::InvalidConfig`] for an invalid `config`.
+    /// [`NnError::InvalidConfig`] for an invalid `config`.
     pub fn new(config: AdamConfig, net: &Mlp) -> Result<Self> {
         let lengths: Vec<usize> = net.parameter_slices().iter().map(|s| s.len()).collect();
         Adam::for_tensor_lengths(config, &lengths)
@@ -130,7 +130,7 @@ impl Adam {
     /// policy's state-independent log-std), used with [`Adam::step_slices`].
     ///
     /// # Errors
-    /// [`StudentError::InvalidConfig`] for an invalid `config`.
+    /// [`NnError::InvalidConfig`] for an invalid `config`.
     pub fn for_tensor_lengths(config: AdamConfig, lengths: &[usize]) -> Result<Self> {
         config.validate()?;
         Ok(Adam {
@@ -156,7 +156,7 @@ impl Adam {
     /// Changes the step size (learning-rate annealing).
     ///
     /// # Errors
-    /// [`StudentError::InvalidConfig`] unless `learning_rate` is finite and > 0.
+    /// [`NnError::InvalidConfig`] unless `learning_rate` is finite and > 0.
     pub fn set_learning_rate(&mut self, learning_rate: f32) -> Result<()> {
         AdamConfig {
             learning_rate,
@@ -170,8 +170,8 @@ impl Adam {
     /// One update of `net`'s parameters with `grads` (from [`Mlp::backward`]).
     ///
     /// # Errors
-    /// [`StudentError::ShapeMismatch`] if `net` or `grads` do not match the shapes this state
-    /// was built for, [`StudentError::NonFinite`] for NaN/∞ gradients. Nothing is modified on
+    /// [`NnError::ShapeMismatch`] if `net` or `grads` do not match the shapes this state
+    /// was built for, [`NnError::NonFinite`] for NaN/∞ gradients. Nothing is modified on
     /// error.
     pub fn step(&mut self, net: &mut Mlp, grads: &Gradients) -> Result<()> {
         grads.check_shapes(net)?;
@@ -190,7 +190,7 @@ impl Adam {
         let got_grads: Vec<usize> = grads.iter().map(|g| g.len()).collect();
         for (what, got) in [("parameters", got_params), ("gradients", got_grads)] {
             if got != expected {
-                return Err(StudentError::ShapeMismatch {
+                return Err(NnError::ShapeMismatch {
                     what,
                     expected: format!("tensor lengths {expected:?}"),
                     got: format!("tensor lengths {got:?}"),
@@ -325,19 +325,19 @@ mod tests {
         ] {
             assert!(matches!(
                 Adam::for_tensor_lengths(bad, &[1]),
-                Err(StudentError::InvalidConfig { .. })
+                Err(NnError::InvalidConfig { .. })
             ));
         }
         let mut adam = Adam::for_tensor_lengths(AdamConfig::default(), &[2]).unwrap();
         let mut p = [0.0f32; 3];
         assert!(matches!(
             adam.step_slices(&mut [&mut p], &[&[0.0; 3]]),
-            Err(StudentError::ShapeMismatch { .. })
+            Err(NnError::ShapeMismatch { .. })
         ));
         let mut p = [0.0f32; 2];
         assert!(matches!(
             adam.step_slices(&mut [&mut p], &[&[0.0, f32::NAN]]),
-            Err(StudentError::NonFinite { .. })
+            Err(NnError::NonFinite { .. })
         ));
         assert_eq!(adam.steps_taken(), 0);
         assert!(adam.set_learning_rate(f32::INFINITY).is_err());

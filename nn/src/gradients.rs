@@ -3,7 +3,7 @@
 
 use ndarray::{Array2, ArrayView1, ArrayView2};
 
-use crate::error::{Result, StudentError};
+use crate::error::{NnError, Result};
 use crate::mlp::Mlp;
 
 /// `∂loss/∂W` and `∂loss/∂b` of one layer, same shapes as the layer's parameters.
@@ -103,7 +103,7 @@ impl Gradients {
     /// Clips these gradients to a global norm of at most `max_norm`; see [`clip_global_norm`].
     ///
     /// # Errors
-    /// [`StudentError::InvalidConfig`] if `max_norm` is not finite and positive.
+    /// [`NnError::InvalidConfig`] if `max_norm` is not finite and positive.
     pub fn clip_global_norm(&mut self, max_norm: f32) -> Result<f32> {
         clip_global_norm(&mut [self], max_norm)
     }
@@ -116,7 +116,7 @@ impl Gradients {
         if matches {
             return Ok(());
         }
-        Err(StudentError::ShapeMismatch {
+        Err(NnError::ShapeMismatch {
             what: "gradients",
             expected: format!("gradients of a {:?} network", net.config().layer_sizes()),
             got: format!(
@@ -147,10 +147,10 @@ impl Gradients {
 /// factor is `max_norm / (norm + 1e-6)` when it is below 1. Returns the norm before clipping.
 ///
 /// # Errors
-/// [`StudentError::InvalidConfig`] if `max_norm` is not finite and positive.
+/// [`NnError::InvalidConfig`] if `max_norm` is not finite and positive.
 pub fn clip_global_norm(groups: &mut [&mut Gradients], max_norm: f32) -> Result<f32> {
     if !(max_norm.is_finite() && max_norm > 0.0) {
-        return Err(StudentError::InvalidConfig {
+        return Err(NnError::InvalidConfig {
             field: "max_norm",
             reason: format!("must be finite and > 0, got {max_norm}"),
         });

@@ -3,8 +3,8 @@
 
 use ndarray::Array2;
 use rand::Rng;
-use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
+use teachgym_core::random::standard_normal;
 
 /// How one layer's weights and biases are drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -63,7 +63,7 @@ fn orthogonal<R: Rng + ?Sized>(rows: usize, cols: usize, gain: f32, rng: &mut R)
     let (long, short) = (rows.max(cols), rows.min(cols));
     // `basis[c]` is the c-th vector to orthonormalise, of length `long`.
     let mut basis: Vec<Vec<f64>> = (0..short)
-        .map(|_| (0..long).map(|_| StandardNormal.sample(rng)).collect())
+        .map(|_| (0..long).map(|_| standard_normal(rng)).collect())
         .collect();
     for c in 0..short {
         let (done, rest) = basis.split_at_mut(c);
@@ -99,11 +99,15 @@ mod tests {
         for (rows, cols) in [(24, 64), (64, 64), (64, 4)] {
             let gain = 2f32.sqrt();
             let w = Init::Orthogonal { gain }.draw(rows, cols, &mut rng).0;
-            let gram = if rows >= cols {
-                w.t().dot(&w)
+            let w = w.as_slice().unwrap();
+            let n = rows.min(cols);
+            let mut gram = Array2::zeros((n, n));
+            let out = gram.as_slice_mut().unwrap();
+            if rows >= cols {
+                crate::kernel::matmul_at_b(w, w, rows, cols, cols, out); // Wᵀ · W
             } else {
-                w.dot(&w.t())
-            };
+                crate::kernel::matmul_a_bt(w, w, rows, cols, rows, out); // W · Wᵀ
+            }
             for ((i, j), &g) in gram.indexed_iter() {
                 let expected = if i == j { 2.0 } else { 0.0 };
                 assert!(
