@@ -13,9 +13,9 @@ use teachgym_core::Env;
 use teachgym_envs::{WalkerConfig, WalkerEnv};
 
 /// Digest of [`walker_episode_digest`].
-const WALKER_EPISODE_DIGEST: u64 = 0x0;
+const WALKER_EPISODE_DIGEST: u64 = 0xba59_ed5e_661d_75f2;
 /// Digest of [`ppo_run_digest`].
-const PPO_RUN_DIGEST: u64 = 0x0;
+const PPO_RUN_DIGEST: u64 = 0x1b01_04e0_e2e6_65c3;
 
 /// 400 steps of Stump Tracks (classic bipedal) with a fixed action pattern made of integer
 /// arithmetic only, over two resets.
