@@ -182,7 +182,8 @@ enum Command {
         /// Continue the run in --out from its checkpoint, exactly as if never stopped.
         #[arg(long)]
         resume: bool,
-        /// No progress bar.
+        /// No progress output (default: a bar on a terminal, else one line per evaluation and a
+        /// heartbeat line every minute).
         #[arg(long)]
         quiet: bool,
         /// Stop with a checkpoint once this many env steps are done (continue with --resume).

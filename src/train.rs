@@ -20,7 +20,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressStyle};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use teachgym_core::Space;
 use teachgym_core::{Env, TaskSpace};
@@ -431,7 +431,9 @@ pub struct TrainOptions {
     pub out: PathBuf,
     /// Continue the run in `out` from its checkpoint.
     pub resume: bool,
-    /// Draw a progress bar on stderr (hidden anyway when stderr is not a terminal).
+    /// Report progress on stderr: a progress bar on a terminal; otherwise (a log file, a pipe)
+    /// one plain line per evaluation and a heartbeat line with steps/s and the time left every
+    /// [`HEARTBEAT_SECS`] seconds.
     pub progress: bool,
     /// Stop (with a checkpoint) once this many env steps are done, as if interrupted; a later
     /// `resume` continues the run. For time-boxed jobs.
@@ -670,8 +672,11 @@ where
         (trainer, 0, 0)
     };
 
-    let progress = progress_bar(options.progress, config.trainer.total_steps);
-    progress.set_position(trainer.global_step());
+    let mut progress = Progress::new(
+        options.progress,
+        config.trainer.total_steps,
+        trainer.global_step(),
+    );
     let mut episodes_out = csv::Writer::from_writer(append(&files.episodes)?);
     let mut evaluations_out = csv::Writer::from_writer(append(&files.evaluations)?);
     let mut jsonl_out = append(&files.evaluations_jsonl)?;
@@ -696,7 +701,7 @@ where
             evaluations_out.flush()?;
             jsonl_out.flush()?;
             save_checkpoint(&trainer, episode_rows, evaluation_rows)?;
-            progress.println(format!(
+            progress.line(format!(
                 "stopped at step {} as asked; continue with --resume",
                 trainer.global_step()
             ));
@@ -719,7 +724,7 @@ where
             ])?;
             writeln!(jsonl_out, "{}", serde_json::to_string(eval)?)?;
             evaluation_rows += 1;
-            progress.println(format!(
+            progress.line(format!(
                 "step {:>10}: {:5.1}% of {} test tasks mastered, mean test return {:8.2}",
                 eval.global_step,
                 eval.mastered_percent,
@@ -728,14 +733,16 @@ where
             ));
             last_eval = Some(eval.clone());
         }
-        progress.set_position(report.global_step);
         let mean_return = recent_returns.iter().sum::<f64>() / recent_returns.len().max(1) as f64;
-        progress.set_message(format!(
-            "{episode_rows} episodes, mean return {mean_return:.1}, mastered {}",
-            last_eval
-                .as_ref()
-                .map_or("-".to_string(), |e| format!("{:.1}%", e.mastered_percent))
-        ));
+        progress.update(
+            report.global_step,
+            format!(
+                "{episode_rows} episodes, mean return {mean_return:.1}, mastered {}",
+                last_eval
+                    .as_ref()
+                    .map_or("-".to_string(), |e| format!("{:.1}%", e.mastered_percent))
+            ),
+        );
         if !report.evaluations.is_empty() {
             // Checkpoint after each evaluation, with every row flushed first so that the
             // recorded row counts are on disk.
@@ -746,7 +753,7 @@ where
             draw_plots(&files, config, &space)?;
         }
     }
-    progress.finish_and_clear();
+    progress.finish();
     Ok(TrainSummary {
         global_step: trainer.global_step(),
         episodes: episode_rows,
@@ -795,19 +802,110 @@ impl RunFiles {
     }
 }
 
-fn progress_bar(enabled: bool, total: u64) -> ProgressBar {
-    let bar = ProgressBar::new(total);
-    if !enabled {
-        bar.set_draw_target(ProgressDrawTarget::hidden());
+/// Seconds between two heartbeat lines when stderr is not a terminal.
+pub const HEARTBEAT_SECS: u64 = 60;
+
+/// How a run reports progress on stderr: a bar on a terminal, plain lines in a log, or nothing.
+enum Progress {
+    /// `--quiet`.
+    Quiet,
+    /// stderr is a terminal: a bar, with evaluation lines printed above it.
+    Bar(ProgressBar),
+    /// stderr is a file or a pipe (where indicatif draws nothing): evaluation lines, and a
+    /// heartbeat every [`HEARTBEAT_SECS`].
+    Log {
+        total: u64,
+        start_step: u64,
+        started: std::time::Instant,
+        last_line: std::time::Instant,
+    },
+}
+
+impl Progress {
+    fn new(enabled: bool, total: u64, step: u64) -> Self {
+        use std::io::IsTerminal;
+        if !enabled {
+            return Progress::Quiet;
+        }
+        if !std::io::stderr().is_terminal() {
+            let now = std::time::Instant::now();
+            return Progress::Log {
+                total,
+                start_step: step,
+                started: now,
+                last_line: now,
+            };
+        }
+        let bar = ProgressBar::new(total);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{elapsed_precise} [{bar:30}] {human_pos}/{human_len} steps, {per_sec} | {msg}",
+            )
+            .expect("a valid template")
+            .progress_chars("=> "),
+        );
+        bar.set_position(step);
+        Progress::Bar(bar)
     }
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{elapsed_precise} [{bar:30}] {human_pos}/{human_len} steps, {per_sec} | {msg}",
-        )
-        .expect("a valid template")
-        .progress_chars("=> "),
-    );
-    bar
+
+    /// A line for the reader (an evaluation, a stop).
+    fn line(&mut self, text: String) {
+        match self {
+            Progress::Quiet => {}
+            Progress::Bar(bar) => bar.println(text),
+            Progress::Log { last_line, .. } => {
+                eprintln!("{text}");
+                *last_line = std::time::Instant::now();
+            }
+        }
+    }
+
+    /// The run is at `step`; `message` says how it goes.
+    fn update(&mut self, step: u64, message: String) {
+        match self {
+            Progress::Quiet => {}
+            Progress::Bar(bar) => {
+                bar.set_position(step);
+                bar.set_message(message);
+            }
+            Progress::Log {
+                total,
+                start_step,
+                started,
+                last_line,
+            } => {
+                if last_line.elapsed().as_secs() < HEARTBEAT_SECS {
+                    return;
+                }
+                let elapsed = started.elapsed().as_secs_f64();
+                let rate = step.saturating_sub(*start_step) as f64 / elapsed.max(1e-9);
+                let left = total.saturating_sub(step) as f64 / rate.max(1e-9);
+                eprintln!(
+                    "step {step} of {total} ({:.1} %), {rate:.0} steps/s, about {} left; {message}",
+                    100.0 * step as f64 / (*total).max(1) as f64,
+                    human_duration(left)
+                );
+                *last_line = std::time::Instant::now();
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Progress::Bar(bar) = self {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// `seconds` as `42 s`, `17 min` or `3.2 h`.
+fn human_duration(seconds: f64) -> String {
+    if seconds < 90.0 {
+        format!("{seconds:.0} s")
+    } else if seconds < 5400.0 {
+        format!("{:.0} min", seconds / 60.0)
+    } else {
+        format!("{:.1} h", seconds / 3600.0)
+    }
 }
 
 fn write_file(path: &Path, text: &str) -> Result<()> {

@@ -646,3 +646,31 @@ fn every_registry_env_trains_from_the_cli() {
         );
     }
 }
+
+/// With stderr redirected (a log file, CI), where no progress bar is drawn, a run still prints
+/// one plain line per evaluation.
+#[test]
+fn a_run_logs_one_line_per_evaluation_without_a_terminal() {
+    let run = scratch("log");
+    let log = run.with_extension("stderr.log");
+    std::fs::create_dir_all(run.parent().unwrap()).unwrap();
+    let file = std::fs::File::create(&log).unwrap();
+    let mut args = vec!["train", "--out", run.to_str().unwrap()];
+    args.extend_from_slice(&POINT_MASS_RUN);
+    let status = Command::new(env!("CARGO_BIN_EXE_teachgym"))
+        .args(&args)
+        .stderr(file)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("test tasks mastered"))
+        .collect();
+    let evaluations = std::fs::read_to_string(run.join("evaluations.csv")).unwrap();
+    assert_eq!(lines.len(), evaluations.lines().count() - 1, "{text}");
+    assert_eq!(lines.len(), 4, "evaluations at 0, 2048, 4096, 6144: {text}");
+    assert!(lines[3].starts_with("step       6144:"), "{}", lines[3]);
+}
