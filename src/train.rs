@@ -604,7 +604,10 @@ where
     std::fs::create_dir_all(out)
         .with_context(|| format!("cannot create run directory {}", out.display()))?;
     let files = RunFiles::new(out);
-    let space = config.task_space()?;
+    let env = config.env_config()?;
+    let space = env.task_space()?;
+    // The colour scale of the curriculum plot, from the env.
+    let return_range = env.return_range();
     let teacher = build_teacher(
         &config.teacher,
         space.clone(),
@@ -750,7 +753,7 @@ where
             evaluations_out.flush()?;
             jsonl_out.flush()?;
             save_checkpoint(&trainer, episode_rows, evaluation_rows)?;
-            draw_plots(&files, config, &space)?;
+            draw_plots(&files, config, &space, return_range)?;
         }
     }
     progress.finish();
@@ -1010,7 +1013,12 @@ fn last_evaluation(path: &Path) -> Result<Evaluation> {
 }
 
 /// Redraws both plots from the run directory's CSV files.
-fn draw_plots(files: &RunFiles, config: &RunConfig, space: &TaskSpace) -> Result<()> {
+fn draw_plots(
+    files: &RunFiles,
+    config: &RunConfig,
+    space: &TaskSpace,
+    return_range: (f64, f64),
+) -> Result<()> {
     let evals: Vec<(u64, f64)> = read_csv_rows(&files.evaluations)?
         .iter()
         .map(|row| Ok((row[0].parse()?, row[1].parse()?)))
@@ -1044,7 +1052,6 @@ fn draw_plots(files: &RunFiles, config: &RunConfig, space: &TaskSpace) -> Result
     } else {
         ("(none)", (0.0, 1.0))
     };
-    let return_range = config.env_config()?.return_range();
     plots::curriculum(
         &files.curriculum,
         &format!(
