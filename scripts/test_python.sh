@@ -36,10 +36,11 @@ cargo fmt --manifest-path python/Cargo.toml -- --check
 cargo clippy --manifest-path python/Cargo.toml --all-targets -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --manifest-path python/Cargo.toml --no-deps -q
 
-echo "== pip install ./python"
+echo "== pip install ./python (maturin compiles the Rust extension; its progress follows)"
 # Same target directory as the Rust checks (dependencies shared with the root workspace's build);
-# the wheel's pyo3 is cached separately thanks to the `extension-module` feature.
-MATURIN_PEP517_ARGS="--profile dev" pip install -q --no-build-isolation --no-deps --force-reinstall ./python
+# the wheel's pyo3 is cached separately thanks to the `extension-module` feature. `-v` shows
+# cargo's progress instead of minutes of silence.
+MATURIN_PEP517_ARGS="--profile dev" pip install -v --no-build-isolation --no-deps --force-reinstall ./python
 
 echo "== the stub of the compiled module matches it"
 (cd /tmp && python -m mypy.stubtest teachgym._teachgym)

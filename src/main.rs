@@ -6,12 +6,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use indicatif::HumanCount;
 use teachgym::media::{write_png, GifWriter};
 use teachgym::rollout::{measure_throughput, policy_stats, run_episode, Policy};
 use teachgym::train::{eval, train, EvalOptions, RunConfig, TrainOptions};
 use teachgym_core::Env;
 use teachgym_envs::{Embodiment, WalkerConfig, WalkerEnv, WebFormConfig, WebFormEnv};
+use teachgym_teachers::ExpertLevel;
 
 #[derive(Parser)]
 #[command(
@@ -27,11 +29,10 @@ struct Cli {
 /// Options that select and configure an environment.
 #[derive(clap::Args, Clone)]
 struct EnvArgs {
-    /// Environment: stump_tracks, hexagon_tracks, or webform (`render` only; `--body` and the
-    /// physics options do not apply).
+    /// Environment: stump_tracks or hexagon_tracks (the help of each command lists its own).
     #[arg(long, default_value = "stump_tracks")]
     env: String,
-    /// Embodiment: classic_bipedal or small_bipedal.
+    /// Embodiment of the walker (the list is filled in from the body table).
     #[arg(long, default_value = "classic_bipedal")]
     body: String,
     /// Task vector, comma separated (default: the task space's centre for render, flat for
@@ -138,19 +139,25 @@ enum Command {
         /// Environment: a name of the env registry (`teachgym envs` lists them).
         #[arg(long)]
         env: Option<String>,
-        /// Teacher: random, alp_gmm, covar_gmm, riac or adr.
+        /// Teacher (the names are filled in from the teacher registry).
         #[arg(long)]
         teacher: Option<String>,
+        /// How much the teacher knows in advance: none, low (the env's mastery threshold and
+        /// ADR's reward thresholds) or high (also a Gaussian around the env's easiest task);
+        /// the values come from the env.
+        #[arg(long, value_name = "LEVEL", value_parser = parse_expert_level)]
+        expert_knowledge: Option<ExpertLevel>,
         /// Student: ppo, or dqn (grid_world; on webform and webform_md the QWeb-style DQN).
         #[arg(long)]
         student: Option<String>,
-        /// Training budget in env steps.
-        #[arg(long)]
+        /// Training budget in env steps, rounded up to whole learning iterations (the run says
+        /// so when it does).
+        #[arg(long, allow_hyphen_values = true, value_parser = parse_positive::<u64>)]
         steps: Option<u64>,
         /// Seed of the run.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true, value_parser = parse_count::<u64>)]
         seed: Option<u64>,
-        /// Embodiment of a walker env (classic_bipedal, small_bipedal, old_classic_bipedal).
+        /// Embodiment of a walker env (the names are filled in from the body table).
         #[arg(long)]
         body: Option<String>,
         /// Bounds of one task dimension, NAME=LOW,HIGH (repeatable), e.g.
@@ -158,16 +165,16 @@ enum Command {
         #[arg(long = "bound", value_name = "NAME=LOW,HIGH")]
         bounds: Vec<String>,
         /// Step limit of an episode (default: the env's).
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true, value_parser = parse_positive::<u32>)]
         max_episode_steps: Option<u32>,
         /// Worker threads (0 = one per core); results do not depend on it.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true, value_parser = parse_count::<usize>)]
         threads: Option<usize>,
         /// Env copies stepped in lock-step.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true, value_parser = parse_positive::<usize>)]
         num_envs: Option<usize>,
         /// Evaluate on the test set every this many env steps.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true, value_parser = parse_positive::<u64>)]
         eval_every: Option<u64>,
         /// Test set CSV (default: the protocol's set for the env).
         #[arg(long)]
@@ -187,7 +194,7 @@ enum Command {
         #[arg(long)]
         quiet: bool,
         /// Stop with a checkpoint once this many env steps are done (continue with --resume).
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true, value_parser = parse_count::<u64>)]
         stop_after: Option<u64>,
     },
     /// Evaluate a run's checkpoint on a test set (JSON summary on stdout).
@@ -225,8 +232,90 @@ enum Command {
     },
 }
 
+/// The command line, its help completed from the tables it refers to (env, body and teacher
+/// names, every default of `train`), so that the help never restates a value.
+fn command() -> clap::Command {
+    let bodies = Embodiment::ALL.map(Embodiment::name).join(", ");
+    let teachers = teachgym_teachers::TEACHER_NAMES.join(", ");
+    let defaults = RunConfig::default();
+    let trainer = &defaults.trainer;
+    let walker_envs = "stump_tracks or hexagon_tracks";
+    let body_help = format!("Embodiment of the walker: {bodies}");
+    let walker_only = |cmd: clap::Command| {
+        cmd.mut_arg("env", |a| a.help(format!("Environment: {walker_envs}")))
+            .mut_arg("body", |a| a.help(body_help.clone()))
+    };
+    Cli::command()
+        .mut_subcommand("bench", walker_only)
+        .mut_subcommand("stats", walker_only)
+        .mut_subcommand("render", |cmd| {
+            cmd.mut_arg("env", |a| {
+                a.help(format!(
+                    "Environment: {walker_envs}, or webform (--body and the physics options \
+                     do not apply to it)"
+                ))
+            })
+            .mut_arg("body", |a| a.help(body_help.clone()))
+        })
+        .mut_subcommand("train", |cmd| {
+            let with_default = |cmd: clap::Command, name: &'static str, value: String| {
+                cmd.mut_arg(name, |a| {
+                    let help = a.get_help().map(ToString::to_string).unwrap_or_default();
+                    a.help(format!("{help} [default: {value}]"))
+                })
+            };
+            let cmd = cmd.mut_arg("teacher", |a| a.help(format!("Teacher: {teachers}")));
+            let cmd = cmd.mut_arg("body", |a| {
+                a.help(format!("Embodiment of a walker env: {bodies}"))
+            });
+            let cmd = with_default(cmd, "env", defaults.env.clone());
+            let cmd = with_default(cmd, "teacher", defaults.teacher.clone());
+            let cmd = with_default(
+                cmd,
+                "expert_knowledge",
+                "high for adr, none for the others".into(),
+            );
+            let cmd = with_default(cmd, "student", defaults.student.name().into());
+            let cmd = with_default(cmd, "steps", trainer.total_steps.to_string());
+            let cmd = with_default(cmd, "seed", defaults.seed.to_string());
+            let cmd = with_default(cmd, "body", Embodiment::default().name().into());
+            let cmd = with_default(cmd, "threads", trainer.threads.to_string());
+            let cmd = with_default(cmd, "num_envs", trainer.num_envs.to_string());
+            with_default(cmd, "eval_every", trainer.eval_every.to_string())
+        })
+}
+
+/// A whole number ≥ 0, with a message that says so (clap alone calls `-5` an unexpected
+/// argument).
+fn parse_count<T: std::str::FromStr>(text: &str) -> Result<T, String> {
+    text.trim()
+        .parse()
+        .map_err(|_| format!("expected a whole number ≥ 0, got `{text}`"))
+}
+
+/// A whole number ≥ 1.
+fn parse_positive<T: std::str::FromStr + Default + PartialEq>(text: &str) -> Result<T, String> {
+    match parse_count::<T>(text) {
+        Ok(v) if v != T::default() => Ok(v),
+        _ => Err(format!("expected a whole number ≥ 1, got `{text}`")),
+    }
+}
+
+fn parse_expert_level(text: &str) -> Result<ExpertLevel, String> {
+    text.parse().map_err(|_| {
+        format!(
+            "expected one of {}, got `{text}`",
+            ExpertLevel::NAMES.join(", ")
+        )
+    })
+}
+
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    let cli = match Cli::from_arg_matches(&command().get_matches()) {
+        Ok(cli) => cli,
+        Err(err) => err.exit(),
+    };
+    match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
@@ -475,6 +564,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Train {
             env,
             teacher,
+            expert_knowledge,
             student,
             steps,
             seed,
@@ -502,6 +592,9 @@ fn run(cli: Cli) -> Result<()> {
             }
             if let Some(v) = teacher {
                 run.teacher = v;
+            }
+            if let Some(v) = expert_knowledge {
+                run.expert_knowledge = Some(v);
             }
             if let Some(v) = student {
                 run.student = v.parse()?;
@@ -541,15 +634,24 @@ fn run(cli: Cli) -> Result<()> {
             let secs = started.elapsed().as_secs_f64();
             println!(
                 "trained {} env steps ({} episodes) in {secs:.1} s",
-                summary.global_step, summary.episodes
+                HumanCount(summary.global_step),
+                HumanCount(summary.episodes)
             );
             if let Some(e) = &summary.final_evaluation {
+                let which = if summary.finished && e.global_step == summary.global_step {
+                    "final evaluation".to_string()
+                } else {
+                    format!("last evaluation (at step {})", HumanCount(e.global_step))
+                };
                 println!(
-                    "final evaluation: {:.1}% of {} test tasks mastered, mean test return {:.2}",
+                    "{which}: {:.1}% of {} test tasks mastered, mean test return {:.2}",
                     e.mastered_percent,
                     e.returns.len(),
                     e.mean_return
                 );
+            }
+            if !summary.finished {
+                println!("the run is not finished; continue it with --resume");
             }
             println!("run directory: {}", out.display());
             for path in &summary.artefacts {

@@ -19,8 +19,8 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
-use indicatif::{ProgressBar, ProgressStyle};
+use anyhow::{anyhow, bail, Context, Result};
+use indicatif::{HumanCount, ProgressBar, ProgressState, ProgressStyle};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use teachgym_core::Space;
 use teachgym_core::{Env, TaskSpace};
@@ -34,7 +34,7 @@ use teachgym_students::{
     evaluate, DqnAgent, DqnConfig, EpisodeRecord, Evaluation, PpoAgent, PpoConfig, QwebDqnAgent,
     QwebDqnConfig, Student, TestSet, Trainer, TrainerCheckpoint, TrainerConfig,
 };
-use teachgym_teachers::{build_teacher, TeacherConfig, TEACHER_NAMES};
+use teachgym_teachers::{build_teacher, ExpertLevel, TeacherConfig, TEACHER_NAMES};
 
 use crate::plots::{self, CurriculumPoint};
 
@@ -107,6 +107,13 @@ pub struct RunConfig {
     pub seed: u64,
     /// CSV file of test tasks; absent = the protocol's default set for the env.
     pub test_set: Option<PathBuf>,
+    /// How much the teacher knows in advance (TeachMyAgent's expert-knowledge levels): `none`,
+    /// `low` (the env's mastery threshold and ADR's reward thresholds) or `high` (also an
+    /// initial distribution around the env's easiest task). The values come from the env
+    /// (its `prior`); fields set in `[teacher_config.expert_knowledge]` override them.
+    /// Absent = the teacher's default: `high` for ADR (it cannot run without), `none` for the
+    /// others.
+    pub expert_knowledge: Option<ExpertLevel>,
     /// The loop: budget, env copies, threads, evaluation period.
     pub trainer: TrainerConfig,
     /// The walker env (Stump/Hexagon Tracks); absent = the env's defaults. Each env reads the
@@ -146,6 +153,7 @@ impl Default for RunConfig {
             student: StudentKind::Ppo,
             seed: 0,
             test_set: None,
+            expert_knowledge: None,
             trainer: TrainerConfig::default(),
             walker: None,
             point_mass: None,
@@ -193,8 +201,34 @@ impl RunConfig {
             .teacher_config
             .take()
             .unwrap_or(serde_json::Value::Null);
-        let teacher = TeacherConfig::from_json(&self.teacher, given)
+        let section_level = given
+            .pointer("/expert_knowledge/level")
+            .map(|level| serde_json::from_value::<ExpertLevel>(level.clone()))
+            .transpose()
+            .context("invalid [teacher_config.expert_knowledge] level")?;
+        let mut teacher = TeacherConfig::from_json(&self.teacher, given)
             .with_context(|| format!("invalid [teacher_config] for `{}`", self.teacher))?;
+        let level = match (self.expert_knowledge, section_level) {
+            (Some(run), Some(section)) if run != section => bail!(
+                "two expert-knowledge levels: `{run}` (--expert-knowledge or the top-level \
+                 expert_knowledge) and `{section}` ([teacher_config.expert_knowledge] level); \
+                 give one"
+            ),
+            (Some(level), _) | (None, Some(level)) => level,
+            (None, None) => teacher.default_expert_level(),
+        };
+        if let Some(knowledge) = teacher.expert_knowledge_mut() {
+            knowledge.level = level;
+            knowledge
+                .fill_from(&env.prior()?, &env.task_space()?)
+                .with_context(|| {
+                    format!(
+                        "invalid expert knowledge for teacher `{}` on env `{}`",
+                        self.teacher, self.env
+                    )
+                })?;
+            self.expert_knowledge = Some(level);
+        }
         let mut value = serde_json::to_value(&teacher)?;
         let mut config = value
             .get_mut("config")
@@ -447,7 +481,10 @@ pub struct TrainSummary {
     pub global_step: u64,
     /// Training episodes finished (over the whole run, including before a resume).
     pub episodes: u64,
-    /// The last evaluation.
+    /// Whether the budget is spent (false after `stop_after`): the last evaluation is then the
+    /// final one.
+    pub finished: bool,
+    /// The last evaluation made (the final one when `finished`).
     pub final_evaluation: Option<Evaluation>,
     /// The files written, by name.
     pub artefacts: Vec<PathBuf>,
@@ -538,6 +575,35 @@ pub trait BuildStudent<E: Env>: Student<E> + Sized {
     /// # Errors
     /// A config that does not fit the env.
     fn build(config: &RunConfig, env: &E) -> Result<Self>;
+
+    /// Checks that a student restored from a checkpoint has the hyper-parameters `config`
+    /// gives it.
+    ///
+    /// # Errors
+    /// The first differing setting.
+    fn check_config(&self, config: &RunConfig) -> Result<()>;
+}
+
+/// `Ok` when a restored student's configuration equals the run's.
+fn same_config<C: PartialEq + Serialize>(restored: &C, run: &C) -> Result<()> {
+    if restored == run {
+        return Ok(());
+    }
+    let (a, b) = (serde_json::to_value(restored)?, serde_json::to_value(run)?);
+    let differing: Vec<String> = match (a.as_object(), b.as_object()) {
+        (Some(a), Some(b)) => a
+            .iter()
+            .filter(|(k, v)| b.get(*k) != Some(v))
+            .map(|(k, v)| {
+                format!(
+                    "{k} = {v} (the run: {})",
+                    b.get(k).unwrap_or(&serde_json::Value::Null)
+                )
+            })
+            .collect(),
+        _ => vec![],
+    };
+    bail!("its student differs in: {}", differing.join(", "))
 }
 
 impl<E: Env> BuildStudent<E> for PpoAgent
@@ -554,6 +620,10 @@ where
             env.action_space(),
             config.seed,
         )?)
+    }
+
+    fn check_config(&self, config: &RunConfig) -> Result<()> {
+        same_config(self.config(), &ppo_config(config)?)
     }
 }
 
@@ -575,6 +645,13 @@ where
             config.seed,
         )?)
     }
+
+    fn check_config(&self, config: &RunConfig) -> Result<()> {
+        let StudentConfig::Dqn(dqn) = config.student_config()? else {
+            bail!("the configuration does not describe a DQN student");
+        };
+        same_config(self.config(), &dqn)
+    }
 }
 
 impl<E: FormEnv> BuildStudent<E> for QwebDqnAgent {
@@ -587,6 +664,13 @@ impl<E: FormEnv> BuildStudent<E> for QwebDqnAgent {
             FormShape::of(env.form_config()),
             config.seed,
         )?)
+    }
+
+    fn check_config(&self, config: &RunConfig) -> Result<()> {
+        let StudentConfig::QwebDqn(qweb) = config.student_config()? else {
+            bail!("the configuration does not describe a QWeb-style DQN student");
+        };
+        same_config(self.config(), &qweb)
     }
 }
 
@@ -616,10 +700,22 @@ where
     )?;
     let config_toml = config.to_toml()?;
 
-    let (mut trainer, mut episode_rows, mut evaluation_rows) = if options.resume {
+    // A run stopped before its first checkpoint left nothing to continue from: it starts again
+    // (with or without --resume) over the files it wrote.
+    let has_checkpoint = files.checkpoint.exists();
+    if !has_checkpoint && (options.resume || files.episodes.exists()) {
+        eprintln!(
+            "note: {} holds no checkpoint (the run there stopped before its first one): \
+             starting the run from the beginning",
+            out.display()
+        );
+    }
+    let (mut trainer, mut episode_rows, mut evaluation_rows) = if options.resume && has_checkpoint {
         let checkpoint: RunCheckpoint<S::Action> = read_checkpoint(&files.checkpoint)?;
-        let saved: RunConfig = toml::from_str(&checkpoint.config)
+        let mut saved: RunConfig = toml::from_str(&checkpoint.config)
             .context("the checkpoint's configuration is corrupt")?;
+        // Results do not depend on the thread count, so a run may continue with another.
+        saved.trainer.threads = config.trainer.threads;
         if &saved != config {
             bail!(
                 "{} was written by another configuration ({}); resume with the run's own \
@@ -628,6 +724,8 @@ where
                 describe_difference(&saved, config)
             );
         }
+        // Every check before any file is touched.
+        check_checkpoint_rows(&files, &checkpoint)?;
         let test_set = TestSet::load(&space, &files.test_set)?;
         let trainer = Trainer::<E, S>::resume(
             config.trainer.clone(),
@@ -637,12 +735,18 @@ where
             test_set,
         )
         .with_context(|| format!("cannot resume from {}", files.checkpoint.display()))?;
+        S::check_config(trainer.student(), config).with_context(|| {
+            format!(
+                "{} holds a student of another configuration than its run's",
+                files.checkpoint.display()
+            )
+        })?;
         truncate_rows(&files.episodes, checkpoint.episode_rows)?;
         truncate_rows(&files.evaluations, checkpoint.evaluation_rows)?;
         truncate_rows(&files.evaluations_jsonl, checkpoint.evaluation_rows)?;
         (trainer, checkpoint.episode_rows, checkpoint.evaluation_rows)
     } else {
-        if files.checkpoint.exists() || files.episodes.exists() {
+        if has_checkpoint {
             bail!(
                 "{} already holds a run; pass --resume to continue it, or choose another --out",
                 out.display()
@@ -675,11 +779,18 @@ where
         (trainer, 0, 0)
     };
 
-    let mut progress = Progress::new(
-        options.progress,
-        config.trainer.total_steps,
-        trainer.global_step(),
-    );
+    // The real end of the run: the budget rounded up to whole learning iterations.
+    let planned_steps = trainer.planned_total_steps();
+    for note in run_notes(
+        config,
+        &space,
+        trainer.student(),
+        planned_steps,
+        options.resume,
+    )? {
+        eprintln!("note: {note}");
+    }
+    let mut progress = Progress::new(options.progress, planned_steps, trainer.global_step());
     let mut episodes_out = csv::Writer::from_writer(append(&files.episodes)?);
     let mut evaluations_out = csv::Writer::from_writer(append(&files.evaluations)?);
     let mut jsonl_out = append(&files.evaluations_jsonl)?;
@@ -758,11 +869,71 @@ where
     }
     progress.finish();
     Ok(TrainSummary {
+        finished: trainer.is_done(),
         global_step: trainer.global_step(),
         episodes: episode_rows,
         final_evaluation: last_eval.or_else(|| last_evaluation(&files.evaluations_jsonl).ok()),
         artefacts: files.all(),
     })
+}
+
+/// What a reader of the run's log should know about its configuration, one line each: a budget
+/// rounded up to whole learning iterations, task bounds beyond the env's defaults, more threads
+/// than cores, expert knowledge given to a teacher that reads none.
+fn run_notes<E: Env, S: Student<E>>(
+    config: &RunConfig,
+    space: &TaskSpace,
+    student: &S,
+    planned_steps: u64,
+    resume: bool,
+) -> Result<Vec<String>> {
+    let mut notes = Vec::new();
+    let budget = config.trainer.total_steps;
+    if planned_steps != budget && !resume {
+        let num_envs = config.trainer.num_envs;
+        let per_iteration = student.steps_per_iteration(num_envs);
+        notes.push(format!(
+            "the budget of {} env steps is rounded up to {}: {} learns in whole iterations of \
+             {} steps ({num_envs} envs × {} steps)",
+            HumanCount(budget),
+            HumanCount(planned_steps),
+            student.name(),
+            HumanCount(per_iteration),
+            HumanCount(per_iteration / num_envs.max(1) as u64),
+        ));
+    }
+    let defaults = registry::entry(&config.env)?
+        .config(&EnvOptions::default())?
+        .task_space()?;
+    for (dim, default) in space.dims().iter().zip(defaults.dims()) {
+        if dim.low < default.low || dim.high > default.high {
+            notes.push(format!(
+                "{} spans [{}, {}], beyond the env's default [{}, {}]: tasks out there may be \
+                 unfeasible (TeachMyAgent's 'mostly unfeasible' challenge does this on purpose)",
+                dim.name, dim.low, dim.high, default.low, default.high
+            ));
+        }
+    }
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    if config.trainer.threads > cores {
+        notes.push(format!(
+            "{} worker threads on {cores} cores: the extra threads only add switching (results \
+             do not depend on the thread count; 0 = one per core)",
+            config.trainer.threads
+        ));
+    }
+    if let (Some(level), Ok(mut teacher)) = (
+        config.expert_knowledge,
+        TeacherConfig::from_json(&config.teacher, serde_json::Value::Null),
+    ) {
+        if level != ExpertLevel::None && teacher.expert_knowledge_mut().is_none() {
+            notes.push(format!(
+                "teacher `{}` reads no expert knowledge: level `{level}` changes nothing",
+                config.teacher
+            ));
+        }
+    }
+    Ok(notes)
 }
 
 /// Paths of a run directory's files.
@@ -842,9 +1013,15 @@ impl Progress {
         let bar = ProgressBar::new(total);
         bar.set_style(
             ProgressStyle::with_template(
-                "{elapsed_precise} [{bar:30}] {human_pos}/{human_len} steps, {per_sec} | {msg}",
+                "{elapsed_precise} [{bar:30}] {human_pos}/{human_len} steps, {rate} | {msg}",
             )
             .expect("a valid template")
+            .with_key(
+                "rate",
+                |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{} steps/s", HumanCount(state.per_sec() as u64));
+                },
+            )
             .progress_chars("=> "),
         );
         bar.set_position(step);
@@ -884,8 +1061,11 @@ impl Progress {
                 let rate = step.saturating_sub(*start_step) as f64 / elapsed.max(1e-9);
                 let left = total.saturating_sub(step) as f64 / rate.max(1e-9);
                 eprintln!(
-                    "step {step} of {total} ({:.1} %), {rate:.0} steps/s, about {} left; {message}",
+                    "step {} of {} ({:.1} %), {} steps/s, about {} left; {message}",
+                    HumanCount(step),
+                    HumanCount(*total),
                     100.0 * step as f64 / (*total).max(1) as f64,
+                    HumanCount(rate as u64),
                     human_duration(left)
                 );
                 *last_line = std::time::Instant::now();
@@ -945,6 +1125,93 @@ fn write_episode(out: &mut csv::Writer<impl Write>, e: &EpisodeRecord) -> Result
     Ok(())
 }
 
+/// Checks that the row counts a checkpoint records are the rows written up to its step, before
+/// anything is truncated: the episode rows must be the episodes its env copies finished, every
+/// kept row must come from a step at or before the checkpoint's and every dropped row from a
+/// later one, and the last kept evaluation must be the checkpoint's last.
+fn check_checkpoint_rows<A>(files: &RunFiles, checkpoint: &RunCheckpoint<A>) -> Result<()> {
+    let corrupt = |what: String| {
+        anyhow!(
+            "{} does not match the run's files: {what}; the checkpoint or the data files are \
+             corrupt, and nothing was changed",
+            files.checkpoint.display()
+        )
+    };
+    let state = &checkpoint.trainer;
+    let step = state.envs.global_step;
+    let finished: u64 = state.envs.episodes.iter().map(|e| e.episode_index).sum();
+    if finished != checkpoint.episode_rows {
+        return Err(corrupt(format!(
+            "it records {} episode rows but its env copies had finished {finished} episodes",
+            checkpoint.episode_rows
+        )));
+    }
+    // The global step of each data line (`None`: unreadable, e.g. torn by a kill mid-write).
+    let row_steps = |path: &Path| -> Result<Vec<Option<u64>>> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {} to resume", path.display()))?;
+        let jsonl = path.extension().is_some_and(|e| e == "jsonl");
+        Ok(text
+            .lines()
+            .skip(usize::from(!jsonl))
+            .map(|line| {
+                if jsonl {
+                    serde_json::from_str::<Evaluation>(line)
+                        .ok()
+                        .map(|e| e.global_step)
+                } else {
+                    line.split(',').next().and_then(|v| v.trim().parse().ok())
+                }
+            })
+            .collect())
+    };
+    for (path, rows) in [
+        (&files.episodes, checkpoint.episode_rows),
+        (&files.evaluations, checkpoint.evaluation_rows),
+        (&files.evaluations_jsonl, checkpoint.evaluation_rows),
+    ] {
+        let steps = row_steps(path)?;
+        let rows = usize::try_from(rows).unwrap_or(usize::MAX);
+        if steps.len() < rows {
+            return Err(corrupt(format!(
+                "it records {rows} rows of {} but the file has {}",
+                path.display(),
+                steps.len()
+            )));
+        }
+        let (kept, dropped) = steps.split_at(rows);
+        let kept_ok = kept.iter().all(|s| s.is_some_and(|s| s <= step));
+        // Rows written after the checkpoint, the last possibly torn by the kill.
+        let dropped_ok = dropped.iter().enumerate().all(|(i, s)| match s {
+            Some(s) => *s > step,
+            None => i + 1 == dropped.len(),
+        });
+        if !(kept_ok && dropped_ok) {
+            return Err(corrupt(format!(
+                "the first {rows} rows of {} are not exactly its rows up to step {step}",
+                path.display()
+            )));
+        }
+    }
+    let last_kept = checkpoint
+        .evaluation_rows
+        .checked_sub(1)
+        .and_then(|i| {
+            row_steps(&files.evaluations)
+                .ok()?
+                .get(usize::try_from(i).ok()?)
+                .copied()
+        })
+        .flatten();
+    if last_kept != state.last_eval_step {
+        return Err(corrupt(format!(
+            "its last evaluation was at step {:?} but the last recorded row is from step {:?}",
+            state.last_eval_step, last_kept
+        )));
+    }
+    Ok(())
+}
+
 /// Keeps the header line (if any) and the first `rows` data rows of a CSV file (or the first
 /// `rows` lines of a JSONL file, which has no header).
 fn truncate_rows(path: &Path, rows: u64) -> Result<()> {
@@ -976,12 +1243,18 @@ fn read_checkpoint<T: DeserializeOwned>(path: &Path) -> Result<T> {
             path.display()
         )
     })?;
-    let found = version.get("format_version").and_then(|v| v.as_u64());
-    if found != Some(RUN_CHECKPOINT_VERSION as u64) {
-        bail!(
-            "{} has checkpoint format {found:?}; this build reads format {RUN_CHECKPOINT_VERSION}",
+    match version.get("format_version").and_then(|v| v.as_u64()) {
+        Some(found) if found == u64::from(RUN_CHECKPOINT_VERSION) => {}
+        Some(found) => bail!(
+            "{} is a run checkpoint of format {found}; this build reads format \
+             {RUN_CHECKPOINT_VERSION}",
             path.display()
-        );
+        ),
+        None => bail!(
+            "{} is not a teachgym run checkpoint (no `format_version` field); pass the \
+             checkpoint.json of a `teachgym train` run directory",
+            path.display()
+        ),
     }
     serde_json::from_value(version).with_context(|| {
         format!(

@@ -257,7 +257,10 @@ fn bad_input_gives_clear_errors() {
             "env = \"point_mass\"\n[trainer]\nnum_envs = 0\n",
             "num_envs",
         ),
-        ("env = \"point_mass\"\nteacher = \"adr\"\n", "adr"),
+        (
+            "env = \"point_mass\"\nteacher = \"adr\"\nexpert_knowledge = \"none\"\n",
+            "teacher `adr` needs expert knowledge",
+        ),
     ] {
         std::fs::write(&config, text).unwrap();
         fails_with(
@@ -301,7 +304,7 @@ fn bad_input_gives_clear_errors() {
     .unwrap();
     fails_with(
         &teachgym(&["eval", "--checkpoint", checkpoint.to_str().unwrap()]),
-        "checkpoint format",
+        "run checkpoint of format 7; this build reads format 1",
     );
     // A student state that does not fit the checkpoint's env.
     std::fs::write(

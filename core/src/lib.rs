@@ -18,7 +18,7 @@ mod task_space;
 pub use env::{clip_unit_action, Env, EpisodeProgress, EpisodeSummary, Info, RgbFrame, Step};
 pub use error::{Error, Result};
 pub use space::{BoxSpace, DType, Space};
-pub use task_space::{TaskDim, TaskSpace};
+pub use task_space::{EnvPrior, TaskDim, TaskSpace};
 
 /// `use teachgym_core::prelude::*;` brings the contracts into scope.
 pub mod prelude {

@@ -292,6 +292,21 @@ pub(crate) fn check_bounds(dim: &str, low: f64, high: f64) -> Result<()> {
     }
 }
 
+/// What an environment tells an expert about itself, in raw task and return units: the
+/// source of the values the teachers' expert-knowledge levels hand out (mastery threshold,
+/// reward thresholds, an initial distribution over easy tasks).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvPrior {
+    /// Return from which an episode counts as mastered (Stump Tracks: 230).
+    pub success_return: f64,
+    /// Return of an episode that achieves nothing (Stump Tracks: 0, standing still).
+    pub no_progress_return: f64,
+    /// The easiest task of the task space (Stump Tracks: no stumps, widest spacing), the
+    /// centre of the `high` level's initial distribution.
+    pub easy_task: Vec<f64>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -39,8 +39,8 @@ use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
 use teachgym_core::{
-    BoxSpace, DType, Env, EpisodeProgress, Error, Info, Result, RgbFrame, Space, Step, TaskDim,
-    TaskSpace,
+    BoxSpace, DType, Env, EnvPrior, EpisodeProgress, Error, Info, Result, RgbFrame, Space, Step,
+    TaskDim, TaskSpace,
 };
 
 /// Action index: move one cell up (+y).
@@ -132,6 +132,22 @@ impl GridWorldConfig {
                 "probability that a cell is a wall",
             ),
         ])
+    }
+
+    /// What an expert knows of this configuration: reaching the goal returns more than
+    /// `goal_reward − step_penalty · max_episode_steps`, timing out returns
+    /// `−step_penalty · max_episode_steps` (no progress); the easiest task is the smallest grid
+    /// with the fewest walls.
+    ///
+    /// # Errors
+    /// As [`GridWorldConfig::task_space`].
+    pub fn prior(&self) -> Result<EnvPrior> {
+        let timeout = -self.step_penalty * f64::from(self.max_episode_steps);
+        Ok(EnvPrior {
+            success_return: self.goal_reward + timeout,
+            no_progress_return: timeout,
+            easy_task: self.task_space()?.low(),
+        })
     }
 
     fn validate(&self) -> Result<()> {

@@ -35,8 +35,8 @@ use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
 use teachgym_core::{
-    clip_unit_action, BoxSpace, DType, Env, EpisodeProgress, Error, Info, Result, RgbFrame, Space,
-    Step, TaskDim, TaskSpace,
+    clip_unit_action, BoxSpace, DType, Env, EnvPrior, EpisodeProgress, Error, Info, Result,
+    RgbFrame, Space, Step, TaskDim, TaskSpace,
 };
 
 /// Default bounds of `target_distance` (m).
@@ -126,6 +126,22 @@ impl PointMassConfig {
                 "mass of the point (kg); heavier accelerates and brakes more slowly",
             ),
         ])
+    }
+
+    /// What an expert knows of this configuration: an episode that reaches the target returns
+    /// at least `success_bonus`, one that does nothing 0; the easiest task is the nearest
+    /// target with the middle mass (neither end of the mass range is easier: a light point
+    /// accelerates fast and overshoots, a heavy one is slow).
+    ///
+    /// # Errors
+    /// As [`PointMassConfig::task_space`].
+    pub fn prior(&self) -> Result<EnvPrior> {
+        let space = self.task_space()?;
+        Ok(EnvPrior {
+            success_return: self.success_bonus,
+            no_progress_return: 0.0,
+            easy_task: vec![self.target_distance_bounds[0], space.center()[1]],
+        })
     }
 
     fn validate(&self) -> Result<()> {

@@ -18,7 +18,7 @@ use crate::{
 };
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use teachgym_core::{Env, Error, Info, Result, RgbFrame, Space, Step, TaskSpace};
+use teachgym_core::{Env, EnvPrior, Error, Info, Result, RgbFrame, Space, Step, TaskSpace};
 
 /// A continuous-control env behind a trait object.
 pub type BoxedEnv = Box<dyn Env<Obs = Vec<f32>, Action = [f32]> + Send>;
@@ -284,6 +284,20 @@ impl EnvConfig {
             EnvConfig::PointMass(c) => c.task_space(),
             EnvConfig::GridWorld(c) => c.task_space(),
             EnvConfig::WebForm(c) | EnvConfig::WebFormMd(c) => c.bounded_task_space(),
+        }
+    }
+
+    /// What an expert knows of the env (mastery, no-progress return, easiest task): the values
+    /// of the teachers' expert-knowledge levels. See each config's `prior`.
+    ///
+    /// # Errors
+    /// Invalid bounds or configuration.
+    pub fn prior(&self) -> Result<EnvPrior> {
+        match self {
+            EnvConfig::Walker(c) => c.prior(),
+            EnvConfig::PointMass(c) => c.prior(),
+            EnvConfig::GridWorld(c) => c.prior(),
+            EnvConfig::WebForm(c) | EnvConfig::WebFormMd(c) => c.prior(),
         }
     }
 
@@ -668,6 +682,40 @@ mod tests {
             assert!(env.task_space().dim() > 0, "{}", e.name);
         }
         assert!(build_env("parkour", &EnvOptions::default()).is_err());
+    }
+
+    #[test]
+    fn every_env_has_a_prior_inside_its_task_space() {
+        for e in ENVS {
+            let config = e.config(&EnvOptions::default()).unwrap();
+            let prior = config.prior().unwrap();
+            let space = config.task_space().unwrap();
+            space.validate(&prior.easy_task).unwrap();
+            let (low, high) = config.return_range();
+            assert!(
+                low <= prior.no_progress_return
+                    && prior.no_progress_return < prior.success_return
+                    && prior.success_return <= high,
+                "{}: {prior:?} against the return range [{low}, {high}]",
+                e.name
+            );
+        }
+        let stumps = entry("stump_tracks").unwrap();
+        let prior = stumps
+            .config(&EnvOptions::default())
+            .unwrap()
+            .prior()
+            .unwrap();
+        // TeachMyAgent's high-level prior: no stumps, widest spacing; mastery at 230.
+        assert_eq!(prior.easy_task, vec![0.0, 6.0]);
+        assert_eq!(
+            (prior.success_return, prior.no_progress_return),
+            (230.0, 0.0)
+        );
+        let shifted = stumps
+            .config(&options(r#"{"bounds": {"stump_height": [1, 3]}}"#))
+            .unwrap();
+        assert_eq!(shifted.prior().unwrap().easy_task, vec![1.0, 6.0]);
     }
 
     #[test]

@@ -22,10 +22,14 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 use teachgym_core::{Info, Space, Step, TaskDim, TaskSpace};
 use teachgym_envs::webform::ObsArray;
-use teachgym_teachers::{build_teacher, EpisodeOutcome, Teacher, TEACHER_NAMES};
+use teachgym_teachers::{
+    build_teacher, EpisodeOutcome, ExpertKnowledge, ExpertLevel, Teacher, TEACHER_NAMES,
+};
 
 use teachgym_envs::batch::{Actions, ArrayMut, EnvBatch, ObsBuffers, Op, Outputs};
-use teachgym_envs::registry::{build_env, Action, AnyEnv, EnvOptions, Observation, ENVS};
+use teachgym_envs::registry::{
+    self, build_env, Action, AnyEnv, EnvOptions, Observation, ENVS,
+};
 
 fn value_error(e: impl std::fmt::Display) -> PyErr {
     PyValueError::new_err(e.to_string())
@@ -211,6 +215,20 @@ impl RustEnv {
     /// `(names, low, high, docs)` of the task space.
     fn task_space(&self) -> TaskSpaceParts {
         task_space_parts(self.env_ref().task_space())
+    }
+
+    /// The JSON of the expert knowledge of `level` (`none`, `low`, `high`) about this env, as
+    /// `teachgym train --expert-knowledge` hands it to a teacher (from the env's prior).
+    fn expert_knowledge(&self, level: &str) -> PyResult<String> {
+        let level: ExpertLevel = level.parse().map_err(value_error)?;
+        let options = EnvOptions::from_json(&self.options_json).map_err(value_error)?;
+        let config = registry::entry(&self.name)
+            .and_then(|entry| entry.config(&options))
+            .map_err(value_error)?;
+        let prior = config.prior().map_err(value_error)?;
+        let space = config.task_space().map_err(value_error)?;
+        let knowledge = ExpertKnowledge::at_level(level, &prior, &space).map_err(value_error)?;
+        serde_json::to_string(&knowledge).map_err(value_error)
     }
 
     /// Starts an episode on `task` with the env's RNG re-seeded from `seed`.

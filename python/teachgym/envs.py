@@ -205,6 +205,18 @@ class TeachgymEnv(gym.Env[np.ndarray, np.ndarray]):
         It applies from the next reset."""
         self._task_source = as_task_source(source, self.task_space)
 
+    def expert_knowledge(self, level: str) -> dict[str, Any]:
+        """What a teacher may know in advance about this env at TeachMyAgent's expert-knowledge
+        ``level`` (``"none"``, ``"low"``: the mastery threshold and ADR's reward thresholds,
+        ``"high"``: also a Gaussian around the easiest task), as the ``expert_knowledge``
+        keyword of ``ALPGMM``, ``CovarGMM`` and ``ADR``::
+
+            ADR(env.task_space, expert_knowledge=env.expert_knowledge("high"))
+        """
+        if not isinstance(level, str):
+            raise TypeError(f"level must be one of 'none', 'low', 'high', got {level!r}")
+        return json.loads(self._core.expert_knowledge(level))
+
     @property
     def task(self) -> np.ndarray | None:
         """The task of the current episode."""

@@ -15,7 +15,7 @@ episode and learns from every finished one.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -81,7 +81,12 @@ class Teacher:
         return self._core.sample_task()
 
     def update(self, task: Any, episode_return: float, success: bool, length: int = 0) -> None:
-        """Learns from an episode on ``task`` with undiscounted return ``episode_return``."""
+        """Learns from an episode on ``task`` with undiscounted return ``episode_return``.
+
+        ``success`` is the env's verdict, ``info["is_success"]`` of the step that ended the
+        episode (the key Stable-Baselines3 reads too; there is no ``info["success"]``, and a
+        ``False`` passed in its place would tell the teacher that nothing is ever mastered).
+        :meth:`update_from_info` reads the three values from that ``info`` itself."""
         task = self._task_space.validate(task)
         if isinstance(episode_return, (bool, np.bool_)) or not isinstance(episode_return, (int, float, np.integer, np.floating)):
             raise TypeError(f"episode_return must be a real number, got {episode_return!r}")
@@ -90,6 +95,28 @@ class Teacher:
         if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or not 0 <= length < 2**32:
             raise ValueError(f"length must be an int in [0, 2**32), got {length!r}")
         self._core.update(task, float(episode_return), bool(success), int(length))
+
+    def update_from_info(self, task: Any, info: Mapping[str, Any]) -> None:
+        """Learns from the episode that ended with ``info`` (the info dict of the step whose
+        ``terminated`` or ``truncated`` was true): its ``episode_return``, ``is_success`` and
+        ``episode_length``. ``KeyError`` naming the missing key for any other info (a mid-episode
+        step's, or a wrapper's that dropped them); ``TypeError`` for a vector env's info of
+        arrays (feed each ended sub-env's entries to :meth:`update`)."""
+        if not isinstance(info, Mapping):
+            raise TypeError(f"info must be the dict a step returned, got {type(info).__name__}")
+        missing = [k for k in ("episode_return", "is_success", "episode_length") if k not in info]
+        if missing:
+            raise KeyError(
+                f"info has no {', '.join(repr(k) for k in missing)}: pass the info of the step "
+                "that ended the episode (terminated or truncated), as the env returned it"
+            )
+        if isinstance(info["is_success"], np.ndarray):
+            raise TypeError(
+                "info holds arrays (a vector env's info): call update() for each sub-env i whose "
+                'episode ended, with info["episode_return"][i], info["is_success"][i] and '
+                'info["episode_length"][i]'
+            )
+        self.update(task, info["episode_return"], info["is_success"], info["episode_length"])
 
     def non_exploratory_samples(self, n: int) -> np.ndarray | None:
         """``n`` tasks of the current curriculum without exploration (for plots), or ``None``

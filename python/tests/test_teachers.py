@@ -80,3 +80,45 @@ def test_alp_gmm_learns_where_progress_is() -> None:
         teacher.update(task, ret, False)
     late = np.array([teacher.sample_task()[0] for _ in range(300)])
     assert (late < 0.5).mean() > 0.7, (late < 0.5).mean()
+
+
+def test_update_from_info_reads_the_episode_end_and_names_what_is_missing() -> None:
+    """Feeding a teacher by hand: the info of the last step carries what update() needs; any
+    other info gets a KeyError that says which info to pass."""
+    env = gym.make("teachgym/PointMass-v0")
+    fed = teachers.ALPGMM(env.unwrapped.task_space, seed=0)
+    by_hand = teachers.ALPGMM(env.unwrapped.task_space, seed=0)
+    task = fed.sample_task()
+    assert np.array_equal(task, by_hand.sample_task())
+    _, info = env.reset(seed=0, options={"task": task})
+    with pytest.raises(KeyError, match="'episode_return', 'is_success', 'episode_length'.*ended the episode"):
+        fed.update_from_info(task, info)
+    done = False
+    while not done:
+        _, _, terminated, truncated, info = env.step(env.action_space.sample())
+        done = terminated or truncated
+    fed.update_from_info(task, info)
+    by_hand.update(task, info["episode_return"], info["is_success"], info["episode_length"])
+    assert fed.state_dict() == by_hand.state_dict()
+    with pytest.raises(TypeError, match="dict a step returned"):
+        fed.update_from_info(task, [1, 2])
+    vector_info = {k: np.array([v]) for k, v in info.items() if k != "task"}
+    with pytest.raises(TypeError, match="vector env"):
+        fed.update_from_info(task, vector_info)
+
+
+def test_adr_runs_with_the_envs_expert_knowledge() -> None:
+    env = gym.make("teachgym/StumpTracks-v0").unwrapped
+    high = env.expert_knowledge("high")
+    assert high["success_threshold"] == 230.0
+    assert high["reward_thresholds"] == {"min_reward": 0.0, "max_reward": 180.0}
+    assert high["initial_distribution"]["mean"] == [0.0, 6.0]
+    assert "initial_distribution" not in env.expert_knowledge("low") or env.expert_knowledge("low")["initial_distribution"] is None
+    teacher = teachers.ADR(env.task_space, seed=0, expert_knowledge=high)
+    assert env.task_space.contains(teacher.sample_task())
+    with pytest.raises(ValueError, match="needs expert knowledge"):
+        teachers.ADR(env.task_space, seed=0)
+    with pytest.raises(ValueError, match="unknown level `medium`"):
+        env.expert_knowledge("medium")
+    with pytest.raises(TypeError, match="level must be"):
+        env.expert_knowledge(2)

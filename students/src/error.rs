@@ -69,10 +69,10 @@ pub enum StudentError {
         reason: String,
     },
     /// The environment rejected a call (bad task, bad action, step after the end, ...).
-    #[error("environment error: {0}")]
+    #[error(transparent)]
     Env(#[from] teachgym_core::Error),
     /// The teacher refused an episode outcome or a checkpoint.
-    #[error("teacher error: {0}")]
+    #[error(transparent)]
     Teacher(#[from] teachgym_teachers::TeacherError),
     /// A network error without a counterpart above (none today: every [`NnError`] variant maps
     /// to the variant of the same name; see the `From<NnError>` impl).

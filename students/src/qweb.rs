@@ -735,6 +735,10 @@ impl<E: FormEnv> Student<E> for QwebDqnAgent {
         "dqn"
     }
 
+    fn steps_per_iteration(&self, num_envs: usize) -> u64 {
+        num_envs as u64
+    }
+
     fn check_env(&self, env: &E) -> Result<()> {
         let shape = FormShape::of(env.form_config());
         if shape != self.form {

@@ -57,6 +57,22 @@ pub trait Student<E: Env> {
     /// [`crate::StudentError::ShapeMismatch`] naming the space that does not fit.
     fn check_env(&self, env: &E) -> Result<()>;
 
+    /// Env steps (over all `num_envs` copies) that one [`Student::train_iteration`] takes: a
+    /// budget is spent in whole iterations, so a run's real length is the budget rounded up to
+    /// a multiple of this. PPO: one rollout (`rollout_steps` rounded up to a multiple of
+    /// `num_envs`); DQN: one step per copy.
+    fn steps_per_iteration(&self, num_envs: usize) -> u64;
+
+    /// Checks that a student restored from a checkpoint fits a run of `num_envs` env copies
+    /// (per-copy state such as running returns); a student without such state accepts any.
+    ///
+    /// # Errors
+    /// [`crate::StudentError::CorruptCheckpoint`] naming the mismatch.
+    fn check_resume(&self, num_envs: usize) -> Result<()> {
+        let _ = num_envs;
+        Ok(())
+    }
+
     /// One learning iteration: steps `envs` (whose finished episodes go to the vector env's own
     /// task source) and learns from the experience. PPO: one rollout and its update; DQN: one
     /// step per env and its gradient steps.

@@ -215,6 +215,7 @@ where
             });
         }
         let student = S::from_json(&checkpoint.student)?;
+        student.check_resume(config.num_envs)?;
         teacher.load_state(checkpoint.teacher.as_bytes())?;
         let (envs, eval_envs) = Self::make_envs(&config, &student, &*teacher, make_env)?;
         let envs = VecEnv::restore(
@@ -243,6 +244,16 @@ where
     pub fn is_done(&self) -> bool {
         self.global_step() >= self.config.total_steps
             && self.last_eval_step == Some(self.global_step())
+    }
+
+    /// The env step at which the run will end: the budget rounded up to whole
+    /// [`Student::steps_per_iteration`]s from the current step (equal to `total_steps` when it
+    /// divides evenly).
+    pub fn planned_total_steps(&self) -> u64 {
+        let step = self.global_step();
+        let left = self.config.total_steps.saturating_sub(step);
+        let per = self.student.steps_per_iteration(self.envs.len()).max(1);
+        step.saturating_add(left.div_ceil(per).saturating_mul(per))
     }
 
     /// The student.

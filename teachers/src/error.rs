@@ -13,7 +13,13 @@ pub enum TeacherError {
     #[error(transparent)]
     Core(#[from] teachgym_core::Error),
     /// The teacher cannot run without a piece of expert knowledge (ADR needs reward thresholds).
-    #[error("teacher `{teacher}` needs expert knowledge: {what}; use expert knowledge level `low` or `high`")]
+    #[error(
+        "teacher `{teacher}` needs expert knowledge ({what}): give it the level `low` or `high` \
+         with the env's values, e.g. for Stump Tracks the config \
+         {{\"expert_knowledge\": {{\"level\": \"low\", \"success_threshold\": 230, \
+         \"reward_thresholds\": {{\"min_reward\": 0, \"max_reward\": 180}}}}}}; \
+         `teachgym train --expert-knowledge low` fills them from the env"
+    )]
     MissingExpertKnowledge {
         /// Teacher name.
         teacher: &'static str,

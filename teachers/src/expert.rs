@@ -10,9 +10,13 @@
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use teachgym_core::random::standard_normal;
-use teachgym_core::TaskSpace;
+use teachgym_core::{EnvPrior, TaskSpace};
 
 use crate::{Result, TeacherError};
+
+/// Standard deviation of the `high` level's initial distribution, as a fraction of each task
+/// dimension's range (TeachMyAgent: 10 %).
+pub const HIGH_EK_STD_FRACTION: f64 = 0.1;
 
 /// How much prior knowledge a teacher gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize, Deserialize)]
@@ -27,6 +31,38 @@ pub enum ExpertLevel {
     High,
 }
 
+impl ExpertLevel {
+    /// The level names, lowest first.
+    pub const NAMES: [&'static str; 3] = ["none", "low", "high"];
+
+    /// `none`, `low` or `high`.
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+}
+
+impl std::fmt::Display for ExpertLevel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for ExpertLevel {
+    type Err = TeacherError;
+
+    fn from_str(name: &str) -> Result<Self> {
+        match name {
+            "none" => Ok(ExpertLevel::None),
+            "low" => Ok(ExpertLevel::Low),
+            "high" => Ok(ExpertLevel::High),
+            _ => Err(TeacherError::config(
+                "expert_knowledge",
+                format!("unknown level `{name}`; known: {}", Self::NAMES.join(", ")),
+            )),
+        }
+    }
+}
+
 /// ADR's reward thresholds, in raw return units: a boundary whose recent mean return is at
 /// least `max_reward` moves outwards, at most `min_reward` moves inwards.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -36,6 +72,25 @@ pub struct RewardThresholds {
     pub min_reward: f64,
     /// Expand threshold (TeachMyAgent Stump Tracks: 180).
     pub max_reward: f64,
+}
+
+impl RewardThresholds {
+    /// TeachMyAgent's ADR thresholds on Stump Tracks, 0 and 180, as fractions of the way from
+    /// an episode that makes no progress (return 0) to a mastered one (return 230): ADR
+    /// shrinks a boundary whose episodes make no progress on average and widens it once they
+    /// reach 180/230 of mastery.
+    pub const EXPAND_FRACTION: f64 = 180.0 / 230.0;
+
+    /// The thresholds of an env whose episodes return `no_progress` when nothing is achieved
+    /// and at least `success` when the task is mastered: `min_reward = no_progress`,
+    /// `max_reward = no_progress + EXPAND_FRACTION · (success − no_progress)` (Stump Tracks:
+    /// 0 and 230 give TeachMyAgent's 0 and 180).
+    pub fn between(no_progress: f64, success: f64) -> Self {
+        Self {
+            min_reward: no_progress,
+            max_reward: no_progress + Self::EXPAND_FRACTION * (success - no_progress),
+        }
+    }
 }
 
 /// A Gaussian with independent dimensions over the task space (raw units).
@@ -155,6 +210,59 @@ impl ExpertKnowledge {
         }
     }
 
+    /// The knowledge of `level` about an env described by `prior`, as TeachMyAgent hands it
+    /// out: from `low`, the success threshold `prior.success_return` and the reward
+    /// thresholds [`RewardThresholds::between`] its no-progress and success returns; at
+    /// `high`, also a Gaussian at `prior.easy_task` (clipped into `space`) with a standard
+    /// deviation of [`HIGH_EK_STD_FRACTION`] of each dimension's range.
+    ///
+    /// # Errors
+    /// [`TeacherError::Core`] (`InvalidConfig`) when `prior` does not fit `space` or is not
+    /// finite.
+    pub fn at_level(level: ExpertLevel, prior: &EnvPrior, space: &TaskSpace) -> Result<Self> {
+        let mut knowledge = Self {
+            level,
+            ..Self::default()
+        };
+        knowledge.fill_from(prior, space)?;
+        Ok(knowledge)
+    }
+
+    /// Fills the fields its level uses and that are not given yet from `prior` (see
+    /// [`ExpertKnowledge::at_level`]); fields given explicitly are kept.
+    ///
+    /// # Errors
+    /// As [`ExpertKnowledge::at_level`].
+    pub fn fill_from(&mut self, prior: &EnvPrior, space: &TaskSpace) -> Result<()> {
+        if self.level >= ExpertLevel::Low {
+            self.success_threshold.get_or_insert(prior.success_return);
+            self.reward_thresholds
+                .get_or_insert(RewardThresholds::between(
+                    prior.no_progress_return,
+                    prior.success_return,
+                ));
+        }
+        if self.level >= ExpertLevel::High && self.initial_distribution.is_none() {
+            if prior.easy_task.len() != space.dim() {
+                return Err(TeacherError::config(
+                    "expert_knowledge.easy_task",
+                    format!(
+                        "has {} values but the task space has {} dimensions",
+                        prior.easy_task.len(),
+                        space.dim()
+                    ),
+                ));
+            }
+            let centre = space.clip(&prior.easy_task);
+            self.initial_distribution = Some(DiagonalGaussian::around(
+                space,
+                centre,
+                HIGH_EK_STD_FRACTION,
+            )?);
+        }
+        self.validate(space)
+    }
+
     /// The success threshold, if the level grants it.
     pub fn success_threshold(&self) -> Option<f64> {
         self.success_threshold
@@ -221,6 +329,48 @@ mod tests {
 
     fn space() -> TaskSpace {
         TaskSpace::from_bounds(&[0.0, 0.0], &[3.0, 6.0]).unwrap()
+    }
+
+    #[test]
+    fn levels_take_their_values_from_the_envs_prior() {
+        let stumps = EnvPrior {
+            success_return: 230.0,
+            no_progress_return: 0.0,
+            easy_task: vec![0.0, 6.0],
+        };
+        // TeachMyAgent's Stump Tracks thresholds come out of the general rule.
+        let thresholds = RewardThresholds::between(0.0, 230.0);
+        assert_eq!((thresholds.min_reward, thresholds.max_reward), (0.0, 180.0));
+        let none = ExpertKnowledge::at_level(ExpertLevel::None, &stumps, &space()).unwrap();
+        assert_eq!(none, ExpertKnowledge::none());
+        let low = ExpertKnowledge::at_level(ExpertLevel::Low, &stumps, &space()).unwrap();
+        assert_eq!(low.success_threshold(), Some(230.0));
+        assert_eq!(low.reward_thresholds(), Some(thresholds));
+        assert!(low.initial_distribution.is_none());
+        let high = ExpertKnowledge::at_level(ExpertLevel::High, &stumps, &space()).unwrap();
+        let g = high.initial_distribution().unwrap();
+        assert_eq!(g.mean, vec![0.0, 6.0]);
+        assert_eq!(g.std, vec![0.30000000000000004, 0.6000000000000001]);
+        // Given fields are kept; an easy task outside the bounds is clipped into them.
+        let mut given = ExpertKnowledge {
+            level: ExpertLevel::High,
+            success_threshold: Some(100.0),
+            ..ExpertKnowledge::default()
+        };
+        let outside = EnvPrior {
+            easy_task: vec![-1.0, 9.0],
+            ..stumps.clone()
+        };
+        given.fill_from(&outside, &space()).unwrap();
+        assert_eq!(given.success_threshold(), Some(100.0));
+        assert_eq!(given.initial_distribution().unwrap().mean, vec![0.0, 6.0]);
+        let short = EnvPrior {
+            easy_task: vec![0.0],
+            ..stumps
+        };
+        assert!(ExpertKnowledge::at_level(ExpertLevel::High, &short, &space()).is_err());
+        assert_eq!("low".parse::<ExpertLevel>().unwrap(), ExpertLevel::Low);
+        assert!("medium".parse::<ExpertLevel>().is_err());
     }
 
     #[test]

@@ -40,12 +40,15 @@ pub use adr::{Adr, AdrConfig};
 pub use alp_gmm::{AlpGmm, AlpGmmConfig};
 pub use covar_gmm::{CovarGmm, CovarGmmConfig};
 pub use error::{Result, TeacherError};
-pub use expert::{DiagonalGaussian, ExpertKnowledge, ExpertLevel, RewardThresholds};
+pub use expert::{
+    DiagonalGaussian, ExpertKnowledge, ExpertLevel, RewardThresholds, HIGH_EK_STD_FRACTION,
+};
 pub use gmm::{Fitness, GmmConfig};
 pub use random::{RandomConfig, RandomTeacher};
 pub use registry::{build_teacher, build_teacher_from_bounds, TeacherConfig, TEACHER_NAMES};
 pub use riac::{Riac, RiacConfig};
 pub use shuffler::{DimensionShuffler, SHUFFLER_INTERVALS};
+pub use teachgym_core::EnvPrior;
 pub use teachgym_core::{TaskDim, TaskSpace};
 
 /// Version of the checkpoint format written by [`Teacher::save_state`]. A checkpoint with another

@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 use teachgym_core::TaskSpace;
 
 use crate::{
-    Adr, AdrConfig, AlpGmm, AlpGmmConfig, CovarGmm, CovarGmmConfig, RandomConfig, RandomTeacher,
-    Result, Riac, RiacConfig, Teacher, TeacherError,
+    Adr, AdrConfig, AlpGmm, AlpGmmConfig, CovarGmm, CovarGmmConfig, ExpertKnowledge, ExpertLevel,
+    RandomConfig, RandomTeacher, Result, Riac, RiacConfig, Teacher, TeacherError,
 };
 
 /// Registered teacher names, in the order of the benchmark tables.
@@ -44,6 +44,28 @@ impl TeacherConfig {
             TeacherConfig::CovarGmm(_) => CovarGmm::NAME,
             TeacherConfig::Riac(_) => Riac::NAME,
             TeacherConfig::Adr(_) => Adr::NAME,
+        }
+    }
+
+    /// The expert knowledge the teacher reads, or `None` for teachers that take none (Random,
+    /// RIAC).
+    pub fn expert_knowledge_mut(&mut self) -> Option<&mut ExpertKnowledge> {
+        match self {
+            TeacherConfig::AlpGmm(c) => Some(&mut c.expert_knowledge),
+            TeacherConfig::CovarGmm(c) => Some(&mut c.expert_knowledge),
+            TeacherConfig::Adr(c) => Some(&mut c.expert_knowledge),
+            TeacherConfig::Random(_) | TeacherConfig::Riac(_) => None,
+        }
+    }
+
+    /// The expert-knowledge level the teacher gets when none is asked for: `high` for ADR,
+    /// which cannot run without thresholds and starts from the easy task as in its paper
+    /// (TeachMyAgent's `original` setting), `none` for every other teacher (TeachMyAgent's
+    /// benchmark baseline).
+    pub fn default_expert_level(&self) -> ExpertLevel {
+        match self {
+            TeacherConfig::Adr(_) => ExpertLevel::High,
+            _ => ExpertLevel::None,
         }
     }
 

@@ -28,8 +28,8 @@ use rand::{Rng, RngCore, SeedableRng};
 use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
 use teachgym_core::{
-    clip_unit_action, BoxSpace, DType, Env, EpisodeProgress, Error, Info, Result, RgbFrame, Space,
-    Step, TaskDim, TaskSpace,
+    clip_unit_action, BoxSpace, DType, Env, EnvPrior, EpisodeProgress, Error, Info, Result,
+    RgbFrame, Space, Step, TaskDim, TaskSpace,
 };
 
 use super::body::{startpad_steps, BodyDef, Embodiment};
@@ -223,6 +223,27 @@ impl WalkerConfig {
                     .collect(),
             ),
         }
+    }
+
+    /// What an expert knows of this configuration (TeachMyAgent's expert knowledge): mastery
+    /// at a return of [`MASTERY_THRESHOLD`], no progress at 0 (standing still; a fall costs
+    /// [`FALL_REWARD`]), and the easiest task: Stump Tracks without stumps (height 0, clipped
+    /// into the bounds) at the widest spacing, as TeachMyAgent's high-level prior; Hexagon
+    /// Tracks with every offset at its lower bound (the smallest obstacles).
+    ///
+    /// # Errors
+    /// As [`WalkerConfig::task_space`].
+    pub fn prior(&self) -> Result<EnvPrior> {
+        let space = self.task_space()?;
+        let easy_task = match &self.track {
+            TrackConfig::StumpTracks(c) => space.clip(&[0.0, c.obstacle_spacing_bounds[1]]),
+            TrackConfig::HexagonTracks(_) => space.low(),
+        };
+        Ok(EnvPrior {
+            success_return: MASTERY_THRESHOLD,
+            no_progress_return: 0.0,
+            easy_task,
+        })
     }
 
     fn validate(&self) -> Result<()> {

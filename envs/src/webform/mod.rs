@@ -103,7 +103,7 @@ mod raster;
 mod words;
 
 use serde::{Deserialize, Serialize};
-use teachgym_core::{Error, Result, TaskDim, TaskSpace};
+use teachgym_core::{EnvPrior, Error, Result, TaskDim, TaskSpace};
 
 pub use env::{WebFormEnv, WebFormMdEnv};
 pub use form::{
@@ -286,6 +286,21 @@ impl WebFormConfig {
             space = space.with_bounds(name, self.task_low[i], self.task_high[i])?;
         }
         Ok(space)
+    }
+
+    /// What an expert knows of this configuration: a correct submission returns
+    /// `success_reward`, a failed or timed-out episode at most the lower of `failure_reward`
+    /// and `truncation_reward` (no progress); the easiest task has every difficulty parameter
+    /// at its lower bound (fewest fields, pages, distractors...).
+    ///
+    /// # Errors
+    /// As [`WebFormConfig::bounded_task_space`].
+    pub fn prior(&self) -> Result<EnvPrior> {
+        Ok(EnvPrior {
+            success_return: self.success_reward,
+            no_progress_return: self.failure_reward.min(self.truncation_reward),
+            easy_task: self.bounded_task_space()?.low(),
+        })
     }
 
     fn validate_task_bounds(&self) -> Result<()> {

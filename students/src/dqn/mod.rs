@@ -462,6 +462,10 @@ where
         "dqn"
     }
 
+    fn steps_per_iteration(&self, num_envs: usize) -> u64 {
+        num_envs as u64
+    }
+
     fn check_env(&self, env: &E) -> Result<()> {
         self.check_spaces(env)
     }

@@ -648,6 +648,24 @@ where
         "ppo"
     }
 
+    fn check_resume(&self, num_envs: usize) -> Result<()> {
+        // Empty until the first rollout; afterwards one running return per env copy.
+        if self.env_returns.is_empty() || self.env_returns.len() == num_envs {
+            return Ok(());
+        }
+        Err(StudentError::CorruptCheckpoint {
+            reason: format!(
+                "the PPO state holds the running returns of {} env copies but the run has \
+                 {num_envs}",
+                self.env_returns.len()
+            ),
+        })
+    }
+
+    fn steps_per_iteration(&self, num_envs: usize) -> u64 {
+        (self.config().rollout_steps.div_ceil(num_envs.max(1)) * num_envs) as u64
+    }
+
     fn check_env(&self, env: &E) -> Result<()> {
         self.check_spaces(env)
     }
