@@ -811,9 +811,12 @@ where
             .stop_after
             .is_some_and(|stop| trainer.global_step() >= stop)
         {
-            episodes_out.flush()?;
-            evaluations_out.flush()?;
-            jsonl_out.flush()?;
+            flush_all(
+                &mut episodes_out,
+                &mut evaluations_out,
+                &mut jsonl_out,
+                &files,
+            )?;
             save_checkpoint(&trainer, episode_rows, evaluation_rows)?;
             progress.line(format!(
                 "stopped at step {} as asked; continue with --resume",
@@ -823,7 +826,7 @@ where
         }
         let report = trainer.run_iteration()?;
         for e in &report.episodes {
-            write_episode(&mut episodes_out, e)?;
+            write_episode(&mut episodes_out, e).with_context(|| cannot_write(&files.episodes))?;
             if recent_returns.len() == 100 {
                 recent_returns.pop_front();
             }
@@ -831,12 +834,15 @@ where
         }
         episode_rows += report.episodes.len() as u64;
         for eval in &report.evaluations {
-            evaluations_out.write_record([
-                eval.global_step.to_string(),
-                format!("{:?}", eval.mastered_percent),
-                format!("{:?}", eval.mean_return),
-            ])?;
-            writeln!(jsonl_out, "{}", serde_json::to_string(eval)?)?;
+            evaluations_out
+                .write_record([
+                    eval.global_step.to_string(),
+                    format!("{:?}", eval.mastered_percent),
+                    format!("{:?}", eval.mean_return),
+                ])
+                .with_context(|| cannot_write(&files.evaluations))?;
+            writeln!(jsonl_out, "{}", serde_json::to_string(eval)?)
+                .with_context(|| cannot_write(&files.evaluations_jsonl))?;
             evaluation_rows += 1;
             progress.line(format!(
                 "step {:>10}: {:5.1}% of {} test tasks mastered, mean test return {:8.2}",
@@ -860,9 +866,12 @@ where
         if !report.evaluations.is_empty() {
             // Checkpoint after each evaluation, with every row flushed first so that the
             // recorded row counts are on disk.
-            episodes_out.flush()?;
-            evaluations_out.flush()?;
-            jsonl_out.flush()?;
+            flush_all(
+                &mut episodes_out,
+                &mut evaluations_out,
+                &mut jsonl_out,
+                &files,
+            )?;
             save_checkpoint(&trainer, episode_rows, evaluation_rows)?;
             draw_plots(&files, config, &space, return_range)?;
         }
@@ -1091,15 +1100,37 @@ fn human_duration(seconds: f64) -> String {
     }
 }
 
+fn cannot_write(path: &Path) -> String {
+    format!("cannot write {}", path.display())
+}
+
 fn write_file(path: &Path, text: &str) -> Result<()> {
-    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+    std::fs::write(path, text).with_context(|| cannot_write(path))
+}
+
+/// Flushes the three data files, naming the one that fails (a full disk shows here).
+fn flush_all(
+    episodes: &mut csv::Writer<BufWriter<File>>,
+    evaluations: &mut csv::Writer<BufWriter<File>>,
+    jsonl: &mut BufWriter<File>,
+    files: &RunFiles,
+) -> Result<()> {
+    episodes
+        .flush()
+        .with_context(|| cannot_write(&files.episodes))?;
+    evaluations
+        .flush()
+        .with_context(|| cannot_write(&files.evaluations))?;
+    jsonl
+        .flush()
+        .with_context(|| cannot_write(&files.evaluations_jsonl))
 }
 
 /// Writes via a temporary file and a rename, so a crash never leaves half a checkpoint.
 fn write_atomically(path: &Path, text: &str) -> Result<()> {
     let tmp = path.with_extension("json.tmp");
     write_file(&tmp, text)?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+    std::fs::rename(&tmp, path).with_context(|| cannot_write(path))
 }
 
 fn append(path: &Path) -> Result<BufWriter<File>> {
@@ -1165,11 +1196,25 @@ fn check_checkpoint_rows<A>(files: &RunFiles, checkpoint: &RunCheckpoint<A>) -> 
             })
             .collect())
     };
-    for (path, rows) in [
-        (&files.episodes, checkpoint.episode_rows),
-        (&files.evaluations, checkpoint.evaluation_rows),
-        (&files.evaluations_jsonl, checkpoint.evaluation_rows),
-    ] {
+    // Rows written after the checkpoint come from later steps: episodes end after it, and
+    // evaluations (one may be at its very step) after its last one.
+    let last_eval = state.last_eval_step;
+    let episodes_after = |s: u64| s > step;
+    let evaluations_after = |s: u64| last_eval.is_none_or(|last| s > last);
+    let checks: [(&PathBuf, u64, &dyn Fn(u64) -> bool); 3] = [
+        (&files.episodes, checkpoint.episode_rows, &episodes_after),
+        (
+            &files.evaluations,
+            checkpoint.evaluation_rows,
+            &evaluations_after,
+        ),
+        (
+            &files.evaluations_jsonl,
+            checkpoint.evaluation_rows,
+            &evaluations_after,
+        ),
+    ];
+    for (path, rows, written_after) in checks {
         let steps = row_steps(path)?;
         let rows = usize::try_from(rows).unwrap_or(usize::MAX);
         if steps.len() < rows {
@@ -1181,9 +1226,9 @@ fn check_checkpoint_rows<A>(files: &RunFiles, checkpoint: &RunCheckpoint<A>) -> 
         }
         let (kept, dropped) = steps.split_at(rows);
         let kept_ok = kept.iter().all(|s| s.is_some_and(|s| s <= step));
-        // Rows written after the checkpoint, the last possibly torn by the kill.
+        // The last row written after the checkpoint may be torn by the kill.
         let dropped_ok = dropped.iter().enumerate().all(|(i, s)| match s {
-            Some(s) => *s > step,
+            Some(s) => written_after(*s),
             None => i + 1 == dropped.len(),
         });
         if !(kept_ok && dropped_ok) {
