@@ -196,6 +196,11 @@ enum Command {
         /// Stop with a checkpoint once this many env steps are done (continue with --resume).
         #[arg(long, allow_hyphen_values = true, value_parser = parse_count::<u64>)]
         stop_after: Option<u64>,
+        /// The two task dimensions curriculum.png shows, across and up, e.g.
+        /// `--plot-dims n_fields,distractors` (default: the first two the teacher can vary);
+        /// with --resume of a finished run, redraws the plots.
+        #[arg(long, value_name = "NAME,NAME", value_delimiter = ',')]
+        plot_dims: Option<Vec<String>>,
     },
     /// Evaluate a run's checkpoint on a test set (JSON summary on stdout).
     Eval {
@@ -580,6 +585,7 @@ fn run(cli: Cli) -> Result<()> {
             resume,
             quiet,
             stop_after,
+            plot_dims,
         } => {
             let mut run = match (&config, resume) {
                 (Some(path), _) => RunConfig::from_toml_file(path)?,
@@ -616,6 +622,9 @@ fn run(cli: Cli) -> Result<()> {
             }
             if let Some(v) = test_set {
                 run.test_set = Some(v);
+            }
+            if let Some(v) = plot_dims {
+                run.plot.dims = v;
             }
             run.env_options.body = body;
             run.env_options.max_episode_steps = max_episode_steps;

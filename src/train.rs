@@ -13,7 +13,9 @@
 //! | `evaluations.csv` | every evaluation: step, % mastered, mean test return |
 //! | `evaluations.jsonl` | every evaluation with the return of each test task |
 //! | `checkpoint.json` | student, teacher and env states after the last evaluation |
-//! | `learning_curve.png`, `curriculum.png` | the plots |
+//! | `learning_curve.png` | % of the test set mastered against env steps |
+//! | `curriculum.png` | the training tasks over two task dimensions (`[plot] dims`), coloured by env step and by return, with colour bars |
+//! | `curriculum_pairs.png` | task spaces of more than two dimensions: the training tasks over every pair of (up to 8 varying) dimensions, coloured by return |
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
@@ -36,7 +38,7 @@ use teachgym_students::{
 };
 use teachgym_teachers::{build_teacher, ExpertLevel, TeacherConfig, TEACHER_NAMES};
 
-use crate::plots::{self, CurriculumPoint};
+use crate::plots::{self, ColourScale, CurriculumPoint, PlotDim};
 
 /// A student `teachgym train` knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,6 +91,60 @@ pub enum StudentConfig {
     /// The QWeb-style DQN (web forms).
     QwebDqn(QwebDqnConfig),
 }
+/// The `[plot]` section of a run configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PlotConfig {
+    /// The two task dimensions `curriculum.png` shows, across and up, by name (the flag
+    /// `--plot-dims NAME,NAME`). Default (empty): the first two dimensions the teacher can vary
+    /// (bounds `low < high`), or the first two dimensions when fewer vary.
+    pub dims: Vec<String>,
+}
+
+impl PlotConfig {
+    /// Indices in `space` of the dimensions `curriculum.png` shows across and up (`None` up
+    /// for a one-dimensional space).
+    ///
+    /// # Errors
+    /// Not two names, a name that is not a dimension of `space` (the message lists the valid
+    /// names), or the same name twice.
+    pub fn pair(&self, space: &TaskSpace) -> Result<(usize, Option<usize>)> {
+        let what = "[plot] dims (--plot-dims NAME,NAME)";
+        if self.dims.is_empty() {
+            let dims = space.dims();
+            let mut varying = (0..dims.len()).filter(|&i| dims[i].low < dims[i].high);
+            return Ok(match (varying.next(), varying.next()) {
+                (Some(x), Some(y)) => (x, Some(y)),
+                _ => (0, (dims.len() > 1).then_some(1)),
+            });
+        }
+        let names = space.names();
+        let index = |name: &str| {
+            names.iter().position(|n| *n == name).with_context(|| {
+                format!(
+                    "{what}: `{name}` is not a task dimension of this env; valid names: {}",
+                    names.join(", ")
+                )
+            })
+        };
+        let [x, y] = self.dims.as_slice() else {
+            bail!(
+                "{what} takes two task dimensions, got {}: {}",
+                self.dims.len(),
+                self.dims.join(",")
+            );
+        };
+        let (x, y) = (index(x)?, index(y)?);
+        if x == y {
+            bail!(
+                "{what} names `{}` twice; give two different dimensions",
+                names[x]
+            );
+        }
+        Ok((x, Some(y)))
+    }
+}
+
 /// Version of `checkpoint.json`.
 pub const RUN_CHECKPOINT_VERSION: u32 = 1;
 
@@ -138,6 +194,8 @@ pub struct RunConfig {
     /// The teacher's configuration (its fields, as `teachgym teachers NAME` prints them);
     /// absent = its defaults.
     pub teacher_config: Option<serde_json::Value>,
+    /// What the plots show; changing it does not change the run (a resumed run may change it).
+    pub plot: PlotConfig,
     /// Construction options applied over the env's section when the configuration is resolved
     /// (the `--body`, `--bound` and `--max-episode-steps` flags, the Python keywords' twins);
     /// the resolved section holds their effect, so they are not written to `config.toml`.
@@ -163,6 +221,7 @@ impl Default for RunConfig {
             dqn: None,
             qweb: None,
             teacher_config: None,
+            plot: PlotConfig::default(),
             env_options: EnvOptions::default(),
         }
     }
@@ -196,6 +255,7 @@ impl RunConfig {
         }
         let entry = registry::entry(&self.env)?;
         let env = self.resolve_env(entry)?;
+        self.plot.pair(&env.task_space()?)?;
         self.resolve_student(&env)?;
         let given = self
             .teacher_config
@@ -690,8 +750,14 @@ where
     let files = RunFiles::new(out);
     let env = config.env_config()?;
     let space = env.task_space()?;
-    // The colour scale of the curriculum plot, from the env.
-    let return_range = env.return_range();
+    // The return colour scale of the curriculum plots, from the env.
+    let (low, high) = env.return_range();
+    let return_scale = ColourScale {
+        low,
+        high,
+        label: "episode return".into(),
+        steps: false,
+    };
     let teacher = build_teacher(
         &config.teacher,
         space.clone(),
@@ -714,8 +780,11 @@ where
         let checkpoint: RunCheckpoint<S::Action> = read_checkpoint(&files.checkpoint)?;
         let mut saved: RunConfig = toml::from_str(&checkpoint.config)
             .context("the checkpoint's configuration is corrupt")?;
-        // Results do not depend on the thread count, so a run may continue with another.
+        // Neither the thread count (results do not depend on it) nor the plots change the
+        // run: a resume may change them.
+        let plot_changed = saved.plot != config.plot;
         saved.trainer.threads = config.trainer.threads;
+        saved.plot = config.plot.clone();
         if &saved != config {
             bail!(
                 "{} was written by another configuration ({}); resume with the run's own \
@@ -744,6 +813,9 @@ where
         truncate_rows(&files.episodes, checkpoint.episode_rows)?;
         truncate_rows(&files.evaluations, checkpoint.evaluation_rows)?;
         truncate_rows(&files.evaluations_jsonl, checkpoint.evaluation_rows)?;
+        if plot_changed {
+            write_file(&files.config, &config_toml)?;
+        }
         (trainer, checkpoint.episode_rows, checkpoint.evaluation_rows)
     } else {
         if has_checkpoint {
@@ -796,6 +868,7 @@ where
     let mut jsonl_out = append(&files.evaluations_jsonl)?;
     let mut recent_returns = std::collections::VecDeque::with_capacity(100);
     let mut last_eval: Option<Evaluation> = None;
+    let mut plotted = false;
     let save_checkpoint = |trainer: &Trainer<E, S>, episode_rows, evaluation_rows| -> Result<()> {
         let checkpoint = RunCheckpoint {
             format_version: RUN_CHECKPOINT_VERSION,
@@ -873,8 +946,14 @@ where
                 &files,
             )?;
             save_checkpoint(&trainer, episode_rows, evaluation_rows)?;
-            draw_plots(&files, config, &space, return_range)?;
+            draw_plots(&files, config, &space, &return_scale)?;
+            plotted = true;
         }
+    }
+    if !plotted && evaluation_rows > 0 {
+        // Nothing trained in this call (a finished run resumed, e.g. with other plot
+        // dimensions): redraw the plots of the run so far.
+        draw_plots(&files, config, &space, &return_scale)?;
     }
     progress.finish();
     Ok(TrainSummary {
@@ -955,6 +1034,7 @@ struct RunFiles {
     checkpoint: PathBuf,
     learning_curve: PathBuf,
     curriculum: PathBuf,
+    curriculum_pairs: PathBuf,
 }
 
 impl RunFiles {
@@ -968,11 +1048,12 @@ impl RunFiles {
             checkpoint: dir.join("checkpoint.json"),
             learning_curve: dir.join("learning_curve.png"),
             curriculum: dir.join("curriculum.png"),
+            curriculum_pairs: dir.join("curriculum_pairs.png"),
         }
     }
 
     fn all(&self) -> Vec<PathBuf> {
-        vec![
+        let mut files = vec![
             self.config.clone(),
             self.test_set.clone(),
             self.episodes.clone(),
@@ -981,7 +1062,12 @@ impl RunFiles {
             self.checkpoint.clone(),
             self.learning_curve.clone(),
             self.curriculum.clone(),
-        ]
+        ];
+        // Only task spaces of more than two dimensions have it.
+        if self.curriculum_pairs.exists() {
+            files.push(self.curriculum_pairs.clone());
+        }
+        files
     }
 }
 
@@ -1201,7 +1287,8 @@ fn check_checkpoint_rows<A>(files: &RunFiles, checkpoint: &RunCheckpoint<A>) -> 
     let last_eval = state.last_eval_step;
     let episodes_after = |s: u64| s > step;
     let evaluations_after = |s: u64| last_eval.is_none_or(|last| s > last);
-    let checks: [(&PathBuf, u64, &dyn Fn(u64) -> bool); 3] = [
+    type WrittenAfter<'a> = &'a dyn Fn(u64) -> bool;
+    let checks: [(&PathBuf, u64, WrittenAfter); 3] = [
         (&files.episodes, checkpoint.episode_rows, &episodes_after),
         (
             &files.evaluations,
@@ -1330,12 +1417,14 @@ fn last_evaluation(path: &Path) -> Result<Evaluation> {
     Ok(serde_json::from_str(line)?)
 }
 
-/// Redraws both plots from the run directory's CSV files.
+/// Redraws the plots from the run directory's CSV files: the learning curve, the curriculum
+/// over the `[plot] dims` pair, and for task spaces of more than two dimensions the curriculum
+/// over every pair.
 fn draw_plots(
     files: &RunFiles,
     config: &RunConfig,
     space: &TaskSpace,
-    return_range: (f64, f64),
+    return_scale: &ColourScale,
 ) -> Result<()> {
     let evals: Vec<(u64, f64)> = read_csv_rows(&files.evaluations)?
         .iter()
@@ -1350,38 +1439,54 @@ fn draw_plots(
     );
     plots::learning_curve(&files.learning_curve, &title, &evals)?;
 
+    // episodes.csv: global_step, env_index, episode_index, the task, episode_return, ...
     let d = space.dim();
-    let rows = read_csv_rows(&files.episodes)?;
-    let points: Vec<CurriculumPoint> = rows
+    let points: Vec<CurriculumPoint> = read_csv_rows(&files.episodes)?
         .iter()
         .map(|row| {
-            let task0: f64 = row[3].parse()?;
-            let task1: f64 = if d > 1 { row[4].parse()? } else { 0.0 };
             Ok(CurriculumPoint {
-                task: [task0, task1],
+                task: row[3..3 + d]
+                    .iter()
+                    .map(|v| v.parse())
+                    .collect::<Result<_, _>>()?,
+                global_step: row[0].parse()?,
                 episode_return: row[3 + d].parse()?,
             })
         })
         .collect::<Result<_>>()?;
-    let names = space.names();
-    let (low, high) = (space.low(), space.high());
-    let second = if d > 1 {
-        (names[1], (low[1], high[1]))
-    } else {
-        ("(none)", (0.0, 1.0))
-    };
+    let dims: Vec<PlotDim> = space
+        .dims()
+        .iter()
+        .map(|dim| PlotDim {
+            name: dim.name.clone(),
+            low: dim.low,
+            high: dim.high,
+        })
+        .collect();
+    let title = format!(
+        "{title}: tasks chosen by {} ({} episodes)",
+        config.teacher,
+        points.len()
+    );
+    let pair = config.plot.pair(space)?;
     plots::curriculum(
         &files.curriculum,
-        &format!(
-            "tasks chosen by {} ({} episodes)",
-            config.teacher,
-            points.len()
-        ),
-        [names[0], second.0],
-        [(low[0], high[0]), second.1],
+        &title,
+        &dims,
+        pair,
         &points,
-        return_range,
-    )
+        return_scale,
+    )?;
+    if d > 2 {
+        plots::curriculum_pairs(
+            &files.curriculum_pairs,
+            &title,
+            &dims,
+            &points,
+            return_scale,
+        )?;
+    }
+    Ok(())
 }
 
 /// The data rows of a CSV file with a header line.

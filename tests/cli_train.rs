@@ -82,6 +82,9 @@ fn train_writes_every_artefact_and_eval_reads_the_checkpoint() {
     assert_eq!(evaluations.lines().count(), 5, "{evaluations}");
     let png = std::fs::read(dir.join("learning_curve.png")).unwrap();
     assert_eq!(&png[1..4], b"PNG");
+    // Two task dimensions: curriculum.png shows them all, no pairwise view.
+    assert!(!dir.join("curriculum_pairs.png").exists());
+    assert!(!stdout.contains("curriculum_pairs.png"), "{stdout}");
 
     // The resolved config reproduces the run.
     let again = scratch("artefacts-again");
@@ -430,10 +433,14 @@ fn qweb_dqn_trains_on_web_forms_and_refuses_mismatched_sections() {
         "evaluations.csv",
         "checkpoint.json",
         "learning_curve.png",
+        "curriculum.png",
+        // 8 task dimensions: the pairwise view too.
+        "curriculum_pairs.png",
     ] {
         let len = std::fs::metadata(out.join(file)).map_or(0, |m| m.len());
         assert!(len > 0, "{file} is missing or empty");
     }
+    assert!(stdout.contains("curriculum_pairs.png"), "{stdout}");
     let resolved = std::fs::read_to_string(out.join("config.toml")).unwrap();
     assert!(
         resolved.contains("[qweb]") && resolved.contains("[webform]"),
@@ -676,4 +683,131 @@ fn a_run_logs_one_line_per_evaluation_without_a_terminal() {
     assert_eq!(lines.len(), evaluations.lines().count() - 1, "{text}");
     assert_eq!(lines.len(), 4, "evaluations at 0, 2048, 4096, 6144: {text}");
     assert!(lines[3].starts_with("step       6144:"), "{}", lines[3]);
+}
+
+/// The width and height of a PNG file, from its header.
+fn png_size(path: &Path) -> (u32, u32) {
+    let bytes = std::fs::read(path).unwrap();
+    assert_eq!(&bytes[1..4], b"PNG", "{} is not a PNG", path.display());
+    let word = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap());
+    (word(16), word(20))
+}
+
+/// Hexagon Tracks has 12 task dimensions: the pairwise view draws the first 8 (a grid of 8 by
+/// 8 cells), the curriculum plot the pair asked for.
+#[test]
+fn a_twelve_dimensional_run_plots_the_pairs_of_its_first_eight_dimensions() {
+    let dir = scratch("hexagon");
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("small.toml");
+    std::fs::write(&config, "[ppo]\nrollout_steps = 128\nminibatch_size = 64\n").unwrap();
+    let run = |out: &Path, dims: Option<&str>| {
+        let mut args = vec![
+            "train",
+            "--quiet",
+            "--config",
+            config.to_str().unwrap(),
+            "--env",
+            "hexagon_tracks",
+            "--max-episode-steps",
+            "40",
+            "--steps",
+            "256",
+            "--eval-every",
+            "256",
+            "--num-envs",
+            "2",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        if let Some(dims) = dims {
+            args.extend(["--plot-dims", dims]);
+        }
+        teachgym(&args)
+    };
+    let out = dir.join("run");
+    let stdout = ok(&run(&out, Some("vertex5_dy,vertex0_dx")));
+    assert!(stdout.contains("curriculum_pairs.png"), "{stdout}");
+    let saved = std::fs::read_to_string(out.join("config.toml")).unwrap();
+    assert!(
+        saved.contains("[plot]\ndims = [\"vertex5_dy\", \"vertex0_dx\"]"),
+        "{saved}"
+    );
+    assert_eq!(png_size(&out.join("curriculum.png")), (1800, 540));
+    let (width, height) = png_size(&out.join("curriculum_pairs.png"));
+    // 8 cells of 175 pixels, the colour bar beside them and the titles above.
+    assert_eq!((width, height), (8 * 175 + 140, 64 + 8 * 175 + 10));
+
+    // The same run plotting another pair gives the same run with another curriculum.png.
+    let other = dir.join("other");
+    ok(&run(&other, None));
+    assert_eq!(
+        std::fs::read(out.join("episodes.csv")).unwrap(),
+        std::fs::read(other.join("episodes.csv")).unwrap()
+    );
+    assert_ne!(
+        std::fs::read(out.join("curriculum.png")).unwrap(),
+        std::fs::read(other.join("curriculum.png")).unwrap()
+    );
+}
+
+#[test]
+fn plot_dims_must_name_two_task_dimensions() {
+    let dir = scratch("plot-dims");
+    let out = dir.to_str().unwrap();
+    fails_with(
+        &train(&dir, &["--plot-dims", "mass,height"]),
+        "`height` is not a task dimension of this env; valid names: target_distance, mass",
+    );
+    fails_with(
+        &train(&dir, &["--plot-dims", "mass"]),
+        "takes two task dimensions, got 1",
+    );
+    fails_with(
+        &train(&dir, &["--plot-dims", "mass,mass"]),
+        "names `mass` twice",
+    );
+    // Refused before anything is written.
+    assert!(!dir.exists(), "{out} was created");
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("bad.toml");
+    std::fs::write(&config, "[plot]\ndims = [\"x\", \"mass\"]\n").unwrap();
+    fails_with(
+        &teachgym(&[
+            "train",
+            "--env",
+            "point_mass",
+            "--config",
+            config.to_str().unwrap(),
+            "--out",
+            &format!("{out}/run"),
+        ]),
+        "`x` is not a task dimension of this env; valid names: target_distance, mass",
+    );
+}
+
+/// The plotted pair does not change the run: resuming a finished run with other plot
+/// dimensions redraws its plots and records the choice.
+#[test]
+fn resuming_a_finished_run_with_other_plot_dims_redraws_it() {
+    let dir = scratch("replot");
+    ok(&train(&dir, &[]));
+    let before = std::fs::read(dir.join("curriculum.png")).unwrap();
+    let episodes = std::fs::read(dir.join("episodes.csv")).unwrap();
+    ok(&teachgym(&[
+        "train",
+        "--quiet",
+        "--resume",
+        "--out",
+        dir.to_str().unwrap(),
+        "--plot-dims",
+        "mass,target_distance",
+    ]));
+    assert_ne!(before, std::fs::read(dir.join("curriculum.png")).unwrap());
+    assert_eq!(episodes, std::fs::read(dir.join("episodes.csv")).unwrap());
+    let saved = std::fs::read_to_string(dir.join("config.toml")).unwrap();
+    assert!(
+        saved.contains("dims = [\"mass\", \"target_distance\"]"),
+        "{saved}"
+    );
 }

@@ -304,7 +304,10 @@ impl EnvConfig {
     /// The range of episode returns worth telling apart when returns are drawn as colours
     /// (curriculum plots): the walkers' fall penalty to the mastery threshold; the point mass'
     /// 0 to its success bonus plus full progress; the grid world's time-out cost to its goal
-    /// reward; the web forms' failure to success reward.
+    /// reward; the web forms' failure to success reward, widened by what their potential-based
+    /// shaping (`Φ ∈ [0, 1]`, scaled by `shaping_coef`) can add to an episode: down by the
+    /// potential lost, and up by the potential left on a truncated episode (`ng`) or gained
+    /// (`qweb`).
     pub fn return_range(&self) -> (f64, f64) {
         match self {
             EnvConfig::Walker(_) => (crate::walker::constants::FALL_REWARD, MASTERY_THRESHOLD),
@@ -317,7 +320,16 @@ impl EnvConfig {
                 c.goal_reward,
             ),
             EnvConfig::WebForm(c) | EnvConfig::WebFormMd(c) => {
-                (c.failure_reward.min(c.truncation_reward), c.success_reward)
+                let low = c.failure_reward.min(c.truncation_reward);
+                let coef = c.shaping_coef.abs();
+                use crate::webform::ShapingMode;
+                match c.shaping {
+                    ShapingMode::None => (low, c.success_reward),
+                    ShapingMode::Ng => {
+                        (low - coef, c.success_reward.max(c.truncation_reward + coef))
+                    }
+                    ShapingMode::Qweb => (low - coef, c.success_reward + coef),
+                }
             }
         }
     }
@@ -716,6 +728,22 @@ mod tests {
             .config(&options(r#"{"bounds": {"stump_height": [1, 3]}}"#))
             .unwrap();
         assert_eq!(shifted.prior().unwrap().easy_task, vec![1.0, 6.0]);
+    }
+
+    #[test]
+    fn the_web_forms_return_range_includes_their_shaping() {
+        let range = |json: &str| {
+            env_config("webform", &options(json))
+                .unwrap()
+                .return_range()
+        };
+        // Default: Ng shaping, coefficient 1; a success ends with Φ = 0, so +1 is the top.
+        assert_eq!(range("{}"), (-2.0, 1.0));
+        assert_eq!(range(r#"{"config": {"shaping": "none"}}"#), (-1.0, 1.0));
+        assert_eq!(
+            range(r#"{"config": {"shaping": "qweb", "shaping_coef": 0.5}}"#),
+            (-1.5, 1.5)
+        );
     }
 
     #[test]
