@@ -208,6 +208,21 @@ impl<'a> Canvas<'a> {
         self.fill(r.inset(1), fill);
     }
 
+    /// Fills the disc inscribed in `r` (a square box gives a circle) with `rgb`.
+    pub fn disc(&mut self, r: Rect, rgb: Rgb) {
+        // Twice the coordinates, so the centre of an even box is a whole number.
+        let (cx, cy) = (2 * r.x + r.w - 1, 2 * r.y + r.h - 1);
+        let (rx, ry) = (r.w.max(1), r.h.max(1));
+        for y in r.y..r.bottom() {
+            for x in r.x..r.right() {
+                let (dx, dy) = (2 * x - cx, 2 * y - cy);
+                if dx * dx * ry * ry + dy * dy * rx * rx <= rx * rx * ry * ry {
+                    self.fill(Rect::new(x, y, 1, 1), rgb);
+                }
+            }
+        }
+    }
+
     /// Draws `text` at `size` pixels, left-aligned and vertically centred in `r`, cut with `…`
     /// to fit `r`'s width and clipped to `r`. Returns the width drawn.
     pub fn text(&mut self, r: Rect, text: &str, size: u16, rgb: Rgb) -> i32 {
