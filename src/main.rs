@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use indicatif::HumanCount;
-use teachgym::media::{write_png, GifWriter};
+use teachgym::media::{caption, write_png, GifWriter};
 use teachgym::rollout::{measure_throughput, policy_stats, run_episode, Policy};
 use teachgym::train::{eval, train, EvalOptions, RunConfig, TrainOptions};
 use teachgym_core::Env;
@@ -85,7 +85,9 @@ impl EnvArgs {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run one episode and write a PNG of a frame and/or an animated GIF of the episode.
+    /// Run one episode and write a PNG of a frame and/or an animated GIF of the episode (walker
+    /// frames captioned with the step, the return so far and the task; web-form frames show the
+    /// form with its instruction).
     Render {
         #[command(flatten)]
         env: EnvArgs,
@@ -213,7 +215,8 @@ enum Command {
         /// Worker threads (0 = one per core).
         #[arg(long, default_value_t = 0)]
         threads: usize,
-        /// Write a GIF of the greedy episode on one test task.
+        /// Write a GIF of the greedy episode on one test task (frames captioned with the step,
+        /// the return so far and the task).
         #[arg(long)]
         gif: Option<PathBuf>,
         /// Index of that test task.
@@ -478,7 +481,9 @@ fn run(cli: Cli) -> Result<()> {
                 let wants_png = png.is_some() && (step <= png_step);
                 if wants_gif || wants_png {
                     match e.render() {
-                        Ok(frame) => {
+                        Ok(mut frame) => {
+                            let (t, r) = (e.elapsed_steps(), e.episode_return());
+                            caption(&mut frame, t, r, e.task_space(), &task);
                             if wants_gif {
                                 if let Some(w) = gif_writer.as_mut() {
                                     if let Err(err) = w.push(&frame) {

@@ -1609,14 +1609,23 @@ fn record_gif<E: Env, S: Student<E>>(
     path: &Path,
 ) -> Result<()> {
     let (mut obs, _) = env.reset(Some(seed), task)?;
-    let first = env.render()?;
+    let space = env.task_space().clone();
+    // Each frame captioned with the step, the return so far and the task.
+    let frame = |env: &E, step: u32, episode_return: f64| -> Result<teachgym_core::RgbFrame> {
+        let mut frame = env.render()?;
+        crate::media::caption(&mut frame, step, episode_return, &space, task);
+        Ok(frame)
+    };
+    let first = frame(env, 0, 0.0)?;
     let mut gif = crate::media::GifWriter::create(path, first.width, first.height, 25.0)?;
     gif.push(&first)?;
+    let mut episode_return = 0.0;
     for t in 1.. {
         let action = student.act_greedy(&obs, env.action_mask().as_deref())?;
         let step = env.step(std::borrow::Borrow::borrow(&action))?;
+        episode_return += step.reward;
         if t % 2 == 0 {
-            gif.push(&env.render()?)?;
+            gif.push(&frame(env, t, episode_return)?)?;
         }
         if step.terminated || step.truncated {
             break;

@@ -11,12 +11,14 @@
 //!   the command line and the Python package both build their envs from it.
 //! - [`batch`]: N envs of the registry stepped or reset in one call on a thread pool (the
 //!   Python vector env's engine).
+//! - [`text`]: boxes and DejaVu Sans text on a frame (the web form's view, frame captions).
 #![warn(missing_docs)]
 
 pub mod batch;
 pub mod grid_world;
 pub mod point_mass;
 pub mod registry;
+pub mod text;
 pub mod walker;
 pub mod webform;
 

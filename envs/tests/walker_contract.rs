@@ -135,16 +135,20 @@ fn truncates_at_max_episode_steps_and_refuses_further_steps() {
     let mut env = WalkerEnv::new(config).unwrap();
     env.reset(Some(0), &[0.0, 6.0]).unwrap();
     let mut last = None;
+    let mut sum = 0.0;
     for i in 0..25 {
         // Standing still with straight knees: no fall in 25 steps.
         let s = env.step(&[0.0, 1.0, 0.0, 1.0]).unwrap();
         assert!(!s.terminated, "fell at step {i}");
         assert_eq!(s.truncated, i == 24);
+        sum += s.reward;
+        assert_eq!((env.elapsed_steps(), env.episode_return()), (i + 1, sum));
         last = Some(s);
     }
     let last = last.unwrap();
     let summary = last.info.episode.expect("episode summary at the end");
     assert_eq!(summary.length, 25);
+    assert_eq!(summary.episode_return, env.episode_return());
     assert!(!summary.success);
     assert_eq!(env.step(&[0.0; 4]).unwrap_err(), Error::EpisodeEnded);
 }

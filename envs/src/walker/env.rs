@@ -422,6 +422,13 @@ impl WalkerEnv {
         self.episode.as_ref().map_or(0, |e| e.progress.steps)
     }
 
+    /// Sum of the rewards of the current episode so far.
+    pub fn episode_return(&self) -> f64 {
+        self.episode
+            .as_ref()
+            .map_or(0.0, |e| e.progress.episode_return)
+    }
+
     fn obstacle_generator(&self, task: &[f64]) -> (ObstacleGenerator, f64) {
         match &self.config.track {
             TrackConfig::StumpTracks(c) => (

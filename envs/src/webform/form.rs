@@ -371,6 +371,18 @@ pub struct Field {
     pub widget: usize,
 }
 
+impl Field {
+    /// How the instruction shows the field: `key: value`, or the value alone when the key is
+    /// omitted.
+    pub fn shown_text(&self) -> String {
+        if self.shown_key.is_empty() {
+            self.value.text()
+        } else {
+            format!("{}: {}", self.shown_key, self.value.text())
+        }
+    }
+}
+
 /// One page of the form.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page {
@@ -550,6 +562,27 @@ impl Form {
                 2 => PopupEntry::NextMonth,
                 _ => PopupEntry::Day((i - CALENDAR_FIRST_DAY_SLOT + 1) as u8),
             },
+        }
+    }
+
+    /// The text of entry `i` of a pop-up: the month (calendar header), `prev`, `next`, the day
+    /// number, or the option or suggestion.
+    pub fn popup_entry_text(&self, popup: &Popup, i: usize) -> Cow<'static, str> {
+        let phrases = phrases_table();
+        match (popup, Self::popup_entry(popup, i)) {
+            (Popup::Calendar { month_index, .. }, PopupEntry::Header) => {
+                month_text(*month_index).into()
+            }
+            (_, PopupEntry::PrevMonth) => "prev".into(),
+            (_, PopupEntry::NextMonth) => "next".into(),
+            (_, PopupEntry::Day(d)) => d.to_string().into(),
+            (_, PopupEntry::Option(k)) => phrases
+                .text(self.widgets[popup.widget()].options[k as usize])
+                .into(),
+            (Popup::Suggestions { items, .. }, PopupEntry::Suggestion(k)) => {
+                phrases.text(items[k as usize]).into()
+            }
+            _ => unreachable!("pop-up entry does not belong to its pop-up"),
         }
     }
 

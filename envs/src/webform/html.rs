@@ -5,10 +5,7 @@
 
 use std::fmt::Write;
 
-use super::form::{
-    month_text, ButtonRole, ElementKind, Form, FormState, Popup, PopupEntry, Role, Slot,
-    WidgetState,
-};
+use super::form::{ButtonRole, ElementKind, Form, FormState, Role, Slot, WidgetState};
 use super::words::{phrases_table, WidgetKind};
 
 fn escape(text: &str) -> String {
@@ -202,24 +199,13 @@ pub fn form_html(form: &Form, state: &FormState) -> String {
 /// `[slot] tag "text" name=... value=...` indented by depth, marked `click` / `type` when those
 /// actions are valid and `on` when an option is ticked. Slot numbers are the action slots.
 pub fn text_view(form: &Form, state: &FormState) -> String {
-    let phrases = phrases_table();
     let mut out = String::new();
     match &form.sentence {
         Some(s) => {
             let _ = writeln!(out, "instruction: {s}");
         }
         None => {
-            let pairs: Vec<String> = form
-                .fields
-                .iter()
-                .map(|f| {
-                    if f.shown_key.is_empty() {
-                        f.value.text()
-                    } else {
-                        format!("{}: {}", f.shown_key, f.value.text())
-                    }
-                })
-                .collect();
+            let pairs: Vec<String> = form.fields.iter().map(|f| f.shown_text()).collect();
             let _ = writeln!(out, "instruction: {}", pairs.join(" | "));
         }
     }
@@ -260,21 +246,7 @@ pub fn text_view(form: &Form, state: &FormState) -> String {
             }
             Slot::Popup(i) => {
                 let popup = state.popup.as_ref().expect("popup slot without popup");
-                let text = match (popup, Form::popup_entry(popup, i)) {
-                    (Popup::Calendar { month_index, .. }, PopupEntry::Header) => {
-                        month_text(*month_index)
-                    }
-                    (_, PopupEntry::PrevMonth) => "prev".into(),
-                    (_, PopupEntry::NextMonth) => "next".into(),
-                    (_, PopupEntry::Day(d)) => d.to_string(),
-                    (_, PopupEntry::Option(k)) => phrases
-                        .text(form.widgets[popup.widget()].options[k as usize])
-                        .into(),
-                    (Popup::Suggestions { items, .. }, PopupEntry::Suggestion(k)) => {
-                        phrases.text(items[k as usize]).into()
-                    }
-                    _ => String::new(),
-                };
+                let text = form.popup_entry_text(popup, i);
                 let _ = write!(line, "    popup \"{text}\"");
             }
         }

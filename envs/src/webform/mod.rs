@@ -59,11 +59,12 @@
 //! # Rendering
 //! [`WebFormEnv::html`] (or [`form_html`]) gives a self-contained HTML page: the instruction,
 //! then every page as a section with native widgets holding the current state, Next/Back
-//! switching sections. `render()` returns a [`RENDER_WIDTH`]×[`RENDER_HEIGHT`] raster sketch
-//! without text: one chip per instruction field (green when correct: it shows the goal, for
-//! debugging), one segment per page, then the current page's elements as boxes indented by tree
-//! depth (inputs light blue once filled, ticked options dark, Submit green, Next/Back blue,
-//! decoys red, links underlined) and an open pop-up as a panel on the right.
+//! switching sections. `render()` returns a [`RENDER_WIDTH`]×[`RENDER_HEIGHT`] picture of the
+//! current view with real text: the instruction on top (one chip per field, green when the field
+//! holds its value: it shows the goal, for debugging) with the page number, then the page's rows
+//! with labels, inputs showing their values (light blue once filled), radio buttons and
+//! checkboxes with their option texts (dark when ticked), buttons with their captions (Submit
+//! green, Next/Back blue, decoys red) and underlined links, and an open pop-up below its input.
 //! [`WebFormEnv::text_view`] lists the instruction and every element slot of the view with its
 //! valid actions, numbered as the actions' slots.
 //!
