@@ -69,6 +69,11 @@ pub trait Student<E: Env> {
         clock: TrainClock,
     ) -> Result<()>;
 
+    /// Env steps (over all copies) that one [`Student::train_iteration`] takes on `num_envs`
+    /// env copies: PPO's rollout rounded up to whole lock-steps, DQN's one step per copy. The
+    /// loop uses it to tell a checkpoint of a run from one beyond the run's budget.
+    fn iteration_steps(&self, num_envs: usize) -> u64;
+
     /// The deterministic action for `obs` (evaluation), restricted to the legal actions of
     /// `mask` when the env gives one ([`Env::action_mask`]); does not change the student.
     ///

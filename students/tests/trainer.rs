@@ -303,3 +303,64 @@ fn test_sets_grid_round_trip_and_validate() {
         .task_space()
         .dim();
 }
+
+/// A checkpoint of a short run, through JSON as the CLI stores it.
+fn checkpoint_after(iterations: usize) -> TrainerCheckpoint<Vec<f32>> {
+    let mut t = trainer(1, 4096, "random");
+    for _ in 0..iterations {
+        t.run_iteration().unwrap();
+    }
+    serde_json::from_str(&serde_json::to_string(&t.checkpoint().unwrap()).unwrap()).unwrap()
+}
+
+fn resume(
+    checkpoint: TrainerCheckpoint<Vec<f32>>,
+) -> teachgym_students::Result<Trainer<PointMassEnv, PpoAgent>> {
+    Trainer::resume(
+        TrainerConfig {
+            total_steps: 4096,
+            num_envs: 4,
+            threads: 1,
+            eval_every: 1024,
+            ..TrainerConfig::default()
+        },
+        checkpoint,
+        teacher("random", 0),
+        &mut make_env,
+        test_set(),
+    )
+}
+
+/// Issue 22, case 3: a checkpoint with `global_step = 1e18` hung in the loop that advanced the
+/// next evaluation step one period at a time; a step beyond the run's budget is now refused.
+#[test]
+fn a_checkpoint_beyond_the_budget_is_refused() {
+    let mut checkpoint = checkpoint_after(2);
+    checkpoint.envs.global_step = 1_000_000_000_000_000_000;
+    let err = resume(checkpoint).err().unwrap();
+    let message = err.to_string();
+    assert!(
+        matches!(err, StudentError::CorruptCheckpoint { .. })
+            && message.contains("1000000000000000000")
+            && message.contains("budget of 4096"),
+        "{message}"
+    );
+    // The last whole iteration of the run may pass the budget: still a valid checkpoint.
+    let mut checkpoint = checkpoint_after(2);
+    checkpoint.envs.global_step = 4095 + 512;
+    assert!(resume(checkpoint).is_ok());
+}
+
+/// The next evaluation step is computed, not counted up to: a schedule far behind the step
+/// (a next_eval of 0 at step 4096) catches up in one iteration.
+#[test]
+fn a_lagging_evaluation_schedule_catches_up_at_once() {
+    let mut checkpoint = checkpoint_after(2);
+    checkpoint.next_eval = 0;
+    checkpoint.last_eval_step = None;
+    let mut t = resume(checkpoint).unwrap();
+    let report = t.run_iteration().unwrap();
+    assert_eq!(report.evaluations.len(), 1);
+    let next = t.checkpoint().unwrap().next_eval;
+    assert_eq!(next, 2048, "the first multiple of 1024 above step 1024");
+}

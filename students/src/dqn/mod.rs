@@ -466,6 +466,10 @@ where
         self.check_spaces(env)
     }
 
+    fn iteration_steps(&self, num_envs: usize) -> u64 {
+        num_envs as u64
+    }
+
     fn train_iteration(&mut self, envs: &mut VecEnv<E, usize>, clock: TrainClock) -> Result<()> {
         let obs: Vec<f32> = envs.observations().concat();
         let masks = envs.action_masks();

@@ -652,6 +652,11 @@ where
         self.check_spaces(env)
     }
 
+    fn iteration_steps(&self, num_envs: usize) -> u64 {
+        let n = num_envs.max(1);
+        (self.config.rollout_steps.div_ceil(n) as u64).saturating_mul(n as u64)
+    }
+
     fn train_iteration(
         &mut self,
         envs: &mut VecEnv<E, Self::Action>,
