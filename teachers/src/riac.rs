@@ -507,12 +507,15 @@ impl Teacher for Riac {
                 && restored.regions.iter().enumerate().all(|(i, r)| {
                     r.low.len() == d
                         && r.high.len() == d
+                        && restored.space.contains(&r.low)
+                        && restored.space.contains(&r.high)
+                        && r.low.iter().zip(&r.high).all(|(l, h)| l <= h)
                         && r.tasks.len() == r.rewards.len()
-                        && r.tasks.iter().all(|t| t.len() == d)
+                        && r.tasks.iter().all(|t| restored.space.contains(t))
                         && r.children
                             .is_none_or(|[a, b]| a > i && b > i && a < n && b < n)
                 }),
-            || "riac region tree is inconsistent".into(),
+            || "riac region tree is inconsistent (or leaves the task space)".into(),
         )?;
         *self = restored;
         Ok(())
