@@ -9,9 +9,7 @@ mod strategies;
 
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
-use strategies::{
-    bound, config, mostly, mostly_bound, mutate_numbers, number_replacements, wild_f64,
-};
+use strategies::{config, mostly, mostly_bound, mutate_numbers, number_replacements, wild_f64};
 use teachgym_core::Space;
 use teachgym_envs::registry::{env_config, Action, AnyEnv, EnvConfig, EnvOptions, ENVS};
 use teachgym_envs::{

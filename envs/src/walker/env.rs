@@ -302,7 +302,7 @@ impl WalkerConfig {
             (sizes, (MAX_OBSTACLE_SIZE, "terrain steps")),
             (spacings, (MAX_OBSTACLE_SPACING, "m")),
         ] {
-            if let Some(v) = values.iter().find(|v| !(v.abs() <= limit)) {
+            if let Some(v) = values.iter().find(|v| !v.is_finite() || v.abs() > limit) {
                 return bad(
                     field,
                     format!(
