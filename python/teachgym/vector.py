@@ -394,17 +394,22 @@ class TeachgymVectorEnv(VectorEnv):
         is ``resetting``, the seed and task of its reset (unless drawn already). Each flag is
         updated as its call completes, so an exception leaves the rest for the next call."""
         for i in idx:
-            if self._unreported[i]:
-                # Given at most once: an episode_end that raises has seen the outcome.
-                self._unreported[i] = False
-                self._task_source.episode_end(
-                    self._tasks[i].copy(),
-                    float(self._end_return[i]),
-                    bool(self._end_success[i]),
-                    int(self._end_length[i]),
-                )
+            self._give_waiting_outcome(i)
             if resetting[i] and not self._drawn[i]:
                 self._draw(i, None)
+
+    def _give_waiting_outcome(self, i: int) -> None:
+        """Env ``i``'s recorded outcome, if it waits, to the task source; given at most once
+        (an ``episode_end`` that raises has seen it)."""
+        if not self._unreported[i]:
+            return
+        self._unreported[i] = False
+        self._task_source.episode_end(
+            self._tasks[i].copy(),
+            float(self._end_return[i]),
+            bool(self._end_success[i]),
+            int(self._end_length[i]),
+        )
 
     def _episode_info(self, ended: np.ndarray) -> dict[str, Any]:
         return {
@@ -424,13 +429,7 @@ class TeachgymVectorEnv(VectorEnv):
         self._running[i] = False
         self._needs_reset[i] = True
         if self._unreported[i]:
-            self._unreported[i] = False
-            self._task_source.episode_end(
-                self._tasks[i].copy(),
-                float(self._end_return[i]),
-                bool(self._end_success[i]),
-                int(self._end_length[i]),
-            )
+            self._give_waiting_outcome(i)
         elif cut:
             ret = float(self._returns[i])
             success = self._success_return is not None and ret > self._success_return

@@ -181,15 +181,17 @@ def _deadline(share: float) -> float:
     return time.monotonic() + SECONDS * share
 
 
+#: Every env's task space, by registry name.
+SPACES = {name: teachgym.ENV_CLASSES[name]().task_space for name in REGISTRY}
+
+
 def test_fuzz_single_envs() -> None:
     b = Barrage(SEED)
     end = _deadline(0.4)
-    names = list(REGISTRY)
-    spaces = {n: teachgym.ENV_CLASSES[n]().task_space for n in names}
     while time.monotonic() < end:
-        name = b.pick(names)
+        name = b.pick(list(REGISTRY))
         cls = teachgym.ENV_CLASSES[name]
-        env = b.call(f"{cls.__name__}(...)", lambda: cls(**_env_kwargs(b, name, spaces[name])))
+        env = b.call(f"{cls.__name__}(...)", lambda: cls(**_env_kwargs(b, name, SPACES[name])))
         if env is None:
             continue
         kind = env._core.action_kind
@@ -220,15 +222,13 @@ def test_fuzz_single_envs() -> None:
 def test_fuzz_vector_envs() -> None:
     b = Barrage(SEED + 1)
     end = _deadline(0.3)
-    names = list(REGISTRY)
-    spaces = {n: teachgym.ENV_CLASSES[n]().task_space for n in names}
     while time.monotonic() < end:
-        name = b.pick(names)
+        name = b.pick(list(REGISTRY))
         cls = teachgym.VECTOR_ENV_CLASSES[name]
         n = b.pick([1, 2, 3, 4, 0, -1, 2**40, 2.0])
-        kwargs = _env_kwargs(b, name, spaces[name])
+        kwargs = _env_kwargs(b, name, SPACES[name])
         kwargs.pop("task", None)
-        kwargs["teacher"] = FlakyTeacher(b.rng, spaces[name]) if b.chance(0.5) else None
+        kwargs["teacher"] = FlakyTeacher(b.rng, SPACES[name]) if b.chance(0.5) else None
         kwargs["autoreset_mode"] = b.pick(["next_step", "same_step", "disabled", "sometimes"])
         kwargs["num_threads"] = b.pick([None, 1, 2, 0, 10**20])
         envs = b.call(f"{cls.__name__}({n!r}, ...)", lambda: cls(n, **kwargs))

@@ -116,20 +116,7 @@ fn resumed_run_equals_uninterrupted_run() {
     let text = serde_json::to_string(&first.checkpoint().unwrap()).unwrap();
     drop(first);
     let checkpoint: TrainerCheckpoint<Vec<f32>> = serde_json::from_str(&text).unwrap();
-    let resumed = Trainer::<PointMassEnv, PpoAgent>::resume(
-        TrainerConfig {
-            total_steps: 4096,
-            num_envs: 4,
-            threads: 1,
-            eval_every: 1024,
-            ..TrainerConfig::default()
-        },
-        checkpoint,
-        teacher("alp_gmm", 99),
-        &mut make_env,
-        test_set(),
-    )
-    .unwrap();
+    let resumed = resume(checkpoint, "alp_gmm").unwrap();
     let (rest_episodes, rest_evals, student) = run_to_end(resumed);
     episodes.extend(rest_episodes);
     evals.extend(rest_evals);
@@ -313,8 +300,11 @@ fn checkpoint_after(iterations: usize) -> TrainerCheckpoint<Vec<f32>> {
     serde_json::from_str(&serde_json::to_string(&t.checkpoint().unwrap()).unwrap()).unwrap()
 }
 
+/// A run of `trainer(_, 4096, _)` resumed from `checkpoint` on one thread, with a fresh
+/// teacher `teacher_name` (its state comes from the checkpoint).
 fn resume(
     checkpoint: TrainerCheckpoint<Vec<f32>>,
+    teacher_name: &str,
 ) -> teachgym_students::Result<Trainer<PointMassEnv, PpoAgent>> {
     Trainer::resume(
         TrainerConfig {
@@ -325,7 +315,7 @@ fn resume(
             ..TrainerConfig::default()
         },
         checkpoint,
-        teacher("random", 0),
+        teacher(teacher_name, 99),
         &mut make_env,
         test_set(),
     )
@@ -337,7 +327,7 @@ fn resume(
 fn a_checkpoint_beyond_the_budget_is_refused() {
     let mut checkpoint = checkpoint_after(2);
     checkpoint.envs.global_step = 1_000_000_000_000_000_000;
-    let err = resume(checkpoint).err().unwrap();
+    let err = resume(checkpoint, "random").err().unwrap();
     let message = err.to_string();
     assert!(
         matches!(err, StudentError::CorruptCheckpoint { .. })
@@ -348,7 +338,7 @@ fn a_checkpoint_beyond_the_budget_is_refused() {
     // The last whole iteration of the run may pass the budget: still a valid checkpoint.
     let mut checkpoint = checkpoint_after(2);
     checkpoint.envs.global_step = 4095 + 512;
-    assert!(resume(checkpoint).is_ok());
+    assert!(resume(checkpoint, "random").is_ok());
 }
 
 /// The next evaluation step is computed, not counted up to: a schedule far behind the step
@@ -358,7 +348,7 @@ fn a_lagging_evaluation_schedule_catches_up_at_once() {
     let mut checkpoint = checkpoint_after(2);
     checkpoint.next_eval = 0;
     checkpoint.last_eval_step = None;
-    let mut t = resume(checkpoint).unwrap();
+    let mut t = resume(checkpoint, "random").unwrap();
     let report = t.run_iteration().unwrap();
     assert_eq!(report.evaluations.len(), 1);
     let next = t.checkpoint().unwrap().next_eval;

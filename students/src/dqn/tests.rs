@@ -618,10 +618,7 @@ fn sizes_have_caps() {
         ),
     ];
     for (field, config) in cases {
-        match config.validate() {
-            Err(StudentError::InvalidConfig { field: f, .. }) => assert_eq!(f, field),
-            other => panic!("{field}: {other:?}"),
-        }
+        crate::error::assert_invalid_field(config.validate(), field);
     }
     DqnConfig {
         buffer_size: MAX_BUFFER_SIZE,

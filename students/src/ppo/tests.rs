@@ -564,10 +564,7 @@ fn sizes_and_iteration_counts_have_caps() {
             "hidden_sizes",
         ),
     ] {
-        match config.validate() {
-            Err(StudentError::InvalidConfig { field: f, .. }) => assert_eq!(f, field),
-            other => panic!("{field}: {other:?}"),
-        }
+        crate::error::assert_invalid_field(config.validate(), field);
         assert!(PpoAgent::new(config, 6, 2, 0).is_err());
     }
     PpoConfig {

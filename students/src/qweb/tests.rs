@@ -100,10 +100,7 @@ fn defaults_validate_and_bad_configs_are_typed_errors() {
         ),
     ];
     for (field, config) in cases {
-        match config.validate() {
-            Err(StudentError::InvalidConfig { field: f, .. }) => assert_eq!(f, field),
-            other => panic!("{field}: {other:?}"),
-        }
+        crate::error::assert_invalid_field(config.validate(), field);
     }
 }
 
@@ -447,10 +444,7 @@ fn widths_have_caps() {
             },
         ),
     ] {
-        match config.validate() {
-            Err(StudentError::InvalidConfig { field: f, .. }) => assert_eq!(f, field),
-            other => panic!("{field}: {other:?}"),
-        }
+        crate::error::assert_invalid_field(config.validate(), field);
         assert!(QwebDqnAgent::new(config, shape(), 0).is_err());
     }
 }
