@@ -66,7 +66,7 @@ pub const DQN_CHECKPOINT_VERSION: u32 = 1;
 #[serde(default, deny_unknown_fields)]
 pub struct DqnConfig {
     /// Hidden widths of the Q-network (ReLU), within the network caps of
-    /// [`validate_hidden_sizes`](crate::mlp::validate_hidden_sizes). Default:
+    /// [`validate_hidden_sizes`]. Default:
     /// [`DEFAULT_HIDDEN_SIZES`].
     pub hidden_sizes: Vec<usize>,
     /// Adam step size. Default: [`DEFAULT_LEARNING_RATE`].

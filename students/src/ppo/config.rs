@@ -77,7 +77,7 @@ pub const PPO_CHECKPOINT_VERSION: u32 = 2;
 #[serde(default, deny_unknown_fields)]
 pub struct PpoConfig {
     /// Hidden widths of both MLPs (tanh), within the network caps of
-    /// [`validate_hidden_sizes`](crate::mlp::validate_hidden_sizes). Default:
+    /// [`validate_hidden_sizes`]. Default:
     /// [`DEFAULT_HIDDEN_SIZES`].
     pub hidden_sizes: Vec<usize>,
     /// Adam step size (annealed if `anneal_lr`). Default: [`DEFAULT_LEARNING_RATE`].
