@@ -33,14 +33,15 @@ echo "== bindings crate: fmt, clippy, docs"
 # and the env batch it binds are tested in teachgym-envs), and a test build of it would compile
 # the whole dependency tree once more just to run nothing. pytest below exercises it.
 cargo fmt --manifest-path python/Cargo.toml -- --check
-cargo clippy --manifest-path python/Cargo.toml --all-targets -- -D warnings
+cargo clippy --manifest-path python/Cargo.toml --all-targets --features test-hooks -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --manifest-path python/Cargo.toml --no-deps -q
 
 echo "== pip install ./python (maturin compiles the Rust extension; its progress follows)"
 # Same target directory as the Rust checks (dependencies shared with the root workspace's build);
 # the wheel's pyo3 is cached separately thanks to the `extension-module` feature. `-v` shows
-# cargo's progress instead of minutes of silence.
-MATURIN_PEP517_ARGS="--profile dev" pip install -v --no-build-isolation --no-deps --force-reinstall ./python
+# cargo's progress instead of minutes of silence. `test-hooks` adds
+# `_teachgym._panic_for_tests` (see python/Cargo.toml) for the panic test.
+MATURIN_PEP517_ARGS="--profile dev --features test-hooks" pip install -v --no-build-isolation --no-deps --force-reinstall ./python
 
 echo "== the stub of the compiled module matches it"
 (cd /tmp && python -m mypy.stubtest teachgym._teachgym)

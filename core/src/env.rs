@@ -122,6 +122,34 @@ impl EpisodeProgress {
     }
 }
 
+/// Largest magnitude of a reward coefficient in an env's configuration (a goal reward, a step
+/// penalty, a shaping scale, ...): with it, every return of an episode of up to `u32::MAX` steps
+/// stays a finite `f64` (a larger finite coefficient could sum to infinity, silently).
+pub const MAX_REWARD_MAGNITUDE: f64 = 1e6;
+
+/// Checks the reward coefficient `field` of an env configuration: finite and within
+/// ±[`MAX_REWARD_MAGNITUDE`].
+///
+/// # Errors
+/// [`Error::InvalidConfig`] naming `field` and the value.
+///
+/// ```
+/// assert!(teachgym_core::check_reward_coefficient("goal_reward", -3.5).is_ok());
+/// assert!(teachgym_core::check_reward_coefficient("goal_reward", 1e300).is_err());
+/// ```
+pub fn check_reward_coefficient(field: &str, value: f64) -> Result<()> {
+    if value.abs() <= MAX_REWARD_MAGNITUDE {
+        return Ok(());
+    }
+    Err(Error::InvalidConfig {
+        field: field.into(),
+        reason: format!(
+            "{value:?} is not a finite reward within ±{MAX_REWARD_MAGNITUDE:e} \
+             (MAX_REWARD_MAGNITUDE, which keeps every return finite)"
+        ),
+    })
+}
+
 /// Checks a continuous action against a `Box([-1, 1]^n)` action space and writes it, clipped to
 /// `[-1, 1]`, into `clipped` (whose length is `n`). Clipping follows the reference envs; NaN and
 /// infinite components are errors rather than silently clipped.

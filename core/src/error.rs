@@ -78,9 +78,12 @@ pub enum Error {
         /// Number of actions.
         n: usize,
     },
-    /// `step` was called before the first `reset`.
-    #[error("step() called before reset(); call reset(seed, task) first")]
-    ResetNeeded,
+    /// An episode method (`step`, `render`, ...) was called before the first `reset`.
+    #[error("{call}() called before reset(); call reset(seed, task) first")]
+    ResetNeeded {
+        /// The method called, e.g. `"step"` or `"render"`.
+        call: &'static str,
+    },
     /// `step` was called after the episode terminated or was truncated.
     #[error("step() called after the episode ended (terminated or truncated); call reset() first")]
     EpisodeEnded,

@@ -15,7 +15,10 @@ pub mod random;
 mod space;
 mod task_space;
 
-pub use env::{clip_unit_action, Env, EpisodeProgress, EpisodeSummary, Info, RgbFrame, Step};
+pub use env::{
+    check_reward_coefficient, clip_unit_action, Env, EpisodeProgress, EpisodeSummary, Info,
+    RgbFrame, Step, MAX_REWARD_MAGNITUDE,
+};
 pub use error::{Error, Result};
 pub use space::{BoxSpace, DType, Space};
 pub use task_space::{EnvPrior, TaskDim, TaskSpace};

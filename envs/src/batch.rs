@@ -11,6 +11,10 @@ use teachgym_core::{DType, EpisodeSummary, Error, Result, Space};
 
 use crate::registry::{build_env, Action, AnyEnv, EnvOptions, Observation};
 
+/// Most envs of one batch (and of `teachgym train`'s vector env): each holds its own world, so
+/// a count without limit could exhaust the memory.
+pub const MAX_NUM_ENVS: usize = 4096;
+
 /// What to do with one env in a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
@@ -137,7 +141,8 @@ impl EnvBatch {
     /// them in the calling thread).
     ///
     /// # Errors
-    /// As [`build_env`]; [`Error::InvalidConfig`] for zero envs or threads.
+    /// As [`build_env`]; [`Error::InvalidConfig`] for zero threads, or a number of envs
+    /// outside `1..=MAX_NUM_ENVS`.
     pub fn new(
         name: &str,
         options: &EnvOptions,
@@ -148,8 +153,11 @@ impl EnvBatch {
             field: field.into(),
             reason,
         };
-        if num_envs == 0 {
-            return Err(bad("num_envs", "must be at least 1".into()));
+        if !(1..=MAX_NUM_ENVS).contains(&num_envs) {
+            return Err(bad(
+                "num_envs",
+                format!("must be in 1..={MAX_NUM_ENVS}, got {num_envs}"),
+            ));
         }
         if num_threads == 0 {
             return Err(bad("num_threads", "must be at least 1".into()));

@@ -39,8 +39,8 @@ use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
 use teachgym_core::{
-    BoxSpace, DType, Env, EnvPrior, EpisodeProgress, Error, Info, Result, RgbFrame, Space, Step,
-    TaskDim, TaskSpace,
+    check_reward_coefficient, BoxSpace, DType, Env, EnvPrior, EpisodeProgress, Error, Info, Result,
+    RgbFrame, Space, Step, TaskDim, TaskSpace,
 };
 
 /// Action index: move one cell up (+y).
@@ -91,9 +91,12 @@ pub struct GridWorldConfig {
     pub wall_density_bounds: [f64; 2],
     /// Step limit; the env sets `truncated` when reached. Default: [`DEFAULT_MAX_EPISODE_STEPS`].
     pub max_episode_steps: u32,
-    /// Reward for reaching the goal. Default: [`DEFAULT_GOAL_REWARD`].
+    /// Reward for reaching the goal, within
+    /// ±[`MAX_REWARD_MAGNITUDE`](teachgym_core::MAX_REWARD_MAGNITUDE). Default:
+    /// [`DEFAULT_GOAL_REWARD`].
     pub goal_reward: f64,
-    /// Cost of every other step (≥ 0). Default: [`DEFAULT_STEP_PENALTY`].
+    /// Cost of every other step, in `[0, MAX_REWARD_MAGNITUDE]`. Default:
+    /// [`DEFAULT_STEP_PENALTY`].
     pub step_penalty: f64,
     /// Seed of the env's RNG until a reset passes one. Default: 0.
     pub seed: u64,
@@ -150,7 +153,12 @@ impl GridWorldConfig {
         })
     }
 
-    fn validate(&self) -> Result<()> {
+    /// Checks every field; [`GridWorldEnv::new`] and the env registry call it.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the first bad field and its value, or
+    /// [`Error::InvalidBounds`] for bounds with `low > high`.
+    pub fn validate(&self) -> Result<()> {
         let bad = |field: &str, reason: String| {
             Err(Error::InvalidConfig {
                 field: field.into(),
@@ -160,16 +168,12 @@ impl GridWorldConfig {
         if self.max_episode_steps == 0 {
             return bad("max_episode_steps", "must be at least 1".into());
         }
-        if !self.goal_reward.is_finite() {
-            return bad(
-                "goal_reward",
-                format!("must be finite, got {}", self.goal_reward),
-            );
-        }
-        if !(self.step_penalty.is_finite() && self.step_penalty >= 0.0) {
+        check_reward_coefficient("goal_reward", self.goal_reward)?;
+        check_reward_coefficient("step_penalty", self.step_penalty)?;
+        if self.step_penalty < 0.0 {
             return bad(
                 "step_penalty",
-                format!("must be finite and >= 0, got {}", self.step_penalty),
+                format!("must be >= 0, got {}", self.step_penalty),
             );
         }
         let [s0, s1] = self.size_bounds;
@@ -186,7 +190,7 @@ impl GridWorldConfig {
                 format!("must lie in [0, {MAX_WALL_DENSITY}], got [{w0}, {w1}]"),
             );
         }
-        Ok(())
+        self.task_space().map(drop)
     }
 }
 
@@ -447,7 +451,10 @@ impl Env for GridWorldEnv {
 
     fn step(&mut self, action: &usize) -> Result<Step<Vec<f32>>> {
         let c = &self.config;
-        let ep = self.episode.as_mut().ok_or(Error::ResetNeeded)?;
+        let ep = self
+            .episode
+            .as_mut()
+            .ok_or(Error::ResetNeeded { call: "step" })?;
         ep.progress.ensure_running()?;
         let &(dx, dy) = MOVES.get(*action).ok_or(Error::ActionOutOfRange {
             value: i64::try_from(*action).unwrap_or(i64::MAX),
@@ -484,7 +491,10 @@ impl Env for GridWorldEnv {
     }
 
     fn render(&self) -> Result<RgbFrame> {
-        let ep = self.episode.as_ref().ok_or(Error::ResetNeeded)?;
+        let ep = self
+            .episode
+            .as_ref()
+            .ok_or(Error::ResetNeeded { call: "render" })?;
         let cell = RENDER_CELL_PIXELS;
         let side = ep.size as u32 * cell;
         let mut data = vec![255u8; (side * side * 3) as usize];
@@ -523,9 +533,9 @@ mod tests {
 
     #[test]
     fn step_before_reset_is_an_error() {
-        assert_eq!(env().step(&UP), Err(Error::ResetNeeded));
+        assert_eq!(env().step(&UP), Err(Error::ResetNeeded { call: "step" }));
         assert_eq!(env().action_mask(), None);
-        assert_eq!(env().render(), Err(Error::ResetNeeded));
+        assert_eq!(env().render(), Err(Error::ResetNeeded { call: "render" }));
     }
 
     #[test]

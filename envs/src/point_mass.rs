@@ -35,8 +35,8 @@ use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
 use teachgym_core::{
-    clip_unit_action, BoxSpace, DType, Env, EnvPrior, EpisodeProgress, Error, Info, Result,
-    RgbFrame, Space, Step, TaskDim, TaskSpace,
+    check_reward_coefficient, clip_unit_action, BoxSpace, DType, Env, EnvPrior, EpisodeProgress,
+    Error, Info, Result, RgbFrame, Space, Step, TaskDim, TaskSpace,
 };
 
 /// Default bounds of `target_distance` (m).
@@ -61,6 +61,16 @@ pub const DEFAULT_SUCCESS_BONUS: f64 = 10.0;
 pub const ARENA_HALF_WIDTH: f64 = 2.0;
 /// Side of a rendered frame (pixels).
 pub const RENDER_SIZE: u32 = 64;
+/// Smallest mass a `mass_bounds` may hold (kg).
+pub const MIN_MASS: f64 = 1e-3;
+/// Largest mass a `mass_bounds` may hold (kg).
+pub const MAX_MASS: f64 = 1e3;
+/// Largest integration step `dt` (s).
+pub const MAX_DT: f64 = 1.0;
+/// Largest `max_force` (N).
+pub const MAX_FORCE: f64 = 1e3;
+/// Largest `damping` (1/s).
+pub const MAX_DAMPING: f64 = 1e3;
 
 /// Everything that defines a [`PointMassEnv`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -69,21 +79,24 @@ pub struct PointMassConfig {
     /// Bounds of the `target_distance` dimension (m), within `(0, ARENA_HALF_WIDTH]`.
     /// Default: [`DEFAULT_TARGET_DISTANCE_BOUNDS`].
     pub target_distance_bounds: [f64; 2],
-    /// Bounds of the `mass` dimension (kg), > 0. Default: [`DEFAULT_MASS_BOUNDS`].
+    /// Bounds of the `mass` dimension (kg), within `[MIN_MASS, MAX_MASS]`. Default:
+    /// [`DEFAULT_MASS_BOUNDS`].
     pub mass_bounds: [f64; 2],
     /// Step limit; the env sets `truncated` when reached. Default: [`DEFAULT_MAX_EPISODE_STEPS`].
     pub max_episode_steps: u32,
-    /// Integration step (s). Default: [`DEFAULT_DT`].
+    /// Integration step (s), in `(0, MAX_DT]`. Default: [`DEFAULT_DT`].
     pub dt: f64,
-    /// Force of a unit action (N). Default: [`DEFAULT_MAX_FORCE`].
+    /// Force of a unit action (N), in `(0, MAX_FORCE]`. Default: [`DEFAULT_MAX_FORCE`].
     pub max_force: f64,
-    /// Linear damping (1/s), ≥ 0. Default: [`DEFAULT_DAMPING`].
+    /// Linear damping (1/s), in `[0, MAX_DAMPING]`. Default: [`DEFAULT_DAMPING`].
     pub damping: f64,
     /// Distance that counts as reaching the target (m). Default: [`DEFAULT_SUCCESS_RADIUS`].
     pub success_radius: f64,
-    /// Reward per metre of progress. Default: [`DEFAULT_PROGRESS_REWARD`].
+    /// Reward per metre of progress, within ±[`MAX_REWARD_MAGNITUDE`](teachgym_core::MAX_REWARD_MAGNITUDE). Default:
+    /// [`DEFAULT_PROGRESS_REWARD`].
     pub progress_reward: f64,
-    /// Reward for reaching the target. Default: [`DEFAULT_SUCCESS_BONUS`].
+    /// Reward for reaching the target, within ±[`MAX_REWARD_MAGNITUDE`](teachgym_core::MAX_REWARD_MAGNITUDE). Default:
+    /// [`DEFAULT_SUCCESS_BONUS`].
     pub success_bonus: f64,
     /// Seed of the env's RNG until a reset passes one. Default: 0.
     pub seed: u64,
@@ -144,43 +157,53 @@ impl PointMassConfig {
         })
     }
 
-    fn validate(&self) -> Result<()> {
-        let bad = |field: &str, reason: &str| {
+    /// Checks every field; [`PointMassEnv::new`] and the env registry call it.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the first bad field and its value, or
+    /// [`Error::InvalidBounds`] for bounds with `low > high`.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |field: &str, reason: String| {
             Err(Error::InvalidConfig {
                 field: field.into(),
-                reason: reason.into(),
+                reason,
             })
         };
-        let positive = |v: f64| v.is_finite() && v > 0.0;
         if self.max_episode_steps == 0 {
-            return bad("max_episode_steps", "must be at least 1");
+            return bad("max_episode_steps", "must be at least 1".into());
         }
-        if !positive(self.dt) {
-            return bad("dt", "must be finite and positive");
+        for (field, value, max) in [
+            ("dt", self.dt, MAX_DT),
+            ("max_force", self.max_force, MAX_FORCE),
+            ("success_radius", self.success_radius, ARENA_HALF_WIDTH),
+        ] {
+            if !(value > 0.0 && value <= max) {
+                return bad(field, format!("must be in (0, {max}], got {value}"));
+            }
         }
-        if !positive(self.max_force) {
-            return bad("max_force", "must be finite and positive");
+        if !(0.0..=MAX_DAMPING).contains(&self.damping) {
+            return bad(
+                "damping",
+                format!("must be in [0, {MAX_DAMPING}], got {}", self.damping),
+            );
         }
-        if !(self.damping.is_finite() && self.damping >= 0.0) {
-            return bad("damping", "must be finite and >= 0");
-        }
-        if !positive(self.success_radius) {
-            return bad("success_radius", "must be finite and positive");
-        }
-        if !(self.progress_reward.is_finite() && self.success_bonus.is_finite()) {
-            return bad("progress_reward", "rewards must be finite");
-        }
+        check_reward_coefficient("progress_reward", self.progress_reward)?;
+        check_reward_coefficient("success_bonus", self.success_bonus)?;
         let [d0, d1] = self.target_distance_bounds;
         if !(d0 > 0.0 && d1 <= ARENA_HALF_WIDTH) {
             return bad(
                 "target_distance_bounds",
-                "must lie in (0, ARENA_HALF_WIDTH] (2 m)",
+                format!("must lie in (0, {ARENA_HALF_WIDTH}] m (the arena), got [{d0}, {d1}]"),
             );
         }
-        if self.mass_bounds[0].is_nan() || self.mass_bounds[0] <= 0.0 {
-            return bad("mass_bounds", "must be > 0");
+        let [m0, m1] = self.mass_bounds;
+        if !(m0 >= MIN_MASS && m1 <= MAX_MASS) {
+            return bad(
+                "mass_bounds",
+                format!("must lie in [{MIN_MASS}, {MAX_MASS}] kg, got [{m0}, {m1}]"),
+            );
         }
-        Ok(())
+        self.task_space().map(drop)
     }
 }
 
@@ -328,7 +351,10 @@ impl Env for PointMassEnv {
 
     fn step(&mut self, action: &[f32]) -> Result<Step<Vec<f32>>> {
         let c = &self.config;
-        let ep = self.episode.as_mut().ok_or(Error::ResetNeeded)?;
+        let ep = self
+            .episode
+            .as_mut()
+            .ok_or(Error::ResetNeeded { call: "step" })?;
         ep.progress.ensure_running()?;
         let mut force_command = [0.0f32; 2];
         clip_unit_action(action, &mut force_command)?;
@@ -367,7 +393,10 @@ impl Env for PointMassEnv {
     }
 
     fn render(&self) -> Result<RgbFrame> {
-        let ep = self.episode.as_ref().ok_or(Error::ResetNeeded)?;
+        let ep = self
+            .episode
+            .as_ref()
+            .ok_or(Error::ResetNeeded { call: "render" })?;
         let size = RENDER_SIZE;
         let mut data = vec![255u8; (size * size * 3) as usize];
         let to_pixel = |p: [f64; 2]| {
@@ -407,8 +436,11 @@ mod tests {
 
     #[test]
     fn step_before_reset_is_an_error() {
-        assert_eq!(env().step(&[0.0, 0.0]), Err(Error::ResetNeeded));
-        assert_eq!(env().render(), Err(Error::ResetNeeded));
+        assert_eq!(
+            env().step(&[0.0, 0.0]),
+            Err(Error::ResetNeeded { call: "step" })
+        );
+        assert_eq!(env().render(), Err(Error::ResetNeeded { call: "render" }));
     }
 
     #[test]

@@ -587,7 +587,7 @@ fn walker_config(base: WalkerConfig, options: &EnvOptions) -> Result<WalkerConfi
             }
         }
     }
-    config.task_space()?;
+    config.validate()?;
     Ok(config)
 }
 
@@ -616,7 +616,7 @@ fn point_mass_config(options: &EnvOptions) -> Result<PointMassConfig> {
             _ => return Err(unknown_dim(&name, "target_distance, mass")),
         }
     }
-    config.task_space()?;
+    config.validate()?;
     Ok(config)
 }
 
@@ -638,7 +638,7 @@ fn grid_world_config(options: &EnvOptions) -> Result<GridWorldConfig> {
             _ => return Err(unknown_dim(&name, "size, wall_density")),
         }
     }
-    config.task_space()?;
+    config.validate()?;
     Ok(config)
 }
 
@@ -782,6 +782,124 @@ mod tests {
         assert!(msg("webform", r#"{"max_episode_steps": 9}"#).contains("step_slack"));
         assert!(msg("webform_md", r#"{"bounds": {"n_fields": [0, 1]}}"#).contains("n_fields"));
         assert!(msg("webform", r#"{"config": {"max_fields": 99}}"#).contains("max_fields"));
+    }
+
+    /// Issue 22, case 1: Hexagon Tracks offsets that overflow `f32` panicked inside parry2d's
+    /// convex hull from `reset`; every bound and std of every env is now checked against what
+    /// the physics represents, at construction, through `bounds` and through `config`.
+    #[test]
+    fn bounds_beyond_the_physics_are_refused_not_panicked() {
+        let msg =
+            |name: &str, json: &str| build_env(name, &options(json)).err().unwrap().to_string();
+        let all_offsets = |pair: &str| {
+            let dims: Vec<String> = (0..6)
+                .flat_map(|k| ["dx", "dy"].map(|a| format!(r#""vertex{k}_{a}": {pair}"#)))
+                .collect();
+            format!(r#"{{"bounds": {{{}}}}}"#, dims.join(", "))
+        };
+        let m = msg("hexagon_tracks", &all_offsets("[1e39, 1e39]"));
+        assert!(m.contains("offset_bounds") && m.contains("1e39"), "{m}");
+        let m = msg(
+            "hexagon_tracks",
+            r#"{"config": {"track": {"kind": "hexagon_tracks", "offset_std": 1e39}}}"#,
+        );
+        assert!(m.contains("offset_std") && m.contains("1e39"), "{m}");
+        let m = msg(
+            "hexagon_tracks",
+            r#"{"config": {"track": {"kind": "hexagon_tracks", "obstacle_spacing": 1e30}}}"#,
+        );
+        assert!(m.contains("obstacle_spacing"), "{m}");
+        let m = msg(
+            "stump_tracks",
+            r#"{"bounds": {"stump_height": [0, 1e300]}}"#,
+        );
+        assert!(
+            m.contains("stump_height_bounds") && m.contains("1e300"),
+            "{m}"
+        );
+        let m = msg(
+            "stump_tracks",
+            r#"{"bounds": {"obstacle_spacing": [-1e9, 0]}}"#,
+        );
+        assert!(m.contains("obstacle_spacing_bounds"), "{m}");
+        let m = msg(
+            "stump_tracks",
+            r#"{"config": {"track": {"kind": "stump_tracks", "stump_height_std": 1e39}}}"#,
+        );
+        assert!(m.contains("stump_height_std"), "{m}");
+        assert!(msg("point_mass", r#"{"bounds": {"mass": [1e-300, 1]}}"#).contains("mass"));
+        assert!(msg("point_mass", r#"{"config": {"dt": 1e300}}"#).contains("dt"));
+        assert!(
+            msg("point_mass", r#"{"config": {"success_bonus": 1e300}}"#).contains("success_bonus")
+        );
+        assert!(msg("grid_world", r#"{"config": {"goal_reward": 1e300}}"#).contains("goal_reward"));
+        assert!(
+            msg("webform", r#"{"config": {"max_elements": 100000000}}"#).contains("max_elements")
+        );
+        assert!(msg(
+            "webform",
+            r#"{"config": {"instruction_tokens": 100000000}}"#
+        )
+        .contains("instruction_tokens"));
+        // The vector env's engine builds through the same table.
+        let err = crate::batch::EnvBatch::new(
+            "hexagon_tracks",
+            &options(&all_offsets("[1e39, 1e39]")),
+            2,
+            1,
+        )
+        .err()
+        .unwrap();
+        assert!(err.to_string().contains("offset_bounds"), "{err}");
+    }
+
+    /// The largest accepted geometry resets and steps: the limits are within what the physics
+    /// represents, not just below what broke it.
+    #[test]
+    fn geometry_at_the_limits_runs() {
+        use crate::walker::{MAX_OBSTACLE_SIZE, MAX_OBSTACLE_SPACING};
+        let hexagon = format!(
+            r#"{{"config": {{"track": {{"kind": "hexagon_tracks", "offset_bounds": [{lo}, {hi}],
+                "offset_std": {hi}, "obstacle_spacing": {sp}}}}}}}"#,
+            lo = -MAX_OBSTACLE_SIZE,
+            hi = MAX_OBSTACLE_SIZE,
+            sp = -MAX_OBSTACLE_SPACING
+        );
+        let stumps = format!(
+            r#"{{"bounds": {{"stump_height": [{lo}, {hi}], "obstacle_spacing": [{sp}, {sp}]}},
+                "config": {{"track": {{"kind": "stump_tracks", "stump_height_std": {hi}}}}}}}"#,
+            lo = -MAX_OBSTACLE_SIZE,
+            hi = MAX_OBSTACLE_SIZE,
+            sp = MAX_OBSTACLE_SPACING
+        );
+        for (name, json) in [("hexagon_tracks", hexagon), ("stump_tracks", stumps)] {
+            let mut env = build_env(name, &options(&json)).unwrap();
+            let (low, high) = (env.task_space().low(), env.task_space().high());
+            for (seed, task) in [(0, low), (1, high)] {
+                env.reset(Some(seed), &task).unwrap();
+                for _ in 0..5 {
+                    if env
+                        .step(Action::Continuous(&[1.0, -1.0, 1.0, -1.0]))
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Issue 22, case 3: `pgs_iterations` had no cap (1 000 000 hung a step).
+    #[test]
+    fn solver_iterations_are_capped() {
+        let m = build_env(
+            "stump_tracks",
+            &options(r#"{"config": {"physics": {"pgs_iterations": 1000000}}}"#),
+        )
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(m.contains("pgs_iterations") && m.contains("1000000"), "{m}");
     }
 
     #[test]

@@ -13,8 +13,20 @@ fn stumps() -> WalkerEnv {
 #[test]
 fn step_before_reset_is_an_error() {
     let mut env = stumps();
-    assert_eq!(env.step(&[0.0; 4]).unwrap_err(), Error::ResetNeeded);
-    assert!(matches!(env.render(), Err(Error::ResetNeeded)));
+    assert_eq!(
+        env.step(&[0.0; 4]).unwrap_err(),
+        Error::ResetNeeded { call: "step" }
+    );
+    assert!(matches!(
+        env.render(),
+        Err(Error::ResetNeeded { call: "render" })
+    ));
+    // Issue 22, case 7: the message names the call made, not `step()`.
+    let message = env.render().unwrap_err().to_string();
+    assert!(
+        message.starts_with("render() called before reset()"),
+        "{message}"
+    );
 }
 
 #[test]

@@ -389,9 +389,12 @@ fn same_seed_task_and_actions_give_bit_identical_runs() {
 #[test]
 fn bad_input_gives_typed_errors_and_invalid_actions_are_no_ops() {
     let mut e = env(InteractionLevel::Semantic);
-    assert_eq!(e.step(&0).unwrap_err(), Error::ResetNeeded);
-    assert_eq!(e.render().unwrap_err(), Error::ResetNeeded);
-    assert_eq!(e.html().unwrap_err(), Error::ResetNeeded);
+    assert_eq!(e.step(&0).unwrap_err(), Error::ResetNeeded { call: "step" });
+    assert_eq!(
+        e.render().unwrap_err(),
+        Error::ResetNeeded { call: "render" }
+    );
+    assert_eq!(e.html().unwrap_err(), Error::ResetNeeded { call: "html" });
     assert!(matches!(
         e.reset(None, &[0.5; 7]),
         Err(Error::TaskDimension {

@@ -36,4 +36,7 @@ pub use checkpoint::{Checkpoint, CHECKPOINT_FORMAT_VERSION};
 pub use error::{NnError, Result};
 pub use gradients::{clip_global_norm, Gradients, LayerGradients};
 pub use init::Init;
-pub use mlp::{ForwardCache, InferenceBuffers, Layer, LayerConfig, Mlp, MlpConfig};
+pub use mlp::{
+    validate_hidden_sizes, ForwardCache, InferenceBuffers, Layer, LayerConfig, Mlp, MlpConfig,
+    MAX_HIDDEN_LAYERS, MAX_LAYER_WIDTH, MAX_PARAMETERS,
+};

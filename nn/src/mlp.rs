@@ -46,6 +46,47 @@ pub struct MlpConfig {
     pub layers: Vec<LayerConfig>,
 }
 
+/// Widest layer (units) an [`MlpConfig`] may have: ten times TeachMyAgent's 400.
+pub const MAX_LAYER_WIDTH: usize = 4096;
+/// Most hidden layers an [`MlpConfig`] may have.
+pub const MAX_HIDDEN_LAYERS: usize = 16;
+/// Most weights and biases an [`Mlp`] may hold: 2^25, 128 MiB of `f32` (four times that with
+/// gradients and Adam's moments). TeachMyAgent's 400-300 network has 130 000.
+pub const MAX_PARAMETERS: usize = 1 << 25;
+
+/// Checks the hidden widths `sizes` of a network configuration field `field`: each in
+/// `1..=MAX_LAYER_WIDTH`, at most [`MAX_HIDDEN_LAYERS`] of them, and at most
+/// [`MAX_PARAMETERS`] weights between them (the input and output layers are checked when the
+/// network is built, by [`MlpConfig::validate`]). For the students' `validate`.
+///
+/// # Errors
+/// [`NnError::InvalidConfig`] naming `field` and the widths.
+pub fn validate_hidden_sizes(field: &'static str, sizes: &[usize]) -> Result<()> {
+    if sizes.len() > MAX_HIDDEN_LAYERS {
+        return Err(invalid(
+            field,
+            format!(
+                "has {} layers, at most {MAX_HIDDEN_LAYERS} are allowed",
+                sizes.len()
+            ),
+        ));
+    }
+    if let Some(w) = sizes.iter().find(|&&w| !(1..=MAX_LAYER_WIDTH).contains(&w)) {
+        return Err(invalid(
+            field,
+            format!("widths must be in 1..={MAX_LAYER_WIDTH}, got {w} in {sizes:?}"),
+        ));
+    }
+    let weights: usize = sizes.windows(2).map(|w| (w[0] + 1) * w[1]).sum();
+    if weights > MAX_PARAMETERS {
+        return Err(invalid(
+            field,
+            format!("{sizes:?} needs {weights} parameters, more than {MAX_PARAMETERS}"),
+        ));
+    }
+    Ok(())
+}
+
 /// Orthogonal gain of hidden layers in [`MlpConfig::new`]: √2 (CleanRL's `layer_init` default).
 pub const DEFAULT_HIDDEN_GAIN: f32 = std::f32::consts::SQRT_2;
 /// Orthogonal gain of the output layer in [`MlpConfig::new`] (CleanRL's critic head; use
@@ -115,10 +156,29 @@ impl MlpConfig {
         if self.inputs == 0 {
             return Err(invalid("inputs", "must be at least 1, got 0".into()));
         }
-        if self.layers.is_empty() {
+        if self.layers.is_empty() || self.layers.len() > MAX_HIDDEN_LAYERS + 1 {
             return Err(invalid(
                 "layers",
-                "must contain at least the output layer".into(),
+                format!(
+                    "must hold the output layer and at most {MAX_HIDDEN_LAYERS} hidden layers, \
+                     got {} layers",
+                    self.layers.len()
+                ),
+            ));
+        }
+        let sizes = self.layer_sizes();
+        let parameters = sizes
+            .windows(2)
+            .try_fold(0usize, |sum, w| {
+                w[0].checked_add(1)?
+                    .checked_mul(w[1])
+                    .and_then(|n| sum.checked_add(n))
+            })
+            .filter(|&n| n <= MAX_PARAMETERS);
+        if parameters.is_none() {
+            return Err(invalid(
+                "layers",
+                format!("widths {sizes:?} need more than {MAX_PARAMETERS} parameters"),
             ));
         }
         for (i, layer) in self.layers.iter().enumerate() {
@@ -642,5 +702,27 @@ mod tests {
                 assert_eq!(bits(dx[(r, i)]), bits(acc));
             }
         }
+    }
+
+    /// Issue 22, case 2: a network's size is capped before anything is allocated.
+    #[test]
+    fn oversized_networks_are_refused_before_allocating() {
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(0);
+        for config in [
+            MlpConfig::new(1 << 40, &[64], Activation::Tanh, 1),
+            MlpConfig::new(4, &[MAX_LAYER_WIDTH; 3], Activation::Tanh, usize::MAX),
+            MlpConfig::new(4, &[8; MAX_HIDDEN_LAYERS + 1], Activation::Tanh, 1),
+        ] {
+            assert!(matches!(
+                config.validate(),
+                Err(NnError::InvalidConfig {
+                    field: "layers",
+                    ..
+                })
+            ));
+            assert!(Mlp::new(config, &mut rng).is_err());
+        }
+        assert!(validate_hidden_sizes("hidden_sizes", &[MAX_LAYER_WIDTH; 2]).is_ok());
+        assert!(validate_hidden_sizes("hidden_sizes", &[MAX_LAYER_WIDTH + 1]).is_err());
     }
 }

@@ -23,13 +23,12 @@ use pyo3::types::{PyBytes, PyDict, PyList};
 use teachgym_core::{Info, Space, Step, TaskDim, TaskSpace};
 use teachgym_envs::webform::ObsArray;
 use teachgym_teachers::{
-    build_teacher, EpisodeOutcome, ExpertKnowledge, ExpertLevel, Teacher, TEACHER_NAMES,
+    build_teacher, EpisodeOutcome, ExpertKnowledge, ExpertLevel, Teacher,
+    MAX_NON_EXPLORATORY_SAMPLES, TEACHER_NAMES,
 };
 
-use teachgym_envs::batch::{Actions, ArrayMut, EnvBatch, ObsBuffers, Op, Outputs};
-use teachgym_envs::registry::{
-    self, build_env, Action, AnyEnv, EnvOptions, Observation, ENVS,
-};
+use teachgym_envs::batch::{Actions, ArrayMut, EnvBatch, ObsBuffers, Op, Outputs, MAX_NUM_ENVS};
+use teachgym_envs::registry::{self, build_env, Action, AnyEnv, EnvOptions, Observation, ENVS};
 
 fn value_error(e: impl std::fmt::Display) -> PyErr {
     PyValueError::new_err(e.to_string())
@@ -587,9 +586,15 @@ impl RustTeacher {
         self.teacher().update(task, &outcome).map_err(value_error)
     }
 
-    /// `n` tasks of the current curriculum without exploration, or `None`.
-    fn non_exploratory_samples(&mut self, n: usize) -> Option<Vec<Vec<f64>>> {
-        self.teacher().non_exploratory_samples(n)
+    /// `n` tasks of the current curriculum without exploration, or `None`; `n` at most
+    /// `MAX_NON_EXPLORATORY_SAMPLES`.
+    fn non_exploratory_samples(&mut self, n: usize) -> PyResult<Option<Vec<Vec<f64>>>> {
+        if n > MAX_NON_EXPLORATORY_SAMPLES {
+            return Err(value_error(format!(
+                "n = {n} is above the limit of {MAX_NON_EXPLORATORY_SAMPLES} samples"
+            )));
+        }
+        Ok(self.teacher().non_exploratory_samples(n))
     }
 
     /// The full state as versioned JSON bytes.
@@ -638,7 +643,9 @@ fn env_registry() -> Vec<RegistryRow> {
 }
 
 /// Panics on purpose, so the tests can check that a Rust panic reaches Python as an exception
-/// rather than aborting the interpreter.
+/// rather than aborting the interpreter. Only in builds with the `test-hooks` feature (the
+/// test script's), never in a released wheel.
+#[cfg(feature = "test-hooks")]
 #[pyfunction]
 fn _panic_for_tests(message: &str) {
     panic!("{message}");
@@ -651,8 +658,12 @@ fn _teachgym(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<RustVectorEnv>()?;
     m.add_class::<RustTeacher>()?;
     m.add_function(wrap_pyfunction!(env_registry, m)?)?;
-    m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
+    // An attribute outside `__all__`: private, and no part of the stub.
+    #[cfg(feature = "test-hooks")]
+    m.setattr("_panic_for_tests", wrap_pyfunction!(_panic_for_tests, m)?)?;
     m.add("TEACHER_NAMES", TEACHER_NAMES.to_vec())?;
+    m.add("MAX_NUM_ENVS", MAX_NUM_ENVS)?;
+    m.add("MAX_NON_EXPLORATORY_SAMPLES", MAX_NON_EXPLORATORY_SAMPLES)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

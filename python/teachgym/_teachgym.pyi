@@ -11,18 +11,20 @@ __all__ = [
     "RustVectorEnv",
     "RustTeacher",
     "env_registry",
-    "_panic_for_tests",
     "TEACHER_NAMES",
+    "MAX_NUM_ENVS",
+    "MAX_NON_EXPLORATORY_SAMPLES",
     "__version__",
 ]
 
 __version__: str
 TEACHER_NAMES: list[str]
+MAX_NUM_ENVS: int
+MAX_NON_EXPLORATORY_SAMPLES: int
 
 def env_registry() -> list[tuple[str, str, int | None, int, float | None, str]]:
     """``(name, gym_id, max_episode_steps, render_fps, success_return, summary)`` of every env."""
 
-def _panic_for_tests(message: str) -> None: ...
 
 @final
 class RustEnv:

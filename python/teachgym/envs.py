@@ -38,6 +38,7 @@ teacher; use the native vector env or ``SyncVectorEnv`` for one shared curriculu
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from typing import Any, ClassVar, SupportsFloat
 
@@ -81,7 +82,10 @@ def options_json(
             raise TypeError(f"bounds must be a dict {{dimension: (low, high)}}, got {type(bounds).__name__}")
         pairs = {}
         for name, pair in bounds.items():
-            arr = np.asarray(pair, dtype=np.float64) if not isinstance(pair, str) else None
+            try:
+                arr = np.asarray(pair, dtype=np.float64) if not isinstance(pair, str) else None
+            except (TypeError, ValueError, OverflowError):
+                arr = None
             if arr is None or arr.shape != (2,):
                 raise ValueError(f"bounds[{name!r}] must be a pair (low, high), got {pair!r}")
             pairs[str(name)] = arr.tolist()
@@ -96,19 +100,47 @@ def options_json(
         if not isinstance(config, Mapping):
             raise TypeError(f"config must be a dict, got {type(config).__name__}")
         options["config"] = dict(config)
-    return json.dumps(options, default=_json_default)
+    return to_json(options, "")
 
 
-def _json_default(value: Any) -> Any:
+def to_json(value: Any, what: str) -> str:
+    """``value`` (dicts, lists, numbers, strings, numpy arrays and scalars) as the JSON the Rust
+    side reads. NaN and infinities raise ``ValueError`` naming their key: JSON, and the TOML of a
+    run's configuration, cannot hold them. ``what`` names ``value`` in messages (``""`` names
+    the keys of a dict alone)."""
+    return json.dumps(_plain(value, what), allow_nan=False)
+
+
+def _plain(value: Any, path: str) -> Any:
+    """``value`` with numpy objects turned into Python ones, every float checked."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v, f"{path}[{k!r}]" if path else str(k)) for k, v in value.items()}
     if isinstance(value, np.ndarray):
-        return value.tolist()
+        value = value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, f"{path}[{i}]") for i, v in enumerate(value)]
     if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"cannot pass {value!r} ({type(value).__name__}) to the Rust configuration")
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(
+            f"{path} is {value}: configurations are JSON (and TOML in a run directory), which "
+            "cannot hold NaN or infinity"
+        )
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise TypeError(f"cannot pass {value!r} ({type(value).__name__}) at {path} to the Rust configuration")
+
+
+_F32_MAX = float(np.finfo(np.float32).max)
 
 
 def check_action(action: Any, shape: tuple[int, ...], *, what: str = "action has") -> np.ndarray:
     """``action`` as a contiguous float32 array of ``shape``, or ``TypeError``/``ValueError``.
+
+    One rule for every value: a finite value is clipped to the action space (by the Rust env),
+    NaN and infinities are errors. A finite value beyond float32's range (e.g. ``1e300``) is
+    brought to float32's largest magnitude rather than turned into an infinity by the cast, so it
+    is clipped like ``1e30``.
 
     ``what`` starts the shape error (the vector env passes ``"actions have"`` and a batched
     ``shape``)."""
@@ -117,6 +149,9 @@ def check_action(action: Any, shape: tuple[int, ...], *, what: str = "action has
         raise TypeError(f"actions must be real numbers (float or int), got dtype {arr.dtype}")
     if arr.shape != shape:
         raise ValueError(f"{what} shape {arr.shape}, expected {shape}")
+    if arr.dtype != np.float32:
+        wide = arr.astype(np.float64)
+        arr = np.where(np.isfinite(wide), np.clip(wide, -_F32_MAX, _F32_MAX), wide)
     return np.ascontiguousarray(arr, dtype=np.float32)
 
 
@@ -144,6 +179,17 @@ def check_multi_discrete_action(action: Any, nvec: np.ndarray) -> list[int]:
         i = int(bad[0])
         raise ValueError(f"action[{i}] = {arr[i]} is outside [0, {nvec[i] - 1}] (MultiDiscrete({nvec.tolist()}))")
     return [int(a) for a in arr]
+
+
+def check_seed(seed: Any) -> int | None:
+    """``seed`` as a non-negative int (or ``None``), or ``TypeError``/``ValueError``."""
+    if seed is None:
+        return None
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"a seed must be an int or None, got {seed!r} ({type(seed).__name__})")
+    if seed < 0:
+        raise ValueError(f"a seed must be >= 0, got {seed}")
+    return int(seed)
 
 
 def task_space_of(core: Any) -> TaskSpace:
@@ -227,8 +273,10 @@ class TeachgymEnv(gym.Env[np.ndarray, np.ndarray]):
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[Any, dict[str, Any]]:
         """Starts an episode; ``options={"task": ...}`` sets its task."""
-        super().reset(seed=seed)
+        super().reset(seed=check_seed(seed))
         task = None
+        if options is not None and not isinstance(options, Mapping):
+            raise TypeError(f"options must be a dict, got {type(options).__name__}")
         if options:
             unknown = set(options) - {"task"}
             if unknown:
@@ -245,7 +293,8 @@ class TeachgymEnv(gym.Env[np.ndarray, np.ndarray]):
         return obs, info
 
     def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
-        """One step; actions outside [-1, 1] are clipped, NaN/inf raise ``ValueError``."""
+        """One step; finite action values outside [-1, 1] (of any magnitude) are clipped,
+        NaN/inf raise ``ValueError``."""
         obs, reward, terminated, truncated, info = self._core.step(self._checked_action(action))
         if self.INFO_TYPES:
             info = self._typed_info(info)

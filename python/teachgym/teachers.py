@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from . import _teachgym
-from .envs import _json_default
+from .envs import to_json
 from .spaces import TaskSpace
 
 __all__ = ["Teacher", "Random", "ALPGMM", "CovarGMM", "RIAC", "ADR", "TEACHER_CLASSES", "make_teacher"]
@@ -63,7 +63,7 @@ class Teacher:
             task_space.low.tolist(),
             task_space.high.tolist(),
             self._seed,
-            json.dumps(self._config, default=_json_default),
+            to_json(self._config, ""),
         )
 
     @property
@@ -94,7 +94,11 @@ class Teacher:
             raise TypeError(f"success must be a bool, got {success!r}")
         if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or not 0 <= length < 2**32:
             raise ValueError(f"length must be an int in [0, 2**32), got {length!r}")
-        self._core.update(task, float(episode_return), bool(success), int(length))
+        try:
+            episode_return = float(episode_return)
+        except OverflowError:
+            raise ValueError(f"episode_return {episode_return} does not fit a float") from None
+        self._core.update(task, episode_return, bool(success), int(length))
 
     def update_from_info(self, task: Any, info: Mapping[str, Any]) -> None:
         """Learns from the episode that ended with ``info`` (the info dict of the step whose
@@ -121,6 +125,10 @@ class Teacher:
     def non_exploratory_samples(self, n: int) -> np.ndarray | None:
         """``n`` tasks of the current curriculum without exploration (for plots), or ``None``
         when the teacher has no such distribution; never changes future decisions."""
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+            raise TypeError(f"n must be an int, got {n!r}")
+        if not 0 <= int(n) <= _teachgym.MAX_NON_EXPLORATORY_SAMPLES:
+            raise ValueError(f"n must be in [0, {_teachgym.MAX_NON_EXPLORATORY_SAMPLES}], got {n}")
         samples = self._core.non_exploratory_samples(int(n))
         return None if samples is None else np.asarray(samples, dtype=np.float64).reshape(-1, self._task_space.shape[0])
 
@@ -134,7 +142,7 @@ class Teacher:
         (``ValueError`` otherwise; the teacher is unchanged then)."""
         if not isinstance(state, dict):
             raise TypeError(f"state must be a dict from state_dict(), got {type(state).__name__}")
-        self._core.load_state(json.dumps(state).encode())
+        self._core.load_state(to_json(state, "state").encode())
 
     def __getstate__(self) -> dict[str, Any]:
         return {

@@ -13,6 +13,12 @@ actions as an int array ``(num_envs,)`` or ``MultiDiscrete`` ones as ``(num_envs
 Info keys: ``task`` (on resets), ``episode_return``, ``episode_length``, ``is_success`` (on the
 step that ends an episode; inside ``final_info`` in ``SAME_STEP`` mode), each with its ``_key``
 mask.
+
+A task source that raises (in ``next_task``/``sample_task`` or ``episode_end``/``update``)
+propagates its exception out of ``step``/``reset``, and the vector env stays consistent: every
+env that ended is reset by the next call, and each finished episode reaches the task source
+exactly once (the outcomes not yet given when it raised are given by the next call; the one
+whose ``episode_end`` raised counts as given).
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from . import _teachgym
-from .envs import _REGISTRY, check_action, options_json, task_space_of
+from .envs import _REGISTRY, check_action, check_seed, options_json, task_space_of
 from .spaces import TaskSpace, space_from_description
 from .tasks import as_task_source, draw_reset
 
@@ -79,8 +85,10 @@ class TeachgymVectorEnv(VectorEnv):
         num_threads: int | None = None,
         copy: bool = True,
     ) -> None:
-        if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
-            raise ValueError(f"num_envs must be a positive int, got {num_envs!r}")
+        if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)):
+            raise TypeError(f"num_envs must be an int, got {num_envs!r}")
+        if not 1 <= num_envs <= _teachgym.MAX_NUM_ENVS:
+            raise ValueError(f"num_envs must be in [1, {_teachgym.MAX_NUM_ENVS}], got {num_envs}")
         if num_threads is not None and (
             isinstance(num_threads, bool) or not isinstance(num_threads, (int, np.integer)) or num_threads < 1
         ):
@@ -97,7 +105,8 @@ class TeachgymVectorEnv(VectorEnv):
             ) from e
         n = int(num_envs)
         options = options_json(body, bounds, max_episode_steps, config)
-        threads = _default_threads(n) if num_threads is None else int(num_threads)
+        # More threads than envs would idle: the Rust batch uses at most one per env.
+        threads = _default_threads(n) if num_threads is None else min(int(num_threads), n)
         self._core = _teachgym.RustVectorEnv(self.ENV_NAME, options, n, threads)
         probe = _teachgym.RustEnv(self.ENV_NAME, options)
 
@@ -137,6 +146,7 @@ class TeachgymVectorEnv(VectorEnv):
         self._ep_return = np.zeros(n, dtype=np.float64)
         self._ep_length = np.zeros(n, dtype=np.int64)
         self._success = np.zeros(n, dtype=np.bool_)
+        self._outs = (self._reward, self._terminated, self._truncated, self._ep_return, self._ep_length, self._success)
         # Resets in SAME_STEP mode must not overwrite the step's reward and flags.
         self._scratch = [np.zeros(n, dtype=t) for t in (np.float64, np.bool_, np.bool_, np.float64, np.int64, np.bool_)]
         self._ops = np.zeros(n, dtype=np.uint8)
@@ -151,7 +161,15 @@ class TeachgymVectorEnv(VectorEnv):
             self._nvec = np.tile(single.nvec.astype(np.int64), (n, 1))
         self._action_shape: tuple[int, ...] = (n, act_dim) if continuous else self._nvec.shape
         self._rngs: list[np.random.Generator | None] = [None] * n
+        # Per env: its episode ended (the Rust env must be reset before it steps again) ...
         self._needs_reset = np.zeros(n, dtype=np.bool_)
+        # ... the ended episode's outcome is not yet given to the task source (kept below) ...
+        self._unreported = np.zeros(n, dtype=np.bool_)
+        self._end_return = np.zeros(n, dtype=np.float64)
+        self._end_length = np.zeros(n, dtype=np.int64)
+        self._end_success = np.zeros(n, dtype=np.bool_)
+        # ... the seed and task of its next reset are drawn (in _seeds/_tasks), not yet applied.
+        self._drawn = np.zeros(n, dtype=np.bool_)
         self._running = np.zeros(n, dtype=np.bool_)
         self._steps = np.zeros(n, dtype=np.int64)
         self._returns = np.zeros(n, dtype=np.float64)
@@ -192,15 +210,21 @@ class TeachgymVectorEnv(VectorEnv):
         ``seed, seed+1, ...``; ``options["task"]`` sets one task for all, ``options["tasks"]``
         one per env."""
         n = self.num_envs
-        super().reset(seed=seed if isinstance(seed, (int, np.integer)) else None)
         if seed is None:
             seeds: list[int | None] = [None] * n
-        elif isinstance(seed, (int, np.integer)):
-            seeds = [int(seed) + i for i in range(n)]
+        elif isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_)):
+            first = check_seed(seed)
+            assert first is not None
+            seeds = [first + i for i in range(n)]
         else:
-            seeds = list(seed)
+            if isinstance(seed, (str, bytes)) or not isinstance(seed, (Sequence, np.ndarray)):
+                raise TypeError(f"seed must be an int, a sequence of ints (or None) or None, got {seed!r}")
+            seeds = [check_seed(s) for s in seed]
             if len(seeds) != n:
                 raise ValueError(f"{len(seeds)} seeds given for {n} envs")
+        if options is not None and not isinstance(options, Mapping):
+            raise TypeError(f"options must be a dict, got {type(options).__name__}")
+        super().reset(seed=seeds[0] if isinstance(seed, (int, np.integer)) else None)
         options = dict(options or {})
         unknown = set(options) - {"task", "tasks", "reset_mask"}
         if unknown:
@@ -237,7 +261,7 @@ class TeachgymVectorEnv(VectorEnv):
             task = given[i] if given is not None else options.get("task")
             self._draw(i, task)
         self._ops[:] = np.where(mask, _RESET, _SKIP)
-        self._run(self._no_actions, (self._reward, self._terminated, self._truncated, self._ep_return, self._ep_length, self._success))
+        self._run(self._no_actions, self._outs)
         self._after_reset(idx)
         info: dict[str, Any] = {"task": self._tasks.copy(), "_task": mask.copy()}
         return self._observations(), info
@@ -253,64 +277,58 @@ class TeachgymVectorEnv(VectorEnv):
             and actions.flags.c_contiguous
         ):
             actions = check_action(actions, self._action_shape, what="actions (num_envs, action_dim) have")
-        if not self._running.any() and not self._needs_reset.any():
-            raise ValueError("step() called before reset(); call reset() first")
+        idle = ~(self._running | self._needs_reset)
+        if idle.any():
+            # Never reset (or a reset that raised before reaching them): nothing may move.
+            which = "" if idle.all() else f" for envs {np.flatnonzero(idle).tolist()}"
+            raise ValueError(f"step() called before reset(){which}; call reset() first")
         mode = self.autoreset_mode
-        any_pending = bool(self._needs_reset.any())
-        pending = np.flatnonzero(self._needs_reset) if any_pending else _NONE
+        pending = self._needs_reset.copy()
+        any_pending = bool(pending.any())
         if mode == AutoresetMode.DISABLED and any_pending:
             raise ValueError(
-                f"envs {pending.tolist()} ended; with autoreset_mode=DISABLED call "
+                f"envs {np.flatnonzero(pending).tolist()} ended; with autoreset_mode=DISABLED call "
                 "reset(options={'reset_mask': ...}) before stepping"
             )
-        info: dict[str, Any] = {}
         if any_pending:
-            self._ops[:] = np.where(self._needs_reset, _SKIP, _STEP)
+            self._ops[:] = np.where(pending, _SKIP, _STEP)
         else:
             self._ops.fill(_STEP)
-        self._run(actions, (self._reward, self._terminated, self._truncated, self._ep_return, self._ep_length, self._success))
-        ended = self._terminated | self._truncated
-        if any_pending:
-            stepped = self._ops == _STEP
-            self._steps += stepped
-            self._returns += np.where(stepped, self._reward, 0.0)
-            ended &= stepped
-        else:
-            self._steps += 1
-            self._returns += self._reward
-        ended_idx = np.flatnonzero(ended) if ended.any() else _NONE
-
-        if mode == AutoresetMode.SAME_STEP:
-            if ended_idx.size:
-                final_obs = np.full(self.num_envs, None, dtype=object)
-                for i in ended_idx:
-                    final_obs[i] = self._row(int(i))
-                    self._end_episode(i)
-                    self._draw(i, None)
-                info["final_obs"], info["_final_obs"] = final_obs, ended.copy()
-                info["final_info"] = self._episode_info(ended)
-                info["_final_info"] = ended.copy()
-                self._ops[:] = np.where(ended, _RESET, _SKIP)
+        self._run(actions, self._outs)
+        stepped = ~pending
+        ended = (self._terminated | self._truncated) & stepped
+        self._steps += stepped
+        self._returns += np.where(stepped, self._reward, 0.0)
+        # The step has happened: record every end before a task source is called (and may raise).
+        self._record_ends(ended)
+        ended_idx = np.flatnonzero(ended)
+        info: dict[str, Any] = {}
+        same_step = mode == AutoresetMode.SAME_STEP
+        if same_step and ended_idx.size:
+            final_obs = np.full(self.num_envs, None, dtype=object)
+            for i in ended_idx:
+                final_obs[i] = self._row(int(i))
+            info["final_obs"], info["_final_obs"] = final_obs, ended.copy()
+            info["final_info"] = self._episode_info(ended)
+            info["_final_info"] = ended.copy()
+        # NEXT_STEP resets what ended before this call; SAME_STEP also what ended in it.
+        resetting = pending | ended if same_step else pending
+        # Task-source calls in env order, as a SyncVectorEnv of single envs makes them.
+        self._settle(np.flatnonzero(pending | ended), resetting)
+        if resetting.any():
+            self._ops[:] = np.where(resetting, _RESET, _SKIP)
+            if same_step:
+                # The step's rewards and flags stay; rows of envs only reset read as a reset.
                 self._run(self._no_actions, self._scratch)
-                self._after_reset(ended_idx)
-                info["task"], info["_task"] = self._tasks.copy(), ended.copy()
-        else:
-            # Teacher calls in env order, as a SyncVectorEnv of single envs makes them.
-            if any_pending or ended_idx.size:
-                for i in np.union1d(pending, ended_idx):
-                    if self._needs_reset[i]:
-                        self._draw(i, None)
-                    else:
-                        self._end_episode(i)
-            if any_pending:
-                self._ops[:] = np.where(self._needs_reset, _RESET, _SKIP)
-                self._run(self._no_actions, (self._reward, self._terminated, self._truncated, self._ep_return, self._ep_length, self._success))
-                self._after_reset(pending)
-                reset_mask = self._ops == _RESET
-                info["task"], info["_task"] = self._tasks.copy(), reset_mask
-            if ended_idx.size:
-                info.update(self._episode_info(ended))
-            self._needs_reset = ended
+                self._reward[pending] = 0.0
+                self._terminated[pending] = False
+                self._truncated[pending] = False
+            else:
+                self._run(self._no_actions, self._outs)
+            self._after_reset(np.flatnonzero(resetting))
+            info["task"], info["_task"] = self._tasks.copy(), resetting.copy()
+        if not same_step and ended_idx.size:
+            info.update(self._episode_info(ended))
 
         return (
             self._observations(),
@@ -350,35 +368,72 @@ class TeachgymVectorEnv(VectorEnv):
         seed, t = draw_reset(rng, self._task_source, self.task_space, task)
         self._seeds[i] = seed
         self._tasks[i] = t
+        self._drawn[i] = True
 
     def _after_reset(self, idx: np.ndarray) -> None:
         self._running[idx] = True
         self._needs_reset[idx] = False
+        self._drawn[idx] = False
         self._steps[idx] = 0
         self._returns[idx] = 0.0
 
-    def _end_episode(self, i: int) -> None:
-        self._running[i] = False
+    def _record_ends(self, ended: np.ndarray) -> None:
+        """Envs of ``ended`` finished their episode in the last run: they need a reset, and their
+        outcome waits for the task source (see :meth:`_settle`)."""
+        if not ended.any():
+            return
+        self._running[ended] = False
+        self._needs_reset |= ended
+        self._unreported |= ended
+        self._end_return[ended] = self._ep_return[ended]
+        self._end_length[ended] = self._ep_length[ended]
+        self._end_success[ended] = self._success[ended]
+
+    def _settle(self, idx: np.ndarray, resetting: np.ndarray) -> None:
+        """For each env of ``idx`` in order: its waiting outcome to the task source, then, if it
+        is ``resetting``, the seed and task of its reset (unless drawn already). Each flag is
+        updated as its call completes, so an exception leaves the rest for the next call."""
+        for i in idx:
+            self._give_waiting_outcome(i)
+            if resetting[i] and not self._drawn[i]:
+                self._draw(i, None)
+
+    def _give_waiting_outcome(self, i: int) -> None:
+        """Env ``i``'s recorded outcome, if it waits, to the task source; given at most once
+        (an ``episode_end`` that raises has seen it)."""
+        if not self._unreported[i]:
+            return
+        self._unreported[i] = False
         self._task_source.episode_end(
-            self._tasks[i].copy(), float(self._ep_return[i]), bool(self._success[i]), int(self._ep_length[i])
+            self._tasks[i].copy(),
+            float(self._end_return[i]),
+            bool(self._end_success[i]),
+            int(self._end_length[i]),
         )
 
     def _episode_info(self, ended: np.ndarray) -> dict[str, Any]:
         return {
-            "episode_return": np.where(ended, self._ep_return, 0.0),
+            "episode_return": np.where(ended, self._end_return, 0.0),
             "_episode_return": ended.copy(),
-            "episode_length": np.where(ended, self._ep_length, 0),
+            "episode_length": np.where(ended, self._end_length, 0),
             "_episode_length": ended.copy(),
-            "is_success": self._success & ended,
+            "is_success": self._end_success & ended,
             "_is_success": ended.copy(),
         }
 
     def _report_cut_episode(self, i: int) -> None:
-        if self._running[i] and self._steps[i] > 0:
+        """Before env ``i`` is reset by :meth:`reset`: its waiting outcome, or its running
+        episode as a cut one, goes to the task source. The env then counts as ended until the
+        reset completes, so a raising task source leaves nothing to report twice."""
+        cut = self._running[i] and self._steps[i] > 0
+        self._running[i] = False
+        self._needs_reset[i] = True
+        if self._unreported[i]:
+            self._give_waiting_outcome(i)
+        elif cut:
             ret = float(self._returns[i])
             success = self._success_return is not None and ret > self._success_return
             self._task_source.episode_end(self._tasks[i].copy(), ret, success, int(self._steps[i]))
-        self._running[i] = False
 
     def __getstate__(self) -> dict[str, Any]:
         return {"ctor": self._ctor, "task_source": self._task_source}

@@ -147,7 +147,10 @@ def test_teacher_bad_input() -> None:
 
 
 def test_a_rust_panic_becomes_a_python_exception() -> None:
-    # pyo3 turns a panic into PanicException (a BaseException), never an abort.
+    # pyo3 turns a panic into PanicException (a BaseException), never an abort. The hook
+    # exists only in builds with the `test-hooks` feature, as scripts/test_python.sh makes.
+    hook = getattr(_teachgym, "_panic_for_tests", None)
+    assert hook is not None, "build the extension with --features test-hooks (scripts/test_python.sh does)"
     with pytest.raises(BaseException, match="deliberate") as info:
-        _teachgym._panic_for_tests("deliberate")
+        hook("deliberate")
     assert type(info.value).__name__ == "PanicException"

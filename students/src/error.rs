@@ -138,6 +138,15 @@ pub(crate) fn check_counts(counts: &[(&'static str, u64)]) -> Result<()> {
     }
 }
 
+/// Asserts that `result` is an [`StudentError::InvalidConfig`] naming `field` (for tests).
+#[cfg(test)]
+pub(crate) fn assert_invalid_field<T: std::fmt::Debug>(result: Result<T>, field: &str) {
+    match result {
+        Err(StudentError::InvalidConfig { field: f, .. }) => assert_eq!(f, field),
+        other => panic!("{field}: expected an invalid configuration, got {other:?}"),
+    }
+}
+
 /// Returns an error naming the first non-finite element of `values`, if any.
 pub(crate) fn check_finite(what: &'static str, values: &[f32]) -> Result<()> {
     match values.iter().position(|v| !v.is_finite()) {

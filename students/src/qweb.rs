@@ -59,7 +59,8 @@ use crate::checkpoint::Checkpoint;
 use crate::dqn::{
     huber_td_loss, masked_argmax, run_learning_schedule, DqnConfig, LossStats, ScheduleEvent,
 };
-use crate::error::{check_counts, check_finite, Result, StudentError};
+use crate::error::{check_finite, Result, StudentError};
+use crate::mlp::validate_hidden_sizes;
 use crate::student::{Student, TrainClock};
 use crate::vec_env::VecEnv;
 
@@ -187,22 +188,19 @@ impl QwebDqnConfig {
 
     /// Checks every field; returns [`StudentError::InvalidConfig`] naming the first bad one.
     pub fn validate(&self) -> Result<()> {
-        check_counts(&[
-            ("embedding_dim", self.embedding_dim as u64),
-            ("encoding_dim", self.encoding_dim as u64),
-            ("pooled_dim", self.pooled_dim as u64),
-        ])?;
+        for (field, width) in [
+            ("embedding_dim", self.embedding_dim),
+            ("encoding_dim", self.encoding_dim),
+            ("pooled_dim", self.pooled_dim),
+        ] {
+            validate_hidden_sizes(field, &[width])?;
+        }
         for (field, widths) in [
             ("encoder_hidden", &self.encoder_hidden),
             ("pair_hidden", &self.pair_hidden),
             ("click_hidden", &self.click_hidden),
         ] {
-            if widths.contains(&0) {
-                return Err(StudentError::InvalidConfig {
-                    field,
-                    reason: format!("widths must be ≥ 1, got {widths:?}"),
-                });
-            }
+            validate_hidden_sizes(field, widths)?;
         }
         self.schedule().validate()
     }

@@ -10,6 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 use teachgym_core::Env;
+pub use teachgym_envs::batch::MAX_NUM_ENVS;
 use teachgym_teachers::Teacher;
 
 use crate::error::{Result, StudentError};
@@ -36,7 +37,7 @@ pub const TRAINER_CHECKPOINT_VERSION: u32 = 1;
 pub struct TrainerConfig {
     /// Training budget in env steps (over all copies). Default: [`DEFAULT_TOTAL_STEPS`].
     pub total_steps: u64,
-    /// Env copies stepped in lock-step. Default: [`DEFAULT_NUM_ENVS`].
+    /// Env copies stepped in lock-step, `1..=MAX_NUM_ENVS`. Default: [`DEFAULT_NUM_ENVS`].
     pub num_envs: usize,
     /// Worker threads for env steps and evaluation; 0 = one per core. Results never depend
     /// on it. Default: 0.
@@ -77,8 +78,11 @@ impl TrainerConfig {
         if self.total_steps == 0 {
             return bad("total_steps", "must be ≥ 1");
         }
-        if self.num_envs == 0 || self.num_envs > 4096 {
-            return bad("num_envs", "must be in 1..=4096");
+        if !(1..=MAX_NUM_ENVS).contains(&self.num_envs) {
+            return Err(StudentError::InvalidConfig {
+                field: "num_envs",
+                reason: format!("must be in 1..={MAX_NUM_ENVS}, got {}", self.num_envs),
+            });
         }
         if self.eval_every == 0 {
             return bad("eval_every", "must be ≥ 1");
@@ -216,6 +220,18 @@ where
         }
         let student = S::from_json(&checkpoint.student)?;
         student.check_resume(config.num_envs)?;
+        // The last iteration of a run starts below the budget and takes whole lock-steps.
+        let last_step =
+            (config.total_steps - 1).saturating_add(student.steps_per_iteration(config.num_envs));
+        if checkpoint.envs.global_step > last_step {
+            return Err(StudentError::CorruptCheckpoint {
+                reason: format!(
+                    "the checkpoint is at env step {}, beyond this run's budget of {} steps (its \
+                     last iteration ends by step {last_step})",
+                    checkpoint.envs.global_step, config.total_steps
+                ),
+            });
+        }
         teacher.load_state(checkpoint.teacher.as_bytes())?;
         let (envs, eval_envs) = Self::make_envs(&config, &student, &*teacher, make_env)?;
         let envs = VecEnv::restore(
@@ -288,9 +304,8 @@ where
         let mut evaluations = Vec::new();
         if self.global_step() >= self.next_eval && self.last_eval_step != Some(self.global_step()) {
             evaluations.push(self.evaluate_now()?);
-            while self.next_eval <= self.global_step() {
-                self.next_eval += self.config.eval_every;
-            }
+            self.next_eval =
+                next_multiple_after(self.next_eval, self.config.eval_every, self.global_step());
         }
         if self.global_step() < self.config.total_steps {
             let clock = TrainClock {
@@ -342,6 +357,17 @@ where
             last_eval_step: self.last_eval_step,
         })
     }
+}
+
+/// The first of `start`, `start + every`, `start + 2·every`, ... above `step`, computed in
+/// one go (a loop would take `step / every` turns, e.g. from a checkpoint far ahead); saturates
+/// at `u64::MAX`.
+fn next_multiple_after(start: u64, every: u64, step: u64) -> u64 {
+    if start > step {
+        return start;
+    }
+    let turns = (step - start) / every + 1;
+    start.saturating_add(turns.saturating_mul(every))
 }
 
 /// Trains `student` on `envs` (whose task source chooses every episode's task) until

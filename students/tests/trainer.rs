@@ -116,20 +116,7 @@ fn resumed_run_equals_uninterrupted_run() {
     let text = serde_json::to_string(&first.checkpoint().unwrap()).unwrap();
     drop(first);
     let checkpoint: TrainerCheckpoint<Vec<f32>> = serde_json::from_str(&text).unwrap();
-    let resumed = Trainer::<PointMassEnv, PpoAgent>::resume(
-        TrainerConfig {
-            total_steps: 4096,
-            num_envs: 4,
-            threads: 1,
-            eval_every: 1024,
-            ..TrainerConfig::default()
-        },
-        checkpoint,
-        teacher("alp_gmm", 99),
-        &mut make_env,
-        test_set(),
-    )
-    .unwrap();
+    let resumed = resume(checkpoint, "alp_gmm").unwrap();
     let (rest_episodes, rest_evals, student) = run_to_end(resumed);
     episodes.extend(rest_episodes);
     evals.extend(rest_evals);
@@ -302,4 +289,68 @@ fn test_sets_grid_round_trip_and_validate() {
         .unwrap()
         .task_space()
         .dim();
+}
+
+/// A checkpoint of a short run, through JSON as the CLI stores it.
+fn checkpoint_after(iterations: usize) -> TrainerCheckpoint<Vec<f32>> {
+    let mut t = trainer(1, 4096, "random");
+    for _ in 0..iterations {
+        t.run_iteration().unwrap();
+    }
+    serde_json::from_str(&serde_json::to_string(&t.checkpoint().unwrap()).unwrap()).unwrap()
+}
+
+/// A run of `trainer(_, 4096, _)` resumed from `checkpoint` on one thread, with a fresh
+/// teacher `teacher_name` (its state comes from the checkpoint).
+fn resume(
+    checkpoint: TrainerCheckpoint<Vec<f32>>,
+    teacher_name: &str,
+) -> teachgym_students::Result<Trainer<PointMassEnv, PpoAgent>> {
+    Trainer::resume(
+        TrainerConfig {
+            total_steps: 4096,
+            num_envs: 4,
+            threads: 1,
+            eval_every: 1024,
+            ..TrainerConfig::default()
+        },
+        checkpoint,
+        teacher(teacher_name, 99),
+        &mut make_env,
+        test_set(),
+    )
+}
+
+/// Issue 22, case 3: a checkpoint with `global_step = 1e18` hung in the loop that advanced the
+/// next evaluation step one period at a time; a step beyond the run's budget is now refused.
+#[test]
+fn a_checkpoint_beyond_the_budget_is_refused() {
+    let mut checkpoint = checkpoint_after(2);
+    checkpoint.envs.global_step = 1_000_000_000_000_000_000;
+    let err = resume(checkpoint, "random").err().unwrap();
+    let message = err.to_string();
+    assert!(
+        matches!(err, StudentError::CorruptCheckpoint { .. })
+            && message.contains("1000000000000000000")
+            && message.contains("budget of 4096"),
+        "{message}"
+    );
+    // The last whole iteration of the run may pass the budget: still a valid checkpoint.
+    let mut checkpoint = checkpoint_after(2);
+    checkpoint.envs.global_step = 4095 + 512;
+    assert!(resume(checkpoint, "random").is_ok());
+}
+
+/// The next evaluation step is computed, not counted up to: a schedule far behind the step
+/// (a next_eval of 0 at step 4096) catches up in one iteration.
+#[test]
+fn a_lagging_evaluation_schedule_catches_up_at_once() {
+    let mut checkpoint = checkpoint_after(2);
+    checkpoint.next_eval = 0;
+    checkpoint.last_eval_step = None;
+    let mut t = resume(checkpoint, "random").unwrap();
+    let report = t.run_iteration().unwrap();
+    assert_eq!(report.evaluations.len(), 1);
+    let next = t.checkpoint().unwrap().next_eval;
+    assert_eq!(next, 2048, "the first multiple of 1024 above step 1024");
 }

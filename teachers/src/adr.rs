@@ -32,6 +32,8 @@ pub const DEFAULT_ADR_BOUNDARY_SAMPLING_P: f64 = 0.7;
 pub const DEFAULT_ADR_STEP_SIZE: f64 = 0.1;
 /// Default number of boundary returns averaged before a bound may move.
 pub const DEFAULT_ADR_QUEUE_LEN: usize = 10;
+/// Largest `queue_len` (each task dimension holds two queues of this capacity).
+pub const MAX_ADR_QUEUE_LEN: usize = 100_000;
 
 /// Configuration of [`Adr`]. Defaults are TeachMyAgent's benchmark values; the reward
 /// thresholds come from `expert_knowledge` (Stump Tracks: 0 and 180).
@@ -42,7 +44,7 @@ pub struct AdrConfig {
     pub boundary_sampling_p: f64,
     /// Bound step, raw units. Default: [`DEFAULT_ADR_STEP_SIZE`].
     pub step_size: f64,
-    /// Returns averaged per bound. Default: [`DEFAULT_ADR_QUEUE_LEN`].
+    /// Returns averaged per bound, `1..=MAX_ADR_QUEUE_LEN`. Default: [`DEFAULT_ADR_QUEUE_LEN`].
     pub queue_len: usize,
     /// Prior knowledge: `low` or `high` is required (reward thresholds).
     pub expert_knowledge: ExpertKnowledge,
@@ -73,8 +75,11 @@ impl AdrConfig {
                 format!("must be > 0, got {}", self.step_size),
             ));
         }
-        if self.queue_len == 0 {
-            return Err(TeacherError::config("adr.queue_len", "must be >= 1"));
+        if !(1..=MAX_ADR_QUEUE_LEN).contains(&self.queue_len) {
+            return Err(TeacherError::config(
+                "adr.queue_len",
+                format!("must be in 1..={MAX_ADR_QUEUE_LEN}, got {}", self.queue_len),
+            ));
         }
         self.expert_knowledge.validate(space)?;
         self.expert_knowledge

@@ -31,6 +31,12 @@ pub const DEFAULT_ALP_GMM_MIN_K: usize = 2;
 pub const DEFAULT_ALP_GMM_MAX_K: usize = 9;
 /// Default probability of a uniform task after the bootstrap (TeachMyAgent benchmark; teachDeepRL: 0.2).
 pub const DEFAULT_ALP_GMM_RANDOM_TASK_RATIO: f64 = 0.05;
+/// Largest `fit_rate` of the GMM teachers (ALP-GMM, Covar-GMM): 40 times teachDeepRL's 250.
+/// It bounds the fitted window, and so the memory and time of every refit.
+pub const MAX_GMM_FIT_RATE: usize = 10_000;
+/// Largest `max_k` of the GMM teachers: more than twice TeachMyAgent's 14. Every `k` up to it
+/// is fitted at each refit.
+pub const MAX_GMM_K: usize = 32;
 /// ALP is computed only once the history holds more than this many pairs (reference: 5).
 pub const ALP_MIN_HISTORY: usize = 5;
 
@@ -39,13 +45,14 @@ pub const ALP_MIN_HISTORY: usize = 5;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AlpGmmConfig {
-    /// Episodes between GMM refits, and size of the fitted window. Default: [`DEFAULT_ALP_GMM_FIT_RATE`].
+    /// Episodes between GMM refits, and size of the fitted window, `2..=MAX_GMM_FIT_RATE`.
+    /// Default: [`DEFAULT_ALP_GMM_FIT_RATE`].
     pub fit_rate: usize,
     /// Episodes of uniform (or expert) sampling before the first fit; `None` = `fit_rate`.
     pub nb_bootstrap: Option<usize>,
     /// Smallest `k` tried. Default: [`DEFAULT_ALP_GMM_MIN_K`].
     pub min_k: usize,
-    /// Largest `k` tried (inclusive). Default: [`DEFAULT_ALP_GMM_MAX_K`].
+    /// Largest `k` tried (inclusive), at most [`MAX_GMM_K`]. Default: [`DEFAULT_ALP_GMM_MAX_K`].
     pub max_k: usize,
     /// Probability of a uniform task once the GMM exists. Default: [`DEFAULT_ALP_GMM_RANDOM_TASK_RATIO`].
     pub random_task_ratio: f64,
@@ -109,16 +116,16 @@ pub(crate) fn validate_gmm_schedule(
     max_k: usize,
     ratio: f64,
 ) -> Result<()> {
-    if fit_rate < 2 {
+    if !(2..=MAX_GMM_FIT_RATE).contains(&fit_rate) {
         return Err(TeacherError::config(
             format!("{teacher}.fit_rate"),
-            format!("must be >= 2, got {fit_rate}"),
+            format!("must be in 2..={MAX_GMM_FIT_RATE}, got {fit_rate}"),
         ));
     }
-    if min_k == 0 || min_k > max_k {
+    if min_k == 0 || min_k > max_k || max_k > MAX_GMM_K {
         return Err(TeacherError::config(
             format!("{teacher}.min_k / max_k"),
-            format!("need 1 <= min_k <= max_k, got {min_k}..={max_k}"),
+            format!("need 1 <= min_k <= max_k <= {MAX_GMM_K}, got {min_k}..={max_k}"),
         ));
     }
     if !(0.0..=1.0).contains(&ratio) {

@@ -31,13 +31,15 @@ pub const DEFAULT_COVAR_GMM_RANDOM_TASK_RATIO: f64 = 0.1;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CovarGmmConfig {
-    /// Episodes between refits and size of the fitted window. Default: [`DEFAULT_COVAR_GMM_FIT_RATE`].
+    /// Episodes between refits and size of the fitted window,
+    /// `2..=`[`MAX_GMM_FIT_RATE`](crate::MAX_GMM_FIT_RATE). Default: [`DEFAULT_COVAR_GMM_FIT_RATE`].
     pub fit_rate: usize,
     /// Bootstrap episodes; `None` = `fit_rate`.
     pub nb_bootstrap: Option<usize>,
     /// Smallest `k` tried. Default: [`DEFAULT_COVAR_GMM_MIN_K`].
     pub min_k: usize,
-    /// Largest `k` tried (inclusive). Default: [`DEFAULT_COVAR_GMM_MAX_K`].
+    /// Largest `k` tried (inclusive), at most [`MAX_GMM_K`](crate::MAX_GMM_K). Default:
+    /// [`DEFAULT_COVAR_GMM_MAX_K`].
     pub max_k: usize,
     /// Probability of a uniform task once fitted. Default: [`DEFAULT_COVAR_GMM_RANDOM_TASK_RATIO`].
     pub random_task_ratio: f64,

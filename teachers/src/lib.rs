@@ -37,7 +37,7 @@ pub mod toys;
 mod util;
 
 pub use adr::{Adr, AdrConfig};
-pub use alp_gmm::{AlpGmm, AlpGmmConfig};
+pub use alp_gmm::{AlpGmm, AlpGmmConfig, MAX_GMM_FIT_RATE, MAX_GMM_K};
 pub use covar_gmm::{CovarGmm, CovarGmmConfig};
 pub use error::{Result, TeacherError};
 pub use expert::{
@@ -50,6 +50,10 @@ pub use riac::{Riac, RiacConfig};
 pub use shuffler::{DimensionShuffler, SHUFFLER_INTERVALS};
 pub use teachgym_core::EnvPrior;
 pub use teachgym_core::{TaskDim, TaskSpace};
+
+/// Largest `n` of [`Teacher::non_exploratory_samples`] taken from a user: a million tasks,
+/// far more than any plot draws, and a bounded allocation.
+pub const MAX_NON_EXPLORATORY_SAMPLES: usize = 1_000_000;
 
 /// Version of the checkpoint format written by [`Teacher::save_state`]. A checkpoint with another
 /// version is refused with [`TeacherError::Checkpoint`].
@@ -92,6 +96,8 @@ pub trait Teacher: Send {
     /// `n` tasks from the teacher's current curriculum without its exploration (no random-task
     /// mixing, no boundary probing), for visualisation. `None` when the teacher has no such
     /// distribution. Uses its own random stream: calling it never changes future decisions.
+    /// Entry points that take `n` from a user (the Python binding) refuse `n` above
+    /// [`MAX_NON_EXPLORATORY_SAMPLES`].
     fn non_exploratory_samples(&mut self, _n: usize) -> Option<Vec<Vec<f64>>> {
         None
     }

@@ -250,4 +250,64 @@ mod tests {
             serde_json::from_str(r#"{"teacher":"riac","config":{"max_region_size":50}}"#).unwrap();
         assert_eq!(typed.name(), "riac");
     }
+
+    /// Issue 22, case 2: sizes had no upper limit, and `fit_rate`, `queue_len` and the like
+    /// ended in capacity-overflow panics or an allocation abort; each now has a cap and a
+    /// typed error naming the field and the value.
+    #[test]
+    fn sizes_above_their_caps_are_typed_errors() {
+        let space = TaskSpace::from_bounds(&[0.0, 0.0], &[1.0, 1.0]).unwrap();
+        let adr_knowledge = serde_json::json!({"level": "low", "success_threshold": 1.0,
+            "reward_thresholds": {"min_reward": 0.0, "max_reward": 1.0}});
+        let huge = usize::MAX;
+        for (name, config, field) in [
+            ("alp_gmm", serde_json::json!({"fit_rate": huge}), "fit_rate"),
+            (
+                "covar_gmm",
+                serde_json::json!({"fit_rate": 1u64 << 40}),
+                "fit_rate",
+            ),
+            ("alp_gmm", serde_json::json!({"max_k": 1_000_000}), "max_k"),
+            (
+                "alp_gmm",
+                serde_json::json!({"gmm": {"max_iter": huge}}),
+                "max_iter",
+            ),
+            (
+                "covar_gmm",
+                serde_json::json!({"gmm": {"n_init": 1_000_000}}),
+                "n_init",
+            ),
+            (
+                "riac",
+                serde_json::json!({"max_region_size": huge}),
+                "max_region_size",
+            ),
+            (
+                "riac",
+                serde_json::json!({"alp_window_size": huge}),
+                "alp_window_size",
+            ),
+            (
+                "riac",
+                serde_json::json!({"nb_split_attempts": huge}),
+                "nb_split_attempts",
+            ),
+            (
+                "adr",
+                serde_json::json!({"queue_len": huge, "expert_knowledge": adr_knowledge}),
+                "queue_len",
+            ),
+        ] {
+            let err = build_teacher(name, space.clone(), 0, config)
+                .err()
+                .unwrap_or_else(|| panic!("{name} accepted a huge {field}"));
+            let message = err.to_string();
+            assert!(message.contains(field), "{name}: {message}");
+        }
+        // At the caps, they build.
+        let at_caps = serde_json::json!({"fit_rate": crate::MAX_GMM_FIT_RATE,
+            "max_k": crate::MAX_GMM_K});
+        build_teacher("alp_gmm", space, 0, at_caps).unwrap();
+    }
 }

@@ -37,6 +37,10 @@ use crate::{checkpoint, validate_update, EpisodeOutcome, Result, Teacher, Teache
 pub const DEFAULT_RIAC_MAX_REGION_SIZE: usize = 150;
 /// Default number of random cuts tried per split (TeachMyAgent benchmark; teachDeepRL: 50).
 pub const DEFAULT_RIAC_NB_SPLIT_ATTEMPTS: usize = 75;
+/// Largest `max_region_size` (and `alp_window_size`): pairs a region holds, 50 times teachDeepRL's.
+pub const MAX_RIAC_REGION_SIZE: usize = 10_000;
+/// Largest `nb_split_attempts`: random cuts tried per split, 20 times teachDeepRL's.
+pub const MAX_RIAC_SPLIT_ATTEMPTS: usize = 1000;
 /// Default minimum fraction of the global range each child keeps per axis (TeachMyAgent benchmark; teachDeepRL: 1/15).
 pub const DEFAULT_RIAC_MIN_DIMS_RANGE_RATIO: f64 = 0.1;
 /// Default fraction of a leaf's pairs forgotten when no valid cut exists.
@@ -57,11 +61,13 @@ const MAX_CUT_DRAWS_PER_ATTEMPT: usize = 1000;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RiacConfig {
-    /// Pairs a leaf holds before it tries to split. Default: [`DEFAULT_RIAC_MAX_REGION_SIZE`].
+    /// Pairs a leaf holds before it tries to split, `2..=MAX_RIAC_REGION_SIZE`. Default:
+    /// [`DEFAULT_RIAC_MAX_REGION_SIZE`].
     pub max_region_size: usize,
     /// Returns used for a region's ALP; `None` = `max_region_size`.
     pub alp_window_size: Option<usize>,
-    /// Random cuts tried per split. Default: [`DEFAULT_RIAC_NB_SPLIT_ATTEMPTS`].
+    /// Random cuts tried per split, at most [`MAX_RIAC_SPLIT_ATTEMPTS`]. Default:
+    /// [`DEFAULT_RIAC_NB_SPLIT_ATTEMPTS`].
     pub nb_split_attempts: usize,
     /// Minimum pairs per child; `None` = `max_region_size / 20`.
     pub min_region_size: Option<f64>,
@@ -114,16 +120,25 @@ impl RiacConfig {
         let bad = |field: &str, reason: String| {
             Err(TeacherError::config(format!("riac.{field}"), reason))
         };
-        if self.max_region_size < 2 {
-            return bad(
+        for (field, value, max) in [
+            (
                 "max_region_size",
-                format!("must be >= 2, got {}", self.max_region_size),
-            );
+                self.max_region_size,
+                MAX_RIAC_REGION_SIZE,
+            ),
+            ("alp_window_size", self.alp_window(), MAX_RIAC_REGION_SIZE),
+        ] {
+            if !(2..=max).contains(&value) {
+                return bad(field, format!("must be in 2..={max}, got {value}"));
+            }
         }
-        if self.alp_window() < 2 {
+        if self.nb_split_attempts > MAX_RIAC_SPLIT_ATTEMPTS {
             return bad(
-                "alp_window_size",
-                format!("must be >= 2, got {}", self.alp_window()),
+                "nb_split_attempts",
+                format!(
+                    "must be at most {MAX_RIAC_SPLIT_ATTEMPTS}, got {}",
+                    self.nb_split_attempts
+                ),
             );
         }
         let m = self.min_children_size();
@@ -492,12 +507,15 @@ impl Teacher for Riac {
                 && restored.regions.iter().enumerate().all(|(i, r)| {
                     r.low.len() == d
                         && r.high.len() == d
+                        && restored.space.contains(&r.low)
+                        && restored.space.contains(&r.high)
+                        && r.low.iter().zip(&r.high).all(|(l, h)| l <= h)
                         && r.tasks.len() == r.rewards.len()
-                        && r.tasks.iter().all(|t| t.len() == d)
+                        && r.tasks.iter().all(|t| restored.space.contains(t))
                         && r.children
                             .is_none_or(|[a, b]| a > i && b > i && a < n && b < n)
                 }),
-            || "riac region tree is inconsistent".into(),
+            || "riac region tree is inconsistent (or leaves the task space)".into(),
         )?;
         *self = restored;
         Ok(())

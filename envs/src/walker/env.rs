@@ -34,7 +34,9 @@ use teachgym_core::{
 
 use super::body::{startpad_steps, BodyDef, Embodiment};
 use super::constants::*;
-use super::physics::{PartPose, PartState, PhysicsConfig, WalkerWorld};
+use super::physics::{
+    PartPose, PartState, PhysicsConfig, WalkerWorld, MAX_PGS_ITERATIONS, MAX_SOLVER_ITERATIONS,
+};
 use super::terrain::{generate, ObstacleGenerator, Terrain};
 
 /// Default bounds of `stump_height` (terrain steps), as in TeachMyAgent's benchmark.
@@ -51,18 +53,30 @@ pub const DEFAULT_HEXAGON_OFFSET_BOUNDS: [f64; 2] = [0.0, 4.0];
 pub const DEFAULT_HEXAGON_OFFSET_STD: f64 = 0.1;
 /// Gap between hexagons (m): the reference generator's spacing when none is given.
 pub const DEFAULT_HEXAGON_SPACING: f64 = 8.0;
+/// Largest magnitude of an obstacle size parameter (terrain steps): the bounds and the noise
+/// std of `stump_height` and of the hexagon vertex offsets. Eleven times the hardest benchmark
+/// challenge (stump heights up to 9); it keeps every vertex, even 8 std out, within a few
+/// kilometres, where `f32` geometry stays exact to the millimetre (larger values overflowed
+/// the physics' `f32` and broke its convex hulls).
+pub const MAX_OBSTACLE_SIZE: f64 = 100.0;
+/// Largest magnitude of an obstacle spacing (m), the bounds of `obstacle_spacing` and the
+/// hexagons' gap: longer than the track (93 m), beyond which a track holds a single obstacle
+/// anyway.
+pub const MAX_OBSTACLE_SPACING: f64 = 100.0;
 
 /// Stump Tracks: stumps of a mean height, separated by a spacing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StumpTracksConfig {
-    /// Bounds of the `stump_height` dimension (terrain steps). Default:
-    /// [`DEFAULT_STUMP_HEIGHT_BOUNDS`]; the benchmark's challenges use `[0, 9]` and `[-3, 3]`.
+    /// Bounds of the `stump_height` dimension (terrain steps), within ±[`MAX_OBSTACLE_SIZE`].
+    /// Default: [`DEFAULT_STUMP_HEIGHT_BOUNDS`]; the benchmark's challenges use `[0, 9]` and
+    /// `[-3, 3]`.
     pub stump_height_bounds: [f64; 2],
-    /// Bounds of the `obstacle_spacing` dimension (m). Default:
-    /// [`DEFAULT_OBSTACLE_SPACING_BOUNDS`].
+    /// Bounds of the `obstacle_spacing` dimension (m), within ±[`MAX_OBSTACLE_SPACING`].
+    /// Default: [`DEFAULT_OBSTACLE_SPACING_BOUNDS`].
     pub obstacle_spacing_bounds: [f64; 2],
-    /// Per-stump height noise (terrain steps). Default: [`DEFAULT_STUMP_HEIGHT_STD`].
+    /// Per-stump height noise (terrain steps), in `[0, MAX_OBSTACLE_SIZE]`. Default:
+    /// [`DEFAULT_STUMP_HEIGHT_STD`].
     pub stump_height_std: f64,
 }
 
@@ -80,12 +94,14 @@ impl Default for StumpTracksConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct HexagonTracksConfig {
-    /// Bounds of each of the 12 offset dimensions (terrain steps). Default:
-    /// [`DEFAULT_HEXAGON_OFFSET_BOUNDS`].
+    /// Bounds of each of the 12 offset dimensions (terrain steps), within
+    /// ±[`MAX_OBSTACLE_SIZE`]. Default: [`DEFAULT_HEXAGON_OFFSET_BOUNDS`].
     pub offset_bounds: [f64; 2],
-    /// Per-vertex offset noise (terrain steps). Default: [`DEFAULT_HEXAGON_OFFSET_STD`].
+    /// Per-vertex offset noise (terrain steps), in `[0, MAX_OBSTACLE_SIZE]`. Default:
+    /// [`DEFAULT_HEXAGON_OFFSET_STD`].
     pub offset_std: f64,
-    /// Gap between hexagons (m). Default: [`DEFAULT_HEXAGON_SPACING`].
+    /// Gap between hexagons (m), within ±[`MAX_OBSTACLE_SPACING`]. Default:
+    /// [`DEFAULT_HEXAGON_SPACING`].
     pub obstacle_spacing: f64,
 }
 
@@ -246,36 +262,85 @@ impl WalkerConfig {
         })
     }
 
-    fn validate(&self) -> Result<()> {
-        let bad = |field: &str, reason: &str| {
+    /// Checks every field against what the physics can represent (`f32` geometry of a sane
+    /// size: [`MAX_OBSTACLE_SIZE`], [`MAX_OBSTACLE_SPACING`], [`MAX_SOLVER_ITERATIONS`],
+    /// [`MAX_PGS_ITERATIONS`]); [`WalkerEnv::new`] and the env registry call it.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the first bad field and its value, or
+    /// [`Error::InvalidBounds`] for bounds with `low > high`.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |field: &str, reason: String| {
             Err(Error::InvalidConfig {
                 field: field.into(),
-                reason: reason.into(),
+                reason,
             })
         };
         if self.max_episode_steps == 0 {
-            return bad("max_episode_steps", "must be at least 1");
+            return bad("max_episode_steps", "must be at least 1".into());
         }
-        if self.physics.solver_iterations == 0 || self.physics.solver_iterations > 256 {
-            return bad("physics.solver_iterations", "must be in 1..=256");
+        for (field, value, max) in [
+            (
+                "physics.solver_iterations",
+                self.physics.solver_iterations,
+                MAX_SOLVER_ITERATIONS,
+            ),
+            (
+                "physics.pgs_iterations",
+                self.physics.pgs_iterations,
+                MAX_PGS_ITERATIONS,
+            ),
+        ] {
+            if !(1..=max).contains(&value) {
+                return bad(field, format!("must be in 1..={max}, got {value}"));
+            }
         }
         if !(self.physics.motor_factor.is_finite() && self.physics.motor_factor > 0.0) {
-            return bad("physics.motor_factor", "must be finite and positive");
+            return bad(
+                "physics.motor_factor",
+                format!(
+                    "must be finite and positive, got {}",
+                    self.physics.motor_factor
+                ),
+            );
         }
-        match &self.track {
-            TrackConfig::StumpTracks(c)
-                if c.stump_height_std.is_nan() || c.stump_height_std < 0.0 =>
-            {
-                bad("track.stump_height_std", "must be >= 0")
+        let (sizes, spacings, std) = match &self.track {
+            TrackConfig::StumpTracks(c) => (
+                ("track.stump_height_bounds", c.stump_height_bounds),
+                ("track.obstacle_spacing_bounds", c.obstacle_spacing_bounds),
+                ("track.stump_height_std", c.stump_height_std),
+            ),
+            TrackConfig::HexagonTracks(c) => (
+                ("track.offset_bounds", c.offset_bounds),
+                (
+                    "track.obstacle_spacing",
+                    [c.obstacle_spacing, c.obstacle_spacing],
+                ),
+                ("track.offset_std", c.offset_std),
+            ),
+        };
+        for ((field, values), (limit, unit)) in [
+            (sizes, (MAX_OBSTACLE_SIZE, "terrain steps")),
+            (spacings, (MAX_OBSTACLE_SPACING, "m")),
+        ] {
+            if let Some(v) = values.iter().find(|v| !v.is_finite() || v.abs() > limit) {
+                return bad(
+                    field,
+                    format!(
+                        "{v:?} is not a finite value within ±{limit} {unit}, the largest the \
+                         physics represents sanely"
+                    ),
+                );
             }
-            TrackConfig::HexagonTracks(c) if c.offset_std.is_nan() || c.offset_std < 0.0 => {
-                bad("track.offset_std", "must be >= 0")
-            }
-            TrackConfig::HexagonTracks(c) if !c.obstacle_spacing.is_finite() => {
-                bad("track.obstacle_spacing", "must be finite")
-            }
-            _ => Ok(()),
         }
+        let (field, std) = std;
+        if !(0.0..=MAX_OBSTACLE_SIZE).contains(&std) {
+            return bad(
+                field,
+                format!("{std:?} is outside [0, {MAX_OBSTACLE_SIZE}] terrain steps"),
+            );
+        }
+        self.task_space().map(drop)
     }
 }
 
@@ -378,7 +443,9 @@ impl WalkerEnv {
     /// states differs from the number of parts or a value is not finite.
     pub fn set_body_state(&mut self, states: &[PartState]) -> Result<()> {
         let parts = self.body.parts.len();
-        let ep = self.episode.as_mut().ok_or(Error::ResetNeeded)?;
+        let ep = self.episode.as_mut().ok_or(Error::ResetNeeded {
+            call: "set_body_state",
+        })?;
         if states.len() != parts {
             return Err(Error::InvalidConfig {
                 field: "body_state".into(),
@@ -591,7 +658,7 @@ impl Env for WalkerEnv {
     fn step(&mut self, action: &[f32]) -> Result<Step<Vec<f32>>> {
         self.episode
             .as_ref()
-            .ok_or(Error::ResetNeeded)?
+            .ok_or(Error::ResetNeeded { call: "step" })?
             .progress
             .ensure_running()?;
         clip_unit_action(action, &mut self.clipped)?;

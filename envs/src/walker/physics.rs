@@ -19,12 +19,18 @@ pub const DEFAULT_SOLVER_ITERATIONS: usize = 4;
 pub const DEFAULT_MOTOR_FACTOR: f32 = 1000.0;
 /// Default velocity-solver iterations per substep (see `BENCHMARKS.md`, calibration).
 pub const DEFAULT_PGS_ITERATIONS: usize = 1;
+/// Largest `solver_iterations`: 64 times the default, far beyond any calibration need.
+pub const MAX_SOLVER_ITERATIONS: usize = 256;
+/// Largest `pgs_iterations`: with [`MAX_SOLVER_ITERATIONS`] substeps, 65 536 solver passes per
+/// step (about a tenth of a second), more than 300 times Box2D's 180 velocity iterations.
+pub const MAX_PGS_ITERATIONS: usize = 256;
 
 /// Solver settings of the walker world.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PhysicsConfig {
-    /// Solver substeps per 1/50 s step. Default: [`DEFAULT_SOLVER_ITERATIONS`].
+    /// Solver substeps per 1/50 s step, `1..=`[`MAX_SOLVER_ITERATIONS`]. Default:
+    /// [`DEFAULT_SOLVER_ITERATIONS`].
     pub solver_iterations: usize,
     /// Motor gain (1/s). Default: [`DEFAULT_MOTOR_FACTOR`].
     pub motor_factor: f32,
@@ -32,7 +38,8 @@ pub struct PhysicsConfig {
     pub warmstart_joints: bool,
     /// Velocity-solver (PGS) iterations per substep. Box2D runs 180 velocity iterations per step
     /// in the reference, which lets loaded motors reach their torque cap; one iteration per
-    /// substep leaves them well below it. Default: [`DEFAULT_PGS_ITERATIONS`].
+    /// substep leaves them well below it. `1..=`[`MAX_PGS_ITERATIONS`]. Default:
+    /// [`DEFAULT_PGS_ITERATIONS`].
     pub pgs_iterations: usize,
 }
 

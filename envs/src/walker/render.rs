@@ -58,7 +58,7 @@ pub(crate) fn render(env: &WalkerEnv) -> Result<RgbFrame> {
     let (terrain, poses, lidar, hull_x) =
         match (env.terrain(), env.part_poses(), env.lidar(), env.hull_x()) {
             (Some(t), Some(p), Some(l), Some(x)) => (t, p, l, x),
-            _ => return Err(Error::ResetNeeded),
+            _ => return Err(Error::ResetNeeded { call: "render" }),
         };
     let body = env.body();
     let camera = Camera {

@@ -92,8 +92,8 @@ impl WebFormEnv {
         (action / width, j.checked_sub(1))
     }
 
-    fn episode(&self) -> Result<&Episode> {
-        self.episode.as_ref().ok_or(Error::ResetNeeded)
+    fn episode(&self, call: &'static str) -> Result<&Episode> {
+        self.episode.as_ref().ok_or(Error::ResetNeeded { call })
     }
 
     /// The current observation.
@@ -101,7 +101,7 @@ impl WebFormEnv {
     /// # Errors
     /// [`Error::ResetNeeded`] before the first reset.
     pub fn observation(&self) -> Result<&WebFormObs> {
-        Ok(&self.episode()?.obs)
+        Ok(&self.episode("observation")?.obs)
     }
 
     /// The current action mask (1 = valid flat action).
@@ -109,7 +109,7 @@ impl WebFormEnv {
     /// # Errors
     /// [`Error::ResetNeeded`] before the first reset.
     pub fn action_mask(&self) -> Result<&[u8]> {
-        Ok(&self.episode()?.obs.action_mask)
+        Ok(&self.episode("action_mask")?.obs.action_mask)
     }
 
     /// The form of the current episode (layout, instruction, goal).
@@ -117,7 +117,7 @@ impl WebFormEnv {
     /// # Errors
     /// [`Error::ResetNeeded`] before the first reset.
     pub fn form(&self) -> Result<&Form> {
-        Ok(&self.episode()?.form)
+        Ok(&self.episode("form")?.form)
     }
 
     /// The current widget states, page and pop-up.
@@ -125,7 +125,7 @@ impl WebFormEnv {
     /// # Errors
     /// [`Error::ResetNeeded`] before the first reset.
     pub fn state(&self) -> Result<&FormState> {
-        Ok(&self.episode()?.state)
+        Ok(&self.episode("state")?.state)
     }
 
     /// The task of the current episode.
@@ -153,7 +153,7 @@ impl WebFormEnv {
     /// # Errors
     /// [`Error::ResetNeeded`] before the first reset.
     pub fn oracle_action(&self) -> Result<usize> {
-        let ep = self.episode()?;
+        let ep = self.episode("oracle_action")?;
         let (slot, field) = oracle::oracle_action(&ep.form, &ep.state);
         Ok(self.encode_action(slot, field))
     }
@@ -163,7 +163,7 @@ impl WebFormEnv {
     /// # Errors
     /// [`Error::ResetNeeded`] before the first reset.
     pub fn html(&self) -> Result<String> {
-        let ep = self.episode()?;
+        let ep = self.episode("html")?;
         Ok(html::form_html(&ep.form, &ep.state))
     }
 
@@ -173,7 +173,7 @@ impl WebFormEnv {
     /// # Errors
     /// [`Error::ResetNeeded`] before the first reset.
     pub fn text_view(&self) -> Result<String> {
-        let ep = self.episode()?;
+        let ep = self.episode("text_view")?;
         Ok(html::text_view(&ep.form, &ep.state))
     }
 
@@ -200,7 +200,10 @@ impl WebFormEnv {
     /// envs both end here.
     fn step_decoded(&mut self, slot: usize, field: Option<usize>) -> Result<Step<Arc<WebFormObs>>> {
         let c = &self.config;
-        let ep = self.episode.as_mut().ok_or(Error::ResetNeeded)?;
+        let ep = self
+            .episode
+            .as_mut()
+            .ok_or(Error::ResetNeeded { call: "step" })?;
         ep.progress.ensure_running()?;
         let outcome = ep.form.apply(&mut ep.state, slot, field);
         let encoder = Encoder {
@@ -330,7 +333,7 @@ impl Env for WebFormEnv {
     }
 
     fn render(&self) -> Result<RgbFrame> {
-        let ep = self.episode()?;
+        let ep = self.episode("render")?;
         Ok(raster::render(&ep.form, &ep.state))
     }
 

@@ -104,7 +104,7 @@ mod raster;
 mod words;
 
 use serde::{Deserialize, Serialize};
-use teachgym_core::{EnvPrior, Error, Result, TaskDim, TaskSpace};
+use teachgym_core::{check_reward_coefficient, EnvPrior, Error, Result, TaskDim, TaskSpace};
 
 pub use env::{WebFormEnv, WebFormMdEnv};
 pub use form::{
@@ -139,6 +139,15 @@ pub const TASK_DIM_NAMES: [&str; TASK_DIMS] = [
 pub const MAX_FIELDS_LIMIT: usize = 16;
 /// Largest `max_pages`.
 pub const MAX_PAGES_LIMIT: usize = 9;
+/// Largest `max_elements`: eight times the default, and enough for any page of
+/// [`MAX_FIELDS_LIMIT`] fields with a pop-up. It bounds the observation and action sizes.
+pub const MAX_ELEMENTS_LIMIT: usize = 1024;
+/// Largest `max_distractors` (more than [`MAX_ELEMENTS_LIMIT`] could never fit a page).
+pub const MAX_DISTRACTORS_LIMIT: usize = MAX_ELEMENTS_LIMIT;
+/// Largest `instruction_tokens`: twenty times the default.
+pub const MAX_INSTRUCTION_TOKENS: usize = 1024;
+/// Largest `step_slack`: episodes up to a hundred times longer than the optimum.
+pub const MAX_STEP_SLACK: f64 = 100.0;
 
 /// Size of the token vocabulary (ids `0..vocab_size()`, 0 = padding).
 pub fn vocab_size() -> usize {
@@ -181,16 +190,19 @@ pub struct WebFormConfig {
     /// Most instruction fields (`F_cap`), `1..=MAX_FIELDS_LIMIT`. Default 12.
     pub max_fields: usize,
     /// Element slots of the observation (`E_cap`): a page plus an open pop-up must fit.
-    /// Default 128; must be at least [`WebFormConfig::min_elements`].
+    /// Default 128; must be at least [`WebFormConfig::min_elements`] and at most
+    /// [`MAX_ELEMENTS_LIMIT`].
     pub max_elements: usize,
     /// Most pages, `1..=MAX_PAGES_LIMIT`. Default 4.
     pub max_pages: usize,
-    /// Most distractors (widgets, decoy buttons, links). Default 24. Distractors that would not
+    /// Most distractors (widgets, decoy buttons, links), at most [`MAX_DISTRACTORS_LIMIT`].
+    /// Default 24. Distractors that would not
     /// fit a page within `max_elements` are dropped (targets never are).
     pub max_distractors: usize,
     /// Tokens kept per string in the observation (`T`), `1..=MAX_TOKENS`. Default 4.
     pub tokens_per_string: usize,
-    /// Tokens of the sentence-form instruction in the observation (`L`), ≥ 1. Default 48.
+    /// Tokens of the sentence-form instruction in the observation (`L`),
+    /// `1..=MAX_INSTRUCTION_TOKENS`. Default 48.
     pub instruction_tokens: usize,
     /// Interaction level. Default `semantic`.
     pub interaction_level: InteractionLevel,
@@ -198,7 +210,8 @@ pub struct WebFormConfig {
     pub shaping: ShapingMode,
     /// Discount of the shaping term; must equal the learner's. In (0, 1]. Default 0.99.
     pub gamma: f64,
-    /// Scale of the shaping term, finite. Default 1.0.
+    /// Scale of the shaping term. Default 1.0. This and the four rewards below lie within
+    /// ±[`MAX_REWARD_MAGNITUDE`](teachgym_core::MAX_REWARD_MAGNITUDE).
     pub shaping_coef: f64,
     /// Task reward of a correct submission. Default 1.0.
     pub success_reward: f64,
@@ -208,7 +221,8 @@ pub struct WebFormConfig {
     pub truncation_reward: f64,
     /// Reward subtracted for an invalid action (≥ 0). Default 0.
     pub invalid_action_penalty: f64,
-    /// Step limit factor: the limit is `ceil(step_slack · optimal_steps) + extra_steps`, ≥ 1.
+    /// Step limit factor: the limit is `ceil(step_slack · optimal_steps) + extra_steps`, in
+    /// `[1, MAX_STEP_SLACK]`.
     /// Default 2.0.
     pub step_slack: f64,
     /// Additive part of the step limit. Default 2.
@@ -373,6 +387,23 @@ impl WebFormConfig {
                 format!("{} is outside 1..={MAX_PAGES_LIMIT}", self.max_pages),
             );
         }
+        for (field, value, max) in [
+            ("max_elements", self.max_elements, MAX_ELEMENTS_LIMIT),
+            (
+                "max_distractors",
+                self.max_distractors,
+                MAX_DISTRACTORS_LIMIT,
+            ),
+            (
+                "instruction_tokens",
+                self.instruction_tokens,
+                MAX_INSTRUCTION_TOKENS,
+            ),
+        ] {
+            if value > max {
+                return bad(field, format!("{value} is above its limit {max}"));
+            }
+        }
         if self.max_elements < self.min_elements() {
             return bad(
                 "max_elements",
@@ -401,22 +432,21 @@ impl WebFormConfig {
             ("success_reward", self.success_reward),
             ("failure_reward", self.failure_reward),
             ("truncation_reward", self.truncation_reward),
+            ("invalid_action_penalty", self.invalid_action_penalty),
         ] {
-            if !v.is_finite() {
-                return bad(name, format!("{v} is not finite"));
-            }
+            check_reward_coefficient(name, v)?;
         }
-        if !(self.invalid_action_penalty.is_finite() && self.invalid_action_penalty >= 0.0) {
+        if self.invalid_action_penalty < 0.0 {
             return bad(
                 "invalid_action_penalty",
-                format!("{} must be finite and >= 0", self.invalid_action_penalty),
+                format!("{} must be >= 0", self.invalid_action_penalty),
             );
         }
-        if !(self.step_slack.is_finite() && self.step_slack >= 1.0) {
+        if !(1.0..=MAX_STEP_SLACK).contains(&self.step_slack) {
             return bad(
                 "step_slack",
                 format!(
-                    "{} must be finite and >= 1 (the oracle needs optimal_steps)",
+                    "{} must be in [1, {MAX_STEP_SLACK}] (the oracle needs optimal_steps)",
                     self.step_slack
                 ),
             );

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::activation::Activation;
 use crate::adam::AdamConfig;
 use crate::error::{check_counts, Result, StudentError};
+use crate::mlp::validate_hidden_sizes;
 use crate::student::{annealed_learning_rate, TrainClock};
 
 /// Default hidden widths of the Q-network: 120-84 ReLU (CleanRL `dqn.py`; SB3 uses 64-64).
@@ -37,6 +38,13 @@ pub const DEFAULT_LEARNING_STARTS: u64 = 10_000;
 pub const DEFAULT_TRAIN_FREQUENCY: u64 = 10;
 /// Default gradient steps per training round: 1 (SB3).
 pub const DEFAULT_GRADIENT_STEPS: usize = 1;
+/// Largest `buffer_size`: ten times SB3's 1 000 000 (the buffer grows to it as transitions
+/// arrive). The QWeb student shares it.
+pub const MAX_BUFFER_SIZE: usize = 10_000_000;
+/// Largest `batch_size`.
+pub const MAX_BATCH_SIZE: usize = 65_536;
+/// Largest `gradient_steps` per training round.
+pub const MAX_GRADIENT_STEPS: usize = 1000;
 /// Default Huber threshold δ: 1 (SB3's `smooth_l1_loss`; CleanRL uses the squared error).
 pub const DEFAULT_HUBER_DELTA: f32 = 1.0;
 /// Default global gradient-norm limit: 10 (SB3; CleanRL does not clip).
@@ -57,13 +65,15 @@ pub const DQN_CHECKPOINT_VERSION: u32 = 1;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DqnConfig {
-    /// Hidden widths of the Q-network (ReLU). Default: [`DEFAULT_HIDDEN_SIZES`].
+    /// Hidden widths of the Q-network (ReLU), within the network caps of
+    /// [`validate_hidden_sizes`]. Default:
+    /// [`DEFAULT_HIDDEN_SIZES`].
     pub hidden_sizes: Vec<usize>,
     /// Adam step size. Default: [`DEFAULT_LEARNING_RATE`].
     pub learning_rate: f32,
     /// Adam ε. Default: [`DEFAULT_ADAM_EPSILON`].
     pub adam_epsilon: f32,
-    /// Replay capacity (transitions). Default: [`DEFAULT_BUFFER_SIZE`].
+    /// Replay capacity (transitions), `1..=MAX_BUFFER_SIZE`. Default: [`DEFAULT_BUFFER_SIZE`].
     pub buffer_size: usize,
     /// Discount γ ∈ [0, 1]. Default: [`DEFAULT_GAMMA`].
     pub gamma: f64,
@@ -71,7 +81,8 @@ pub struct DqnConfig {
     pub tau: f32,
     /// Steps between target updates (≥ 1). Default: [`DEFAULT_TARGET_UPDATE_INTERVAL`].
     pub target_update_interval: u64,
-    /// Transitions per gradient step (sampled with replacement). Default: [`DEFAULT_BATCH_SIZE`].
+    /// Transitions per gradient step (sampled with replacement), `1..=MAX_BATCH_SIZE`. Default:
+    /// [`DEFAULT_BATCH_SIZE`].
     pub batch_size: usize,
     /// ε at step 0, in [0, 1]. Default: [`DEFAULT_START_EPSILON`].
     pub start_epsilon: f64,
@@ -85,7 +96,8 @@ pub struct DqnConfig {
     /// A training round at every global step that is a multiple of this (≥ 1). Default:
     /// [`DEFAULT_TRAIN_FREQUENCY`].
     pub train_frequency: u64,
-    /// Gradient steps per training round (≥ 1). Default: [`DEFAULT_GRADIENT_STEPS`].
+    /// Gradient steps per training round, `1..=MAX_GRADIENT_STEPS`. Default:
+    /// [`DEFAULT_GRADIENT_STEPS`].
     pub gradient_steps: usize,
     /// Huber threshold δ > 0 of the TD loss (quadratic below, linear above). Default:
     /// [`DEFAULT_HUBER_DELTA`].
@@ -136,12 +148,7 @@ impl DqnConfig {
         let bad = |field: &'static str, reason: String| {
             Err(StudentError::InvalidConfig { field, reason })
         };
-        if self.hidden_sizes.contains(&0) {
-            return bad(
-                "hidden_sizes",
-                format!("widths must be ≥ 1, got {:?}", self.hidden_sizes),
-            );
-        }
+        validate_hidden_sizes("hidden_sizes", &self.hidden_sizes)?;
         if self.dueling && self.hidden_sizes.is_empty() {
             return bad(
                 "hidden_sizes",
@@ -155,6 +162,15 @@ impl DqnConfig {
             ("train_frequency", self.train_frequency),
             ("gradient_steps", self.gradient_steps as u64),
         ])?;
+        for (field, value, max) in [
+            ("buffer_size", self.buffer_size, MAX_BUFFER_SIZE),
+            ("batch_size", self.batch_size, MAX_BATCH_SIZE),
+            ("gradient_steps", self.gradient_steps, MAX_GRADIENT_STEPS),
+        ] {
+            if value > max {
+                return bad(field, format!("must be at most {max}, got {value}"));
+            }
+        }
         for (field, v) in [
             ("gamma", self.gamma),
             ("start_epsilon", self.start_epsilon),

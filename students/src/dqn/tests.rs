@@ -582,3 +582,50 @@ fn corrupt_checkpoints_are_typed_errors() {
         );
     }
 }
+
+/// Issue 22, case 2: sizes without upper limits (the replay capacity, the batch, the
+/// gradient steps per round, the network widths) now have caps naming the field.
+#[test]
+fn sizes_have_caps() {
+    let cases = [
+        (
+            "buffer_size",
+            DqnConfig {
+                buffer_size: usize::MAX,
+                ..DqnConfig::default()
+            },
+        ),
+        (
+            "batch_size",
+            DqnConfig {
+                batch_size: 1 << 40,
+                ..DqnConfig::default()
+            },
+        ),
+        (
+            "gradient_steps",
+            DqnConfig {
+                gradient_steps: 1_000_000_000,
+                ..DqnConfig::default()
+            },
+        ),
+        (
+            "hidden_sizes",
+            DqnConfig {
+                hidden_sizes: vec![usize::MAX],
+                ..DqnConfig::default()
+            },
+        ),
+    ];
+    for (field, config) in cases {
+        crate::error::assert_invalid_field(config.validate(), field);
+    }
+    DqnConfig {
+        buffer_size: MAX_BUFFER_SIZE,
+        batch_size: MAX_BATCH_SIZE,
+        gradient_steps: MAX_GRADIENT_STEPS,
+        ..DqnConfig::default()
+    }
+    .validate()
+    .unwrap();
+}

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::adam::AdamConfig;
 use crate::error::{Result, StudentError};
+use crate::mlp::validate_hidden_sizes;
 
 // ---------------------------------------------------------------------------------------------
 // Config
@@ -22,6 +23,11 @@ pub const DEFAULT_ROLLOUT_STEPS: usize = 2048;
 pub const DEFAULT_MINIBATCH_SIZE: usize = 64;
 /// Default passes over each rollout: 10.
 pub const DEFAULT_UPDATE_EPOCHS: usize = 10;
+/// Largest `rollout_steps`: 2^21, 32 times RL-Zoo's 65 536 (the rollout buffer holds that many
+/// observations, about 300 MiB for the walkers).
+pub const MAX_ROLLOUT_STEPS: usize = 1 << 21;
+/// Largest `update_epochs`: ten times the default; each epoch passes over the whole rollout.
+pub const MAX_UPDATE_EPOCHS: usize = 100;
 /// Default discount γ: 0.99 (SB3-zoo BipedalWalker uses 0.999).
 pub const DEFAULT_GAMMA: f64 = 0.99;
 /// Default GAE λ: 0.95.
@@ -70,18 +76,20 @@ pub const PPO_CHECKPOINT_VERSION: u32 = 2;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PpoConfig {
-    /// Hidden widths of both MLPs (tanh). Default: [`DEFAULT_HIDDEN_SIZES`].
+    /// Hidden widths of both MLPs (tanh), within the network caps of
+    /// [`validate_hidden_sizes`]. Default:
+    /// [`DEFAULT_HIDDEN_SIZES`].
     pub hidden_sizes: Vec<usize>,
     /// Adam step size (annealed if `anneal_lr`). Default: [`DEFAULT_LEARNING_RATE`].
     pub learning_rate: f32,
     /// Adam ε. Default: [`DEFAULT_ADAM_EPSILON`].
     pub adam_epsilon: f32,
-    /// Environment steps per rollout. Default: [`DEFAULT_ROLLOUT_STEPS`].
+    /// Environment steps per rollout, `1..=MAX_ROLLOUT_STEPS`. Default: [`DEFAULT_ROLLOUT_STEPS`].
     pub rollout_steps: usize,
     /// Minibatch size (≤ `rollout_steps`; the last minibatch of an epoch may be smaller).
     /// Default: [`DEFAULT_MINIBATCH_SIZE`].
     pub minibatch_size: usize,
-    /// Passes over each rollout. Default: [`DEFAULT_UPDATE_EPOCHS`].
+    /// Passes over each rollout, `1..=MAX_UPDATE_EPOCHS`. Default: [`DEFAULT_UPDATE_EPOCHS`].
     pub update_epochs: usize,
     /// Discount γ ∈ [0, 1]. Default: [`DEFAULT_GAMMA`].
     pub gamma: f64,
@@ -252,14 +260,14 @@ impl PpoConfig {
         let bad = |field: &'static str, reason: String| {
             Err(StudentError::InvalidConfig { field, reason })
         };
-        if self.hidden_sizes.contains(&0) {
-            return bad(
-                "hidden_sizes",
-                format!("widths must be ≥ 1, got {:?}", self.hidden_sizes),
-            );
-        }
-        if self.rollout_steps == 0 {
-            return bad("rollout_steps", "must be ≥ 1".into());
+        validate_hidden_sizes("hidden_sizes", &self.hidden_sizes)?;
+        for (field, value, max) in [
+            ("rollout_steps", self.rollout_steps, MAX_ROLLOUT_STEPS),
+            ("update_epochs", self.update_epochs, MAX_UPDATE_EPOCHS),
+        ] {
+            if !(1..=max).contains(&value) {
+                return bad(field, format!("must be in 1..={max}, got {value}"));
+            }
         }
         if self.minibatch_size == 0 || self.minibatch_size > self.rollout_steps {
             return bad(
@@ -269,9 +277,6 @@ impl PpoConfig {
                     self.rollout_steps, self.minibatch_size
                 ),
             );
-        }
-        if self.update_epochs == 0 {
-            return bad("update_epochs", "must be ≥ 1".into());
         }
         for (field, v) in [("gamma", self.gamma), ("gae_lambda", self.gae_lambda)] {
             if !(0.0..=1.0).contains(&v) {

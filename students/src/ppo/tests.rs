@@ -521,3 +521,65 @@ fn corrupt_checkpoints_are_typed_errors() {
         Err(StudentError::CorruptCheckpoint { .. })
     ));
 }
+
+/// Issue 22, cases 2 and 3: sizes and iteration counts without upper limits ended in capacity
+/// overflows, allocation aborts or hangs; each now has a cap and names the field.
+#[test]
+fn sizes_and_iteration_counts_have_caps() {
+    use crate::ppo::config::{MAX_ROLLOUT_STEPS, MAX_UPDATE_EPOCHS};
+    for (config, field) in [
+        (
+            PpoConfig {
+                rollout_steps: usize::MAX,
+                ..PpoConfig::default()
+            },
+            "rollout_steps",
+        ),
+        (
+            PpoConfig {
+                update_epochs: 1_000_000_000,
+                ..PpoConfig::default()
+            },
+            "update_epochs",
+        ),
+        (
+            PpoConfig {
+                hidden_sizes: vec![1 << 40, 64],
+                ..PpoConfig::default()
+            },
+            "hidden_sizes",
+        ),
+        (
+            PpoConfig {
+                hidden_sizes: vec![64; 1000],
+                ..PpoConfig::default()
+            },
+            "hidden_sizes",
+        ),
+        (
+            PpoConfig {
+                hidden_sizes: vec![4096; 4],
+                ..PpoConfig::default()
+            },
+            "hidden_sizes",
+        ),
+    ] {
+        crate::error::assert_invalid_field(config.validate(), field);
+        assert!(PpoAgent::new(config, 6, 2, 0).is_err());
+    }
+    PpoConfig {
+        rollout_steps: MAX_ROLLOUT_STEPS,
+        update_epochs: MAX_UPDATE_EPOCHS,
+        ..PpoConfig::default()
+    }
+    .validate()
+    .unwrap();
+    // A checkpoint's config is validated too (update_epochs = 1e9 hung the first update).
+    let agent = PpoAgent::new(PpoConfig::default(), 6, 2, 0).unwrap();
+    let json = agent
+        .to_json()
+        .replace("\"update_epochs\":10,", "\"update_epochs\":1000000000,");
+    assert!(json.contains("1000000000"));
+    let err = PpoAgent::from_json(&json).unwrap_err();
+    assert!(err.to_string().contains("update_epochs"), "{err}");
+}

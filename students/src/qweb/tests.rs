@@ -100,10 +100,7 @@ fn defaults_validate_and_bad_configs_are_typed_errors() {
         ),
     ];
     for (field, config) in cases {
-        match config.validate() {
-            Err(StudentError::InvalidConfig { field: f, .. }) => assert_eq!(f, field),
-            other => panic!("{field}: {other:?}"),
-        }
+        crate::error::assert_invalid_field(config.validate(), field);
     }
 }
 
@@ -418,4 +415,36 @@ fn corrupt_checkpoints_are_typed_errors() {
     }
     // The untouched text restores.
     QwebDqnAgent::from_json(&text_of(&value)).unwrap();
+}
+
+/// Issue 22, case 2: `embedding_dim` and the other widths accepted any integer (an allocation
+/// abort); they now share the network caps.
+#[test]
+fn widths_have_caps() {
+    for (field, config) in [
+        (
+            "embedding_dim",
+            QwebDqnConfig {
+                embedding_dim: 1 << 40,
+                ..QwebDqnConfig::default()
+            },
+        ),
+        (
+            "pooled_dim",
+            QwebDqnConfig {
+                pooled_dim: usize::MAX,
+                ..QwebDqnConfig::default()
+            },
+        ),
+        (
+            "pair_hidden",
+            QwebDqnConfig {
+                pair_hidden: vec![64; 100],
+                ..QwebDqnConfig::default()
+            },
+        ),
+    ] {
+        crate::error::assert_invalid_field(config.validate(), field);
+        assert!(QwebDqnAgent::new(config, shape(), 0).is_err());
+    }
 }

@@ -51,6 +51,10 @@ pub const DEFAULT_GMM_REG_COVAR: f64 = 1e-6;
 pub const DEFAULT_GMM_MAX_ITER: usize = 100;
 /// Default number of EM restarts per `k`, the best kept (sklearn's `n_init`; ALP-GMM's `nb_em_init`).
 pub const DEFAULT_GMM_N_INIT: usize = 1;
+/// Largest `max_iter`: ten times sklearn's default.
+pub const MAX_GMM_MAX_ITER: usize = 1000;
+/// Largest `n_init`.
+pub const MAX_GMM_N_INIT: usize = 20;
 /// sklearn adds `10 · eps` to component masses so an empty component never divides by zero.
 const MASS_FLOOR: f64 = 10.0 * f64::EPSILON;
 /// Largest dimension with a compile-time specialised EM / k-means (ALP-GMM's (task, ALP) rows).
@@ -64,9 +68,10 @@ pub struct GmmConfig {
     pub tol: f64,
     /// Added to each covariance diagonal. Default: [`DEFAULT_GMM_REG_COVAR`].
     pub reg_covar: f64,
-    /// Maximum EM iterations. Default: [`DEFAULT_GMM_MAX_ITER`].
+    /// Maximum EM iterations, `1..=MAX_GMM_MAX_ITER`. Default: [`DEFAULT_GMM_MAX_ITER`].
     pub max_iter: usize,
-    /// EM restarts per fit, best log-likelihood kept. Default: [`DEFAULT_GMM_N_INIT`].
+    /// EM restarts per fit, best log-likelihood kept, `1..=MAX_GMM_N_INIT`. Default:
+    /// [`DEFAULT_GMM_N_INIT`].
     pub n_init: usize,
     /// Threads [`fit_best`] may use to fit the candidate `k`s concurrently; `0` = the machine's
     /// available parallelism. A pure speed knob: every candidate is fitted from its own seeded
@@ -100,7 +105,7 @@ impl GmmConfig {
     ///
     /// # Errors
     /// [`TeacherError::Core`] with `InvalidConfig` for a non-positive `tol`, a negative
-    /// `reg_covar`, or zero `max_iter` / `n_init`.
+    /// `reg_covar`, or `max_iter` / `n_init` outside their range.
     pub fn validate(&self, prefix: &str) -> Result<()> {
         if !(self.tol.is_finite() && self.tol > 0.0) {
             return Err(TeacherError::config(
@@ -114,11 +119,16 @@ impl GmmConfig {
                 format!("must be >= 0, got {}", self.reg_covar),
             ));
         }
-        if self.max_iter == 0 || self.n_init == 0 {
-            return Err(TeacherError::config(
-                format!("{prefix}.max_iter / n_init"),
-                "must be >= 1".to_string(),
-            ));
+        for (field, value, max) in [
+            ("max_iter", self.max_iter, MAX_GMM_MAX_ITER),
+            ("n_init", self.n_init, MAX_GMM_N_INIT),
+        ] {
+            if !(1..=max).contains(&value) {
+                return Err(TeacherError::config(
+                    format!("{prefix}.{field}"),
+                    format!("must be in 1..={max}, got {value}"),
+                ));
+            }
         }
         Ok(())
     }
