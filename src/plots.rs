@@ -69,38 +69,96 @@ fn padded(low: f64, high: f64) -> std::ops::Range<f64> {
     low - pad..high + pad
 }
 
-/// Learning curve: one `(env steps, % mastered)` point per evaluation.
+/// One evaluation on the test set.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EvaluationPoint {
+    /// Env steps when it was made.
+    pub global_step: u64,
+    /// % of the test tasks mastered.
+    pub mastered_percent: f64,
+    /// Mean return over the test tasks.
+    pub mean_return: f64,
+}
+
+/// Learning curve: left, the % of the test set mastered; right, the mean test return with the
+/// env's mastery return as a red line (progress shows there long before tasks are mastered);
+/// one point per evaluation.
 ///
 /// # Errors
 /// I/O failures writing `path`.
-pub fn learning_curve(path: &Path, title: &str, points: &[(u64, f64)]) -> Result<()> {
-    draw_png(path, PLOT_WIDTH, PLOT_HEIGHT, |root| {
-        let max_step = points.iter().map(|p| p.0).max().unwrap_or(1).max(1) as f64;
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, (FONT, 20))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(55)
-            .build_cartesian_2d(padded(0.0, max_step), -2.0..102.0)
-            .map_err(plot_error)?;
-        chart
-            .configure_mesh()
-            .x_desc("env steps")
-            .y_desc("% of test set mastered")
-            .label_style((FONT, 14))
-            .x_label_formatter(&|x| format_steps(*x))
-            .draw()
-            .map_err(plot_error)?;
-        let series: Vec<(f64, f64)> = points.iter().map(|&(s, m)| (s as f64, m)).collect();
-        chart
-            .draw_series(LineSeries::new(
-                series.iter().copied(),
-                BLUE.stroke_width(2),
-            ))
-            .map_err(plot_error)?;
-        chart
-            .draw_series(series.iter().map(|&p| Circle::new(p, 4, BLUE.filled())))
-            .map_err(plot_error)?;
+pub fn learning_curve(
+    path: &Path,
+    title: &str,
+    points: &[EvaluationPoint],
+    mastery_return: f64,
+) -> Result<()> {
+    draw_png(path, 2 * PLOT_WIDTH, PLOT_HEIGHT + 40, |root| {
+        let root = root.titled(title, (FONT, 20)).map_err(plot_error)?;
+        let panels = root.split_evenly((1, 2));
+        let max_step = points
+            .iter()
+            .map(|p| p.global_step)
+            .max()
+            .unwrap_or(1)
+            .max(1) as f64;
+        let returns = points.iter().map(|p| p.mean_return);
+        let low = returns.clone().fold(mastery_return, f64::min);
+        let high = returns.fold(mastery_return, f64::max);
+        let pad = 0.05 * (high - low).max(1e-9);
+        let panel_specs = [
+            ("% of the test set mastered".to_string(), -2.0..102.0, None),
+            (
+                format!("mean test return (red: mastery at {mastery_return})"),
+                low - pad..high + pad,
+                Some(mastery_return),
+            ),
+        ];
+        for (index, (panel, (y_desc, y_range, threshold))) in
+            panels.iter().zip(panel_specs).enumerate()
+        {
+            let mut chart = ChartBuilder::on(panel)
+                .margin(12)
+                .x_label_area_size(40)
+                .y_label_area_size(60)
+                .build_cartesian_2d(padded(0.0, max_step), y_range)
+                .map_err(plot_error)?;
+            chart
+                .configure_mesh()
+                .x_desc("env steps")
+                .y_desc(y_desc)
+                .label_style((FONT, 14))
+                .x_label_formatter(&|x| format_steps(*x))
+                .draw()
+                .map_err(plot_error)?;
+            if let Some(level) = threshold {
+                chart
+                    .draw_series(LineSeries::new(
+                        [(0.0, level), (max_step, level)],
+                        RED.stroke_width(1),
+                    ))
+                    .map_err(plot_error)?;
+            }
+            let series: Vec<(f64, f64)> = points
+                .iter()
+                .map(|p| {
+                    let y = if index == 0 {
+                        p.mastered_percent
+                    } else {
+                        p.mean_return
+                    };
+                    (p.global_step as f64, y)
+                })
+                .collect();
+            chart
+                .draw_series(LineSeries::new(
+                    series.iter().copied(),
+                    BLUE.stroke_width(2),
+                ))
+                .map_err(plot_error)?;
+            chart
+                .draw_series(series.iter().map(|&p| Circle::new(p, 4, BLUE.filled())))
+                .map_err(plot_error)?;
+        }
         Ok(())
     })
 }

@@ -13,7 +13,7 @@
 //! | `evaluations.csv` | every evaluation: step, % mastered, mean test return |
 //! | `evaluations.jsonl` | every evaluation with the return of each test task |
 //! | `checkpoint.json` | student, teacher and env states after the last evaluation |
-//! | `learning_curve.png` | % of the test set mastered against env steps |
+//! | `learning_curve.png` | % of the test set mastered and the mean test return against env steps |
 //! | `curriculum.png` | the training tasks over two task dimensions (`[plot] dims`), coloured by env step and by return, with colour bars |
 //! | `curriculum_pairs.png` | task spaces of more than two dimensions: the training tasks over every pair of (up to 8 varying) dimensions, coloured by return |
 
@@ -38,7 +38,7 @@ use teachgym_students::{
 };
 use teachgym_teachers::{build_teacher, ExpertLevel, TeacherConfig, TEACHER_NAMES};
 
-use crate::plots::{self, ColourScale, CurriculumPoint, PlotDim};
+use crate::plots::{self, ColourScale, CurriculumPoint, EvaluationPoint, PlotDim};
 
 /// A student `teachgym train` knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -1426,9 +1426,15 @@ fn draw_plots(
     space: &TaskSpace,
     return_scale: &ColourScale,
 ) -> Result<()> {
-    let evals: Vec<(u64, f64)> = read_csv_rows(&files.evaluations)?
+    let evals: Vec<EvaluationPoint> = read_csv_rows(&files.evaluations)?
         .iter()
-        .map(|row| Ok((row[0].parse()?, row[1].parse()?)))
+        .map(|row| {
+            Ok(EvaluationPoint {
+                global_step: row[0].parse()?,
+                mastered_percent: row[1].parse()?,
+                mean_return: row[2].parse()?,
+            })
+        })
         .collect::<Result<_>>()?;
     let title = format!(
         "{} · {} · {} · seed {}",
@@ -1437,7 +1443,8 @@ fn draw_plots(
         config.student.name(),
         config.seed
     );
-    plots::learning_curve(&files.learning_curve, &title, &evals)?;
+    let mastery_return = config.env_config()?.prior()?.success_return;
+    plots::learning_curve(&files.learning_curve, &title, &evals, mastery_return)?;
 
     // episodes.csv: global_step, env_index, episode_index, the task, episode_return, ...
     let d = space.dim();
@@ -1567,6 +1574,18 @@ where
         (None, Some(path)) if path.exists() => TestSet::load(&space, &path)?,
         _ => config.test_set(&space)?,
     };
+    // Checked before the evaluation, which can take minutes.
+    let gif_task = match &options.gif {
+        Some(_) => Some(test_set.tasks().get(options.gif_task).with_context(|| {
+            format!(
+                "--gif-task {} is out of range: the test set has {} tasks (0 to {})",
+                options.gif_task,
+                test_set.len(),
+                test_set.len().saturating_sub(1)
+            )
+        })?),
+        None => None,
+    };
     let probe = make_env()?;
     student.check_env(&probe)?;
     let copies = config.trainer.num_envs.max(1);
@@ -1581,14 +1600,7 @@ where
         config.trainer.eval_seed,
         options.threads,
     )?;
-    if let Some(path) = &options.gif {
-        let task = test_set.tasks().get(options.gif_task).with_context(|| {
-            format!(
-                "--gif-task {} is out of range: the test set has {} tasks",
-                options.gif_task,
-                test_set.len()
-            )
-        })?;
+    if let (Some(path), Some(task)) = (&options.gif, gif_task) {
         let seed = config
             .trainer
             .eval_seed

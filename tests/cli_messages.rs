@@ -219,6 +219,24 @@ fn errors_name_the_value_the_file_and_the_row() {
     ));
     assert_eq!(message.matches("must lie in").count(), 1, "{message}");
 
+    // --gif-task is checked before the evaluation runs.
+    let run = scratch("gif-task");
+    ok(&point_mass(&run, &["--steps", "2048"]));
+    let gif = run.join("x.gif");
+    let message = error(&teachgym(&[
+        "eval",
+        "--checkpoint",
+        run.join("checkpoint.json").to_str().unwrap(),
+        "--gif",
+        gif.to_str().unwrap(),
+        "--gif-task",
+        "100",
+    ]));
+    assert!(
+        message.contains("--gif-task 100 is out of range: the test set has 100 tasks (0 to 99)"),
+        "{message}"
+    );
+
     let not_a_checkpoint = scratch("not-a-checkpoint").with_extension("json");
     std::fs::write(&not_a_checkpoint, "{\"a\": 1}").unwrap();
     let message = error(&teachgym(&[
