@@ -863,13 +863,20 @@ where
         eprintln!("note: {note}");
     }
     let mut progress = Progress::new(options.progress, planned_steps, trainer.global_step());
-    let mut episodes_out = csv::Writer::from_writer(append(&files.episodes)?);
-    let mut evaluations_out = csv::Writer::from_writer(append(&files.evaluations)?);
-    let mut jsonl_out = append(&files.evaluations_jsonl)?;
+    let mut writers = DataWriters {
+        episodes: csv::Writer::from_writer(append(&files.episodes)?),
+        evaluations: csv::Writer::from_writer(append(&files.evaluations)?),
+        jsonl: append(&files.evaluations_jsonl)?,
+    };
     let mut recent_returns = std::collections::VecDeque::with_capacity(100);
     let mut last_eval: Option<Evaluation> = None;
     let mut plotted = false;
-    let save_checkpoint = |trainer: &Trainer<E, S>, episode_rows, evaluation_rows| -> Result<()> {
+    // Every row is flushed first, so that the row counts the checkpoint records are on disk.
+    let flush_and_save_checkpoint = |trainer: &Trainer<E, S>,
+                                     writers: &mut DataWriters,
+                                     (episode_rows, evaluation_rows): (u64, u64)|
+     -> Result<()> {
+        writers.flush(&files)?;
         let checkpoint = RunCheckpoint {
             format_version: RUN_CHECKPOINT_VERSION,
             config: config_toml.clone(),
@@ -884,13 +891,7 @@ where
             .stop_after
             .is_some_and(|stop| trainer.global_step() >= stop)
         {
-            flush_all(
-                &mut episodes_out,
-                &mut evaluations_out,
-                &mut jsonl_out,
-                &files,
-            )?;
-            save_checkpoint(&trainer, episode_rows, evaluation_rows)?;
+            flush_and_save_checkpoint(&trainer, &mut writers, (episode_rows, evaluation_rows))?;
             progress.line(format!(
                 "stopped at step {} as asked; continue with --resume",
                 trainer.global_step()
@@ -899,7 +900,8 @@ where
         }
         let report = trainer.run_iteration()?;
         for e in &report.episodes {
-            write_episode(&mut episodes_out, e).with_context(|| cannot_write(&files.episodes))?;
+            write_episode(&mut writers.episodes, e)
+                .with_context(|| cannot_write(&files.episodes))?;
             if recent_returns.len() == 100 {
                 recent_returns.pop_front();
             }
@@ -907,14 +909,15 @@ where
         }
         episode_rows += report.episodes.len() as u64;
         for eval in &report.evaluations {
-            evaluations_out
+            writers
+                .evaluations
                 .write_record([
                     eval.global_step.to_string(),
                     format!("{:?}", eval.mastered_percent),
                     format!("{:?}", eval.mean_return),
                 ])
                 .with_context(|| cannot_write(&files.evaluations))?;
-            writeln!(jsonl_out, "{}", serde_json::to_string(eval)?)
+            writeln!(writers.jsonl, "{}", serde_json::to_string(eval)?)
                 .with_context(|| cannot_write(&files.evaluations_jsonl))?;
             evaluation_rows += 1;
             progress.line(format!(
@@ -937,15 +940,8 @@ where
             ),
         );
         if !report.evaluations.is_empty() {
-            // Checkpoint after each evaluation, with every row flushed first so that the
-            // recorded row counts are on disk.
-            flush_all(
-                &mut episodes_out,
-                &mut evaluations_out,
-                &mut jsonl_out,
-                &files,
-            )?;
-            save_checkpoint(&trainer, episode_rows, evaluation_rows)?;
+            // Checkpoint after each evaluation.
+            flush_and_save_checkpoint(&trainer, &mut writers, (episode_rows, evaluation_rows))?;
             draw_plots(&files, config, &space, &return_scale)?;
             plotted = true;
         }
@@ -1194,22 +1190,26 @@ fn write_file(path: &Path, text: &str) -> Result<()> {
     std::fs::write(path, text).with_context(|| cannot_write(path))
 }
 
-/// Flushes the three data files, naming the one that fails (a full disk shows here).
-fn flush_all(
-    episodes: &mut csv::Writer<BufWriter<File>>,
-    evaluations: &mut csv::Writer<BufWriter<File>>,
-    jsonl: &mut BufWriter<File>,
-    files: &RunFiles,
-) -> Result<()> {
-    episodes
-        .flush()
-        .with_context(|| cannot_write(&files.episodes))?;
-    evaluations
-        .flush()
-        .with_context(|| cannot_write(&files.evaluations))?;
-    jsonl
-        .flush()
-        .with_context(|| cannot_write(&files.evaluations_jsonl))
+/// The appending writers of a run's three data files.
+struct DataWriters {
+    episodes: csv::Writer<BufWriter<File>>,
+    evaluations: csv::Writer<BufWriter<File>>,
+    jsonl: BufWriter<File>,
+}
+
+impl DataWriters {
+    /// Flushes the three files, naming the one that fails (a full disk shows here).
+    fn flush(&mut self, files: &RunFiles) -> Result<()> {
+        self.episodes
+            .flush()
+            .with_context(|| cannot_write(&files.episodes))?;
+        self.evaluations
+            .flush()
+            .with_context(|| cannot_write(&files.evaluations))?;
+        self.jsonl
+            .flush()
+            .with_context(|| cannot_write(&files.evaluations_jsonl))
+    }
 }
 
 /// Writes via a temporary file and a rename, so a crash never leaves half a checkpoint.

@@ -3,52 +3,16 @@
 //! truthful evaluation labels, one-line errors that name the file, row and fix, and help that
 //! shows the defaults and lists only what a command accepts.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 
-fn teachgym(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_teachgym"))
-        .args(args)
-        .output()
-        .expect("the teachgym binary runs")
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("teachgym-msg-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
-/// stdout and stderr of a successful run.
-fn ok(out: &Output) -> (String, String) {
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "failed: {stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    (String::from_utf8_lossy(&out.stdout).into_owned(), stderr)
-}
-
-/// The error message of a failed run (one message, no panic).
-fn error(out: &Output) -> String {
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!out.status.success(), "succeeded: {stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    stderr
-}
+#[path = "support/cli.rs"]
+mod cli;
+use cli::{failed as error, scratch, succeeded as ok, teachgym};
 
 /// A tiny point-mass run into `dir` with `extra` flags.
 fn point_mass(dir: &Path, extra: &[&str]) -> Output {
-    let mut args = vec![
-        "train",
-        "--quiet",
-        "--env",
-        "point_mass",
-        "--num-envs",
-        "4",
-        "--out",
-        dir.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    teachgym(&args)
+    cli::train_into(dir, &["--env", "point_mass", "--num-envs", "4"], extra)
 }
 
 #[test]

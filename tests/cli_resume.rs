@@ -4,53 +4,19 @@
 //! message naming the file and leaves the last checkpoint resumable.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn teachgym(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_teachgym"))
-        .args(args)
-        .output()
-        .expect("the teachgym binary runs")
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("teachgym-resume-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
+#[path = "support/cli.rs"]
+mod cli;
+use cli::{failed as error, scratch};
 
 fn ok(out: &Output) -> String {
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "failed: {stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    stderr
+    cli::succeeded(out).1
 }
 
-fn error(out: &Output) -> String {
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!out.status.success(), "succeeded: {stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    stderr
-}
-
-/// A point-mass run of 3 evaluations into `dir`, with `extra` flags.
+/// The point-mass run of [`cli::POINT_MASS_RUN`] (evaluations at 0, 2048, 4096, 6144) into `dir`, with `extra` flags.
 fn run(dir: &Path, extra: &[&str]) -> Output {
-    let mut args = vec![
-        "train",
-        "--quiet",
-        "--env",
-        "point_mass",
-        "--steps",
-        "6144",
-        "--eval-every",
-        "2048",
-        "--num-envs",
-        "4",
-        "--out",
-        dir.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    teachgym(&args)
+    cli::train_into(dir, &cli::POINT_MASS_RUN, extra)
 }
 
 fn read(path: &Path) -> String {

@@ -5,57 +5,26 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn teachgym(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_teachgym"))
-        .args(args)
-        .output()
-        .expect("the teachgym binary runs")
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("teachgym-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
+#[path = "support/cli.rs"]
+mod cli;
+use cli::{scratch, teachgym};
 
 fn ok(out: &Output) -> String {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "failed: {stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    cli::succeeded(out).0
 }
 
 fn fails_with(out: &Output, needle: &str) {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success(),
-        "succeeded but should fail with {needle:?}"
-    );
-    assert!(!stderr.contains("panicked"), "panicked: {stderr}");
+    let stderr = cli::failed(out);
     assert!(
         stderr.contains(needle),
         "expected {needle:?} in the error, got: {stderr}"
     );
 }
 
-const POINT_MASS_RUN: [&str; 10] = [
-    "--env",
-    "point_mass",
-    "--teacher",
-    "alp_gmm",
-    "--steps",
-    "6144",
-    "--eval-every",
-    "2048",
-    "--num-envs",
-    "4",
-];
+use cli::POINT_MASS_RUN;
 
 fn train(out: &Path, extra: &[&str]) -> Output {
-    let mut args = vec!["train", "--quiet", "--out", out.to_str().unwrap()];
-    args.extend_from_slice(&POINT_MASS_RUN);
-    args.extend_from_slice(extra);
-    teachgym(&args)
+    cli::train_into(out, &POINT_MASS_RUN, extra)
 }
 
 #[test]
