@@ -105,17 +105,22 @@ pub fn learning_curve(
         let low = returns.clone().fold(mastery_return, f64::min);
         let high = returns.fold(mastery_return, f64::max);
         let pad = 0.05 * (high - low).max(1e-9);
-        let panel_specs = [
-            ("% of the test set mastered".to_string(), -2.0..102.0, None),
+        type Value = fn(&EvaluationPoint) -> f64;
+        let panel_specs: [(String, std::ops::Range<f64>, Option<f64>, Value); 2] = [
+            (
+                "% of the test set mastered".to_string(),
+                -2.0..102.0,
+                None,
+                |p| p.mastered_percent,
+            ),
             (
                 format!("mean test return (red: mastery at {mastery_return})"),
                 low - pad..high + pad,
                 Some(mastery_return),
+                |p| p.mean_return,
             ),
         ];
-        for (index, (panel, (y_desc, y_range, threshold))) in
-            panels.iter().zip(panel_specs).enumerate()
-        {
+        for (panel, (y_desc, y_range, threshold, value)) in panels.iter().zip(panel_specs) {
             let mut chart = ChartBuilder::on(panel)
                 .margin(12)
                 .x_label_area_size(40)
@@ -140,14 +145,7 @@ pub fn learning_curve(
             }
             let series: Vec<(f64, f64)> = points
                 .iter()
-                .map(|p| {
-                    let y = if index == 0 {
-                        p.mastered_percent
-                    } else {
-                        p.mean_return
-                    };
-                    (p.global_step as f64, y)
-                })
+                .map(|p| (p.global_step as f64, value(p)))
                 .collect();
             chart
                 .draw_series(LineSeries::new(

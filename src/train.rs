@@ -255,7 +255,8 @@ impl RunConfig {
         }
         let entry = registry::entry(&self.env)?;
         let env = self.resolve_env(entry)?;
-        self.plot.pair(&env.task_space()?)?;
+        let space = env.task_space()?;
+        self.plot.pair(&space)?;
         self.resolve_student(&env)?;
         let given = self
             .teacher_config
@@ -280,7 +281,7 @@ impl RunConfig {
         if let Some(knowledge) = teacher.expert_knowledge_mut() {
             knowledge.level = level;
             knowledge
-                .fill_from(&env.prior()?, &env.task_space()?)
+                .fill_from(&env.prior()?, &space)
                 .with_context(|| {
                     format!(
                         "invalid expert knowledge for teacher `{}` on env `{}`",
@@ -750,7 +751,8 @@ where
     let files = RunFiles::new(out);
     let env = config.env_config()?;
     let space = env.task_space()?;
-    // The return colour scale of the curriculum plots, from the env.
+    // The return scales of the plots, from the env: the curriculum's colours, the learning
+    // curve's mastery line.
     let (low, high) = env.return_range();
     let return_scale = ColourScale {
         low,
@@ -758,6 +760,7 @@ where
         label: "episode return".into(),
         steps: false,
     };
+    let mastery_return = env.prior()?.success_return;
     let teacher = build_teacher(
         &config.teacher,
         space.clone(),
@@ -942,14 +945,14 @@ where
         if !report.evaluations.is_empty() {
             // Checkpoint after each evaluation.
             flush_and_save_checkpoint(&trainer, &mut writers, (episode_rows, evaluation_rows))?;
-            draw_plots(&files, config, &space, &return_scale)?;
+            draw_plots(&files, config, &space, &return_scale, mastery_return)?;
             plotted = true;
         }
     }
     if !plotted && evaluation_rows > 0 {
         // Nothing trained in this call (a finished run resumed, e.g. with other plot
         // dimensions): redraw the plots of the run so far.
-        draw_plots(&files, config, &space, &return_scale)?;
+        draw_plots(&files, config, &space, &return_scale, mastery_return)?;
     }
     progress.finish();
     Ok(TrainSummary {
@@ -986,9 +989,7 @@ fn run_notes<E: Env, S: Student<E>>(
             HumanCount(per_iteration / num_envs.max(1) as u64),
         ));
     }
-    let defaults = registry::entry(&config.env)?
-        .config(&EnvOptions::default())?
-        .task_space()?;
+    let defaults = registry::env_config(&config.env, &EnvOptions::default())?.task_space()?;
     for (dim, default) in space.dims().iter().zip(defaults.dims()) {
         if dim.low < default.low || dim.high > default.high {
             notes.push(format!(
@@ -1301,6 +1302,8 @@ fn check_checkpoint_rows<A>(files: &RunFiles, checkpoint: &RunCheckpoint<A>) -> 
             &evaluations_after,
         ),
     ];
+    // The step of the last evaluation row the checkpoint keeps.
+    let mut last_kept = None;
     for (path, rows, written_after) in checks {
         let steps = row_steps(path)?;
         let rows = usize::try_from(rows).unwrap_or(usize::MAX);
@@ -1312,6 +1315,9 @@ fn check_checkpoint_rows<A>(files: &RunFiles, checkpoint: &RunCheckpoint<A>) -> 
             )));
         }
         let (kept, dropped) = steps.split_at(rows);
+        if path == &files.evaluations {
+            last_kept = kept.last().copied().flatten();
+        }
         let kept_ok = kept.iter().all(|s| s.is_some_and(|s| s <= step));
         // The last row written after the checkpoint may be torn by the kill.
         let dropped_ok = dropped.iter().enumerate().all(|(i, s)| match s {
@@ -1325,16 +1331,6 @@ fn check_checkpoint_rows<A>(files: &RunFiles, checkpoint: &RunCheckpoint<A>) -> 
             )));
         }
     }
-    let last_kept = checkpoint
-        .evaluation_rows
-        .checked_sub(1)
-        .and_then(|i| {
-            row_steps(&files.evaluations)
-                .ok()?
-                .get(usize::try_from(i).ok()?)
-                .copied()
-        })
-        .flatten();
     if last_kept != state.last_eval_step {
         return Err(corrupt(format!(
             "its last evaluation was at step {:?} but the last recorded row is from step {:?}",
@@ -1425,6 +1421,7 @@ fn draw_plots(
     config: &RunConfig,
     space: &TaskSpace,
     return_scale: &ColourScale,
+    mastery_return: f64,
 ) -> Result<()> {
     let evals: Vec<EvaluationPoint> = read_csv_rows(&files.evaluations)?
         .iter()
@@ -1443,7 +1440,6 @@ fn draw_plots(
         config.student.name(),
         config.seed
     );
-    let mastery_return = config.env_config()?.prior()?.success_return;
     plots::learning_curve(&files.learning_curve, &title, &evals, mastery_return)?;
 
     // episodes.csv: global_step, env_index, episode_index, the task, episode_return, ...

@@ -221,9 +221,7 @@ impl RustEnv {
     fn expert_knowledge(&self, level: &str) -> PyResult<String> {
         let level: ExpertLevel = level.parse().map_err(value_error)?;
         let options = EnvOptions::from_json(&self.options_json).map_err(value_error)?;
-        let config = registry::entry(&self.name)
-            .and_then(|entry| entry.config(&options))
-            .map_err(value_error)?;
+        let config = registry::env_config(&self.name, &options).map_err(value_error)?;
         let prior = config.prior().map_err(value_error)?;
         let space = config.task_space().map_err(value_error)?;
         let knowledge = ExpertKnowledge::at_level(level, &prior, &space).map_err(value_error)?;
