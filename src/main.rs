@@ -149,7 +149,8 @@ enum Command {
         /// the values come from the env.
         #[arg(long, value_name = "LEVEL", value_parser = parse_expert_level)]
         expert_knowledge: Option<ExpertLevel>,
-        /// Student: ppo, or dqn (grid_world; on webform and webform_md the QWeb-style DQN).
+        /// Student: ppo, sac (continuous actions: the walkers, point_mass) or dqn (grid_world;
+        /// on webform and webform_md the QWeb-style DQN).
         #[arg(long)]
         student: Option<String>,
         /// Training budget in env steps, rounded up to whole learning iterations (the run says

@@ -34,7 +34,8 @@ use teachgym_envs::{
 use teachgym_students::qweb::{FormEnv, FormShape};
 use teachgym_students::{
     evaluate, DqnAgent, DqnConfig, EpisodeRecord, Evaluation, PpoAgent, PpoConfig, QwebDqnAgent,
-    QwebDqnConfig, Student, TestSet, Trainer, TrainerCheckpoint, TrainerConfig,
+    QwebDqnConfig, SacAgent, SacConfig, Student, TestSet, Trainer, TrainerCheckpoint,
+    TrainerConfig,
 };
 use teachgym_teachers::{build_teacher, ExpertLevel, TeacherConfig, TEACHER_NAMES};
 
@@ -50,17 +51,21 @@ pub enum StudentKind {
     /// DQN, on discrete-action envs: plain DQN (`[dqn]`) on flat observations, the QWeb-style
     /// DQN (`[qweb]`) on the web forms.
     Dqn,
+    /// SAC, on envs with flat observations and bounded `Box` actions (the walkers, the point
+    /// mass), configured by `[sac]`.
+    Sac,
 }
 
 impl StudentKind {
     /// Every student, in the order the help lists them.
-    pub const ALL: [StudentKind; 2] = [StudentKind::Ppo, StudentKind::Dqn];
+    pub const ALL: [StudentKind; 3] = [StudentKind::Ppo, StudentKind::Dqn, StudentKind::Sac];
 
     /// The name in configs and on the command line.
     pub fn name(self) -> &'static str {
         match self {
             StudentKind::Ppo => "ppo",
             StudentKind::Dqn => "dqn",
+            StudentKind::Sac => "sac",
         }
     }
 }
@@ -90,6 +95,8 @@ pub enum StudentConfig {
     Dqn(DqnConfig),
     /// The QWeb-style DQN (web forms).
     QwebDqn(QwebDqnConfig),
+    /// SAC.
+    Sac(SacConfig),
 }
 /// The `[plot]` section of a run configuration.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -188,6 +195,10 @@ pub struct RunConfig {
     pub ppo: Option<serde_json::Value>,
     /// DQN's hyper-parameters (student `dqn` on flat observations); absent = the defaults.
     pub dqn: Option<DqnConfig>,
+    /// SAC's hyper-parameters (student `sac`): a `preset` (one of `SacConfig::PRESET_NAMES`;
+    /// default: `teachgym_walker` for the walkers, `clean_rl` otherwise) and any fields
+    /// overriding it.
+    pub sac: Option<serde_json::Value>,
     /// The QWeb-style DQN's hyper-parameters (student `dqn` on `webform`); absent = the
     /// defaults.
     pub qweb: Option<QwebDqnConfig>,
@@ -219,6 +230,7 @@ impl Default for RunConfig {
             webform: None,
             ppo: None,
             dqn: None,
+            sac: None,
             qweb: None,
             teacher_config: None,
             plot: PlotConfig::default(),
@@ -355,11 +367,21 @@ impl RunConfig {
                 "a [qweb] section was given, but it configures student `dqn` on the web-form envs"
             );
         }
+        let sections = [
+            (StudentKind::Ppo, "ppo", self.ppo.is_some()),
+            (StudentKind::Dqn, "dqn", self.dqn.is_some()),
+            (StudentKind::Sac, "sac", self.sac.is_some()),
+        ];
+        for (kind, section, given) in sections {
+            if given && kind != self.student {
+                bail!(
+                    "a [{section}] section was given for student `{}`",
+                    self.student.name()
+                );
+            }
+        }
         match self.student {
             StudentKind::Ppo => {
-                if self.dqn.is_some() {
-                    bail!("a [dqn] section was given for student `ppo`");
-                }
                 let default_preset = match env {
                     EnvConfig::Walker(_) => "teachgym_walker",
                     EnvConfig::GridWorld(_) => "clean_rl_discrete",
@@ -371,37 +393,54 @@ impl RunConfig {
                         )
                     }
                 };
-                self.ppo = Some(resolve_ppo(self.ppo.take(), default_preset)?);
+                self.ppo = Some(resolve_preset_section::<PpoConfig>(
+                    "ppo",
+                    self.ppo.take(),
+                    default_preset,
+                )?);
             }
-            StudentKind::Dqn => {
-                if self.ppo.is_some() {
-                    bail!("a [ppo] section was given for student `dqn`");
-                }
-                match env {
-                    EnvConfig::WebForm(_) | EnvConfig::WebFormMd(_) => {
-                        if self.dqn.is_some() {
-                            bail!(
-                                "student `dqn` on env `{}` is the QWeb-style DQN: configure it \
+            StudentKind::Sac => {
+                let default_preset = match env {
+                    EnvConfig::Walker(_) => "teachgym_walker",
+                    EnvConfig::PointMass(_) => "clean_rl",
+                    EnvConfig::GridWorld(_) | EnvConfig::WebForm(_) | EnvConfig::WebFormMd(_) => {
+                        bail!(
+                            "student `sac` needs continuous (Box) actions; `{}` has discrete \
+                             actions: use `ppo` or `dqn`",
+                            self.env
+                        )
+                    }
+                };
+                self.sac = Some(resolve_preset_section::<SacConfig>(
+                    "sac",
+                    self.sac.take(),
+                    default_preset,
+                )?);
+            }
+            StudentKind::Dqn => match env {
+                EnvConfig::WebForm(_) | EnvConfig::WebFormMd(_) => {
+                    if self.dqn.is_some() {
+                        bail!(
+                            "student `dqn` on env `{}` is the QWeb-style DQN: configure it \
                                  in a [qweb] section, not [dqn]",
-                                self.env
-                            );
-                        }
-                        let qweb = self.qweb.take().unwrap_or_default();
-                        qweb.validate()?;
-                        self.qweb = Some(qweb);
+                            self.env
+                        );
                     }
-                    EnvConfig::GridWorld(_) => {
-                        let dqn = self.dqn.take().unwrap_or_default();
-                        dqn.validate()?;
-                        self.dqn = Some(dqn);
-                    }
-                    EnvConfig::Walker(_) | EnvConfig::PointMass(_) => bail!(
-                        "student `dqn` needs a discrete-action env (grid_world, webform, \
-                         webform_md); `{}` has continuous actions",
-                        self.env
-                    ),
+                    let qweb = self.qweb.take().unwrap_or_default();
+                    qweb.validate()?;
+                    self.qweb = Some(qweb);
                 }
-            }
+                EnvConfig::GridWorld(_) => {
+                    let dqn = self.dqn.take().unwrap_or_default();
+                    dqn.validate()?;
+                    self.dqn = Some(dqn);
+                }
+                EnvConfig::Walker(_) | EnvConfig::PointMass(_) => bail!(
+                    "student `dqn` needs a discrete-action env (grid_world, webform, \
+                         webform_md); `{}` has continuous actions",
+                    self.env
+                ),
+            },
         }
         Ok(())
     }
@@ -438,7 +477,8 @@ impl RunConfig {
     /// The typed student configuration of a resolved configuration.
     fn student_config(&self) -> Result<StudentConfig> {
         Ok(match (self.student, &self.dqn, &self.qweb) {
-            (StudentKind::Ppo, _, _) => StudentConfig::Ppo(ppo_config(self)?),
+            (StudentKind::Ppo, _, _) => StudentConfig::Ppo(preset_section_config(&self.ppo)?),
+            (StudentKind::Sac, _, _) => StudentConfig::Sac(preset_section_config(&self.sac)?),
             (StudentKind::Dqn, Some(c), _) => StudentConfig::Dqn(c.clone()),
             (StudentKind::Dqn, _, Some(c)) => StudentConfig::QwebDqn(c.clone()),
             (StudentKind::Dqn, None, None) => bail!("the configuration is not resolved"),
@@ -457,48 +497,77 @@ impl RunConfig {
     }
 }
 
-/// PPO's section: the named preset's values, overridden by the fields given, validated; the
-/// result lists every field (and the preset it started from).
-fn resolve_ppo(
+/// A student's hyper-parameters that come as named presets (`[ppo]`, `[sac]`).
+trait PresetConfig: Serialize + DeserializeOwned {
+    /// The preset called `name`.
+    fn preset(name: &str) -> teachgym_students::Result<Self>;
+    /// Checks every field.
+    fn validate(&self) -> teachgym_students::Result<()>;
+}
+
+impl PresetConfig for PpoConfig {
+    fn preset(name: &str) -> teachgym_students::Result<Self> {
+        PpoConfig::preset(name)
+    }
+    fn validate(&self) -> teachgym_students::Result<()> {
+        PpoConfig::validate(self)
+    }
+}
+
+impl PresetConfig for SacConfig {
+    fn preset(name: &str) -> teachgym_students::Result<Self> {
+        SacConfig::preset(name)
+    }
+    fn validate(&self) -> teachgym_students::Result<()> {
+        SacConfig::validate(self)
+    }
+}
+
+/// A student's section (`[ppo]`, `[sac]`): the named preset's values, overridden by the fields
+/// given, validated; the result lists every field (and the preset it started from).
+fn resolve_preset_section<C: PresetConfig>(
+    section: &str,
     given: Option<serde_json::Value>,
     default_preset: &str,
 ) -> Result<serde_json::Value> {
     let mut given = match given {
         None => serde_json::Map::new(),
         Some(serde_json::Value::Object(map)) => map,
-        Some(other) => bail!("[ppo] must be a table, got {other}"),
+        Some(other) => bail!("[{section}] must be a table, got {other}"),
     };
     let preset = match given.remove("preset") {
         None => default_preset.to_string(),
         Some(serde_json::Value::String(name)) => name,
-        Some(other) => bail!("[ppo] preset must be a name, got {other}"),
+        Some(other) => bail!("[{section}] preset must be a name, got {other}"),
     };
-    let mut merged = serde_json::to_value(PpoConfig::preset(&preset)?)?;
-    let fields = merged.as_object_mut().context("a PPO config is a table")?;
+    let mut merged = serde_json::to_value(C::preset(&preset)?)?;
+    let fields = merged
+        .as_object_mut()
+        .with_context(|| format!("a [{section}] config is a table"))?;
     for (key, value) in given {
         if !fields.contains_key(&key) {
             bail!(
-                "unknown field `{key}` in [ppo]; known: preset, {}",
+                "unknown field `{key}` in [{section}]; known: preset, {}",
                 fields.keys().cloned().collect::<Vec<_>>().join(", ")
             );
         }
         fields.insert(key, value);
     }
-    let config: PpoConfig =
-        serde_json::from_value(merged).context("invalid value in the [ppo] section")?;
+    let config: C = serde_json::from_value(merged)
+        .with_context(|| format!("invalid value in the [{section}] section"))?;
     config.validate()?;
     let mut resolved = serde_json::to_value(&config)?;
     strip_nulls(&mut resolved);
     resolved
         .as_object_mut()
-        .context("a PPO config is a table")?
+        .with_context(|| format!("a [{section}] config is a table"))?
         .insert("preset".into(), serde_json::Value::String(preset));
     Ok(resolved)
 }
 
-/// The PPO config of a resolved run configuration.
-fn ppo_config(config: &RunConfig) -> Result<PpoConfig> {
-    let mut value = config.ppo.clone().context("unresolved [ppo] section")?;
+/// The typed config of a resolved preset section.
+fn preset_section_config<C: DeserializeOwned>(section: &Option<serde_json::Value>) -> Result<C> {
+    let mut value = section.clone().context("unresolved student section")?;
     if let Some(map) = value.as_object_mut() {
         map.remove("preset");
     }
@@ -595,6 +664,18 @@ macro_rules! dispatch {
                 let $make_env = &mut move || Ok(PointMassEnv::new(c.clone())?);
                 $body
             }
+            (EnvConfig::Walker(c), StudentConfig::Sac(_)) => {
+                type $env = WalkerEnv;
+                type $student = SacAgent;
+                let $make_env = &mut move || Ok(WalkerEnv::new(c.clone())?);
+                $body
+            }
+            (EnvConfig::PointMass(c), StudentConfig::Sac(_)) => {
+                type $env = PointMassEnv;
+                type $student = SacAgent;
+                let $make_env = &mut move || Ok(PointMassEnv::new(c.clone())?);
+                $body
+            }
             (EnvConfig::GridWorld(c), StudentConfig::Ppo(_)) => {
                 type $env = GridWorldEnv;
                 type $student = PpoAgent;
@@ -684,7 +765,10 @@ where
     }
 
     fn check_config(&self, config: &RunConfig) -> Result<()> {
-        same_config(self.config(), &ppo_config(config)?)
+        same_config(
+            self.config(),
+            &preset_section_config::<PpoConfig>(&config.ppo)?,
+        )
     }
 }
 
@@ -712,6 +796,30 @@ where
             bail!("the configuration does not describe a DQN student");
         };
         same_config(self.config(), &dqn)
+    }
+}
+
+impl<E: Env> BuildStudent<E> for SacAgent
+where
+    SacAgent: Student<E>,
+{
+    fn build(config: &RunConfig, env: &E) -> Result<Self> {
+        let StudentConfig::Sac(sac) = config.student_config()? else {
+            bail!("the configuration does not describe a SAC student");
+        };
+        Ok(SacAgent::for_spaces(
+            sac,
+            env.observation_space(),
+            env.action_space(),
+            config.seed,
+        )?)
+    }
+
+    fn check_config(&self, config: &RunConfig) -> Result<()> {
+        same_config(
+            self.config(),
+            &preset_section_config::<SacConfig>(&config.sac)?,
+        )
     }
 }
 

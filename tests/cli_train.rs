@@ -780,3 +780,120 @@ fn resuming_a_finished_run_with_other_plot_dims_redraws_it() {
         "{saved}"
     );
 }
+
+/// Issue 14: `--student sac` trains on the walker with a `[sac]` section over its walker preset,
+/// a stopped run resumes to the uninterrupted result (its replay buffer travels in the
+/// checkpoint), `eval` reads the checkpoint, and SAC on a discrete env or a bad `[sac]` value
+/// is refused with a message naming the problem.
+#[test]
+fn sac_trains_resumes_and_evaluates_on_the_walker() {
+    let dir = scratch("sac");
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("sac.toml");
+    std::fs::write(
+        &config,
+        "env = \"stump_tracks\"\nstudent = \"sac\"\nteacher = \"alp_gmm\"\n\
+         [walker]\nmax_episode_steps = 60\n\
+         [trainer]\ntotal_steps = 480\neval_every = 240\nnum_envs = 2\n\
+         [sac]\nhidden_sizes = [16, 16]\nbatch_size = 32\nstart_steps = 100\n\
+         learning_starts = 100\nupdates = { kind = \"env_steps\", train_frequency = 8, gradient_steps = 2 }\n",
+    )
+    .unwrap();
+    let test_set = dir.join("tasks.csv");
+    std::fs::write(
+        &test_set,
+        "stump_height,obstacle_spacing\n0.0,6.0\n1.0,2.0\n",
+    )
+    .unwrap();
+    let run = |out: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "train",
+            "--quiet",
+            "--config",
+            config.to_str().unwrap(),
+            "--test-set",
+            test_set.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        teachgym(&args)
+    };
+    let whole = dir.join("whole");
+    let stdout = ok(&run(&whole, &[]));
+    assert!(stdout.contains("final evaluation"), "{stdout}");
+    let saved = std::fs::read_to_string(whole.join("config.toml")).unwrap();
+    for line in [
+        "[sac]",
+        "preset = \"teachgym_walker\"",
+        "hidden_sizes = [16, 16]",
+        "gamma = 0.98",
+        "kind = \"env_steps\"",
+    ] {
+        assert!(saved.contains(line), "{line} not in {saved}");
+    }
+    let stopped = dir.join("stopped");
+    ok(&run(&stopped, &["--stop-after", "240"]));
+    ok(&run(&stopped, &["--resume", "--threads", "1"]));
+    for file in ["episodes.csv", "evaluations.csv"] {
+        assert_eq!(
+            std::fs::read_to_string(whole.join(file)).unwrap(),
+            std::fs::read_to_string(stopped.join(file)).unwrap(),
+            "{file}"
+        );
+    }
+    ok(&teachgym(&[
+        "eval",
+        "--checkpoint",
+        whole.join("checkpoint.json").to_str().unwrap(),
+    ]));
+
+    let bad = dir.join("bad");
+    fails_with(
+        &teachgym(&[
+            "train",
+            "--env",
+            "grid_world",
+            "--student",
+            "sac",
+            "--out",
+            bad.to_str().unwrap(),
+        ]),
+        "student `sac` needs continuous (Box) actions",
+    );
+    for (text, needle) in [
+        (
+            "student = \"sac\"\n[sac]\nalpha = -1.0\n",
+            "`alpha` must be finite and > 0",
+        ),
+        (
+            "student = \"sac\"\n[sac]\nbatch_size = 300\nbuffer_size = 200\n",
+            "`batch_size`",
+        ),
+        (
+            "student = \"sac\"\n[sac]\npreset = \"spinup\"\n",
+            "unknown SAC preset `spinup`",
+        ),
+        (
+            "student = \"sac\"\n[sac]\nalhpa = 1.0\n",
+            "unknown field `alhpa` in [sac]",
+        ),
+        (
+            "student = \"ppo\"\n[sac]\nalpha = 1.0\n",
+            "a [sac] section was given for student `ppo`",
+        ),
+    ] {
+        let file = dir.join("bad.toml");
+        std::fs::write(&file, format!("env = \"point_mass\"\n{text}")).unwrap();
+        fails_with(
+            &teachgym(&[
+                "train",
+                "--config",
+                file.to_str().unwrap(),
+                "--out",
+                bad.to_str().unwrap(),
+            ]),
+            needle,
+        );
+    }
+}

@@ -5,6 +5,8 @@
 //! - [`ppo`]: PPO for continuous and discrete actions ([`PpoConfig`], [`PpoAgent`]).
 //! - [`dqn`]: DQN for discrete actions ([`DqnConfig`], [`DqnAgent`]), with its [`replay`]
 //!   buffer.
+//! - [`sac`]: SAC for `Box` actions ([`SacConfig`], [`SacAgent`]): twin Q critics, optional
+//!   SpinningUp 0.1.1 V network, fixed or tuned α, replay buffer in its checkpoint.
 //! - [`qweb`]: a QWeb-style DQN for the web-form env ([`QwebDqnConfig`], [`QwebDqnAgent`]):
 //!   Q-values of composite actions from per-element and per-field encodings with shared weights.
 //! - [`vec_env`]: N env copies stepped in lock-step on worker threads, reset on a teacher's
@@ -24,6 +26,7 @@ pub mod eval;
 pub mod ppo;
 pub mod qweb;
 pub mod replay;
+pub mod sac;
 pub mod student;
 pub mod trainer;
 pub mod vec_env;
@@ -41,7 +44,8 @@ pub use error::{Result, StudentError};
 pub use eval::{evaluate, Evaluation, TestSet};
 pub use ppo::{PpoAgent, PpoConfig};
 pub use qweb::{FormEnv, QwebDqnAgent, QwebDqnConfig};
-pub use replay::{ReplayBuffer, Transition};
+pub use replay::{BoxReplayBuffer, BoxTransition, ReplayBuffer, Transition};
+pub use sac::{SacAgent, SacConfig};
 pub use student::{Student, TrainClock};
 pub use trainer::{train_for, IterationReport, Trainer, TrainerCheckpoint, TrainerConfig};
 pub use vec_env::{

@@ -104,3 +104,27 @@ pub trait Student<E: Env> {
     where
         Self: Sized;
 }
+
+/// `text` (a checkpoint's JSON) with the value at the JSON pointer `path` replaced (for tests of
+/// corrupt checkpoints). The top-level `rng` object is cut out before the edit and put back
+/// verbatim after it: its 128-bit integers do not survive `serde_json::Value`.
+#[cfg(test)]
+pub(crate) fn edit_checkpoint_json(
+    text: &str,
+    path: &str,
+    replacement: serde_json::Value,
+) -> String {
+    let start = text.find("\"rng\":{").expect("a checkpoint with an RNG");
+    let end = start + text[start..].find('}').expect("a flat RNG object") + 1;
+    let rng = &text[start..end];
+    let rest = format!("{}{}", &text[..start], &text[end..])
+        .replace(",,", ",")
+        .replace("{,", "{")
+        .replace(",}", "}");
+    let mut value: serde_json::Value = serde_json::from_str(&rest).expect("valid JSON");
+    *value
+        .pointer_mut(path)
+        .unwrap_or_else(|| panic!("no {path}")) = replacement;
+    let edited = value.to_string();
+    format!("{},{rng}}}", &edited[..edited.len() - 1])
+}

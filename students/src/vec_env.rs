@@ -395,6 +395,11 @@ where
         self.running.iter().map(|r| r.task.as_slice())
     }
 
+    /// Steps taken so far in each copy's running episode.
+    pub fn episode_lengths(&self) -> Vec<usize> {
+        self.running.iter().map(|r| r.actions.len()).collect()
+    }
+
     /// Takes the episodes finished since the last call, in the order they ended (env index
     /// order within a step).
     pub fn drain_finished(&mut self) -> Vec<EpisodeRecord> {

@@ -2,6 +2,7 @@ use ndarray::Array2;
 
 use super::*;
 use crate::activation::Activation;
+use crate::student::edit_checkpoint_json;
 use teachgym_envs::{GridWorldConfig, GridWorldEnv, PointMassConfig, PointMassEnv};
 
 fn small() -> DqnConfig {
@@ -570,12 +571,15 @@ fn corrupt_checkpoints_are_typed_errors() {
         ("/replay/actions/0", serde_json::json!(9)),
         ("/target", serde_json::json!([])),
     ];
+    // An edit that changes nothing restores (so each error below comes from its edit; a round
+    // trip through `serde_json::Value` alone would fail on the RNG's 128-bit integers).
+    let same = edit_checkpoint_json(&json, "/gradient_updates", agent.gradient_updates().into());
+    assert_eq!(DqnAgent::from_json(&same).unwrap().to_json(), json);
     for (path, replacement) in edits {
-        let mut value: serde_json::Value = serde_json::from_str(&json).unwrap();
-        *value.pointer_mut(path).unwrap() = replacement;
+        let edited = edit_checkpoint_json(&json, path, replacement);
         assert!(
             matches!(
-                DqnAgent::from_json(&value.to_string()),
+                DqnAgent::from_json(&edited),
                 Err(StudentError::CorruptCheckpoint { .. })
             ),
             "{path}"
