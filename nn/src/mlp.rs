@@ -486,12 +486,40 @@ impl Mlp {
         Ok(grads.scratch[0].clone())
     }
 
+    /// Only `∂loss/∂input` (`batch × inputs`) of `output_gradient`, without the parameter
+    /// gradients: a third cheaper than [`Mlp::backward_with_input_gradient`] (each layer skips
+    /// `∂W = Xᵀ·δ`). `grads` provides the scratch space; its parameter gradients are left as
+    /// they were.
+    ///
+    /// # Errors
+    /// As [`Mlp::backward`].
+    pub fn input_gradient(
+        &self,
+        cache: &ForwardCache,
+        output_gradient: ArrayView2<'_, f32>,
+        grads: &mut Gradients,
+    ) -> Result<Array2<f32>> {
+        self.backward_pass(cache, output_gradient, grads, true, false)?;
+        Ok(grads.scratch[0].clone())
+    }
+
     fn backward_impl(
         &self,
         cache: &ForwardCache,
         output_gradient: ArrayView2<'_, f32>,
         grads: &mut Gradients,
         want_input_gradient: bool,
+    ) -> Result<()> {
+        self.backward_pass(cache, output_gradient, grads, want_input_gradient, true)
+    }
+
+    fn backward_pass(
+        &self,
+        cache: &ForwardCache,
+        output_gradient: ArrayView2<'_, f32>,
+        grads: &mut Gradients,
+        want_input_gradient: bool,
+        want_parameter_gradients: bool,
     ) -> Result<()> {
         let sizes = self.config.layer_sizes();
         let batch = cache.batch;
@@ -543,19 +571,21 @@ impl Mlp {
             );
             let (inputs, outputs) = (sizes[l], sizes[l + 1]);
             let delta = delta.as_slice().expect("standard layout");
-            let LayerGradients { weights, biases } = &mut grads.layers[l];
-            // ∂W = Xᵀ · δ, ∂b = Σ_rows δ, both summed over the batch in row order.
-            matmul_at_b(
-                cache.activations[l].as_slice().expect("standard layout"),
-                delta,
-                batch,
-                inputs,
-                outputs,
-                weights.as_slice_mut().expect("standard layout"),
-            );
-            biases.iter_mut().for_each(|b| *b = 0.0);
-            for row in delta.chunks_exact(outputs) {
-                biases.iter_mut().zip(row).for_each(|(b, &d)| *b += d);
+            if want_parameter_gradients {
+                let LayerGradients { weights, biases } = &mut grads.layers[l];
+                // ∂W = Xᵀ · δ, ∂b = Σ_rows δ, both summed over the batch in row order.
+                matmul_at_b(
+                    cache.activations[l].as_slice().expect("standard layout"),
+                    delta,
+                    batch,
+                    inputs,
+                    outputs,
+                    weights.as_slice_mut().expect("standard layout"),
+                );
+                biases.iter_mut().for_each(|b| *b = 0.0);
+                for row in delta.chunks_exact(outputs) {
+                    biases.iter_mut().zip(row).for_each(|(b, &d)| *b += d);
+                }
             }
             if l > 0 || want_input_gradient {
                 // ∂X = δ · Wᵀ.
@@ -654,6 +684,28 @@ mod tests {
         net.forward(Array2::zeros((2, 3)).view(), &mut cache)
             .unwrap();
         assert_eq!(cache.output().unwrap().dim(), (2, 2));
+    }
+
+    /// The input-only pass gives the same `∂X` bits as the full backward pass and leaves the
+    /// parameter gradients alone.
+    #[test]
+    fn input_gradient_equals_the_full_pass_and_skips_parameters() {
+        let net = Mlp::from_seed(MlpConfig::new(9, &[13, 11], Activation::Relu, 3), 5).unwrap();
+        let x = Array2::from_shape_fn((33, 9), |(r, c)| libm::sinf((r * 7 + c) as f32 * 0.3));
+        let g = Array2::from_shape_fn((33, 3), |(r, c)| libm::cosf((r + 3 * c) as f32 * 0.2));
+        let mut cache = ForwardCache::default();
+        net.forward(x.view(), &mut cache).unwrap();
+        let mut full = Gradients::zeros_like(&net);
+        let expected = net
+            .backward_with_input_gradient(&cache, g.view(), &mut full)
+            .unwrap();
+        let mut untouched = Gradients::zeros_like(&net);
+        let dx = net
+            .input_gradient(&cache, g.view(), &mut untouched)
+            .unwrap();
+        assert_eq!(dx, expected);
+        assert_eq!(untouched.squared_norm(), 0.0);
+        assert!(full.squared_norm() > 0.0);
     }
 
     /// One linear layer: `∂W = Xᵀ · G`, `∂b = Σ_rows G` and `∂X = G · Wᵀ`, each element summed in

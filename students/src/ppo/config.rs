@@ -58,6 +58,8 @@ pub const DEFAULT_NORM_REWARD: bool = true;
 pub const DEFAULT_OBS_CLIP: f32 = 10.0;
 /// Default clip of scaled rewards: ±10.
 pub const DEFAULT_REWARD_CLIP: f32 = 10.0;
+/// Default floor of the step rewards the student learns from: none.
+pub const DEFAULT_REWARD_FLOOR: Option<f64> = None;
 /// Default initial log-std of the policy: 0 (σ = 1).
 pub const DEFAULT_INIT_LOG_STD: f32 = 0.0;
 /// Orthogonal gain of the policy head (CleanRL: 0.01, so initial means are ≈ 0).
@@ -127,6 +129,12 @@ pub struct PpoConfig {
     /// Initial log-std of the Gaussian policy (unused by a categorical head). Default:
     /// [`DEFAULT_INIT_LOG_STD`].
     pub init_log_std: f32,
+    /// Step rewards below this are raised to it before the student learns from them (before
+    /// reward normalisation); `None` keeps them. The walkers' −100 for a fall, against
+    /// ≈ +0.3 per step of walking, makes standing still the best policy on every task the
+    /// walker cannot cross; a floor of −10 keeps walking worth it. Evaluation and the run's
+    /// recorded returns always use the env's own rewards. Default: [`DEFAULT_REWARD_FLOOR`].
+    pub reward_floor: Option<f64>,
 }
 
 impl Default for PpoConfig {
@@ -153,6 +161,7 @@ impl Default for PpoConfig {
             obs_clip: DEFAULT_OBS_CLIP,
             reward_clip: DEFAULT_REWARD_CLIP,
             init_log_std: DEFAULT_INIT_LOG_STD,
+            reward_floor: DEFAULT_REWARD_FLOOR,
         }
     }
 }
@@ -301,6 +310,11 @@ impl PpoConfig {
         if let Some(kl) = self.target_kl {
             if !(kl.is_finite() && kl > 0.0) {
                 return bad("target_kl", format!("must be finite and > 0, got {kl}"));
+            }
+        }
+        if let Some(floor) = self.reward_floor {
+            if !floor.is_finite() {
+                return bad("reward_floor", format!("must be finite, got {floor}"));
             }
         }
         if !self.init_log_std.is_finite() {

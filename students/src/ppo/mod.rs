@@ -709,8 +709,11 @@ where
             }
             let transitions = envs.step(&env_actions)?;
             for (i, tr) in transitions.into_iter().enumerate() {
+                let mut reward = match cfg.reward_floor {
+                    Some(floor) => tr.reward.max(floor),
+                    None => tr.reward,
+                };
                 // Reward scaling by the running std of each copy's discounted return.
-                let mut reward = tr.reward;
                 if cfg.norm_reward {
                     self.env_returns[i] = self.env_returns[i] * cfg.gamma + reward;
                     self.return_rms.update(&[self.env_returns[i]]);

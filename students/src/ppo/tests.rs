@@ -70,6 +70,13 @@ fn defaults_match_the_documented_constants() {
 fn bad_configs_are_typed_errors() {
     let cases: Vec<(&str, PpoConfig)> = vec![
         (
+            "reward_floor",
+            PpoConfig {
+                reward_floor: Some(f64::NEG_INFINITY),
+                ..small()
+            },
+        ),
+        (
             "minibatch_size",
             PpoConfig {
                 minibatch_size: 0,
@@ -582,4 +589,36 @@ fn sizes_and_iteration_counts_have_caps() {
     assert!(json.contains("1000000000"));
     let err = PpoAgent::from_json(&json).unwrap_err();
     assert!(err.to_string().contains("update_epochs"), "{err}");
+}
+
+/// The reward floor changes what PPO learns from (a different update), not the episodes' own
+/// returns, and the same floor gives the same run.
+#[test]
+fn the_reward_floor_changes_the_learning_signal_only() {
+    let run = |reward_floor| {
+        let mut env = PointMassEnv::new(PointMassConfig::default()).unwrap();
+        let config = PpoConfig {
+            reward_floor,
+            rollout_steps: 256,
+            ..small()
+        };
+        let mut agent = PpoAgent::new(config, 6, 2, 3).unwrap();
+        let episodes = agent
+            .train(&mut env, 512, 3, |_rng| vec![0.5, 1.0])
+            .unwrap();
+        (
+            episodes
+                .iter()
+                .map(|e| e.summary.episode_return)
+                .collect::<Vec<_>>(),
+            agent.to_json(),
+        )
+    };
+    let (plain_returns, plain) = run(None);
+    let (floored_returns, floored) = run(Some(0.5));
+    // The first rollout is the same (same policy); the updates differ.
+    assert_eq!(plain_returns[..2], floored_returns[..2]);
+    assert_ne!(plain, floored);
+    assert!(floored_returns.iter().any(|r| *r < 0.5 * 100.0));
+    assert_eq!(run(Some(0.5)).1, floored);
 }

@@ -127,6 +127,10 @@ pub struct SacConfig {
     pub log_std_min: f32,
     /// Upper bound of the policy's log-std (> `log_std_min`). Default: [`DEFAULT_LOG_STD_MAX`].
     pub log_std_max: f32,
+    /// Step rewards below this are raised to it before they enter the replay buffer; `None`
+    /// keeps them. Why a walker student may want it: [`crate::PpoConfig::reward_floor`].
+    /// Default: none.
+    pub reward_floor: Option<f64>,
 }
 
 impl Default for SacConfig {
@@ -148,6 +152,7 @@ impl Default for SacConfig {
             value_network: DEFAULT_VALUE_NETWORK,
             log_std_min: DEFAULT_LOG_STD_MIN,
             log_std_max: DEFAULT_LOG_STD_MAX,
+            reward_floor: None,
         }
     }
 }
@@ -328,6 +333,11 @@ impl SacConfig {
                     self.log_std_min, self.log_std_max
                 ),
             );
+        }
+        if let Some(floor) = self.reward_floor {
+            if !floor.is_finite() {
+                return bad("reward_floor", format!("must be finite, got {floor}"));
+            }
         }
         Ok(self.adam().validate()?)
     }

@@ -143,7 +143,7 @@ struct Scratch {
     actor_grads: Option<Gradients>,
     critic_grads: Option<[Gradients; 2]>,
     value_grads: Option<Gradients>,
-    unused_critic_grads: Option<[Gradients; 2]>,
+    input_grad_scratch: Option<[Gradients; 2]>,
     buffers: InferenceBuffers,
 }
 
@@ -572,10 +572,10 @@ impl SacAgent {
         let chooses = |k: usize, i: usize| critic_count == 1 || (k == 0) == (q[0][i] <= q[1][i]);
         let mut d_actions = vec![0.0f32; b * a];
         let mut q_mean = 0.0;
-        // The critics' parameter gradients of this pass are not used (only ∂Q/∂ã is).
+        // Scratch space of the input gradients (the critics' parameters are not trained here).
         let grads = self
             .scratch
-            .unused_critic_grads
+            .input_grad_scratch
             .get_or_insert_with(|| [0, 1].map(|k| Gradients::zeros_like(&self.critics[k])));
         for k in 0..critic_count {
             let d_q =
@@ -589,7 +589,7 @@ impl SacAgent {
                         }
                     },
                 );
-            let d_input = self.critics[k].backward_with_input_gradient(
+            let d_input = self.critics[k].input_gradient(
                 &self.scratch.critic_caches[k],
                 d_q.view(),
                 &mut grads[k],
@@ -818,7 +818,10 @@ where
             self.replay.push(&BoxTransition {
                 obs: &obs[i * d..(i + 1) * d],
                 action: &squashed[i * a..(i + 1) * a],
-                reward: step.reward as f32,
+                reward: match self.config.reward_floor {
+                    Some(floor) => step.reward.max(floor),
+                    None => step.reward,
+                } as f32,
                 next_obs,
                 terminated: step.terminated,
             })?;

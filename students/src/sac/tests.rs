@@ -1,5 +1,6 @@
 //! Unit tests of SAC: configuration, schedules, targets, α tuning, checkpoints.
 
+use rand::SeedableRng;
 use rand_pcg::Pcg64;
 use teachgym_envs::{PointMassConfig, PointMassEnv};
 
@@ -474,4 +475,32 @@ fn random_start_actions_come_from_the_seeded_stream() {
         .unwrap();
     assert_eq!(agent.gradient_updates(), 0);
     assert_eq!(agent.replay().len(), 100);
+}
+
+#[test]
+fn the_reward_floor_raises_what_the_buffer_stores_and_nothing_else() {
+    // The point mass' rewards are small; a floor above them all stores the floor everywhere,
+    // while the episodes keep the env's own returns.
+    let config = SacConfig {
+        reward_floor: Some(0.5),
+        start_steps: 1000,
+        ..small()
+    };
+    let mut agent = SacAgent::new(config, 6, 2, 1).unwrap();
+    let episodes = agent
+        .train(&mut point_mass(), 200, 0, point_mass_task)
+        .unwrap();
+    let mut batch = BoxReplayBatch::default();
+    agent
+        .replay
+        .sample(64, &mut Pcg64::seed_from_u64(0), &mut batch)
+        .unwrap();
+    assert!(
+        batch.rewards.iter().all(|&r| r >= 0.5),
+        "{:?}",
+        batch.rewards
+    );
+    assert!(episodes
+        .iter()
+        .any(|e| e.summary.episode_return < 0.5 * e.summary.length as f64));
 }
