@@ -10,7 +10,8 @@
 #   bash scripts/bench_train.sh [STEPS] [ppo|sac]   # default 65536 steps, ppo
 #
 # Installs gymnasium[box2d], stable-baselines3 and CPU torch into a throwaway venv (removed at
-# exit). teachgym's run skips evaluations (one cheap test task at the end) so that only training
+# exit), or uses the venv SB3_VENV names (installing into it once). teachgym's run skips
+# evaluations (one cheap test task at the end) so that only training
 # is timed; both use 2 threads.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,11 +19,15 @@ STEPS="${1:-65536}"
 ALGO="${2:-ppo}"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
-python3 -m venv "$WORK/venv"
-# CPU-only torch: the CPU wheel index when reachable, else PyPI's default wheel.
-"$WORK/venv/bin/pip" install -q torch --index-url https://download.pytorch.org/whl/cpu 2>/dev/null \
-  || "$WORK/venv/bin/pip" install -q torch
-"$WORK/venv/bin/pip" install -q 'gymnasium[box2d]' stable-baselines3 numpy
+# SB3_VENV: a venv that already has the peer's packages (kept between runs); else a throwaway.
+VENV="${SB3_VENV:-$WORK/venv}"
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import stable_baselines3, torch, Box2D' 2>/dev/null; then
+  python3 -m venv "$VENV"
+  # CPU-only torch: the CPU wheel index when reachable, else PyPI's default wheel.
+  "$VENV/bin/pip" install -q torch --index-url https://download.pytorch.org/whl/cpu 2>/dev/null \
+    || "$VENV/bin/pip" install -q torch
+  "$VENV/bin/pip" install -q 'gymnasium[box2d]' stable-baselines3 numpy
+fi
 cargo build -q --release -p teachgym
 
 echo "# machine: $(lscpu | sed -n 's/^Model name:[[:space:]]*//p'), $(nproc) cores"
@@ -58,7 +63,7 @@ TOML
   end=$(date +%s.%N)
   tg=$(python3 -c "print(round($STEPS / ($end - $start - $warm_seconds)))")
   echo "{\"teachgym_train_steps_per_second\": $tg, \"steps\": $STEPS, \"algo\": \"sac\"}"
-  sb3=$("$WORK/venv/bin/python" scripts/sb3_train_peer.py --algo sac --steps "$STEPS" --threads 2)
+  sb3=$("$VENV/bin/python" scripts/sb3_train_peer.py --algo sac --steps "$STEPS" --threads 2)
   echo "$sb3"
   python3 - "$tg" "$sb3" <<'PY'
 import json, sys
@@ -87,7 +92,7 @@ target/release/teachgym train --quiet --config "$WORK/bench.toml" --out "$WORK/r
 end=$(date +%s.%N)
 tg=$(python3 -c "print(round($STEPS / ($end - $start)))")
 echo "{\"teachgym_train_steps_per_second\": $tg, \"steps\": $STEPS}"
-sb3=$("$WORK/venv/bin/python" scripts/sb3_train_peer.py --steps "$STEPS" --threads 2)
+sb3=$("$VENV/bin/python" scripts/sb3_train_peer.py --steps "$STEPS" --threads 2)
 echo "$sb3"
 python3 - "$tg" "$sb3" <<'PY'
 import json, sys
