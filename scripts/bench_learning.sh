@@ -12,6 +12,9 @@
 #            spacing in [4, 6] (mean test return, against the 230 mastery threshold).
 #            Configs stump_tracks_easy, stump_tracks_random; default seeds 0 1 2; 5-10 minutes a
 #            run on one core of a 2-core VM.
+#   walker20m  PPO on the whole Stump Tracks space for 20M env steps with a reward floor of -10,
+#            Random against ALP-GMM (issue 14). Configs stump_tracks_full_random,
+#            stump_tracks_full_alp_gmm; default seeds 0 1 2; 20-30 minutes a run on one core.
 #   webform  The QWeb-style DQN on the web forms: easy (1-3 fields, Random, 50k steps), then
 #            ALP-GMM against Random at the same budget on medium (up to 6 fields, 2 pages, 40k
 #            steps), hard (up to 8 fields, noise, ambiguity, 100k steps; 240-form test set) and
@@ -27,13 +30,17 @@ case "$SUITE" in
     CONFIGS=(stump_tracks_easy stump_tracks_random)
     DEFAULT_SEEDS="0 1 2"
     ;;
+  walker20m)
+    CONFIGS=(stump_tracks_full_random stump_tracks_full_alp_gmm)
+    DEFAULT_SEEDS="0 1 2"
+    ;;
   webform)
     CONFIGS=(webform_easy webform_medium_alp_gmm webform_medium_random webform_hard_alp_gmm
       webform_hard_random webform_wide_alp_gmm webform_wide_random)
     DEFAULT_SEEDS="1 2"
     ;;
   *)
-    echo "usage: bash scripts/bench_learning.sh walker|webform [OUT_DIR] [SEEDS...|--summary]" >&2
+    echo "usage: bash scripts/bench_learning.sh walker|walker20m|webform [OUT_DIR] [SEEDS...|--summary]" >&2
     exit 2
     ;;
 esac
