@@ -24,7 +24,7 @@
 //! - Everything random (initialisation, exploration, replay sampling, policy noise) comes from
 //!   seeded `Pcg64` streams. [`SacAgent::to_json`] saves all of it, **replay buffer included**,
 //!   so a restored agent continues bit for bit (at the cost of checkpoint size: ≈ 1.33 bytes of
-//!   text per stored byte, e.g. ≈ 570 MB for a full 2M-transition walker buffer).
+//!   text per stored byte, e.g. ≈ 565 MB for a full 2M-transition walker buffer).
 //!
 //! # Example
 //! ```
