@@ -78,6 +78,14 @@ pub enum StudentError {
     /// to the variant of the same name; see the `From<NnError>` impl).
     #[error(transparent)]
     Nn(NnError),
+    /// A teacher asked for value estimates that the student cannot give.
+    #[error(
+        "the teacher learns from the student's value estimates, which student `{student}` does not give"
+    )]
+    NoValueEstimate {
+        /// The student's registry name.
+        student: &'static str,
+    },
     /// A file could not be read or written.
     #[error("cannot access {path}: {message}")]
     Io {

@@ -92,6 +92,21 @@ pub trait Student<E: Env> {
     /// A malformed observation or mask.
     fn act_greedy(&mut self, obs: &E::Obs, mask: Option<&[bool]>) -> Result<Self::Action>;
 
+    /// The student's estimate of the (undiscounted-units) value of `obs`, for teachers that
+    /// learn from it ([`teachgym_teachers::Teacher::value_estimate_discount`], SPDL). PPO: its
+    /// critic (scaled back to return units under reward normalisation); SAC: V, or the smaller
+    /// critic at the policy's mean action; DQN: the largest Q. Does not change the student.
+    ///
+    /// # Errors
+    /// [`crate::StudentError::NoValueEstimate`] for a student without one (the default), a
+    /// malformed observation.
+    fn value_estimate(&mut self, obs: &E::Obs) -> Result<f64> {
+        let _ = obs;
+        Err(crate::StudentError::NoValueEstimate {
+            student: self.name(),
+        })
+    }
+
     /// The full state (networks, optimisers, normalisers, RNG, run state) as JSON.
     fn to_json(&self) -> String;
 

@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 use teachgym_core::Env;
 pub use teachgym_envs::batch::MAX_NUM_ENVS;
-use teachgym_teachers::Teacher;
+use teachgym_teachers::{Teacher, ValueEstimate};
 
 use crate::error::{Result, StudentError};
 use crate::eval::{evaluate, Evaluation, TestSet};
@@ -313,6 +313,7 @@ where
                 total_steps: self.config.total_steps,
             };
             self.student.train_iteration(&mut self.envs, clock)?;
+            answer_value_requests(&mut self.student, &mut self.envs)?;
         }
         let episodes = self.envs.drain_finished();
         if self.global_step() >= self.config.total_steps
@@ -395,11 +396,34 @@ where
             total_steps,
         };
         student.train_iteration(envs, clock)?;
+        answer_value_requests(student, envs)?;
         episodes.extend(envs.drain_finished());
         if envs.global_step() - start >= total_steps {
             return Ok(episodes);
         }
     }
+}
+
+/// Asks `student` for the value estimate of every episode whose task source waits for one
+/// ([`VecEnv::take_value_requests`]: SPDL-like teachers), in the order the episodes ended, and
+/// hands each to the source. Nothing happens for sources that ask for none.
+///
+/// # Errors
+/// A student without value estimates, or the source's refusal.
+pub fn answer_value_requests<E, S>(student: &mut S, envs: &mut VecEnv<E, S::Action>) -> Result<()>
+where
+    E: Env + Send,
+    E::Obs: Clone + Send,
+    S: Student<E>,
+{
+    for request in envs.take_value_requests() {
+        let estimate = ValueEstimate {
+            initial_value: student.value_estimate(&request.initial_obs)?,
+            discounted_return: request.discounted_return,
+        };
+        envs.record_value_estimate(&request.task, &estimate)?;
+    }
+    Ok(())
 }
 
 /// Salt of the task stream of [`train_single_env`]: the stream must differ from the student's

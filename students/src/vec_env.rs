@@ -18,7 +18,7 @@ use rand::SeedableRng;
 use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
 use teachgym_core::{Env, EpisodeSummary};
-use teachgym_teachers::Teacher;
+use teachgym_teachers::{Teacher, ValueEstimate};
 
 use crate::error::{Result, StudentError};
 
@@ -54,6 +54,21 @@ pub trait TaskSource: Send {
     fn teacher(&self) -> Option<&dyn Teacher> {
         None
     }
+
+    /// `Some(γ)` when the source wants value estimates ([`Teacher::value_estimate_discount`]).
+    fn value_estimate_discount(&self) -> Option<f64> {
+        None
+    }
+
+    /// The student's estimate for a reported episode on `task`
+    /// ([`Teacher::record_value_estimate`]).
+    ///
+    /// # Errors
+    /// The teacher's refusal.
+    fn record_value_estimate(&mut self, task: &[f64], estimate: &ValueEstimate) -> Result<()> {
+        let _ = (task, estimate);
+        Ok(())
+    }
 }
 
 /// A teacher as a task source: it chooses every task and learns from every outcome.
@@ -80,6 +95,14 @@ impl TaskSource for TeacherTasks {
 
     fn teacher(&self) -> Option<&dyn Teacher> {
         Some(&*self.0)
+    }
+
+    fn value_estimate_discount(&self) -> Option<f64> {
+        self.0.value_estimate_discount()
+    }
+
+    fn record_value_estimate(&mut self, task: &[f64], estimate: &ValueEstimate) -> Result<()> {
+        Ok(self.0.record_value_estimate(task, estimate)?)
     }
 }
 
@@ -271,6 +294,31 @@ pub struct VecEnv<E: Env, A> {
     pool: rayon::ThreadPool,
     threads: usize,
     tasks: Box<dyn TaskSource>,
+    /// What a source that asks for value estimates needs; `None` for every other source.
+    values: Option<ValueTracking<E::Obs>>,
+}
+
+/// Per copy, the running episode's initial observation and discounted return, and the finished
+/// episodes whose value estimates the source still waits for. Rebuilt by replay on restore, and
+/// empty between learning iterations (the loop answers after each), so never checkpointed.
+struct ValueTracking<O> {
+    gamma: f64,
+    initial_obs: Vec<Option<O>>,
+    /// `(Σ γᵗ rₜ so far, γᵗ of the next step)` per copy.
+    discounted: Vec<(f64, f64)>,
+    pending: Vec<ValueRequest<O>>,
+}
+
+/// A finished episode whose value estimate the task source waits for: answer it with
+/// [`VecEnv::record_value_estimate`] after asking the student about `initial_obs`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValueRequest<O> {
+    /// The episode's task.
+    pub task: Vec<f64>,
+    /// Its first observation.
+    pub initial_obs: O,
+    /// Its return discounted by the source's γ.
+    pub discounted_return: f64,
 }
 
 impl<E, A> VecEnv<E, A>
@@ -321,6 +369,12 @@ where
                 actions: Vec::new(),
             })
             .collect();
+        let values = tasks.value_estimate_discount().map(|gamma| ValueTracking {
+            gamma,
+            initial_obs: vec![None; envs.len()],
+            discounted: vec![(0.0, 1.0); envs.len()],
+            pending: Vec::new(),
+        });
         Ok(VecEnv {
             envs,
             obs: Vec::new(),
@@ -331,6 +385,7 @@ where
             pool,
             threads,
             tasks,
+            values,
         })
     }
 
@@ -338,7 +393,46 @@ where
     fn reset_running(&mut self) -> Result<()> {
         let all: Vec<usize> = (0..self.envs.len()).collect();
         self.obs = self.reset_copies(&all)?;
+        for i in all {
+            self.start_value_tracking(i);
+        }
         Ok(())
+    }
+
+    /// Records copy `i`'s new episode start for a source that wants value estimates.
+    fn start_value_tracking(&mut self, i: usize) {
+        if let Some(values) = &mut self.values {
+            values.initial_obs[i] = Some(self.obs[i].clone());
+            values.discounted[i] = (0.0, 1.0);
+        }
+    }
+
+    /// Adds a step's reward to copy `i`'s discounted return.
+    fn track_reward(&mut self, i: usize, reward: f64) {
+        if let Some(values) = &mut self.values {
+            let (sum, discount) = &mut values.discounted[i];
+            *sum += *discount * reward;
+            *discount *= values.gamma;
+        }
+    }
+
+    /// The finished episodes whose value estimates the task source waits for, in the order
+    /// they were reported (empty unless it asks: [`TaskSource::value_estimate_discount`]).
+    /// Answer each with [`VecEnv::record_value_estimate`]; the [`crate::Trainer`] does after
+    /// every learning iteration.
+    pub fn take_value_requests(&mut self) -> Vec<ValueRequest<E::Obs>> {
+        self.values
+            .as_mut()
+            .map(|v| std::mem::take(&mut v.pending))
+            .unwrap_or_default()
+    }
+
+    /// Hands the student's estimate for a [`ValueRequest`] to the task source.
+    ///
+    /// # Errors
+    /// The source's refusal (a non-finite estimate, a task without a pending episode).
+    pub fn record_value_estimate(&mut self, task: &[f64], estimate: &ValueEstimate) -> Result<()> {
+        self.tasks.record_value_estimate(task, estimate)
     }
 
     /// Number of env copies.
@@ -448,6 +542,7 @@ where
         let mut to_reset = Vec::new();
         for (i, (stepped, action)) in steps.into_iter().zip(actions).enumerate() {
             let (step, final_mask) = stepped?;
+            self.track_reward(i, step.reward);
             let running = &mut self.running[i];
             running.actions.push(action.clone());
             let done = step.terminated || step.truncated;
@@ -457,6 +552,19 @@ where
                         .into(),
                 })?;
                 self.tasks.report(&running.task, &summary)?;
+                if let Some(values) = &mut self.values {
+                    let initial_obs =
+                        values.initial_obs[i]
+                            .take()
+                            .ok_or_else(|| StudentError::EnvContract {
+                                reason: "an episode ended that never started".into(),
+                            })?;
+                    values.pending.push(ValueRequest {
+                        task: running.task.clone(),
+                        initial_obs,
+                        discounted_return: values.discounted[i].0,
+                    });
+                }
                 self.finished.push(EpisodeRecord {
                     env_index: i,
                     episode_index: running.episode_index,
@@ -492,6 +600,7 @@ where
         let observations = self.reset_copies(indices)?;
         for (&i, obs) in indices.iter().zip(observations) {
             self.obs[i] = obs;
+            self.start_value_tracking(i);
         }
         Ok(())
     }
@@ -557,7 +666,8 @@ where
         vec_env.global_step = state.global_step;
         vec_env.reset_running()?;
         let running = &vec_env.running;
-        let replayed: Vec<Result<Option<E::Obs>>> = vec_env.pool.install(|| {
+        type Replayed<O> = Result<(Option<O>, Vec<f64>)>;
+        let replayed: Vec<Replayed<E::Obs>> = vec_env.pool.install(|| {
             use rayon::prelude::*;
             vec_env
                 .envs
@@ -565,9 +675,11 @@ where
                 .enumerate()
                 .map(|(i, env)| {
                     let mut last = None;
+                    let mut rewards = Vec::with_capacity(running[i].actions.len());
                     let actions = &running[i].actions;
                     for (t, action) in actions.iter().enumerate() {
                         let step = env.step(action.borrow())?;
+                        rewards.push(step.reward);
                         if step.terminated || step.truncated {
                             return Err(StudentError::CorruptCheckpoint {
                                 reason: format!(
@@ -580,13 +692,17 @@ where
                         }
                         last = Some(step.obs);
                     }
-                    Ok(last)
+                    Ok((last, rewards))
                 })
                 .collect()
         });
-        for (i, obs) in replayed.into_iter().enumerate() {
-            if let Some(obs) = obs? {
+        for (i, replay) in replayed.into_iter().enumerate() {
+            let (obs, rewards) = replay?;
+            if let Some(obs) = obs {
                 vec_env.obs[i] = obs;
+            }
+            for reward in rewards {
+                vec_env.track_reward(i, reward);
             }
         }
         Ok(vec_env)

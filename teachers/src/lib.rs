@@ -1,7 +1,8 @@
 //! Curriculum teachers: each episode a teacher picks the task parameters a student trains on,
 //! then learns from the outcome which tasks make the student progress.
 //!
-//! - [`Teacher`]: the object-safe contract (sample, update, visualisation samples, checkpoints).
+//! - [`Teacher`]: the object-safe contract (sample, update, visualisation samples, checkpoints,
+//!   and for teachers that ask, the student's [`ValueEstimate`] of each episode's start).
 //! - Five non-neural teachers from TeachMyAgent / teachDeepRL: [`RandomTeacher`],
 //!   [`AlpGmm`], [`CovarGmm`], [`Riac`], [`Adr`], each built from a typed, serde config whose
 //!   defaults are the tuned TeachMyAgent benchmark values (written once, as `pub const`s).
@@ -93,6 +94,28 @@ pub trait Teacher: Send {
     /// unchanged when an error is returned.
     fn update(&mut self, task: &[f64], outcome: &EpisodeOutcome) -> Result<()>;
 
+    /// Whether the teacher learns from the student's value estimates (SPDL): `Some(γ)` asks the
+    /// loop for, after every [`Teacher::update`], the student's value estimate of that episode's
+    /// initial observation and the episode's return discounted by γ, through
+    /// [`Teacher::record_value_estimate`]. Default `None`: the loop then keeps no initial
+    /// observations and computes nothing.
+    fn value_estimate_discount(&self) -> Option<f64> {
+        None
+    }
+
+    /// The student's estimate for an episode on `task` that [`Teacher::update`] has seen
+    /// (called in the order of the updates, once the student has been asked: in the training
+    /// loop after the learning iteration in which the episode ended). A teacher that asks for
+    /// none ignores it.
+    ///
+    /// # Errors
+    /// A teacher that asks refuses a task it has no pending episode for, and a non-finite
+    /// estimate ([`TeacherError::NonFiniteReturn`]).
+    fn record_value_estimate(&mut self, task: &[f64], estimate: &ValueEstimate) -> Result<()> {
+        let _ = (task, estimate);
+        Ok(())
+    }
+
     /// `n` tasks from the teacher's current curriculum without its exploration (no random-task
     /// mixing, no boundary probing), for visualisation. `None` when the teacher has no such
     /// distribution. Uses its own random stream: calling it never changes future decisions.
@@ -116,6 +139,17 @@ pub trait Teacher: Send {
     /// [`TeacherError::Checkpoint`] for malformed bytes, another format version, another
     /// teacher, another task space or inconsistent contents; the state is unchanged then.
     fn load_state(&mut self, bytes: &[u8]) -> Result<()>;
+}
+
+/// What the loop hands a teacher that asks for value estimates
+/// ([`Teacher::value_estimate_discount`]).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ValueEstimate {
+    /// The student's value estimate of the episode's initial observation, in return units
+    /// (PPO: its critic, unnormalised; SAC: V, or min Q at the policy's mean action; DQN: max Q).
+    pub initial_value: f64,
+    /// The episode's return discounted by the teacher's γ (`Σ γᵗ rₜ`).
+    pub discounted_return: f64,
 }
 
 /// Checks the arguments of [`Teacher::update`]: task in the space, finite return.

@@ -510,6 +510,12 @@ where
         Ok(())
     }
 
+    /// The largest Q-value of `obs`.
+    fn value_estimate(&mut self, obs: &Vec<f32>) -> Result<f64> {
+        let q = self.q_values(obs)?;
+        Ok(q.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v)) as f64)
+    }
+
     fn act_greedy(&mut self, obs: &Vec<f32>, mask: Option<&[bool]>) -> Result<usize> {
         let mut out = Vec::with_capacity(1);
         self.select_actions(obs, mask, 0, true, &mut out)?;

@@ -750,6 +750,20 @@ where
         self.update(&rollout, lr)
     }
 
+    /// The critic's value of the normalised observation, times the running std of the
+    /// discounted return when rewards are normalised (the critic learns scaled returns), so the
+    /// estimate is in the env's return units.
+    fn value_estimate(&mut self, obs: &Vec<f32>) -> Result<f64> {
+        self.check_obs(obs)?;
+        let normalized = self.normalize(obs);
+        let value = self.value(&normalized)? as f64;
+        Ok(if self.config.norm_reward {
+            value * (self.return_rms.var[0] + NORM_EPSILON).sqrt()
+        } else {
+            value
+        })
+    }
+
     /// PPO's policy is trained without masks, so `mask` is ignored.
     fn act_greedy(&mut self, obs: &Vec<f32>, _mask: Option<&[bool]>) -> Result<Self::Action> {
         self.check_obs(obs)?;

@@ -838,6 +838,17 @@ where
         self.act(obs, true)
     }
 
+    /// V(s) with the V network; otherwise the smaller critic at the policy's mean action.
+    fn value_estimate(&mut self, obs: &Vec<f32>) -> Result<f64> {
+        self.check_obs(obs)?;
+        let row = ArrayView2::from_shape((1, obs.len()), obs.as_slice()).expect("one row");
+        if let Some(value) = &self.value {
+            return Ok(value.net.predict(row)?[(0, 0)] as f64);
+        }
+        let mean_action = self.squashed_action(obs, true)?;
+        Ok(self.critic_min(row, &mean_action)?[0] as f64)
+    }
+
     fn to_json(&self) -> String {
         SacAgent::to_json(self)
     }
