@@ -240,6 +240,26 @@ impl Gan {
             && optimizer_ok(&self.discriminator_optimizer)
     }
 
+    /// Whether every weight and every RMSProp mean square is finite (a training with a huge
+    /// learning rate can overflow without producing a NaN gradient).
+    pub(crate) fn is_finite(&self) -> bool {
+        let finite = |net: &Mlp| {
+            net.parameter_slices()
+                .iter()
+                .all(|s| s.iter().all(|v| v.is_finite()))
+        };
+        finite(&self.generator)
+            && finite(&self.discriminator)
+            && self
+                .generator_optimizer
+                .check_matches(&self.generator)
+                .is_ok()
+            && self
+                .discriminator_optimizer
+                .check_matches(&self.discriminator)
+                .is_ok()
+    }
+
     /// One generator output (normalised coordinates) for fresh noise from `rng`; `None` if the
     /// networks produced a non-finite value.
     pub(crate) fn generate<R: Rng + ?Sized>(&mut self, rng: &mut R) -> Option<Vec<f32>> {

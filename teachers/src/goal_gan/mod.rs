@@ -70,8 +70,8 @@
 //!   visualisation samples use a separate one.
 //! - [`Teacher::non_exploratory_samples`] returns noise-free generator goals clipped to the
 //!   bounds (the reference returns them unclipped, up to twice the space).
-//! - A training that diverges to NaN/∞ (never seen) is undone and counted in
-//!   [`GoalGan::failed_trainings`], instead of poisoning the networks.
+//! - A training that diverges to NaN/∞ (never seen with sane learning rates) is undone and
+//!   counted in [`GoalGan::failed_trainings`], instead of poisoning the networks.
 //! - The success buffer is unbounded as in the reference; its distance rule bounds it in
 //!   practice (at most one goal per ball of the threshold's radius).
 
@@ -294,7 +294,8 @@ impl GoalGan {
                     let std = self.config.state_noise_level * dim.range();
                     *g += std * standard_normal(&mut self.rng);
                     let (c, r) = (scaling.center[i], scaling.range[i]);
-                    *g = g.clamp(c - r, c + r);
+                    // `max`/`min`, not `clamp`: no panic on a NaN bound (an infinite range).
+                    *g = g.max(c - r).min(c + r);
                 }
                 self.space.clip(&goal)
             }
@@ -421,8 +422,8 @@ impl GoalGan {
             self.config.batch_size,
             &mut self.rng,
         ) {
-            Ok(losses) => self.last_losses = losses.or(self.last_losses),
-            Err(_) => {
+            Ok(losses) if self.gan.is_finite() => self.last_losses = losses.or(self.last_losses),
+            _ => {
                 self.gan = before;
                 self.failed_trainings += 1;
             }
