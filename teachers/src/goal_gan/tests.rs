@@ -490,7 +490,8 @@ fn inconsistent_checkpoints_are_refused() {
     let mut t = GoalGan::new(unit_square(), 14, small()).unwrap();
     drive(&mut t, 35);
     let good: serde_json::Value = serde_json::from_slice(&t.save_state().unwrap()).unwrap();
-    let edits: [(&str, fn(&mut serde_json::Value)); 5] = [
+    type Edit = fn(&mut serde_json::Value);
+    let edits: [(&str, Edit); 5] = [
         ("more labels than update_size allows", |v| {
             v["state"]["labels"] = serde_json::json!(vec![true; 25]);
         }),
