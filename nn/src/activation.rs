@@ -16,10 +16,17 @@ const FAST_TANH_CLAMP: f32 = 7.905_311;
 /// Below this magnitude `tanh(x) == x` to within `f32` rounding, so the input is returned as is.
 const FAST_TANH_LINEAR_BELOW: f32 = 4e-4;
 
+/// Slope of [`Activation::LeakyRelu`] for negative inputs: 0.1, the slope of the GoalGAN
+/// discriminator's hidden layers in rllab-curriculum's `FCGAN` (`tf.maximum(0.1 * x, x)`), which
+/// TeachMyAgent runs unchanged.
+pub const LEAKY_RELU_SLOPE: f32 = 0.1;
+
 /// The non-linearity applied after a layer's affine map.
 ///
 /// The derivative is computed from the layer's *output* `y` (what the forward cache stores):
-/// tanh' = 1 − y², relu' = 1 if y > 0 else 0, identity' = 1.
+/// tanh' = 1 − y², relu' = 1 if y > 0 else 0, leaky relu' = 1 if y > 0 else
+/// [`LEAKY_RELU_SLOPE`] (the slope keeps the sign, and at 0 TensorFlow's `maximum` passes the
+/// gradient to the `0.1·x` branch), identity' = 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Activation {
@@ -30,6 +37,8 @@ pub enum Activation {
     Relu,
     /// No non-linearity (output layers of value functions, Q-functions and Gaussian means).
     Identity,
+    /// Leaky rectified linear unit, `max(LEAKY_RELU_SLOPE · x, x)` (GAN discriminators).
+    LeakyRelu,
 }
 
 impl Activation {
@@ -38,6 +47,11 @@ impl Activation {
         match self {
             Activation::Tanh => values.iter_mut().for_each(|v| *v = fast_tanh(*v)),
             Activation::Relu => values.iter_mut().for_each(|v| *v = v.max(0.0)),
+            Activation::LeakyRelu => values.iter_mut().for_each(|v| {
+                if *v <= 0.0 {
+                    *v *= LEAKY_RELU_SLOPE;
+                }
+            }),
             Activation::Identity => {}
         }
     }
@@ -55,6 +69,13 @@ impl Activation {
                 for (g, &y) in gradient.iter_mut().zip(outputs) {
                     if y <= 0.0 {
                         *g = 0.0;
+                    }
+                }
+            }
+            Activation::LeakyRelu => {
+                for (g, &y) in gradient.iter_mut().zip(outputs) {
+                    if y <= 0.0 {
+                        *g *= LEAKY_RELU_SLOPE;
                     }
                 }
             }
@@ -152,5 +173,34 @@ mod tests {
         let mut g = [3.0f32];
         Activation::Identity.backprop_in_place(&[5.0], &mut g);
         assert_eq!(g, [3.0]);
+    }
+
+    #[test]
+    fn leaky_relu_applies_and_backprops_with_its_slope() {
+        let mut v = [-2.0f32, 0.0, 3.0];
+        Activation::LeakyRelu.apply_in_place(&mut v);
+        assert_eq!(v, [-0.2, 0.0, 3.0]);
+        let mut g = [1.0f32, 2.0, 4.0];
+        Activation::LeakyRelu.backprop_in_place(&v, &mut g);
+        // At 0 the gradient takes the slope, as TensorFlow's `maximum(0.1·x, x)` does.
+        assert_eq!(g, [0.1, 0.2, 4.0]);
+        // Central differences of max(0.1·x, x) away from the kink.
+        for x in [-1.5f32, -0.3, 0.4, 2.0] {
+            let f = |x: f32| {
+                let mut v = [x];
+                Activation::LeakyRelu.apply_in_place(&mut v);
+                v[0]
+            };
+            let numeric = (f(x + 1e-2) - f(x - 1e-2)) / 2e-2;
+            let mut g = [1.0f32];
+            Activation::LeakyRelu.backprop_in_place(&[f(x)], &mut g);
+            assert!(
+                (numeric - g[0]).abs() < 1e-4,
+                "x = {x}: {numeric} vs {}",
+                g[0]
+            );
+        }
+        let json = serde_json::to_string(&Activation::LeakyRelu).unwrap();
+        assert_eq!(json, "\"leaky_relu\"");
     }
 }

@@ -1,5 +1,6 @@
-//! Weight initialisation from a caller-supplied, seeded RNG: orthogonal (CleanRL's `layer_init`)
-//! or scaled uniform (PyTorch's `nn.Linear` default when the scale is 1).
+//! Weight initialisation from a caller-supplied, seeded RNG: orthogonal (CleanRL's `layer_init`),
+//! scaled uniform (PyTorch's `nn.Linear` default when the scale is 1) or Glorot uniform
+//! (TensorFlow 1's `xavier_initializer`, the GoalGAN networks').
 
 use ndarray::Array2;
 use rand::Rng;
@@ -23,6 +24,13 @@ pub enum Init {
         /// Multiplier of the `1 / √fan_in` bound (dimensionless, ≥ 0).
         scale: f32,
     },
+    /// Weights uniform in `±gain · √(6 / (fan_in + fan_out))`, biases zero: Glorot & Bengio's
+    /// "Xavier" uniform initialisation, TensorFlow 1's `tf.contrib.layers.xavier_initializer()`
+    /// with `tf.layers.dense`'s zero biases when `gain = 1`.
+    GlorotUniform {
+        /// Multiplier of the bound (dimensionless, ≥ 0).
+        gain: f32,
+    },
 }
 
 impl Init {
@@ -31,6 +39,7 @@ impl Init {
         match self {
             Init::Orthogonal { gain } => gain,
             Init::ScaledUniform { scale } => scale,
+            Init::GlorotUniform { gain } => gain,
         }
     }
 
@@ -51,6 +60,13 @@ impl Init {
                 let weights = Array2::from_shape_simple_fn((inputs, outputs), &mut draw);
                 let biases = (0..outputs).map(|_| draw()).collect();
                 (weights, biases)
+            }
+            Init::GlorotUniform { gain } => {
+                let bound = gain * (6.0 / (inputs + outputs) as f32).sqrt();
+                let weights = Array2::from_shape_simple_fn((inputs, outputs), || {
+                    (rng.random::<f32>() * 2.0 - 1.0) * bound
+                });
+                (weights, vec![0.0; outputs])
             }
         }
     }
@@ -124,5 +140,18 @@ mod tests {
         let (w, b) = Init::ScaledUniform { scale: 1.0 }.draw(16, 8, &mut rng);
         assert!(w.iter().chain(&b).all(|v| v.abs() <= 0.25));
         assert!(w.iter().any(|v| v.abs() > 0.2));
+    }
+
+    #[test]
+    fn glorot_uniform_respects_bound_and_zero_biases() {
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(3);
+        // √(6 / (10 + 14)) = 0.5.
+        let (w, b) = Init::GlorotUniform { gain: 1.0 }.draw(10, 14, &mut rng);
+        assert!(w.iter().all(|v| v.abs() <= 0.5));
+        assert!(w.iter().any(|v| v.abs() > 0.45));
+        assert!(b.iter().all(|&v| v == 0.0));
+        // Uniform: the variance is bound² / 3 = 1/12.
+        let variance = w.iter().map(|v| v * v).sum::<f32>() / w.len() as f32;
+        assert!((variance - 1.0 / 12.0).abs() < 0.03, "{variance}");
     }
 }

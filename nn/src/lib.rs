@@ -3,8 +3,8 @@
 //! x86-64 CPU.
 //!
 //! - [`Mlp`]: a small fully-connected network on `ndarray` with configurable widths and
-//!   [`Activation`]s (tanh via [`fast_tanh`], relu, identity), orthogonal or scaled-uniform
-//!   [`Init`] from a seeded RNG, a batched [`Mlp::forward`] that caches activations, analytic
+//!   [`Activation`]s (tanh via [`fast_tanh`], relu, leaky relu, identity), orthogonal,
+//!   scaled-uniform or Glorot-uniform [`Init`] from a seeded RNG, a batched [`Mlp::forward`] that caches activations, analytic
 //!   [`Mlp::backward`] into [`Gradients`], and an allocation-free single-observation
 //!   [`Mlp::forward_one`] that is bit-identical to the batched pass.
 //! - [`kernel`]: the matrix products behind the forward and backward passes, each output
@@ -13,6 +13,8 @@
 //!   every x86-64 CPU. Public, for students that multiply matrices outside an [`Mlp`].
 //! - [`clip_global_norm`]: gradient clipping by global norm across one or several networks.
 //! - [`Adam`]: Adam / AdamW with hyper-parameters in [`AdamConfig`].
+//! - [`RmsProp`]: TensorFlow 1's RMSProp (mean square starting at 1, ε inside the root), with
+//!   hyper-parameters in [`RmsPropConfig`]; GoalGAN's optimiser.
 //! - [`Checkpoint`]: versioned, bit-exact save/load of parameters and optimiser state.
 //!
 //! Every public function outside [`kernel`] validates its input (shapes, NaN/∞, config ranges)
@@ -29,8 +31,9 @@ pub mod gradients;
 pub mod init;
 pub mod kernel;
 pub mod mlp;
+pub mod rmsprop;
 
-pub use activation::{fast_tanh, Activation, FAST_TANH_MAX_ABS_ERROR};
+pub use activation::{fast_tanh, Activation, FAST_TANH_MAX_ABS_ERROR, LEAKY_RELU_SLOPE};
 pub use adam::{Adam, AdamConfig};
 pub use checkpoint::{Checkpoint, CHECKPOINT_FORMAT_VERSION};
 pub use error::{NnError, Result};
@@ -40,3 +43,4 @@ pub use mlp::{
     validate_hidden_sizes, ForwardCache, InferenceBuffers, Layer, LayerConfig, Mlp, MlpConfig,
     MAX_HIDDEN_LAYERS, MAX_LAYER_WIDTH, MAX_PARAMETERS,
 };
+pub use rmsprop::{RmsProp, RmsPropConfig};

@@ -41,11 +41,12 @@ fn relu_pattern(net: &Mlp, x: &Array2<f32>) -> Vec<bool> {
             layer.biases().as_slice().unwrap(),
             pre.as_slice_mut().unwrap(),
         );
-        if layer.activation() == Activation::Relu {
+        if matches!(layer.activation(), Activation::Relu | Activation::LeakyRelu) {
             pattern.extend(pre.iter().map(|&v| v > 0.0));
         }
         current = pre.mapv(|v| match layer.activation() {
             Activation::Relu => v.max(0.0),
+            Activation::LeakyRelu => v.max(0.1 * v),
             Activation::Tanh => libm::tanhf(v),
             Activation::Identity => v,
         });
@@ -119,9 +120,14 @@ fn check_gradients(config: MlpConfig, seed: u64) {
 
 #[test]
 fn gradients_match_finite_differences_for_every_activation() {
-    for (seed, activation) in [Activation::Tanh, Activation::Relu, Activation::Identity]
-        .into_iter()
-        .enumerate()
+    for (seed, activation) in [
+        Activation::Tanh,
+        Activation::Relu,
+        Activation::Identity,
+        Activation::LeakyRelu,
+    ]
+    .into_iter()
+    .enumerate()
     {
         // One hidden layer of this activation, whose output layer also uses it.
         let layers = vec![

@@ -1,15 +1,21 @@
 //! Prints the teacher test-bed table (cells mastered on the toy grids, mean ± std over seeds,
 //! one-sided Welch p-value against Random).
 //!
-//! `cargo run --release -p teachgym-teachers --example testbed -- [episodes] [seeds] [preset]`
+//! `cargo run --release -p teachgym-teachers --example testbed -- [episodes] [seeds] [preset] [teachers]`
 //! (defaults: 20000 episodes, teachDeepRL's toy budget, 16 seeds, preset `tma`; preset `tdrl`
-//! runs ALP-GMM, Covar-GMM and RIAC with teachDeepRL's original values instead).
+//! runs ALP-GMM, Covar-GMM and RIAC with teachDeepRL's original values instead; preset
+//! `ek_high` gives every teacher that reads expert knowledge the toy's `high` level, i.e. an
+//! initial distribution on the start cell; `teachers` is a comma-separated subset of the
+//! registered names, e.g. `random,goal_gan`, all of them by default — Random always runs first,
+//! as the reference of the p-values).
 
 use std::time::Instant;
 
 use teachgym_teachers::stats::{mean, std_dev, welch_t_test_greater};
 use teachgym_teachers::toys::{testbed_config, testbed_run_with, ToyVariant};
-use teachgym_teachers::{AlpGmmConfig, CovarGmmConfig, RiacConfig, TEACHER_NAMES};
+use teachgym_teachers::{
+    AlpGmmConfig, CovarGmmConfig, ExpertLevel, RiacConfig, TeacherConfig, TEACHER_NAMES,
+};
 
 fn config(
     name: &str,
@@ -20,6 +26,20 @@ fn config(
         ("tdrl", "alp_gmm") => serde_json::to_value(AlpGmmConfig::teach_deep_rl())?,
         ("tdrl", "covar_gmm") => serde_json::to_value(CovarGmmConfig::teach_deep_rl())?,
         ("tdrl", "riac") => serde_json::to_value(RiacConfig::teach_deep_rl())?,
+        ("ek_high", _) => {
+            let base = testbed_config(name, &variant.student());
+            match TeacherConfig::from_json(name, base.clone()) {
+                Ok(mut typed) => match typed.expert_knowledge_mut() {
+                    Some(ek) => {
+                        *ek = variant.student().expert_knowledge(ExpertLevel::High);
+                        let value = serde_json::to_value(&typed)?;
+                        value["config"].clone()
+                    }
+                    None => base,
+                },
+                Err(_) => base,
+            }
+        }
         _ => testbed_config(name, &variant.student()),
     })
 }
@@ -33,14 +53,34 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or(20_000);
     let seeds: u64 = args.next().map(|a| a.parse()).transpose()?.unwrap_or(16);
     let preset = args.next().unwrap_or_else(|| "tma".into());
-    println!("{episodes} episodes, {seeds} seeds (0..{seeds}), preset {preset}\n");
+    let selected: Vec<&str> = match args.next() {
+        Some(list) => {
+            let names: Vec<String> = list.split(',').map(|n| n.trim().to_string()).collect();
+            if let Some(unknown) = names.iter().find(|n| !TEACHER_NAMES.contains(&n.as_str())) {
+                return Err(format!(
+                    "unknown teacher `{unknown}`; known: {}",
+                    TEACHER_NAMES.join(", ")
+                )
+                .into());
+            }
+            TEACHER_NAMES
+                .into_iter()
+                .filter(|&n| n == "random" || names.iter().any(|m| m == n))
+                .collect()
+        }
+        None => TEACHER_NAMES.to_vec(),
+    };
+    println!(
+        "{episodes} episodes, {seeds} seeds (0..{seeds}), preset {preset}, teachers {}\n",
+        selected.join(", ")
+    );
     for variant in [ToyVariant::Grid, ToyVariant::MostlyUnlearnable] {
         let learnable = variant.student().learnable_cell_count();
         println!("### {variant:?} ({learnable} learnable cells)\n");
         println!("| teacher | cells mastered (mean ± std) | min–max | p (> random, Welch) | wall time / run |");
         println!("|---|---|---|---|---|");
         let mut random_scores = Vec::new();
-        for name in TEACHER_NAMES {
+        for &name in &selected {
             let start = Instant::now();
             let scores: Vec<f64> = (0..seeds)
                 .map(|seed| {

@@ -3,9 +3,9 @@
 //!
 //! | level | what teachers receive |
 //! |---|---|
-//! | `none` | nothing (ADR refuses to run) |
-//! | `low` | a success threshold and ADR's reward thresholds |
-//! | `high` | `low` + an initial Gaussian over easy tasks (ALP-GMM / Covar-GMM bootstrap, ADR start) |
+//! | `none` | nothing (ADR and GoalGAN refuse to run) |
+//! | `low` | a success threshold (GoalGAN's success) and ADR's reward thresholds |
+//! | `high` | `low` + an initial Gaussian over easy tasks (ALP-GMM / Covar-GMM bootstrap, ADR start, GoalGAN pretraining) |
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};

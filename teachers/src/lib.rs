@@ -4,8 +4,9 @@
 //! - [`Teacher`]: the object-safe contract (sample, update, visualisation samples, checkpoints,
 //!   and for teachers that ask, the student's [`ValueEstimate`] of each episode's start).
 //! - Five non-neural teachers from TeachMyAgent / teachDeepRL: [`RandomTeacher`],
-//!   [`AlpGmm`], [`CovarGmm`], [`Riac`], [`Adr`], each built from a typed, serde config whose
-//!   defaults are the tuned TeachMyAgent benchmark values (written once, as `pub const`s).
+//!   [`AlpGmm`], [`CovarGmm`], [`Riac`], [`Adr`], and the neural [`GoalGan`], each built from a
+//!   typed, serde config whose defaults are the tuned TeachMyAgent benchmark values (written
+//!   once, as `pub const`s).
 //! - [`build_teacher`]: the registry the CLI and Python bindings use (name + JSON config).
 //! - [`ExpertKnowledge`]: the none / low / high levels of prior knowledge a teacher may get.
 //! - [`DimensionShuffler`]: the "rugged difficulty" task-space transform.
@@ -28,6 +29,7 @@ pub mod covar_gmm;
 mod error;
 pub mod expert;
 pub mod gmm;
+pub mod goal_gan;
 mod knn;
 pub mod random;
 pub mod registry;
@@ -45,6 +47,7 @@ pub use expert::{
     DiagonalGaussian, ExpertKnowledge, ExpertLevel, RewardThresholds, HIGH_EK_STD_FRACTION,
 };
 pub use gmm::{Fitness, GmmConfig};
+pub use goal_gan::{GoalGan, GoalGanConfig};
 pub use random::{RandomConfig, RandomTeacher};
 pub use registry::{build_teacher, build_teacher_from_bounds, TeacherConfig, TEACHER_NAMES};
 pub use riac::{Riac, RiacConfig};
@@ -171,7 +174,7 @@ pub(crate) fn validate_update(
 pub mod prelude {
     pub use crate::{
         build_teacher, Adr, AdrConfig, AlpGmm, AlpGmmConfig, CovarGmm, CovarGmmConfig,
-        DimensionShuffler, EpisodeOutcome, ExpertKnowledge, RandomConfig, RandomTeacher, Riac,
-        RiacConfig, Teacher, TeacherConfig, TeacherError, TEACHER_NAMES,
+        DimensionShuffler, EpisodeOutcome, ExpertKnowledge, GoalGan, GoalGanConfig, RandomConfig,
+        RandomTeacher, Riac, RiacConfig, Teacher, TeacherConfig, TeacherError, TEACHER_NAMES,
     };
 }

@@ -6,16 +6,18 @@ use teachgym_core::TaskSpace;
 
 use crate::{
     Adr, AdrConfig, AlpGmm, AlpGmmConfig, CovarGmm, CovarGmmConfig, ExpertKnowledge, ExpertLevel,
-    RandomConfig, RandomTeacher, Result, Riac, RiacConfig, Teacher, TeacherError,
+    GoalGan, GoalGanConfig, RandomConfig, RandomTeacher, Result, Riac, RiacConfig, Teacher,
+    TeacherError,
 };
 
 /// Registered teacher names, in the order of the benchmark tables.
-pub const TEACHER_NAMES: [&str; 5] = [
+pub const TEACHER_NAMES: [&str; 6] = [
     RandomTeacher::NAME,
     AlpGmm::NAME,
     CovarGmm::NAME,
     Riac::NAME,
     Adr::NAME,
+    GoalGan::NAME,
 ];
 
 /// A typed teacher configuration. JSON form: `{"teacher": "alp_gmm", "config": {...}}`.
@@ -33,6 +35,8 @@ pub enum TeacherConfig {
     Riac(RiacConfig),
     /// [`Adr`].
     Adr(AdrConfig),
+    /// [`GoalGan`].
+    GoalGan(GoalGanConfig),
 }
 
 impl TeacherConfig {
@@ -44,6 +48,7 @@ impl TeacherConfig {
             TeacherConfig::CovarGmm(_) => CovarGmm::NAME,
             TeacherConfig::Riac(_) => Riac::NAME,
             TeacherConfig::Adr(_) => Adr::NAME,
+            TeacherConfig::GoalGan(_) => GoalGan::NAME,
         }
     }
 
@@ -54,17 +59,20 @@ impl TeacherConfig {
             TeacherConfig::AlpGmm(c) => Some(&mut c.expert_knowledge),
             TeacherConfig::CovarGmm(c) => Some(&mut c.expert_knowledge),
             TeacherConfig::Adr(c) => Some(&mut c.expert_knowledge),
+            TeacherConfig::GoalGan(c) => Some(&mut c.expert_knowledge),
             TeacherConfig::Random(_) | TeacherConfig::Riac(_) => None,
         }
     }
 
     /// The expert-knowledge level the teacher gets when none is asked for: `high` for ADR,
     /// which cannot run without thresholds and starts from the easy task as in its paper
-    /// (TeachMyAgent's `original` setting), `none` for every other teacher (TeachMyAgent's
-    /// benchmark baseline).
+    /// (TeachMyAgent's `original` setting), `low` for GoalGAN, which cannot run without a
+    /// success threshold (TeachMyAgent's minimum for it), `none` for every other teacher
+    /// (TeachMyAgent's benchmark baseline).
     pub fn default_expert_level(&self) -> ExpertLevel {
         match self {
             TeacherConfig::Adr(_) => ExpertLevel::High,
+            TeacherConfig::GoalGan(_) => ExpertLevel::Low,
             _ => ExpertLevel::None,
         }
     }
@@ -90,6 +98,7 @@ impl TeacherConfig {
             "covar_gmm" => TeacherConfig::CovarGmm(parse(name, config)?),
             "riac" => TeacherConfig::Riac(parse(name, config)?),
             "adr" => TeacherConfig::Adr(parse(name, config)?),
+            "goal_gan" => TeacherConfig::GoalGan(parse(name, config)?),
             _ => {
                 return Err(TeacherError::UnknownTeacher {
                     name: name.to_string(),
@@ -110,6 +119,7 @@ impl TeacherConfig {
             TeacherConfig::CovarGmm(c) => Box::new(CovarGmm::new(task_space, seed, c)?),
             TeacherConfig::Riac(c) => Box::new(Riac::new(task_space, seed, c)?),
             TeacherConfig::Adr(c) => Box::new(Adr::new(task_space, seed, c)?),
+            TeacherConfig::GoalGan(c) => Box::new(GoalGan::new(task_space, seed, c)?),
         })
     }
 }
@@ -128,7 +138,8 @@ impl TeacherConfig {
 ///
 /// # Errors
 /// [`TeacherError::UnknownTeacher`], [`TeacherError::Core`] for a bad config,
-/// [`TeacherError::MissingExpertKnowledge`] for ADR without thresholds.
+/// [`TeacherError::MissingExpertKnowledge`] for ADR without thresholds or GoalGAN without a
+/// success threshold.
 pub fn build_teacher(
     name: &str,
     task_space: TaskSpace,
@@ -214,19 +225,26 @@ mod tests {
     fn builds_every_name_and_refuses_unknown_ones() {
         let space = TaskSpace::from_bounds(&[0.0], &[1.0]).unwrap();
         for name in TEACHER_NAMES {
-            let cfg = if name == "adr" {
-                serde_json::json!({"expert_knowledge": {"level": "low", "success_threshold": 1.0,
+            let cfg = match name {
+                "adr" => {
+                    serde_json::json!({"expert_knowledge": {"level": "low", "success_threshold": 1.0,
                     "reward_thresholds": {"min_reward": 0.0, "max_reward": 1.0}}})
-            } else {
-                serde_json::Value::Null
+                }
+                // Pretraining skipped: this test is about the registry, not the GAN.
+                "goal_gan" => {
+                    serde_json::json!({"use_pretrained_samples": false,
+                    "expert_knowledge": {"level": "low", "success_threshold": 1.0,
+                    "reward_thresholds": {"min_reward": 0.0, "max_reward": 1.0}}})
+                }
+                _ => serde_json::Value::Null,
             };
             let t = build_teacher(name, space.clone(), 0, cfg).unwrap();
             assert_eq!(t.name(), name);
         }
-        match build_teacher("goal_gan", space.clone(), 0, serde_json::Value::Null) {
+        match build_teacher("setter_solver", space.clone(), 0, serde_json::Value::Null) {
             Err(TeacherError::UnknownTeacher { name, known }) => {
-                assert_eq!(name, "goal_gan");
-                assert!(known.contains("alp_gmm") && known.contains("riac"));
+                assert_eq!(name, "setter_solver");
+                assert!(known.contains("alp_gmm") && known.contains("goal_gan"));
             }
             other => panic!("{:?}", other.map(|t| t.name())),
         }
@@ -242,10 +260,12 @@ mod tests {
                 teachgym_core::Error::InvalidConfig { .. }
             ))
         ));
-        assert!(matches!(
-            build_teacher("adr", space.clone(), 0, serde_json::Value::Null),
-            Err(TeacherError::MissingExpertKnowledge { .. })
-        ));
+        for name in ["adr", "goal_gan"] {
+            assert!(matches!(
+                build_teacher(name, space.clone(), 0, serde_json::Value::Null),
+                Err(TeacherError::MissingExpertKnowledge { .. })
+            ));
+        }
         let typed: TeacherConfig =
             serde_json::from_str(r#"{"teacher":"riac","config":{"max_region_size":50}}"#).unwrap();
         assert_eq!(typed.name(), "riac");

@@ -302,14 +302,15 @@ impl ToyVariant {
 
 /// Default JSON config of teacher `name` in the test-bed: the crate defaults, plus the toy's
 /// `high` expert knowledge for ADR (which cannot run without thresholds and, started at a random
-/// point of a locked region, would never move).
+/// point of a locked region, would never move) and its `low` expert knowledge for GoalGAN (the
+/// success threshold it cannot run without; TeachMyAgent's minimum for it).
 pub fn testbed_config(name: &str, student: &ToyGrid) -> serde_json::Value {
-    if name == crate::Adr::NAME {
-        let ek = student.expert_knowledge(crate::ExpertLevel::High);
-        serde_json::json!({ "expert_knowledge": ek })
-    } else {
-        serde_json::Value::Null
-    }
+    let level = match name {
+        crate::Adr::NAME => crate::ExpertLevel::High,
+        crate::GoalGan::NAME => crate::ExpertLevel::Low,
+        _ => return serde_json::Value::Null,
+    };
+    serde_json::json!({ "expert_knowledge": student.expert_knowledge(level) })
 }
 
 /// One test-bed run: teacher `name` (test-bed config), seeded `seed`, trains a fresh `variant`

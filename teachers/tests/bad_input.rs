@@ -3,7 +3,10 @@
 //! call leaves the teacher's state unchanged.
 
 use teachgym_core::Error as CoreError;
-use teachgym_teachers::toys::{testbed_config, ToyGrid};
+mod common;
+
+use common::contract_config;
+use teachgym_teachers::toys::ToyGrid;
 use teachgym_teachers::{
     build_teacher, build_teacher_from_bounds, EpisodeOutcome, Teacher, TeacherError, TEACHER_NAMES,
 };
@@ -17,7 +20,7 @@ fn teachers() -> Vec<Box<dyn Teacher>> {
                 name,
                 student.task_space().clone(),
                 5,
-                testbed_config(name, &student),
+                contract_config(name, &student),
             )
             .unwrap()
         })
@@ -144,7 +147,7 @@ fn corrupt_or_mismatched_checkpoints_are_refused_without_side_effects() {
             name,
             student.task_space().clone(),
             5,
-            testbed_config(name, &student),
+            contract_config(name, &student),
         )
         .unwrap();
         reference.load_state(&good).unwrap();
@@ -176,7 +179,7 @@ fn corrupt_or_mismatched_checkpoints_are_refused_without_side_effects() {
             ),
         ];
         // A checkpoint taken on another task space.
-        let cfg = testbed_config(name, &ToyGrid::mostly_unlearnable());
+        let cfg = contract_config(name, &ToyGrid::mostly_unlearnable());
         let other = build_teacher(name, other_space.clone(), 5, cfg).unwrap();
         bad_inputs.push(("other task space".into(), other.save_state().unwrap()));
 
@@ -204,7 +207,7 @@ fn inconsistent_checkpoint_contents_are_refused() {
         "adr",
         student.task_space().clone(),
         0,
-        testbed_config("adr", &student),
+        contract_config("adr", &student),
     )
     .unwrap();
     let mut v: serde_json::Value = serde_json::from_slice(&adr.save_state().unwrap()).unwrap();

@@ -3,7 +3,10 @@
 //! bit for bit, that of a teacher never stopped. Visualisation samples taken on the uninterrupted
 //! teacher must not change its decisions.
 
-use teachgym_teachers::toys::{testbed_config, ToyGrid, ToyVariant};
+mod common;
+
+use common::contract_config;
+use teachgym_teachers::toys::{ToyGrid, ToyVariant};
 use teachgym_teachers::{build_teacher, Teacher, TEACHER_NAMES};
 
 const HALF: usize = 2_000;
@@ -32,7 +35,7 @@ fn restored_teachers_continue_exactly() {
     for variant in [ToyVariant::Grid, ToyVariant::MostlyUnlearnable] {
         for name in TEACHER_NAMES {
             let mut student = variant.student();
-            let config = testbed_config(name, &student);
+            let config = contract_config(name, &student);
             let space = student.task_space().clone();
             let mut teacher = build_teacher(name, space.clone(), 11, config.clone()).unwrap();
             run(teacher.as_mut(), &mut student, HALF, false);

@@ -14,14 +14,19 @@ use strategies::{
 };
 use teachgym_teachers::{build_teacher, EpisodeOutcome, TaskSpace, Teacher, TEACHER_NAMES};
 
-/// A configuration every teacher builds with (ADR needs reward thresholds), small enough that
-/// refits happen within a few dozen episodes.
+/// A configuration every teacher builds with (ADR needs reward thresholds, GoalGAN a success
+/// threshold), small enough that refits and trainings happen within a few dozen episodes.
 fn base_config(name: &str) -> Value {
     match name {
         "alp_gmm" | "covar_gmm" => json!({"fit_rate": 8, "max_k": 3, "gmm": {"fit_threads": 1}}),
         "riac" => json!({"max_region_size": 8, "nb_split_attempts": 5}),
         "adr" => json!({"queue_len": 3, "expert_knowledge": {"level": "low",
             "success_threshold": 1.0, "reward_thresholds": {"min_reward": 0.0, "max_reward": 1.0}}}),
+        // Success = return > 5: the outcomes below give both successes and failures.
+        "goal_gan" => json!({"generator_hidden": [8], "discriminator_hidden": [8],
+            "pretrain_samples": 16, "pretrain_outer_iters": 2, "outer_iters": 2, "update_size": 3,
+            "batch_size": 8, "expert_knowledge": {"level": "low", "success_threshold": 5.0,
+            "reward_thresholds": {"min_reward": 0.0, "max_reward": 1.0}}}),
         _ => json!({}),
     }
 }
