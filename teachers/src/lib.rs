@@ -3,8 +3,9 @@
 //!
 //! - [`Teacher`]: the object-safe contract (sample, update, visualisation samples, checkpoints).
 //! - Five non-neural teachers from TeachMyAgent / teachDeepRL: [`RandomTeacher`],
-//!   [`AlpGmm`], [`CovarGmm`], [`Riac`], [`Adr`], each built from a typed, serde config whose
-//!   defaults are the tuned TeachMyAgent benchmark values (written once, as `pub const`s).
+//!   [`AlpGmm`], [`CovarGmm`], [`Riac`], [`Adr`], and the neural [`SetterSolver`], each built
+//!   from a typed, serde config whose defaults are the tuned TeachMyAgent benchmark values
+//!   (written once, as `pub const`s).
 //! - [`build_teacher`]: the registry the CLI and Python bindings use (name + JSON config).
 //! - [`ExpertKnowledge`]: the none / low / high levels of prior knowledge a teacher may get.
 //! - [`DimensionShuffler`]: the "rugged difficulty" task-space transform.
@@ -31,6 +32,7 @@ mod knn;
 pub mod random;
 pub mod registry;
 pub mod riac;
+pub mod setter_solver;
 pub mod shuffler;
 pub mod stats;
 pub mod toys;
@@ -47,6 +49,7 @@ pub use gmm::{Fitness, GmmConfig};
 pub use random::{RandomConfig, RandomTeacher};
 pub use registry::{build_teacher, build_teacher_from_bounds, TeacherConfig, TEACHER_NAMES};
 pub use riac::{Riac, RiacConfig};
+pub use setter_solver::{SetterSolver, SetterSolverConfig};
 pub use shuffler::{DimensionShuffler, SHUFFLER_INTERVALS};
 pub use teachgym_core::EnvPrior;
 pub use teachgym_core::{TaskDim, TaskSpace};
@@ -138,6 +141,7 @@ pub mod prelude {
     pub use crate::{
         build_teacher, Adr, AdrConfig, AlpGmm, AlpGmmConfig, CovarGmm, CovarGmmConfig,
         DimensionShuffler, EpisodeOutcome, ExpertKnowledge, RandomConfig, RandomTeacher, Riac,
-        RiacConfig, Teacher, TeacherConfig, TeacherError, TEACHER_NAMES,
+        RiacConfig, SetterSolver, SetterSolverConfig, Teacher, TeacherConfig, TeacherError,
+        TEACHER_NAMES,
     };
 }

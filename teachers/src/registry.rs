@@ -6,16 +6,18 @@ use teachgym_core::TaskSpace;
 
 use crate::{
     Adr, AdrConfig, AlpGmm, AlpGmmConfig, CovarGmm, CovarGmmConfig, ExpertKnowledge, ExpertLevel,
-    RandomConfig, RandomTeacher, Result, Riac, RiacConfig, Teacher, TeacherError,
+    RandomConfig, RandomTeacher, Result, Riac, RiacConfig, SetterSolver, SetterSolverConfig,
+    Teacher, TeacherError,
 };
 
 /// Registered teacher names, in the order of the benchmark tables.
-pub const TEACHER_NAMES: [&str; 5] = [
+pub const TEACHER_NAMES: [&str; 6] = [
     RandomTeacher::NAME,
     AlpGmm::NAME,
     CovarGmm::NAME,
     Riac::NAME,
     Adr::NAME,
+    SetterSolver::NAME,
 ];
 
 /// A typed teacher configuration. JSON form: `{"teacher": "alp_gmm", "config": {...}}`.
@@ -33,6 +35,8 @@ pub enum TeacherConfig {
     Riac(RiacConfig),
     /// [`Adr`].
     Adr(AdrConfig),
+    /// [`SetterSolver`].
+    SetterSolver(SetterSolverConfig),
 }
 
 impl TeacherConfig {
@@ -44,17 +48,20 @@ impl TeacherConfig {
             TeacherConfig::CovarGmm(_) => CovarGmm::NAME,
             TeacherConfig::Riac(_) => Riac::NAME,
             TeacherConfig::Adr(_) => Adr::NAME,
+            TeacherConfig::SetterSolver(_) => SetterSolver::NAME,
         }
     }
 
     /// The expert knowledge the teacher reads, or `None` for teachers that take none (Random,
-    /// RIAC).
+    /// RIAC, Setter-Solver).
     pub fn expert_knowledge_mut(&mut self) -> Option<&mut ExpertKnowledge> {
         match self {
             TeacherConfig::AlpGmm(c) => Some(&mut c.expert_knowledge),
             TeacherConfig::CovarGmm(c) => Some(&mut c.expert_knowledge),
             TeacherConfig::Adr(c) => Some(&mut c.expert_knowledge),
-            TeacherConfig::Random(_) | TeacherConfig::Riac(_) => None,
+            TeacherConfig::Random(_) | TeacherConfig::Riac(_) | TeacherConfig::SetterSolver(_) => {
+                None
+            }
         }
     }
 
@@ -90,6 +97,7 @@ impl TeacherConfig {
             "covar_gmm" => TeacherConfig::CovarGmm(parse(name, config)?),
             "riac" => TeacherConfig::Riac(parse(name, config)?),
             "adr" => TeacherConfig::Adr(parse(name, config)?),
+            "setter_solver" => TeacherConfig::SetterSolver(parse(name, config)?),
             _ => {
                 return Err(TeacherError::UnknownTeacher {
                     name: name.to_string(),
@@ -110,6 +118,7 @@ impl TeacherConfig {
             TeacherConfig::CovarGmm(c) => Box::new(CovarGmm::new(task_space, seed, c)?),
             TeacherConfig::Riac(c) => Box::new(Riac::new(task_space, seed, c)?),
             TeacherConfig::Adr(c) => Box::new(Adr::new(task_space, seed, c)?),
+            TeacherConfig::SetterSolver(c) => Box::new(SetterSolver::new(task_space, seed, c)?),
         })
     }
 }
