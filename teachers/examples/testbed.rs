@@ -1,9 +1,10 @@
 //! Prints the teacher test-bed table (cells mastered on the toy grids, mean ± std over seeds,
 //! one-sided Welch p-value against Random).
 //!
-//! `cargo run --release -p teachgym-teachers --example testbed -- [episodes] [seeds] [preset]`
+//! `cargo run --release -p teachgym-teachers --example testbed -- [episodes] [seeds] [preset] [teachers]`
 //! (defaults: 20000 episodes, teachDeepRL's toy budget, 16 seeds, preset `tma`; preset `tdrl`
-//! runs ALP-GMM, Covar-GMM and RIAC with teachDeepRL's original values instead).
+//! runs ALP-GMM, Covar-GMM and RIAC with teachDeepRL's original values instead; `teachers` is a
+//! comma-separated list of registry names, default all; Random always runs, for the p-values).
 
 use std::time::Instant;
 
@@ -33,6 +34,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or(20_000);
     let seeds: u64 = args.next().map(|a| a.parse()).transpose()?.unwrap_or(16);
     let preset = args.next().unwrap_or_else(|| "tma".into());
+    let selected: Vec<&str> = match args.next() {
+        Some(list) => {
+            let wanted: Vec<String> = list.split(',').map(|n| n.trim().to_string()).collect();
+            if let Some(unknown) = wanted.iter().find(|n| !TEACHER_NAMES.contains(&n.as_str())) {
+                return Err(format!(
+                    "unknown teacher `{unknown}`; known: {}",
+                    TEACHER_NAMES.join(", ")
+                )
+                .into());
+            }
+            TEACHER_NAMES
+                .into_iter()
+                .filter(|n| *n == "random" || wanted.iter().any(|w| w == n))
+                .collect()
+        }
+        None => TEACHER_NAMES.to_vec(),
+    };
     println!("{episodes} episodes, {seeds} seeds (0..{seeds}), preset {preset}\n");
     for variant in [ToyVariant::Grid, ToyVariant::MostlyUnlearnable] {
         let learnable = variant.student().learnable_cell_count();
@@ -40,7 +58,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("| teacher | cells mastered (mean ± std) | min–max | p (> random, Welch) | wall time / run |");
         println!("|---|---|---|---|---|");
         let mut random_scores = Vec::new();
-        for name in TEACHER_NAMES {
+        for &name in &selected {
             let start = Instant::now();
             let scores: Vec<f64> = (0..seeds)
                 .map(|seed| {
