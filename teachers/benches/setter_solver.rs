@@ -39,6 +39,13 @@ fn main() {
             "class defaults (hidden 128, update every 100)",
             SetterSolverConfig::reference_class_defaults(),
         ),
+        (
+            "benchmark but hidden 32",
+            SetterSolverConfig {
+                setter_hidden_size: 32,
+                ..SetterSolverConfig::default()
+            },
+        ),
     ] {
         let mut student = ToyGrid::teach_deep_rl();
         let mut teacher = SetterSolver::new(student.task_space().clone(), 0, config)

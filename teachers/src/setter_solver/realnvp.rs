@@ -4,7 +4,7 @@
 //! **Sampling direction** (latent `z ~ N(0, I_d)` → goal): `blocks` blocks of three affine
 //! couplings, then a sigmoid. A coupling keeps the coordinates `C` and maps the coordinates `T`
 //! by `y_T = x_T · σ + t`, where `σ = MIN_SCALE + softplus_atan(s)` and `s`, `t` are two
-//! [`Highway`] networks of `[x_C, f]`. The three couplings of a block are
+//! highway networks of `[x_C, f]`. The three couplings of a block are
 //! first half → second half, second half → first half, odd → even coordinates (first half =
 //! the first `⌊d/2⌋`; a coupling with nothing to transform, as second → first when `d = 1`,
 //! is left out). The log-density follows the change of variables:
@@ -17,7 +17,7 @@
 //! (goal → latent) runs the same maps backwards: `x = logit(g)`, `x_T = (y_T − t) / σ`, with
 //! the same terms in `log p`.
 //!
-//! [`Highway`] is the reference's highway network (Zilly et al. 2017): `h = tanh(W·u + b)`,
+//! `Highway` is the reference's highway network (Zilly et al. 2017): `h = tanh(W·u + b)`,
 //! then per block `[a, b] = W·h + b`, `h ← h + (tanh a − h) · sigmoid b`, then a linear output.
 //! Every affine map is a one-layer [`Mlp`] (its own forward cache and backward pass); the gating,
 //! the coupling algebra and the log-determinants are differentiated by hand here and checked
