@@ -24,7 +24,18 @@ from . import _teachgym
 from .envs import to_json
 from .spaces import TaskSpace
 
-__all__ = ["Teacher", "Random", "ALPGMM", "CovarGMM", "RIAC", "ADR", "TEACHER_CLASSES", "make_teacher"]
+__all__ = [
+    "Teacher",
+    "Random",
+    "ALPGMM",
+    "CovarGMM",
+    "RIAC",
+    "ADR",
+    "GoalGAN",
+    "SetterSolver",
+    "TEACHER_CLASSES",
+    "make_teacher",
+]
 
 
 class Teacher:
@@ -191,13 +202,30 @@ class ADR(Teacher):
     NAME = "adr"
 
 
+class GoalGAN(Teacher):
+    """GoalGAN (Florensa et al. 2018): a GAN proposing goals of intermediate difficulty; needs
+    ``expert_knowledge`` with at least the success threshold (level ``low``, e.g. from
+    ``env.unwrapped.expert_knowledge("low")``)."""
+
+    NAME = "goal_gan"
+
+
+class SetterSolver(Teacher):
+    """Setter-Solver (Racanière et al. 2020): a conditional RealNVP setter and a judge of
+    feasibility; reads the episodes' success flags, no expert knowledge."""
+
+    NAME = "setter_solver"
+
+
 #: Every teacher class by registry name (the same names as ``teachgym._teachgym.TEACHER_NAMES``).
-TEACHER_CLASSES: dict[str, type[Teacher]] = {c.NAME: c for c in (Random, ALPGMM, CovarGMM, RIAC, ADR)}
+TEACHER_CLASSES: dict[str, type[Teacher]] = {
+    c.NAME: c for c in (Random, ALPGMM, CovarGMM, RIAC, ADR, GoalGAN, SetterSolver)
+}
 
 
 def make_teacher(name: str, task_space: TaskSpace | None = None, **kwargs: Any) -> Teacher:
     """The teacher registered as ``name`` (``random``, ``alp_gmm``, ``covar_gmm``, ``riac``,
-    ``adr``)."""
+    ``adr``, ``goal_gan``, ``setter_solver``)."""
     try:
         cls = TEACHER_CLASSES[name]
     except KeyError:

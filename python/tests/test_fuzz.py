@@ -269,6 +269,12 @@ def test_fuzz_teachers() -> None:
         if cls.NAME == "adr" and b.chance(0.8):
             config["expert_knowledge"] = {"level": "low", "success_threshold": 1.0,
                                           "reward_thresholds": {"min_reward": 0.0, "max_reward": 1.0}}
+        if cls.NAME == "goal_gan" and b.chance(0.8):  # its success threshold; small networks (fast)
+            config["expert_knowledge"] = {"level": "low", "success_threshold": 1.0}
+            config.setdefault("generator_hidden", [8])
+            config.setdefault("discriminator_hidden", [8])
+            config.setdefault("pretrain_outer_iters", 3)
+            config.setdefault("outer_iters", 3)
         small = {"alp_gmm": "fit_rate", "covar_gmm": "fit_rate", "riac": "max_region_size"}
         if cls.NAME in small and b.chance(0.7):  # small enough that refits happen
             config.setdefault(small[cls.NAME], int(b.rng.integers(2, 12)))

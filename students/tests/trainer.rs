@@ -17,7 +17,21 @@ fn make_env() -> teachgym_students::Result<PointMassEnv> {
 
 fn teacher(name: &str, seed: u64) -> Box<dyn Teacher> {
     let space = PointMassConfig::default().task_space().unwrap();
-    let config = if name == "adr" {
+    let config = if name == "goal_gan" {
+        // GoalGAN needs at least the success threshold (expert level low); small networks keep
+        // the test cheap.
+        serde_json::json!({
+            "expert_knowledge": teachgym_teachers::ExpertKnowledge::low(
+                0.5,
+                teachgym_teachers::expert::RewardThresholds { min_reward: 0.0, max_reward: 0.5 },
+            ),
+            "generator_hidden": [16, 16],
+            "discriminator_hidden": [8, 8],
+            "pretrain_samples": 64,
+            "pretrain_outer_iters": 5,
+            "outer_iters": 5,
+        })
+    } else if name == "adr" {
         // ADR needs expert knowledge (reward thresholds).
         let thresholds = teachgym_teachers::expert::RewardThresholds {
             min_reward: 0.0,

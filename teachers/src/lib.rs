@@ -4,8 +4,8 @@
 //! - [`Teacher`]: the object-safe contract (sample, update, visualisation samples, checkpoints,
 //!   and for teachers that ask, the student's [`ValueEstimate`] of each episode's start).
 //! - Five non-neural teachers from TeachMyAgent / teachDeepRL: [`RandomTeacher`],
-//!   [`AlpGmm`], [`CovarGmm`], [`Riac`], [`Adr`], and the neural [`GoalGan`], each built from a
-//!   typed, serde config whose defaults are the tuned TeachMyAgent benchmark values (written
+//!   [`AlpGmm`], [`CovarGmm`], [`Riac`], [`Adr`], and the neural [`GoalGan`] and
+//!   [`SetterSolver`], each built from a typed, serde config whose defaults are the tuned TeachMyAgent benchmark values (written
 //!   once, as `pub const`s).
 //! - [`build_teacher`]: the registry the CLI and Python bindings use (name + JSON config).
 //! - [`ExpertKnowledge`]: the none / low / high levels of prior knowledge a teacher may get.
@@ -34,6 +34,7 @@ mod knn;
 pub mod random;
 pub mod registry;
 pub mod riac;
+pub mod setter_solver;
 pub mod shuffler;
 pub mod stats;
 pub mod toys;
@@ -51,6 +52,7 @@ pub use goal_gan::{GoalGan, GoalGanConfig};
 pub use random::{RandomConfig, RandomTeacher};
 pub use registry::{build_teacher, build_teacher_from_bounds, TeacherConfig, TEACHER_NAMES};
 pub use riac::{Riac, RiacConfig};
+pub use setter_solver::{SetterSolver, SetterSolverConfig};
 pub use shuffler::{DimensionShuffler, SHUFFLER_INTERVALS};
 pub use teachgym_core::EnvPrior;
 pub use teachgym_core::{TaskDim, TaskSpace};
@@ -175,6 +177,7 @@ pub mod prelude {
     pub use crate::{
         build_teacher, Adr, AdrConfig, AlpGmm, AlpGmmConfig, CovarGmm, CovarGmmConfig,
         DimensionShuffler, EpisodeOutcome, ExpertKnowledge, GoalGan, GoalGanConfig, RandomConfig,
-        RandomTeacher, Riac, RiacConfig, Teacher, TeacherConfig, TeacherError, TEACHER_NAMES,
+        RandomTeacher, Riac, RiacConfig, SetterSolver, SetterSolverConfig, Teacher, TeacherConfig,
+        TeacherError, TEACHER_NAMES,
     };
 }

@@ -6,18 +6,19 @@ use teachgym_core::TaskSpace;
 
 use crate::{
     Adr, AdrConfig, AlpGmm, AlpGmmConfig, CovarGmm, CovarGmmConfig, ExpertKnowledge, ExpertLevel,
-    GoalGan, GoalGanConfig, RandomConfig, RandomTeacher, Result, Riac, RiacConfig, Teacher,
-    TeacherError,
+    GoalGan, GoalGanConfig, RandomConfig, RandomTeacher, Result, Riac, RiacConfig, SetterSolver,
+    SetterSolverConfig, Teacher, TeacherError,
 };
 
 /// Registered teacher names, in the order of the benchmark tables.
-pub const TEACHER_NAMES: [&str; 6] = [
+pub const TEACHER_NAMES: [&str; 7] = [
     RandomTeacher::NAME,
     AlpGmm::NAME,
     CovarGmm::NAME,
     Riac::NAME,
     Adr::NAME,
     GoalGan::NAME,
+    SetterSolver::NAME,
 ];
 
 /// A typed teacher configuration. JSON form: `{"teacher": "alp_gmm", "config": {...}}`.
@@ -37,6 +38,8 @@ pub enum TeacherConfig {
     Adr(AdrConfig),
     /// [`GoalGan`].
     GoalGan(GoalGanConfig),
+    /// [`SetterSolver`].
+    SetterSolver(SetterSolverConfig),
 }
 
 impl TeacherConfig {
@@ -49,18 +52,21 @@ impl TeacherConfig {
             TeacherConfig::Riac(_) => Riac::NAME,
             TeacherConfig::Adr(_) => Adr::NAME,
             TeacherConfig::GoalGan(_) => GoalGan::NAME,
+            TeacherConfig::SetterSolver(_) => SetterSolver::NAME,
         }
     }
 
     /// The expert knowledge the teacher reads, or `None` for teachers that take none (Random,
-    /// RIAC).
+    /// RIAC, Setter-Solver).
     pub fn expert_knowledge_mut(&mut self) -> Option<&mut ExpertKnowledge> {
         match self {
             TeacherConfig::AlpGmm(c) => Some(&mut c.expert_knowledge),
             TeacherConfig::CovarGmm(c) => Some(&mut c.expert_knowledge),
             TeacherConfig::Adr(c) => Some(&mut c.expert_knowledge),
             TeacherConfig::GoalGan(c) => Some(&mut c.expert_knowledge),
-            TeacherConfig::Random(_) | TeacherConfig::Riac(_) => None,
+            TeacherConfig::Random(_) | TeacherConfig::Riac(_) | TeacherConfig::SetterSolver(_) => {
+                None
+            }
         }
     }
 
@@ -99,6 +105,7 @@ impl TeacherConfig {
             "riac" => TeacherConfig::Riac(parse(name, config)?),
             "adr" => TeacherConfig::Adr(parse(name, config)?),
             "goal_gan" => TeacherConfig::GoalGan(parse(name, config)?),
+            "setter_solver" => TeacherConfig::SetterSolver(parse(name, config)?),
             _ => {
                 return Err(TeacherError::UnknownTeacher {
                     name: name.to_string(),
@@ -120,6 +127,7 @@ impl TeacherConfig {
             TeacherConfig::Riac(c) => Box::new(Riac::new(task_space, seed, c)?),
             TeacherConfig::Adr(c) => Box::new(Adr::new(task_space, seed, c)?),
             TeacherConfig::GoalGan(c) => Box::new(GoalGan::new(task_space, seed, c)?),
+            TeacherConfig::SetterSolver(c) => Box::new(SetterSolver::new(task_space, seed, c)?),
         })
     }
 }
@@ -241,10 +249,14 @@ mod tests {
             let t = build_teacher(name, space.clone(), 0, cfg).unwrap();
             assert_eq!(t.name(), name);
         }
-        match build_teacher("setter_solver", space.clone(), 0, serde_json::Value::Null) {
+        match build_teacher("goalgan", space.clone(), 0, serde_json::Value::Null) {
             Err(TeacherError::UnknownTeacher { name, known }) => {
-                assert_eq!(name, "setter_solver");
-                assert!(known.contains("alp_gmm") && known.contains("goal_gan"));
+                assert_eq!(name, "goalgan");
+                assert!(
+                    known.contains("alp_gmm")
+                        && known.contains("goal_gan")
+                        && known.contains("setter_solver")
+                );
             }
             other => panic!("{:?}", other.map(|t| t.name())),
         }

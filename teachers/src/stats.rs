@@ -1,5 +1,5 @@
-//! Statistics for the teacher test-bed: mean, sample standard deviation and the one-sided Welch
-//! t-test used to claim that one teacher beats another.
+//! Statistics for the teacher test-bed: mean, sample standard deviation, the one-sided Welch
+//! t-test used to claim that one teacher beats another, and Spearman's rank correlation.
 
 /// Arithmetic mean (`NaN` for an empty slice).
 pub fn mean(xs: &[f64]) -> f64 {
@@ -49,6 +49,36 @@ pub fn welch_t_test_greater(a: &[f64], b: &[f64]) -> WelchTest {
         df,
         p_value: 1.0 - student_t_cdf(t, df),
     }
+}
+
+/// Ranks of `xs` from 0, ties sharing the mean of their ranks (as `scipy.stats.rankdata` minus
+/// one); NaN sorts last.
+fn average_ranks(xs: &[f64]) -> Vec<f64> {
+    let mut order: Vec<usize> = (0..xs.len()).collect();
+    order.sort_by(|&a, &b| xs[a].total_cmp(&xs[b]));
+    let mut ranks = vec![0.0; xs.len()];
+    let mut start = 0;
+    while start < order.len() {
+        let mut end = start + 1;
+        while end < order.len() && xs[order[end]] == xs[order[start]] {
+            end += 1;
+        }
+        let rank = (start + end - 1) as f64 / 2.0;
+        order[start..end].iter().for_each(|&i| ranks[i] = rank);
+        start = end;
+    }
+    ranks
+}
+
+/// Spearman's rank correlation of `a` and `b` (same length ≥ 2): Pearson's correlation of
+/// their average ranks, as `scipy.stats.spearmanr`. NaN when either is constant.
+pub fn spearman(a: &[f64], b: &[f64]) -> f64 {
+    let (ra, rb) = (average_ranks(a), average_ranks(b));
+    let (ma, mb) = (mean(&ra), mean(&rb));
+    let cov: f64 = ra.iter().zip(&rb).map(|(x, y)| (x - ma) * (y - mb)).sum();
+    let var_a: f64 = ra.iter().map(|x| (x - ma).powi(2)).sum();
+    let var_b: f64 = rb.iter().map(|y| (y - mb).powi(2)).sum();
+    cov / (var_a * var_b).sqrt()
 }
 
 /// CDF of Student's t with `df` degrees of freedom.
@@ -183,5 +213,16 @@ mod tests {
         assert!(welch_t_test_greater(&b, &a).p_value > 0.99);
         assert_eq!(welch_t_test_greater(&[1.0, 1.0], &[0.0, 0.0]).p_value, 0.0);
         assert!((std_dev(&a) - var.sqrt()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn spearman_matches_scipy() {
+        // scipy.stats.spearmanr([1, 2, 3, 4, 5], [5, 6, 7, 8, 7]).statistic = 0.8207826816681233
+        // (the two 7s share rank 3.5).
+        let rho = spearman(&[1.0, 2.0, 3.0, 4.0, 5.0], &[5.0, 6.0, 7.0, 8.0, 7.0]);
+        assert!((rho - 0.820_782_681_668_123_3).abs() < 1e-12, "{rho}");
+        assert_eq!(spearman(&[1.0, 2.0, 3.0], &[30.0, 20.0, 10.0]), -1.0);
+        assert_eq!(spearman(&[0.1, 0.5, 0.9], &[1.0, 8.0, 1e9]), 1.0);
+        assert!(spearman(&[1.0, 1.0], &[1.0, 2.0]).is_nan());
     }
 }
