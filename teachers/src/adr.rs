@@ -211,7 +211,7 @@ impl Teacher for Adr {
                 }
             }
         }
-        self.episodes += 1;
+        self.episodes = self.episodes.saturating_add(1);
         Ok(())
     }
 

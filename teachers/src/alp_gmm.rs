@@ -232,7 +232,7 @@ impl AlpGmm {
             self.seed,
         ) {
             self.gmm = Some(selection.best);
-            self.fits += 1;
+            self.fits = self.fits.saturating_add(1);
         }
     }
 }
@@ -308,7 +308,7 @@ impl Teacher for AlpGmm {
             self.window.pop_front();
         }
         self.last_alp = alp;
-        self.episodes += 1;
+        self.episodes = self.episodes.saturating_add(1);
         if !self.in_bootstrap() && self.episodes % self.config.fit_rate as u64 == 0 {
             self.refit();
         }

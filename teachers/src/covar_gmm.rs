@@ -200,7 +200,7 @@ impl Teacher for CovarGmm {
         while self.window.len() > self.config.fit_rate {
             self.window.pop_front();
         }
-        self.episodes += 1;
+        self.episodes = self.episodes.saturating_add(1);
         if self.episodes >= self.config.bootstrap_episodes() as u64 && self.episodes % fit_rate == 0
         {
             let data: Vec<f64> = self.window.iter().flatten().copied().collect();
@@ -214,7 +214,7 @@ impl Teacher for CovarGmm {
                 self.seed,
             ) {
                 self.gmm = Some(sel.best);
-                self.fits += 1;
+                self.fits = self.fits.saturating_add(1);
             }
         }
         Ok(())

@@ -20,6 +20,9 @@
 //! variants where the CPU has FMA); `teachers/clippy.toml` forbids `f64::exp` and its kin. Normal
 //! draws come from `teachgym_core::random::standard_normal` (libm's `log`), not `rand_distr`,
 //! whose rare branches call the platform's `exp`/`ln`.
+//!
+//! Counters (episodes, fits, trainings) add with `saturating_add`: a state restored from an
+//! edited checkpoint may hold one near `u64::MAX`, and `load_state` must never lead to a panic.
 #![warn(missing_docs)]
 
 pub mod adr;

@@ -62,7 +62,7 @@ impl Teacher for RandomTeacher {
 
     fn update(&mut self, task: &[f64], outcome: &EpisodeOutcome) -> Result<()> {
         validate_update(&self.space, task, outcome)?;
-        self.episodes += 1;
+        self.episodes = self.episodes.saturating_add(1);
         Ok(())
     }
 

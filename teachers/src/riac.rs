@@ -475,7 +475,7 @@ impl Teacher for Riac {
         for i in path {
             self.regions[i].alp = window_alp(&self.regions[i].rewards, window);
         }
-        self.episodes += 1;
+        self.episodes = self.episodes.saturating_add(1);
         Ok(())
     }
 

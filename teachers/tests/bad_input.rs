@@ -250,3 +250,42 @@ fn inconsistent_checkpoint_contents_are_refused() {
     v["state"]["config"]["random_task_ratio"] = serde_json::json!(3.0);
     assert!(alp.load_state(&serde_json::to_vec(&v).unwrap()).is_err());
 }
+
+/// A checkpoint whose counters were edited to the largest `u64` loads (the counters are plain
+/// numbers) and the teacher goes on without an overflow panic (they saturate).
+#[test]
+fn counters_at_their_maximum_do_not_overflow() {
+    let max = u64::MAX.to_string();
+    for mut teacher in teachers() {
+        warm(teacher.as_mut());
+        let text = String::from_utf8(teacher.save_state().unwrap()).unwrap();
+        let mut edited = text.clone();
+        for key in [
+            "episodes",
+            "fits",
+            "trainings",
+            "training_steps",
+            "goals_labelled",
+        ] {
+            let needle = format!("\"{key}\":");
+            if let Some(start) = edited.find(&needle).map(|i| i + needle.len()) {
+                let end = start
+                    + edited[start..]
+                        .find(|c: char| !c.is_ascii_digit())
+                        .unwrap_or(0);
+                if end > start {
+                    edited.replace_range(start..end, &max);
+                }
+            }
+        }
+        assert_ne!(edited, text, "{}: no counter found", teacher.name());
+        if teacher.load_state(edited.as_bytes()).is_ok() {
+            for _ in 0..5 {
+                let task = teacher.sample_task();
+                teacher
+                    .update(&task, &EpisodeOutcome::new(0.5, false, 3))
+                    .unwrap();
+            }
+        }
+    }
+}

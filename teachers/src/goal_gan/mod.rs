@@ -354,7 +354,7 @@ impl GoalGan {
         };
         let positive = (self.config.goid_lb..=self.config.goid_ub).contains(&mean_success);
         self.labels.push(positive);
-        self.goals_labelled += 1;
+        self.goals_labelled = self.goals_labelled.saturating_add(1);
         self.positive_labels += u64::from(positive);
         if mean_success > self.config.goid_ub {
             self.add_to_success_buffer(&goal);
@@ -395,9 +395,9 @@ impl GoalGan {
             let goals = std::mem::take(&mut self.labelled_goals);
             let labels = std::mem::take(&mut self.labels);
             self.train_on(&goals, &labels, self.config.outer_iters);
-            self.trainings += 1;
+            self.trainings = self.trainings.saturating_add(1);
         } else {
-            self.skipped_trainings += 1;
+            self.skipped_trainings = self.skipped_trainings.saturating_add(1);
         }
         self.labelled_goals.clear();
         self.labels.clear();
@@ -426,7 +426,7 @@ impl GoalGan {
             Ok(losses) if self.gan.is_finite() => self.last_losses = losses.or(self.last_losses),
             _ => {
                 self.gan = before;
-                self.failed_trainings += 1;
+                self.failed_trainings = self.failed_trainings.saturating_add(1);
             }
         }
     }
@@ -495,7 +495,7 @@ impl Teacher for GoalGan {
 
     fn update(&mut self, task: &[f64], outcome: &EpisodeOutcome) -> Result<()> {
         validate_update(&self.space, task, outcome)?;
-        self.episodes += 1;
+        self.episodes = self.episodes.saturating_add(1);
         self.record_result(task, outcome.episode_return > self.success_threshold);
         self.train_if_due();
         Ok(())

@@ -394,7 +394,7 @@ impl Teacher for SetterSolver {
             },
         };
         self.buffer.push(episode);
-        self.episodes += 1;
+        self.episodes = self.episodes.saturating_add(1);
         if self.episodes % self.config.update_frequency as u64 == 0 {
             self.train();
             self.buffer.clear();
@@ -547,7 +547,7 @@ impl SetterSolver {
         if n == 0 {
             return;
         }
-        self.training_steps += 1;
+        self.training_steps = self.training_steps.saturating_add(1);
         let goals = Array2::from_shape_fn((n, dim), |(r, j)| self.buffer[r].goal[j]);
         let labels: Vec<f32> = self
             .buffer
@@ -571,7 +571,7 @@ impl SetterSolver {
                 .is_ok();
         }
         if !stepped {
-            self.skipped_steps += 1;
+            self.skipped_steps = self.skipped_steps.saturating_add(1);
         }
         let batch = self.setter_batch();
         if batch.latents.nrows() == 0 {
