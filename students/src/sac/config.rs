@@ -209,8 +209,9 @@ impl SacConfig {
 
     /// teachgym's walker preset, chosen for env steps per second on 2 cores: the zoo's
     /// BipedalWalker values with 256-256 networks and one gradient step per 8 env steps
-    /// (8 rounds of 64 steps every 512), so a 20M-step run costs 2.5M gradient steps
-    /// instead of 20M (`BENCHMARKS.md` §11 has what it learns).
+    /// (64 gradient steps every 512 env steps), so a 20M-step run costs 2.5M gradient steps
+    /// instead of 20M. What it learns on the walkers is not measured yet (`BENCHMARKS.md`
+    /// §11.4: at ≈ 10 ms a gradient step, 20M env steps still take ≈ 7 hours here).
     pub fn teachgym_walker() -> Self {
         SacConfig {
             hidden_sizes: DEFAULT_HIDDEN_SIZES.to_vec(),
