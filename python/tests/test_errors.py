@@ -143,7 +143,9 @@ def test_teacher_bad_input() -> None:
     with pytest.raises(ValueError, match="cannot restore"):
         teacher.load_state_dict({"format_version": 99, "teacher": "alp_gmm", "state": {}})
     with pytest.raises(ValueError, match="unknown teacher"):
-        teachgym.teachers.make_teacher("goal_gan", teacher.task_space)
+        teachgym.teachers.make_teacher("goalgan", teacher.task_space)
+    with pytest.raises(ValueError, match="expert knowledge"):
+        teachgym.teachers.GoalGAN(low=[0.0], high=[1.0])
 
 
 def test_a_rust_panic_becomes_a_python_exception() -> None:

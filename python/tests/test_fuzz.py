@@ -270,7 +270,8 @@ def test_fuzz_teachers() -> None:
             config["expert_knowledge"] = {"level": "low", "success_threshold": 1.0,
                                           "reward_thresholds": {"min_reward": 0.0, "max_reward": 1.0}}
         if cls.NAME == "goal_gan" and b.chance(0.8):  # its success threshold; small networks (fast)
-            config["expert_knowledge"] = {"level": "low", "success_threshold": 1.0}
+            config["expert_knowledge"] = {"level": "low", "success_threshold": 1.0,
+                                          "reward_thresholds": {"min_reward": 0.0, "max_reward": 1.0}}
             config.setdefault("generator_hidden", [8])
             config.setdefault("discriminator_hidden", [8])
             config.setdefault("pretrain_outer_iters", 3)

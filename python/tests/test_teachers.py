@@ -20,8 +20,19 @@ ADR_CONFIG = {
 }
 
 
+#: GoalGAN needs the success threshold (expert level low); small networks keep the test quick.
+GOAL_GAN_CONFIG = {
+    "expert_knowledge": ADR_CONFIG["expert_knowledge"],
+    "generator_hidden": [16, 16],
+    "discriminator_hidden": [8, 8],
+    "pretrain_outer_iters": 20,
+    "outer_iters": 20,
+    "update_size": 20,
+}
+
+
 def _make(cls: type[teachers.Teacher], space: teachgym.TaskSpace, seed: int = 0) -> teachers.Teacher:
-    config = ADR_CONFIG if cls is teachers.ADR else {}
+    config = {teachers.ADR: ADR_CONFIG, teachers.GoalGAN: GOAL_GAN_CONFIG}.get(cls, {})
     return cls(space, seed=seed, **config)
 
 
