@@ -40,7 +40,7 @@ pub use error::{NnError, Result};
 pub use gradients::{clip_global_norm, Gradients, LayerGradients};
 pub use init::Init;
 pub use mlp::{
-    validate_hidden_sizes, ForwardCache, InferenceBuffers, Layer, LayerConfig, Mlp, MlpConfig,
-    MAX_HIDDEN_LAYERS, MAX_LAYER_WIDTH, MAX_PARAMETERS,
+    polyak_update, validate_hidden_sizes, ForwardCache, InferenceBuffers, Layer, LayerConfig, Mlp,
+    MlpConfig, MAX_HIDDEN_LAYERS, MAX_LAYER_WIDTH, MAX_PARAMETERS,
 };
 pub use rmsprop::{RmsProp, RmsPropConfig};

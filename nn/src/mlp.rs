@@ -87,6 +87,16 @@ pub fn validate_hidden_sizes(field: &'static str, sizes: &[usize]) -> Result<()>
     Ok(())
 }
 
+/// `target ← τ·source + (1 − τ)·target` over matching parameter tensors: the target-network
+/// update of DQN, the QWeb DQN and SAC.
+pub fn polyak_update(targets: Vec<&mut [f32]>, sources: Vec<&[f32]>, tau: f32) {
+    for (t, s) in targets.into_iter().zip(sources) {
+        t.iter_mut()
+            .zip(s)
+            .for_each(|(t, &s)| *t = tau * s + (1.0 - tau) * *t);
+    }
+}
+
 /// Orthogonal gain of hidden layers in [`MlpConfig::new`]: √2 (CleanRL's `layer_init` default).
 pub const DEFAULT_HIDDEN_GAIN: f32 = std::f32::consts::SQRT_2;
 /// Orthogonal gain of the output layer in [`MlpConfig::new`] (CleanRL's critic head; use
@@ -337,6 +347,12 @@ impl Mlp {
             .iter()
             .map(|l| l.weights.len() + l.biases.len())
             .sum()
+    }
+
+    /// `θ ← τ·θ_source + (1 − τ)·θ`, parameter by parameter: the Polyak update of a target
+    /// network towards its online twin (same shapes).
+    pub fn update_towards(&mut self, source: &Mlp, tau: f32) {
+        polyak_update(self.parameter_slices_mut(), source.parameter_slices(), tau);
     }
 
     /// Mutable parameter tensors as flat slices, in the order `W_1, b_1, W_2, b_2, …` (the

@@ -151,15 +151,7 @@ impl QNetwork {
             return;
         }
         for (target, source) in self.parts.iter_mut().zip(&online.parts) {
-            for (t, s) in target
-                .parameter_slices_mut()
-                .into_iter()
-                .zip(source.parameter_slices())
-            {
-                t.iter_mut()
-                    .zip(s)
-                    .for_each(|(t, &s)| *t = tau * s + (1.0 - tau) * *t);
-            }
+            target.update_towards(source, tau);
         }
     }
 }

@@ -22,7 +22,7 @@ use super::snapshot::{FormShape, FormSnapshot};
 use crate::activation::Activation;
 use crate::error::Result;
 use crate::gradients::Gradients;
-use crate::mlp::{ForwardCache, Mlp, MlpConfig};
+use crate::mlp::{polyak_update, ForwardCache, Mlp, MlpConfig};
 
 /// Widths of the network (from [`super::QwebDqnConfig`]).
 #[derive(Debug, Clone, PartialEq)]
@@ -227,15 +227,7 @@ impl QwebNet {
             self.clone_from(online);
             return;
         }
-        for (t, s) in self
-            .parameter_slices_mut()
-            .into_iter()
-            .zip(online.parameter_slices())
-        {
-            t.iter_mut()
-                .zip(s)
-                .for_each(|(t, &s)| *t = tau * s + (1.0 - tau) * *t);
-        }
+        polyak_update(self.parameter_slices_mut(), online.parameter_slices(), tau);
     }
 
     /// Q-values of every flat action (`batch × form.n_actions()`; actions on padding slots or

@@ -529,11 +529,11 @@ impl SacAgent {
         // 5. Targets.
         if let Some(targets) = &mut self.critic_targets {
             for (target, online) in targets.iter_mut().zip(&self.critics) {
-                polyak(target, online, cfg.tau);
+                target.update_towards(online, cfg.tau);
             }
         }
         if let Some(value) = &mut self.value {
-            polyak(&mut value.target, &value.net, cfg.tau);
+            value.target.update_towards(&value.net, cfg.tau);
         }
         self.gradient_updates += 1;
         self.last_update = stats;
@@ -728,19 +728,6 @@ fn half_mse(prediction: ArrayView2<'_, f32>, targets: &[f32]) -> (f64, Array2<f3
         error / b as f32
     });
     (loss, d)
-}
-
-/// `target ← τ·online + (1 − τ)·target`, parameter by parameter.
-fn polyak(target: &mut Mlp, online: &Mlp, tau: f32) {
-    for (t, s) in target
-        .parameter_slices_mut()
-        .into_iter()
-        .zip(online.parameter_slices())
-    {
-        t.iter_mut()
-            .zip(s)
-            .for_each(|(t, &s)| *t = tau * s + (1.0 - tau) * *t);
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
