@@ -32,6 +32,24 @@ pub enum TeacherError {
         /// The value given.
         value: f64,
     },
+    /// A value estimate was NaN or infinite.
+    #[error("value estimate `{field}` is not finite ({value}); teachers need finite estimates")]
+    NonFiniteValueEstimate {
+        /// `initial_value` or `discounted_return`.
+        field: &'static str,
+        /// The value given.
+        value: f64,
+    },
+    /// A value estimate arrived for a task no updated episode is waiting on (the loop must call
+    /// `record_value_estimate` after `update`, in the same order).
+    #[error(
+        "no episode on task {task:?} is waiting for a value estimate; estimates must follow \
+         the updates of their episodes, in order"
+    )]
+    NoPendingEpisode {
+        /// The task given.
+        task: Vec<f64>,
+    },
     /// A checkpoint could not be read: malformed JSON, wrong format version, another teacher's
     /// state, another task space, or inconsistent contents.
     #[error("cannot restore checkpoint: {reason}")]

@@ -5,7 +5,8 @@
 //!   and for teachers that ask, the student's [`ValueEstimate`] of each episode's start).
 //! - Five non-neural teachers from TeachMyAgent / teachDeepRL: [`RandomTeacher`],
 //!   [`AlpGmm`], [`CovarGmm`], [`Riac`], [`Adr`], and the neural [`GoalGan`] and
-//!   [`SetterSolver`], each built from a typed, serde config whose defaults are the tuned TeachMyAgent benchmark values (written
+//!   [`SetterSolver`], and [`Spdl`] (self-paced deep RL, which learns from the student's value
+//!   estimates), each built from a typed, serde config whose defaults are the tuned TeachMyAgent benchmark values (written
 //!   once, as `pub const`s).
 //! - [`build_teacher`]: the registry the CLI and Python bindings use (name + JSON config).
 //! - [`ExpertKnowledge`]: the none / low / high levels of prior knowledge a teacher may get.
@@ -39,6 +40,7 @@ pub mod registry;
 pub mod riac;
 pub mod setter_solver;
 pub mod shuffler;
+pub mod spdl;
 pub mod stats;
 pub mod toys;
 mod util;
@@ -57,6 +59,7 @@ pub use registry::{build_teacher, build_teacher_from_bounds, TeacherConfig, TEAC
 pub use riac::{Riac, RiacConfig};
 pub use setter_solver::{SetterSolver, SetterSolverConfig};
 pub use shuffler::{DimensionShuffler, SHUFFLER_INTERVALS};
+pub use spdl::{Spdl, SpdlConfig};
 pub use teachgym_core::EnvPrior;
 pub use teachgym_core::{TaskDim, TaskSpace};
 
@@ -180,7 +183,7 @@ pub mod prelude {
     pub use crate::{
         build_teacher, Adr, AdrConfig, AlpGmm, AlpGmmConfig, CovarGmm, CovarGmmConfig,
         DimensionShuffler, EpisodeOutcome, ExpertKnowledge, GoalGan, GoalGanConfig, RandomConfig,
-        RandomTeacher, Riac, RiacConfig, SetterSolver, SetterSolverConfig, Teacher, TeacherConfig,
-        TeacherError, TEACHER_NAMES,
+        RandomTeacher, Riac, RiacConfig, SetterSolver, SetterSolverConfig, Spdl, SpdlConfig,
+        Teacher, TeacherConfig, TeacherError, ValueEstimate, TEACHER_NAMES,
     };
 }

@@ -7,11 +7,11 @@ use teachgym_core::TaskSpace;
 use crate::{
     Adr, AdrConfig, AlpGmm, AlpGmmConfig, CovarGmm, CovarGmmConfig, ExpertKnowledge, ExpertLevel,
     GoalGan, GoalGanConfig, RandomConfig, RandomTeacher, Result, Riac, RiacConfig, SetterSolver,
-    SetterSolverConfig, Teacher, TeacherError,
+    SetterSolverConfig, Spdl, SpdlConfig, Teacher, TeacherError,
 };
 
 /// Registered teacher names, in the order of the benchmark tables.
-pub const TEACHER_NAMES: [&str; 7] = [
+pub const TEACHER_NAMES: [&str; 8] = [
     RandomTeacher::NAME,
     AlpGmm::NAME,
     CovarGmm::NAME,
@@ -19,6 +19,7 @@ pub const TEACHER_NAMES: [&str; 7] = [
     Adr::NAME,
     GoalGan::NAME,
     SetterSolver::NAME,
+    Spdl::NAME,
 ];
 
 /// A typed teacher configuration. JSON form: `{"teacher": "alp_gmm", "config": {...}}`.
@@ -40,6 +41,8 @@ pub enum TeacherConfig {
     GoalGan(GoalGanConfig),
     /// [`SetterSolver`].
     SetterSolver(SetterSolverConfig),
+    /// [`Spdl`].
+    Spdl(SpdlConfig),
 }
 
 impl TeacherConfig {
@@ -53,6 +56,7 @@ impl TeacherConfig {
             TeacherConfig::Adr(_) => Adr::NAME,
             TeacherConfig::GoalGan(_) => GoalGan::NAME,
             TeacherConfig::SetterSolver(_) => SetterSolver::NAME,
+            TeacherConfig::Spdl(_) => Spdl::NAME,
         }
     }
 
@@ -64,6 +68,7 @@ impl TeacherConfig {
             TeacherConfig::CovarGmm(c) => Some(&mut c.expert_knowledge),
             TeacherConfig::Adr(c) => Some(&mut c.expert_knowledge),
             TeacherConfig::GoalGan(c) => Some(&mut c.expert_knowledge),
+            TeacherConfig::Spdl(c) => Some(&mut c.expert_knowledge),
             TeacherConfig::Random(_) | TeacherConfig::Riac(_) | TeacherConfig::SetterSolver(_) => {
                 None
             }
@@ -106,6 +111,7 @@ impl TeacherConfig {
             "adr" => TeacherConfig::Adr(parse(name, config)?),
             "goal_gan" => TeacherConfig::GoalGan(parse(name, config)?),
             "setter_solver" => TeacherConfig::SetterSolver(parse(name, config)?),
+            "spdl" => TeacherConfig::Spdl(parse(name, config)?),
             _ => {
                 return Err(TeacherError::UnknownTeacher {
                     name: name.to_string(),
@@ -128,6 +134,7 @@ impl TeacherConfig {
             TeacherConfig::Adr(c) => Box::new(Adr::new(task_space, seed, c)?),
             TeacherConfig::GoalGan(c) => Box::new(GoalGan::new(task_space, seed, c)?),
             TeacherConfig::SetterSolver(c) => Box::new(SetterSolver::new(task_space, seed, c)?),
+            TeacherConfig::Spdl(c) => Box::new(Spdl::new(task_space, seed, c)?),
         })
     }
 }

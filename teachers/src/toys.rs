@@ -171,6 +171,17 @@ impl ToyGrid {
         Ok(self.competence[self.flat_index(&self.cell_of(task)?)])
     }
 
+    /// The toy's stand-in for a critic: the normalised competence (`competence /
+    /// max_competence`, return units) of the cell containing `task`, as it is now. Called
+    /// right after [`ToyGrid::play`], it is the value of that cell after the practice, i.e. what
+    /// a critic fitted at the end of the learning iteration would estimate.
+    ///
+    /// # Errors
+    /// [`TeacherError::Core`] for a task outside the space.
+    pub fn value_estimate(&self, task: &[f64]) -> Result<f64> {
+        Ok(self.competence_at(task)? / self.config.max_competence)
+    }
+
     /// Plays one episode on `task`: practice (if unlocked), then the return is the cell's
     /// normalised competence. `success` = the cell counts as mastered (see
     /// [`ToyGrid::cells_mastered`]), `length` = 1.
@@ -264,6 +275,11 @@ impl ToyGrid {
 
 /// Runs `episodes` episodes of `teacher` on `student` and returns the cells mastered at the end.
 ///
+/// A teacher that asks for value estimates ([`Teacher::value_estimate_discount`], SPDL) gets,
+/// right after each update, the toy's stand-in for a critic ([`ToyGrid::value_estimate`]: the
+/// played cell's normalised competence) as the initial value, and the episode's return as its
+/// discounted return (toy episodes last one step, so discounting changes nothing).
+///
 /// # Errors
 /// Whatever the teacher's `update` or the student's `play` reports (a teacher sampling outside
 /// the student's space, for instance).
@@ -272,10 +288,18 @@ pub fn run_curriculum(
     student: &mut ToyGrid,
     episodes: usize,
 ) -> Result<usize> {
+    let asks_for_values = teacher.value_estimate_discount().is_some();
     for _ in 0..episodes {
         let task = teacher.sample_task();
         let outcome = student.play(&task)?;
         teacher.update(&task, &outcome)?;
+        if asks_for_values {
+            let estimate = crate::ValueEstimate {
+                initial_value: student.value_estimate(&task)?,
+                discounted_return: outcome.episode_return,
+            };
+            teacher.record_value_estimate(&task, &estimate)?;
+        }
     }
     Ok(student.cells_mastered())
 }
