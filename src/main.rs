@@ -149,6 +149,10 @@ enum Command {
         /// the values come from the env.
         #[arg(long, value_name = "LEVEL", value_parser = parse_expert_level)]
         expert_knowledge: Option<ExpertLevel>,
+        /// TeachMyAgent's "rugged difficulty": the teacher samples in a space whose dimensions
+        /// are cut into 4 intervals each and permuted (seeded with the run seed).
+        #[arg(long)]
+        shuffle_dimensions: bool,
         /// Student: ppo, sac (continuous actions: the walkers, point_mass) or dqn (grid_world;
         /// on webform and webform_md the QWeb-style DQN).
         #[arg(long)]
@@ -576,6 +580,7 @@ fn run(cli: Cli) -> Result<()> {
             env,
             teacher,
             expert_knowledge,
+            shuffle_dimensions,
             student,
             steps,
             seed,
@@ -607,6 +612,9 @@ fn run(cli: Cli) -> Result<()> {
             }
             if let Some(v) = expert_knowledge {
                 run.expert_knowledge = Some(v);
+            }
+            if shuffle_dimensions {
+                run.shuffle_dimensions = true;
             }
             if let Some(v) = student {
                 run.student = v.parse()?;

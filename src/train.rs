@@ -37,7 +37,7 @@ use teachgym_students::{
     QwebDqnConfig, SacAgent, SacConfig, Student, TestSet, Trainer, TrainerCheckpoint,
     TrainerConfig,
 };
-use teachgym_teachers::{build_teacher, ExpertLevel, TeacherConfig, TEACHER_NAMES};
+use teachgym_teachers::{build_teacher, ExpertLevel, Shuffled, TeacherConfig, TEACHER_NAMES};
 
 use crate::plots::{self, ColourScale, CurriculumPoint, EvaluationPoint, PlotDim};
 
@@ -177,6 +177,11 @@ pub struct RunConfig {
     /// Absent = the teacher's default: `high` for ADR (it cannot run without), `none` for the
     /// others.
     pub expert_knowledge: Option<ExpertLevel>,
+    /// TeachMyAgent's "rugged difficulty" challenge: the teacher samples in a task space whose
+    /// dimensions are each cut into 4 intervals and permuted (seeded with `seed`), and its
+    /// tasks are mapped back before the env sees them ([`teachgym_teachers::Shuffled`]).
+    /// Default: false.
+    pub shuffle_dimensions: bool,
     /// The loop: budget, env copies, threads, evaluation period.
     pub trainer: TrainerConfig,
     /// The walker env (Stump/Hexagon Tracks); absent = the env's defaults. Each env reads the
@@ -223,6 +228,7 @@ impl Default for RunConfig {
             seed: 0,
             test_set: None,
             expert_knowledge: None,
+            shuffle_dimensions: false,
             trainer: TrainerConfig::default(),
             walker: None,
             point_mass: None,
@@ -869,12 +875,15 @@ where
         steps: false,
     };
     let mastery_return = env.prior()?.success_return;
-    let teacher = build_teacher(
+    let mut teacher = build_teacher(
         &config.teacher,
         space.clone(),
         config.seed,
         config.teacher_config.clone().unwrap_or_default(),
     )?;
+    if config.shuffle_dimensions {
+        teacher = Box::new(Shuffled::new(teacher, config.seed));
+    }
     let config_toml = config.to_toml()?;
 
     // A run stopped before its first checkpoint left nothing to continue from: it starts again

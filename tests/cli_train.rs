@@ -897,3 +897,86 @@ fn sac_trains_resumes_and_evaluates_on_the_walker() {
         );
     }
 }
+
+/// The point mass's task columns of `episodes.csv`, by their header names.
+fn episode_tasks(dir: &Path) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(dir.join("episodes.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|h| *h == name)
+            .unwrap_or_else(|| panic!("no {name} in {header:?}"))
+    };
+    let (a, b) = (column("target_distance"), column("mass"));
+    lines
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            (cells[a].to_string(), cells[b].to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn shuffle_dimensions_maps_the_teachers_tasks_and_resumes_exactly() {
+    let base = [
+        "--env",
+        "point_mass",
+        "--steps",
+        "6144",
+        "--eval-every",
+        "2048",
+        "--num-envs",
+        "4",
+    ];
+    let plain = scratch("unshuffled");
+    ok(&cli::train_into(&plain, &base, &["--teacher", "random"]));
+    let shuffled = scratch("shuffled");
+    ok(&cli::train_into(
+        &shuffled,
+        &base,
+        &["--teacher", "random", "--shuffle-dimensions"],
+    ));
+    let config = std::fs::read_to_string(shuffled.join("config.toml")).unwrap();
+    assert!(config.contains("shuffle_dimensions = true"), "{config}");
+    // The same teacher seed draws the same teacher tasks; the env sees them permuted.
+    let (p, s) = (episode_tasks(&plain), episode_tasks(&shuffled));
+    assert!(!s.is_empty());
+    let same = p.iter().zip(&s).filter(|(a, b)| a == b).count();
+    assert!(
+        same * 4 < s.len(),
+        "{same} of {} tasks unchanged by the shuffle",
+        s.len()
+    );
+
+    // SPDL asks for value estimates: through the shuffle, stopped and resumed, it must equal an
+    // uninterrupted run.
+    let spdl = [
+        "--teacher",
+        "spdl",
+        "--shuffle-dimensions",
+        "--threads",
+        "1",
+    ];
+    let whole = scratch("shuffled-spdl-whole");
+    ok(&cli::train_into(&whole, &base, &spdl));
+    let parts = scratch("shuffled-spdl-parts");
+    let mut stopped = spdl.to_vec();
+    stopped.extend(["--stop-after", "3000"]);
+    ok(&cli::train_into(&parts, &base, &stopped));
+    ok(&teachgym(&[
+        "train",
+        "--quiet",
+        "--resume",
+        "--out",
+        parts.to_str().unwrap(),
+    ]));
+    for file in ["episodes.csv", "evaluations.csv", "checkpoint.json"] {
+        assert_eq!(
+            std::fs::read_to_string(whole.join(file)).unwrap(),
+            std::fs::read_to_string(parts.join(file)).unwrap(),
+            "{file} differs after resuming the shuffled SPDL run"
+        );
+    }
+}

@@ -58,7 +58,7 @@ pub use random::{RandomConfig, RandomTeacher};
 pub use registry::{build_teacher, build_teacher_from_bounds, TeacherConfig, TEACHER_NAMES};
 pub use riac::{Riac, RiacConfig};
 pub use setter_solver::{SetterSolver, SetterSolverConfig};
-pub use shuffler::{DimensionShuffler, SHUFFLER_INTERVALS};
+pub use shuffler::{DimensionShuffler, Shuffled, MAX_SHUFFLED_OUTSTANDING, SHUFFLER_INTERVALS};
 pub use spdl::{Spdl, SpdlConfig};
 pub use teachgym_core::EnvPrior;
 pub use teachgym_core::{TaskDim, TaskSpace};
