@@ -23,8 +23,8 @@ use pyo3::types::{PyBytes, PyDict, PyList};
 use teachgym_core::{Info, Space, Step, TaskDim, TaskSpace};
 use teachgym_envs::webform::ObsArray;
 use teachgym_teachers::{
-    build_teacher, EpisodeOutcome, ExpertKnowledge, ExpertLevel, Teacher,
-    MAX_NON_EXPLORATORY_SAMPLES, TEACHER_NAMES,
+    build_teacher, EpisodeOutcome, ExpertKnowledge, ExpertLevel, Shuffled, Teacher,
+    ValueEstimate, MAX_NON_EXPLORATORY_SAMPLES, TEACHER_NAMES,
 };
 
 use teachgym_envs::batch::{Actions, ArrayMut, EnvBatch, ObsBuffers, Op, Outputs, MAX_NUM_ENVS};
@@ -512,13 +512,27 @@ impl RustTeacher {
     fn teacher(&mut self) -> &mut Box<dyn Teacher> {
         self.teacher.get_mut().unwrap_or_else(|e| e.into_inner())
     }
+
+    fn check_task_length(&self, task: &[f64]) -> PyResult<()> {
+        if task.len() != self.space.dim() {
+            return Err(value_error(format!(
+                "task has {} components but the task space has {} dimensions ({})",
+                task.len(),
+                self.space.dim(),
+                self.space.names().join(", ")
+            )));
+        }
+        Ok(())
+    }
 }
 
 #[pymethods]
 impl RustTeacher {
     /// Teacher `name` over the task space `(names, low, high)`, seeded with `seed`, from the
-    /// JSON form of its configuration.
+    /// JSON form of its configuration; `shuffle_dimensions` wraps it in the dimension shuffler
+    /// (seeded with `seed`).
     #[new]
+    #[pyo3(signature = (name, names, low, high, seed, config_json, shuffle_dimensions=false))]
     fn new(
         name: &str,
         names: Vec<String>,
@@ -526,6 +540,7 @@ impl RustTeacher {
         high: Vec<f64>,
         seed: u64,
         config_json: &str,
+        shuffle_dimensions: bool,
     ) -> PyResult<Self> {
         if names.len() != low.len() || low.len() != high.len() {
             return Err(value_error(format!(
@@ -542,7 +557,10 @@ impl RustTeacher {
             .collect();
         let space = TaskSpace::new(dims).map_err(value_error)?;
         let config: serde_json::Value = serde_json::from_str(config_json).map_err(value_error)?;
-        let teacher = build_teacher(name, space.clone(), seed, config).map_err(value_error)?;
+        let mut teacher = build_teacher(name, space.clone(), seed, config).map_err(value_error)?;
+        if shuffle_dimensions {
+            teacher = Box::new(Shuffled::new(teacher, seed));
+        }
         Ok(Self {
             teacher: Mutex::new(teacher),
             space,
@@ -572,16 +590,37 @@ impl RustTeacher {
         length: u32,
     ) -> PyResult<()> {
         let task = task.as_slice().map_err(value_error)?;
-        if task.len() != self.space.dim() {
-            return Err(value_error(format!(
-                "task has {} components but the task space has {} dimensions ({})",
-                task.len(),
-                self.space.dim(),
-                self.space.names().join(", ")
-            )));
-        }
+        self.check_task_length(task)?;
         let outcome = EpisodeOutcome::new(episode_return, success, length);
         self.teacher().update(task, &outcome).map_err(value_error)
+    }
+
+    /// The discount of the value estimates the teacher asks for, or `None` if it asks for none.
+    #[getter]
+    fn value_estimate_discount(&self) -> Option<f64> {
+        self.teacher
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .value_estimate_discount()
+    }
+
+    /// The student's value estimate of the initial observation of an episode on `task` that
+    /// `update` has seen, and that episode's discounted return.
+    fn record_value_estimate(
+        &mut self,
+        task: PyReadonlyArray1<'_, f64>,
+        initial_value: f64,
+        discounted_return: f64,
+    ) -> PyResult<()> {
+        let task = task.as_slice().map_err(value_error)?;
+        self.check_task_length(task)?;
+        let estimate = ValueEstimate {
+            initial_value,
+            discounted_return,
+        };
+        self.teacher()
+            .record_value_estimate(task, &estimate)
+            .map_err(value_error)
     }
 
     /// `n` tasks of the current curriculum without exploration, or `None`; `n` at most

@@ -47,7 +47,7 @@ import numpy as np
 
 from . import _teachgym
 from .spaces import TaskSpace, space_from_description
-from .tasks import as_task_source, draw_reset
+from .tasks import ValueTracker, as_task_source, draw_reset
 
 __all__ = [
     "TeachgymEnv",
@@ -217,6 +217,7 @@ class TeachgymEnv(gym.Env[np.ndarray, np.ndarray]):
         task: Any = None,
         teacher: Any = None,
         config: Mapping[str, Any] | None = None,
+        value_fn: Any = None,
     ) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(
@@ -234,7 +235,8 @@ class TeachgymEnv(gym.Env[np.ndarray, np.ndarray]):
         self._action_shape = self.action_space.shape
         #: The task space (names, bounds, ``sample()``, ``contains()``).
         self.task_space: TaskSpace = task_space_of(self._core)
-        self._task_source = as_task_source(teacher if teacher is not None else task, self.task_space)
+        self._task_source = as_task_source(teacher if teacher is not None else task, self.task_space, value_fn)
+        self._values = ValueTracker.for_source(self._task_source, 1)
         self._task: np.ndarray | None = None
         self._running = False
         self._steps = 0
@@ -246,10 +248,12 @@ class TeachgymEnv(gym.Env[np.ndarray, np.ndarray]):
         """Where resets without ``options["task"]`` get their task."""
         return self._task_source
 
-    def set_task_source(self, source: Any) -> None:
-        """Sets the task source: ``None`` (uniform), a task, a teacher or a task-source object.
-        It applies from the next reset."""
-        self._task_source = as_task_source(source, self.task_space)
+    def set_task_source(self, source: Any, value_fn: Any = None) -> None:
+        """Sets the task source: ``None`` (uniform), a task, a teacher or a task-source object
+        (with ``value_fn`` for a teacher that learns from value estimates). It applies from the
+        next reset."""
+        self._task_source = as_task_source(source, self.task_space, value_fn)
+        self._values = ValueTracker.for_source(self._task_source, 1)
 
     def expert_knowledge(self, level: str) -> dict[str, Any]:
         """What a teacher may know in advance about this env at TeachMyAgent's expert-knowledge
@@ -289,6 +293,8 @@ class TeachgymEnv(gym.Env[np.ndarray, np.ndarray]):
             info = self._typed_info(info)
         self._task = task
         self._running, self._steps, self._return = True, 0, 0.0
+        if self._values is not None:
+            self._values.start(0, obs)
         info["task"] = task.copy()
         return obs, info
 
@@ -300,12 +306,15 @@ class TeachgymEnv(gym.Env[np.ndarray, np.ndarray]):
             info = self._typed_info(info)
         self._steps += 1
         self._return += reward
+        if self._values is not None:
+            self._values.add(np.array([reward]))
         if terminated or truncated:
             self._running = False
             assert self._task is not None
             self._task_source.episode_end(
                 self._task, info["episode_return"], info["is_success"], info["episode_length"]
             )
+            self._give_value()
         return obs, reward, terminated, truncated, info
 
     def render(self) -> np.ndarray | None:  # type: ignore[override]
@@ -344,8 +353,20 @@ class TeachgymEnv(gym.Env[np.ndarray, np.ndarray]):
         if self._running and self._steps > 0 and self._task is not None:
             threshold = _REGISTRY[self.ENV_NAME][3]
             success = threshold is not None and self._return > threshold
+            self._running = False
             self._task_source.episode_end(self._task, float(self._return), success, self._steps)
+            self._give_value()
         self._running = False
+
+    def _give_value(self) -> None:
+        """After an ``episode_end``: the episode's first observation and discounted return to a
+        source that asks for value estimates."""
+        # A source set mid-episode has no first observation of it: nothing to estimate.
+        if self._values is not None and self._values.initial_observation[0] is not None:
+            assert self._task is not None
+            self._task_source.record_value(
+                self._task, self._values.initial_observation[0], float(self._values.discounted_return[0])
+            )
 
     def __getstate__(self) -> dict[str, Any]:
         # The Rust env pickles as its configuration; the episode in progress is not kept, so the

@@ -10,6 +10,17 @@ Keyword arguments are the fields of the teacher's Rust configuration (unknown on
 ``ValueError``); nested fields are dicts, e.g. ``ADR(space, expert_knowledge={...})``. Pass a
 teacher as ``teacher=`` to any teachgym env (single or vector) and it chooses the task of every
 episode and learns from every finished one.
+
+``shuffle_dimensions=True`` (any teacher) is TeachMyAgent's "rugged difficulty": the teacher
+samples in a space whose dimensions are each cut into 4 intervals and permuted (seeded with
+``seed``); its tasks are mapped back before an env sees them, and episodes are credited to the
+teacher's own tasks.
+
+SPDL learns from the student's value estimates (:attr:`Teacher.value_estimate_discount` is not
+``None``): give the env a ``value_fn`` (``value_fn(observation, task) -> float``, the student's
+value of an episode's first observation) and it hands the teacher, after each finished episode,
+that value and the episode's discounted return; or call :meth:`Teacher.record_value_estimate`
+yourself after each :meth:`Teacher.update`.
 """
 
 from __future__ import annotations
@@ -33,6 +44,7 @@ __all__ = [
     "ADR",
     "GoalGAN",
     "SetterSolver",
+    "SPDL",
     "TEACHER_CLASSES",
     "make_teacher",
 ]
@@ -51,6 +63,7 @@ class Teacher:
         low: Sequence[float] | np.ndarray | None = None,
         high: Sequence[float] | np.ndarray | None = None,
         seed: int = 0,
+        shuffle_dimensions: bool = False,
         **config: Any,
     ) -> None:
         if task_space is None:
@@ -65,8 +78,11 @@ class Teacher:
             )
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) < 2**64:
             raise ValueError(f"seed must be an int in [0, 2**64), got {seed!r}")
+        if not isinstance(shuffle_dimensions, (bool, np.bool_)):
+            raise TypeError(f"shuffle_dimensions must be a bool, got {shuffle_dimensions!r}")
         self._task_space = task_space
         self._seed = int(seed)
+        self._shuffle_dimensions = bool(shuffle_dimensions)
         self._config = dict(config)
         self._core = _teachgym.RustTeacher(
             self.NAME,
@@ -75,6 +91,7 @@ class Teacher:
             task_space.high.tolist(),
             self._seed,
             to_json(self._config, ""),
+            self._shuffle_dimensions,
         )
 
     @property
@@ -86,6 +103,12 @@ class Teacher:
     def name(self) -> str:
         """Registry name."""
         return self.NAME
+
+    @property
+    def value_estimate_discount(self) -> float | None:
+        """The discount γ of the value estimates the teacher learns from (SPDL: 0.99), or
+        ``None`` for teachers that use none. See :meth:`record_value_estimate`."""
+        return self._core.value_estimate_discount
 
     def sample_task(self) -> np.ndarray:
         """The task of the next episode (float64, inside the task space)."""
@@ -133,6 +156,26 @@ class Teacher:
             )
         self.update(task, info["episode_return"], info["is_success"], info["episode_length"])
 
+    def record_value_estimate(self, task: Any, initial_value: float, discounted_return: float) -> None:
+        """For teachers with a :attr:`value_estimate_discount`: the student's value estimate of
+        the first observation of an episode on ``task`` that :meth:`update` has received, and
+        that episode's return discounted by γ (``Σ γᵗ rₜ``). Call it after the episode's
+        :meth:`update`, in the same order; an env given ``value_fn=`` does it for you.
+        ``ValueError`` for a task with no such episode or a non-finite value; teachers without
+        a discount ignore it."""
+        task = self._task_space.validate(task)
+        values = []
+        for name, value in (("initial_value", initial_value), ("discounted_return", discounted_return)):
+            if isinstance(value, np.ndarray) and value.size == 1:
+                value = value.reshape(()).item()
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+                raise TypeError(f"{name} must be a real number (a scalar), got {value!r}")
+            try:
+                values.append(float(value))
+            except OverflowError:
+                raise ValueError(f"{name} {value} does not fit a float") from None
+        self._core.record_value_estimate(task, values[0], values[1])
+
     def non_exploratory_samples(self, n: int) -> np.ndarray | None:
         """``n`` tasks of the current curriculum without exploration (for plots), or ``None``
         when the teacher has no such distribution; never changes future decisions."""
@@ -159,16 +202,24 @@ class Teacher:
         return {
             "task_space": self._task_space,
             "seed": self._seed,
+            "shuffle_dimensions": self._shuffle_dimensions,
             "config": self._config,
             "state": self._core.save_state(),
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        type(self).__init__(self, state["task_space"], seed=state["seed"], **state["config"])
+        type(self).__init__(
+            self,
+            state["task_space"],
+            seed=state["seed"],
+            shuffle_dimensions=state.get("shuffle_dimensions", False),
+            **state["config"],
+        )
         self._core.load_state(state["state"])
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self._task_space!r}, seed={self._seed})"
+        shuffled = ", shuffle_dimensions=True" if self._shuffle_dimensions else ""
+        return f"{type(self).__name__}({self._task_space!r}, seed={self._seed}{shuffled})"
 
 
 class Random(Teacher):
@@ -217,15 +268,24 @@ class SetterSolver(Teacher):
     NAME = "setter_solver"
 
 
+class SPDL(Teacher):
+    """SPDL, self-paced deep RL (Klink et al. 2020): a Gaussian over tasks moved by trust-region
+    steps towards tasks the student values and, as its returns grow, towards a target
+    distribution. Learns from value estimates: give the env ``value_fn=`` (see the module
+    docs). ``expert_knowledge`` at level ``high`` gives its initial distribution."""
+
+    NAME = "spdl"
+
+
 #: Every teacher class by registry name (the same names as ``teachgym._teachgym.TEACHER_NAMES``).
 TEACHER_CLASSES: dict[str, type[Teacher]] = {
-    c.NAME: c for c in (Random, ALPGMM, CovarGMM, RIAC, ADR, GoalGAN, SetterSolver)
+    c.NAME: c for c in (Random, ALPGMM, CovarGMM, RIAC, ADR, GoalGAN, SetterSolver, SPDL)
 }
 
 
 def make_teacher(name: str, task_space: TaskSpace | None = None, **kwargs: Any) -> Teacher:
     """The teacher registered as ``name`` (``random``, ``alp_gmm``, ``covar_gmm``, ``riac``,
-    ``adr``, ``goal_gan``, ``setter_solver``)."""
+    ``adr``, ``goal_gan``, ``setter_solver``, ``spdl``)."""
     try:
         cls = TEACHER_CLASSES[name]
     except KeyError:

@@ -36,7 +36,7 @@ from gymnasium.vector.utils import batch_space
 from . import _teachgym
 from .envs import _REGISTRY, check_action, check_seed, options_json, task_space_of
 from .spaces import TaskSpace, space_from_description
-from .tasks import as_task_source, draw_reset
+from .tasks import ValueTracker, as_task_source, draw_reset
 
 __all__ = [
     "TeachgymVectorEnv",
@@ -84,6 +84,7 @@ class TeachgymVectorEnv(VectorEnv):
         autoreset_mode: str | AutoresetMode = AutoresetMode.NEXT_STEP,
         num_threads: int | None = None,
         copy: bool = True,
+        value_fn: Any = None,
     ) -> None:
         if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)):
             raise TypeError(f"num_envs must be an int, got {num_envs!r}")
@@ -124,7 +125,8 @@ class TeachgymVectorEnv(VectorEnv):
         self.action_space = batch_space(self.single_action_space, n)
         #: The task space shared by every sub-env.
         self.task_space: TaskSpace = task_space_of(probe)
-        self._task_source = as_task_source(teacher if teacher is not None else task, self.task_space)
+        self._task_source = as_task_source(teacher if teacher is not None else task, self.task_space, value_fn)
+        self._values = ValueTracker.for_source(self._task_source, n)
         self._success_return = _REGISTRY[self.ENV_NAME][3]
 
         self._action_kind = probe.action_kind
@@ -185,9 +187,11 @@ class TeachgymVectorEnv(VectorEnv):
         """Where resets without a given task get theirs (shared by every sub-env)."""
         return self._task_source
 
-    def set_task_source(self, source: Any) -> None:
-        """``None`` (uniform), a task, a teacher or a task-source object, from the next reset."""
-        self._task_source = as_task_source(source, self.task_space)
+    def set_task_source(self, source: Any, value_fn: Any = None) -> None:
+        """``None`` (uniform), a task, a teacher or a task-source object (with ``value_fn`` for a
+        teacher that learns from value estimates), from the next reset."""
+        self._task_source = as_task_source(source, self.task_space, value_fn)
+        self._values = ValueTracker.for_source(self._task_source, self.num_envs)
 
     @property
     def tasks(self) -> np.ndarray:
@@ -299,6 +303,8 @@ class TeachgymVectorEnv(VectorEnv):
         ended = (self._terminated | self._truncated) & stepped
         self._steps += stepped
         self._returns += np.where(stepped, self._reward, 0.0)
+        if self._values is not None:
+            self._values.add(self._reward, stepped)
         # The step has happened: record every end before a task source is called (and may raise).
         self._record_ends(ended)
         ended_idx = np.flatnonzero(ended)
@@ -376,6 +382,9 @@ class TeachgymVectorEnv(VectorEnv):
         self._drawn[idx] = False
         self._steps[idx] = 0
         self._returns[idx] = 0.0
+        if self._values is not None:
+            for i in idx:
+                self._values.start(int(i), self._row(int(i)))
 
     def _record_ends(self, ended: np.ndarray) -> None:
         """Envs of ``ended`` finished their episode in the last run: they need a reset, and their
@@ -410,6 +419,17 @@ class TeachgymVectorEnv(VectorEnv):
             bool(self._end_success[i]),
             int(self._end_length[i]),
         )
+        self._give_value(i)
+
+    def _give_value(self, i: int) -> None:
+        """After env ``i``'s ``episode_end``: its first observation and discounted return to a
+        source that asks for value estimates (a source set mid-episode has none to give)."""
+        values = self._values
+        if values is not None and values.initial_observation[i] is not None:
+            self._task_source.record_value(
+                self._tasks[i].copy(), values.initial_observation[i], float(values.discounted_return[i])
+            )
+            values.initial_observation[i] = None
 
     def _episode_info(self, ended: np.ndarray) -> dict[str, Any]:
         return {
@@ -434,6 +454,7 @@ class TeachgymVectorEnv(VectorEnv):
             ret = float(self._returns[i])
             success = self._success_return is not None and ret > self._success_return
             self._task_source.episode_end(self._tasks[i].copy(), ret, success, int(self._steps[i]))
+            self._give_value(i)
 
     def __getstate__(self) -> dict[str, Any]:
         return {"ctor": self._ctor, "task_source": self._task_source}
@@ -442,6 +463,7 @@ class TeachgymVectorEnv(VectorEnv):
         # Rebuilt from its constructor arguments; episodes in progress are not kept.
         type(self).__init__(self, **state["ctor"])
         self._task_source = state["task_source"]
+        self._values = ValueTracker.for_source(self._task_source, self.num_envs)
 
     def __repr__(self) -> str:
         return (

@@ -17,16 +17,21 @@ class Curriculum(gym.Wrapper):
     the task of every episode (including autoresets in vector envs and SB3) and receives every
     finished one. ``episodes_reported`` counts them.
 
+    ``value_fn(observation, task) -> float`` is the student's value of an episode's first
+    observation, for teachers that learn from value estimates (SPDL); see
+    :mod:`teachgym.tasks`.
+
     >>> env = Curriculum(gym.make("teachgym/StumpTracks-v0"), ALPGMM(...))  # doctest: +SKIP
+    >>> env = Curriculum(gym.make("teachgym/StumpTracks-v0"), SPDL(...), value_fn=critic)  # doctest: +SKIP
     """
 
-    def __init__(self, env: gym.Env, teacher: Any) -> None:
+    def __init__(self, env: gym.Env, teacher: Any, value_fn: Any = None) -> None:
         super().__init__(env)
         inner = env.unwrapped
         if not isinstance(inner, TeachgymEnv):
             raise TypeError(f"Curriculum wraps teachgym envs; got {type(inner).__name__}")
         self.teacher = teacher
-        self._source = TeacherTasks(teacher)
+        self._source = TeacherTasks(teacher, value_fn)
         inner.set_task_source(self._source)
 
     @property

@@ -276,6 +276,12 @@ def test_fuzz_teachers() -> None:
             config.setdefault("discriminator_hidden", [8])
             config.setdefault("pretrain_outer_iters", 3)
             config.setdefault("outer_iters", 3)
+        if cls.NAME == "spdl" and b.chance(0.8):  # updates within the barrage's few episodes
+            config.setdefault("update_frequency", int(b.rng.integers(1, 20)))
+            config.setdefault("update_offset", 0)
+            config.setdefault("alpha_offset", int(b.rng.integers(0, 3)))
+        if b.chance(0.2):
+            config["shuffle_dimensions"] = b.pick([True, True, False, 1, "yes"])
         small = {"alp_gmm": "fit_rate", "covar_gmm": "fit_rate", "riac": "max_region_size"}
         if cls.NAME in small and b.chance(0.7):  # small enough that refits happen
             config.setdefault(small[cls.NAME], int(b.rng.integers(2, 12)))
@@ -295,6 +301,12 @@ def test_fuzz_teachers() -> None:
                 ret, success, length = b.number(), b.pick([True, False, "yes", 1]), b.pick([0, 5, -1, 2**40, 1.5])
                 b.call(f"update({task!r}, {ret!r}, {success!r}, {length!r})",
                        lambda: teacher.update(task, ret, success, length))
+            elif op < 0.87:
+                # Value estimates: on a recent task (SPDL's pending episode) or any, odd values.
+                task = teacher.sample_task() if b.chance(0.3) else b.task(teacher.task_space)
+                value, disc = b.number(), b.pick([0.5, b.number(), np.array([1.0]), np.zeros(2), "v"])
+                b.call(f"record_value_estimate({task!r}, {value!r}, {disc!r})",
+                       lambda: teacher.record_value_estimate(task, value, disc))
             elif op < 0.9:
                 k = b.pick([0, 3, -1, 10**15, 2.5, None])
                 b.call(f"non_exploratory_samples({k!r})", lambda: teacher.non_exploratory_samples(k))

@@ -319,7 +319,7 @@ impl Spdl {
         });
         if self.pending.len() > MAX_SPDL_PENDING {
             if let Some(dropped) = self.pending.pop_front() {
-                self.dropped_pending += 1;
+                self.dropped_pending = self.dropped_pending.saturating_add(1);
                 if dropped.before_due {
                     self.awaiting -= 1;
                 }
@@ -344,10 +344,10 @@ impl Spdl {
         self.return_count = 0;
         let (Some(avg_return), false) = (perf_from_returns, self.buffer.is_empty()) else {
             self.buffer.clear();
-            self.skipped_updates += 1;
+            self.skipped_updates = self.skipped_updates.saturating_add(1);
             return;
         };
-        self.updates += 1;
+        self.updates = self.updates.saturating_add(1);
         let (contexts, values): (Vec<Vec<f64>>, Vec<f64>) = self.buffer.drain(..).unzip();
         let perf = if self.config.use_avg_performance {
             avg_return
@@ -370,11 +370,11 @@ impl Spdl {
         let (new, report) = natural_gradient_step(&self.distribution, &objective, &settings);
         if report.accepted {
             if report.kl_old_new > SPDL_KL_SLACK * self.config.max_kl {
-                self.bound_breaking_updates += 1;
+                self.bound_breaking_updates = self.bound_breaking_updates.saturating_add(1);
             }
             self.distribution = new;
         } else {
-            self.rolled_back_updates += 1;
+            self.rolled_back_updates = self.rolled_back_updates.saturating_add(1);
         }
         self.last_step = Some(report);
     }
@@ -452,7 +452,7 @@ impl Teacher for Spdl {
 
     fn update(&mut self, task: &[f64], outcome: &EpisodeOutcome) -> Result<()> {
         validate_update(&self.space, task, outcome)?;
-        self.episodes += 1;
+        self.episodes = self.episodes.saturating_add(1);
         // The update point is crossed during this episode, before it ends: it goes to the next
         // update, as in the reference (whose buffer gets an episode when it ends).
         self.count_steps(u64::from(outcome.length));
@@ -494,7 +494,7 @@ impl Teacher for Spdl {
             self.buffer.pop_front();
         }
         self.return_sum += estimate.discounted_return;
-        self.return_count += 1;
+        self.return_count = self.return_count.saturating_add(1);
         self.update_if_ready();
         Ok(())
     }
