@@ -223,6 +223,15 @@ pub trait Env {
     /// Rendering before `reset`.
     fn render(&self) -> Result<RgbFrame>;
 
+    /// The current state as text (gymnasium's `render_mode="ansi"`), for envs that have a text
+    /// view (the web forms: instruction, page, one line per element); `None` for the others.
+    ///
+    /// # Errors
+    /// Rendering before `reset`.
+    fn render_text(&self) -> Option<Result<String>> {
+        None
+    }
+
     /// Which actions of a `Discrete` action space are legal in the current state (`true` =
     /// legal), for envs that restrict them (grid walls, web-form widgets); `None` when every
     /// action is legal or before `reset`. Agents that mask (DQN, the evaluation loop) read it

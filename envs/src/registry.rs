@@ -169,6 +169,20 @@ impl AnyEnv {
         }
     }
 
+    /// The current state as text, for envs with a text view (the web forms); `None` for the
+    /// others.
+    ///
+    /// # Errors
+    /// As the env's `render_text` (no reset yet).
+    pub fn render_text(&self) -> Option<Result<String>> {
+        match self {
+            AnyEnv::Continuous(e) => e.render_text(),
+            AnyEnv::FlatDiscrete(e) => e.render_text(),
+            AnyEnv::Discrete(e) => e.render_text(),
+            AnyEnv::MultiDiscrete(e) => e.render_text(),
+        }
+    }
+
     /// Whether observations are one flat `f32` vector (else a dict of arrays).
     pub fn has_flat_observations(&self) -> bool {
         matches!(self, AnyEnv::Continuous(_) | AnyEnv::FlatDiscrete(_))

@@ -299,6 +299,11 @@ impl RustEnv {
         let (h, w) = (frame.height as usize, frame.width as usize);
         PyArray1::from_vec(py, frame.data).reshape([h, w, 3])
     }
+
+    /// The current state as text (the web forms' view), or `None` for envs without one.
+    fn render_text(&self) -> PyResult<Option<String>> {
+        self.env_ref().render_text().transpose().map_err(value_error)
+    }
 }
 
 /// N environments stepped in one call with the GIL released, for the Python `VectorEnv`.

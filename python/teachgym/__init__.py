@@ -77,15 +77,19 @@ def _register() -> list[str]:
     from .envs import _REGISTRY
 
     ids = []
-    for name, (gym_id, _steps, _fps, _success, _summary) in _REGISTRY.items():
+    for name, (gym_id, _steps, _fps, success, _summary) in _REGISTRY.items():
         env_id = f"teachgym/{gym_id}"
         if env_id not in _gym.registry:
-            # No `max_episode_steps` here: the Rust env truncates itself, so the episode's
-            # return reaches the task source (a TimeLimit wrapper would cut it from outside).
+            # No `max_episode_steps` in the registered spec: gymnasium would wrap a TimeLimit at
+            # that value, which cuts episodes from outside (before the env reports their return
+            # to the task source) whenever `config` gives the env a longer limit. The env sets
+            # its own limit in the spec of each instance instead (`TeachgymEnv.spec`).
+            # `reward_threshold` is the mastery return (TeachMyAgent's 230 on the walkers).
             _gym.register(
                 id=env_id,
                 entry_point=f"teachgym.envs:{ENV_CLASSES[name].__name__}",
                 vector_entry_point=f"teachgym.vector:{VECTOR_ENV_CLASSES[name].__name__}",
+                reward_threshold=success,
             )
         ids.append(env_id)
     return ids

@@ -37,6 +37,7 @@ teacher; use the native vector env or ``SyncVectorEnv`` for one shared curriculu
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Mapping
@@ -44,6 +45,7 @@ from typing import Any, ClassVar, SupportsFloat
 
 import gymnasium as gym
 import numpy as np
+from gymnasium.envs.registration import EnvSpec
 
 from . import _teachgym
 from .spaces import TaskSpace, space_from_description
@@ -229,6 +231,13 @@ class TeachgymEnv(gym.Env[np.ndarray, np.ndarray]):
         self._core = _teachgym.RustEnv(
             self.ENV_NAME, options_json(body, bounds, max_episode_steps, config)
         )
+        # The Rust env's own step limit (None where it depends on the episode: the web forms),
+        # as the constructor (which has validated it) resolves it: keyword, then config, then the registry's default.
+        limit = max_episode_steps
+        if limit is None and isinstance(config, Mapping):
+            limit = config.get("max_episode_steps")
+        self._step_limit: int | None = int(limit) if limit is not None else _REGISTRY[self.ENV_NAME][1]
+        self._spec: EnvSpec | None = None
         self.render_mode = render_mode
         self.observation_space = space_from_description(self._core.observation_space())
         self.action_space = space_from_description(self._core.action_space())
@@ -241,6 +250,21 @@ class TeachgymEnv(gym.Env[np.ndarray, np.ndarray]):
         self._running = False
         self._steps = 0
         self._return = 0.0
+
+    # -- gymnasium spec ----------------------------------------------------------------------
+    @property  # type: ignore[override]
+    def spec(self) -> EnvSpec | None:
+        """The spec ``gymnasium.make`` gave this env, with ``max_episode_steps`` set to the env's
+        own step limit: the env truncates itself there, and no TimeLimit wrapper is added
+        (gymnasium's would cut episodes from outside, before their return reaches the task
+        source)."""
+        return self._spec
+
+    @spec.setter
+    def spec(self, value: EnvSpec | None) -> None:
+        if value is not None and value.max_episode_steps is None and self._step_limit is not None:
+            value = dataclasses.replace(value, max_episode_steps=self._step_limit)
+        self._spec = value
 
     # -- task source -------------------------------------------------------------------------
     @property
@@ -317,13 +341,19 @@ class TeachgymEnv(gym.Env[np.ndarray, np.ndarray]):
             self._give_value()
         return obs, reward, terminated, truncated, info
 
-    def render(self) -> np.ndarray | None:  # type: ignore[override]
-        """The current frame as ``(H, W, 3)`` uint8 when ``render_mode="rgb_array"``."""
+    def render(self) -> np.ndarray | str | None:  # type: ignore[override]
+        """The current frame as ``(H, W, 3)`` uint8 when ``render_mode="rgb_array"``; the
+        current state as text when ``render_mode="ansi"`` (the web forms: instruction, page, one
+        line per element with its valid actions)."""
         if self.render_mode is None:
             gym.logger.warn(
                 "render() called without a render_mode; build the env with render_mode='rgb_array'"
             )
             return None
+        if self.render_mode == "ansi":
+            text = self._core.render_text()
+            assert text is not None, "only envs with a text view list 'ansi' in their render modes"
+            return text
         return self._core.render()
 
     def close(self) -> None:
@@ -412,12 +442,15 @@ def _env_class(
     class_name: str,
     base: type[TeachgymEnv] = TeachgymEnv,
     info_types: dict[str, type] | None = None,
+    text_view: bool = False,
 ) -> type[TeachgymEnv]:
-    """The class of registry entry ``name``; its docstring is the registry's summary."""
+    """The class of registry entry ``name``; its docstring is the registry's summary.
+    ``text_view``: the env renders as text too (``render_mode="ansi"``)."""
     gym_id, _, fps, _, summary = _REGISTRY[name]
+    modes = ["rgb_array", "ansi"] if text_view else ["rgb_array"]
     attributes: dict[str, Any] = {
         "ENV_NAME": name,
-        "metadata": {"render_modes": ["rgb_array"], "render_fps": fps},
+        "metadata": {"render_modes": modes, "render_fps": fps},
         "__doc__": f"{summary}\n\ngymnasium id: ``teachgym/{gym_id}``.",
         "__module__": __name__,
         "__qualname__": class_name,
@@ -433,9 +466,9 @@ PointMassEnv = _env_class("point_mass", "PointMassEnv")
 GridWorldEnv = _env_class(
     "grid_world", "GridWorldEnv", _DiscreteActionEnv, {"shortest_path": int}
 )
-WebFormEnv = _env_class("webform", "WebFormEnv", _DiscreteActionEnv, _WEBFORM_INFO_TYPES)
+WebFormEnv = _env_class("webform", "WebFormEnv", _DiscreteActionEnv, _WEBFORM_INFO_TYPES, text_view=True)
 WebFormMDEnv = _env_class(
-    "webform_md", "WebFormMDEnv", _MultiDiscreteActionEnv, _WEBFORM_INFO_TYPES
+    "webform_md", "WebFormMDEnv", _MultiDiscreteActionEnv, _WEBFORM_INFO_TYPES, text_view=True
 )
 
 #: Every env class by Rust registry name: one per entry of the Rust registry (a test checks it).

@@ -26,7 +26,52 @@ def test_every_env_is_registered_with_its_vector_entry_point() -> None:
     for env_id in teachgym.ENV_IDS:
         spec = gym.spec(env_id)
         assert spec.vector_entry_point is not None
-        assert spec.max_episode_steps is None  # the Rust env truncates itself
+        # The Rust env truncates itself; a registered limit would add gymnasium's TimeLimit.
+        assert spec.max_episode_steps is None
+
+
+def test_spec_reward_threshold_render_modes_and_fps_follow_the_registry() -> None:
+    rows = {row[1]: row for row in teachgym._teachgym.env_registry()}
+    for env_id in teachgym.ENV_IDS:
+        _, _, steps, fps, success, _ = rows[env_id.split("/")[1]]
+        env = gym.make(env_id)
+        assert env.spec.max_episode_steps == steps, env_id
+        assert env.spec.reward_threshold == success, env_id
+        assert env.metadata["render_fps"] == fps
+        assert not any(isinstance(w, gym.wrappers.TimeLimit) for w in _wrappers(env)), env_id
+    assert gym.make("teachgym/StumpTracks-v0").spec.reward_threshold == 230.0
+    # The env's own limit, however it is set, is the spec's; and episodes end there, inside.
+    env = gym.make("teachgym/PointMass-v0", config={"max_episode_steps": 7})
+    assert env.spec.max_episode_steps == 7
+    env.reset(seed=0)
+    for step in range(1, 8):
+        _, _, terminated, truncated, info = env.step(np.zeros(2, dtype=np.float32))
+        if terminated or truncated:
+            break
+    assert step <= 7 and "episode_return" in info
+    assert teachgym.PointMassEnv(max_episode_steps=11).spec is None  # not made by gymnasium
+    assert gym.make("teachgym/PointMass-v0", max_episode_steps=5).spec.max_episode_steps == 5
+
+
+def _wrappers(env: gym.Env) -> list[gym.Env]:
+    out = []
+    while isinstance(env, gym.Wrapper):
+        out.append(env)
+        env = env.env
+    return out
+
+
+def test_web_forms_render_as_text() -> None:
+    for env_id in ("teachgym/WebForm-v0", "teachgym/WebFormMD-v0"):
+        env = gym.make(env_id, render_mode="ansi")
+        assert "ansi" in env.metadata["render_modes"]
+        env.reset(seed=3)
+        text = env.render()
+        assert isinstance(text, str) and text.count("\n") >= 2, text
+        instruction = env.unwrapped._core.render_text()
+        assert text == instruction
+    with pytest.raises(ValueError, match="render_mode"):
+        gym.make("teachgym/StumpTracks-v0", render_mode="ansi")
 
 
 def test_the_package_exposes_exactly_the_rust_registry() -> None:

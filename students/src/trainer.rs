@@ -468,6 +468,10 @@ impl<E: Env + ?Sized> Env for BorrowedEnv<'_, E> {
         self.0.render()
     }
 
+    fn render_text(&self) -> Option<teachgym_core::Result<String>> {
+        self.0.render_text()
+    }
+
     fn action_mask(&self) -> Option<Vec<bool>> {
         self.0.action_mask()
     }

@@ -337,6 +337,10 @@ impl Env for WebFormEnv {
         Ok(raster::render(&ep.form, &ep.state))
     }
 
+    fn render_text(&self) -> Option<Result<String>> {
+        Some(self.text_view())
+    }
+
     /// The observation's `action_mask` as booleans; `None` before the first reset.
     fn action_mask(&self) -> Option<Vec<bool>> {
         let ep = self.episode.as_ref()?;
@@ -424,6 +428,10 @@ impl Env for WebFormMdEnv {
 
     fn render(&self) -> Result<RgbFrame> {
         self.inner.render()
+    }
+
+    fn render_text(&self) -> Option<Result<String>> {
+        Some(self.inner.text_view())
     }
 }
 
