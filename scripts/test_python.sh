@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Checks and tests the Python package: fmt and clippy of the bindings crate (python/ is its own
-# Cargo workspace), then `pip install ./python` into a venv, the stub check and pytest.
+# Cargo workspace), then builds the wheel users install (scripts/build_wheel.sh: release,
+# abi3, manylinux2014), installs that wheel into the venv, and runs the stub check and pytest
+# on it.
 #
 # The venv lives in $CARGO_TARGET_DIR/python-test-venv (default target/) and is reused while
 # python/requirements-test.txt and the interpreter are unchanged; TEACHGYM_FRESH_VENV=1 rebuilds
-# it. The extension is built with the dev profile (dependencies optimised, see python/Cargo.toml),
-# which is enough for the tests and much faster to compile than release.
+# it (CI starts from a clean clone, so there the venv is always fresh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -36,12 +37,18 @@ cargo fmt --manifest-path python/Cargo.toml -- --check
 cargo clippy --manifest-path python/Cargo.toml --all-targets --features test-hooks -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --manifest-path python/Cargo.toml --no-deps -q
 
-echo "== pip install ./python (maturin compiles the Rust extension; its progress follows)"
-# Same target directory as the Rust checks (dependencies shared with the root workspace's build);
-# the wheel's pyo3 is cached separately thanks to the `extension-module` feature. `-v` shows
-# cargo's progress instead of minutes of silence. `test-hooks` adds
-# `_teachgym._panic_for_tests` (see python/Cargo.toml) for the panic test.
-MATURIN_PEP517_ARGS="--profile dev --features test-hooks" pip install -v --no-build-isolation --no-deps --force-reinstall ./python
+echo "== the wheel (scripts/build_wheel.sh), then pip install of that wheel"
+# Same target directory as the Rust checks (dependencies shared where the profile allows).
+# `test-hooks` adds `_teachgym._panic_for_tests` (see python/Cargo.toml) for the panic test; the
+# wheel is otherwise the released one.
+WHEELS="$CARGO_TARGET_DIR/wheels"
+rm -rf "$WHEELS"
+PYTHON="$VENV/bin/python" bash scripts/build_wheel.sh "$WHEELS" --features test-hooks
+WHEEL=$(ls "$WHEELS"/teachgym-*-cp310-abi3-*manylinux_2_17_x86_64*.whl)
+echo "built $(basename "$WHEEL")"
+pip install --no-deps --force-reinstall "$WHEEL"
+# The package comes from the wheel, not from the source tree.
+python -c "import teachgym, sys; p = teachgym.__file__; sys.exit(0 if '/site-packages/' in p else f'teachgym imported from {p}')"
 
 echo "== the stub of the compiled module matches it"
 (cd /tmp && python -m mypy.stubtest teachgym._teachgym)
