@@ -53,6 +53,10 @@ python -c "import teachgym, sys; p = teachgym.__file__; sys.exit(0 if '/site-pac
 echo "== the stub of the compiled module matches it"
 (cd /tmp && python -m mypy.stubtest teachgym._teachgym)
 
+echo "== the command-line binary (test_runs.py trains a run with it)"
+cargo build --bin teachgym
+export TEACHGYM_BIN="$CARGO_TARGET_DIR/debug/teachgym"
+
 echo "== pytest"
 # Run from outside python/ so the installed package (with its compiled module) is imported.
 cd "$ROOT"

@@ -16,6 +16,7 @@
 //!
 //! and hosts the tools behind the `teachgym` command line: [`train`] (run configurations, run
 //! directories, checkpoints, `train`/`eval`), [`plots`] (learning curve and curriculum PNGs),
+//! [`tensorboard`] (the runs' TensorBoard event files),
 //! [`rollout`] (policies, episode statistics, throughput) and [`media`] (PNG and GIF output).
 //!
 //! ```
@@ -41,6 +42,7 @@ pub use teachgym_teachers as teachers;
 pub mod media;
 pub mod plots;
 pub mod rollout;
+pub mod tensorboard;
 pub mod train;
 
 /// `use teachgym::prelude::*;` for the common types.

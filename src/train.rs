@@ -40,6 +40,7 @@ use teachgym_students::{
 use teachgym_teachers::{build_teacher, ExpertLevel, Shuffled, TeacherConfig, TEACHER_NAMES};
 
 use crate::plots::{self, ColourScale, CurriculumPoint, EvaluationPoint, PlotDim};
+use crate::tensorboard;
 
 /// A student `teachgym train` knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -255,6 +256,14 @@ impl RunConfig {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read config file {}", path.display()))?;
         toml::from_str(&text).with_context(|| format!("malformed config file {}", path.display()))
+    }
+
+    /// Reads a configuration from TOML text (the format of a config file).
+    ///
+    /// # Errors
+    /// TOML that does not describe a `RunConfig` (the message names the line and the field).
+    pub fn from_toml_str(text: &str) -> Result<Self> {
+        toml::from_str(text).context("malformed configuration")
     }
 
     /// Checks the names and fills every default explicitly (env config, teacher config), so
@@ -645,9 +654,37 @@ struct RunCheckpoint<A> {
 /// Configuration errors, a run directory that already holds a run (without `resume`), a
 /// checkpoint from another configuration or a corrupt one, I/O failures, and training errors.
 pub fn train(options: TrainOptions) -> Result<TrainSummary> {
+    train_with_progress(options, &mut |_| Ok(()))
+}
+
+/// Where a run stands, handed to [`train_with_progress`]'s hook after each learning iteration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProgressReport {
+    /// Env steps taken so far.
+    pub global_step: u64,
+    /// The run's end: the budget rounded up to whole learning iterations.
+    pub planned_steps: u64,
+    /// Training episodes finished so far (over the whole run).
+    pub episodes: u64,
+    /// Mean return of the last (up to) 100 training episodes.
+    pub recent_mean_return: f64,
+    /// The evaluations made in this iteration (usually none).
+    pub new_evaluations: Vec<Evaluation>,
+}
+
+/// [`train`], calling `hook` after each learning iteration (the Python binding draws its
+/// progress bar and checks for Ctrl-C there). A hook that returns an error stops the run with
+/// that error, after a checkpoint of the steps done, so `resume` continues from there.
+///
+/// # Errors
+/// As [`train`], and the hook's error.
+pub fn train_with_progress(
+    options: TrainOptions,
+    hook: &mut dyn FnMut(&ProgressReport) -> Result<()>,
+) -> Result<TrainSummary> {
     let config = options.config.clone().resolve()?;
     dispatch!(config, |E, S, make_env| run::<E, S>(
-        &config, &options, make_env
+        &config, &options, make_env, hook
     ))
 }
 
@@ -853,6 +890,7 @@ fn run<E, S>(
     config: &RunConfig,
     options: &TrainOptions,
     make_env: &mut dyn FnMut() -> teachgym_students::Result<E>,
+    hook: &mut dyn FnMut(&ProgressReport) -> Result<()>,
 ) -> Result<TrainSummary>
 where
     E: Env + Send,
@@ -1065,6 +1103,21 @@ where
             draw_plots(&files, config, &space, &return_scale, mastery_return)?;
             plotted = true;
         }
+        let progress_report = ProgressReport {
+            global_step: report.global_step,
+            planned_steps,
+            episodes: episode_rows,
+            recent_mean_return: mean_return,
+            new_evaluations: report.evaluations.clone(),
+        };
+        if let Err(e) = hook(&progress_report) {
+            flush_and_save_checkpoint(&trainer, &mut writers, (episode_rows, evaluation_rows))?;
+            progress.finish();
+            return Err(e.context(format!(
+                "the run stopped at step {} (checkpoint saved: resume continues from there)",
+                trainer.global_step()
+            )));
+        }
     }
     if !plotted && evaluation_rows > 0 {
         // Nothing trained in this call (a finished run resumed, e.g. with other plot
@@ -1149,6 +1202,7 @@ struct RunFiles {
     learning_curve: PathBuf,
     curriculum: PathBuf,
     curriculum_pairs: PathBuf,
+    tensorboard: PathBuf,
 }
 
 impl RunFiles {
@@ -1163,6 +1217,7 @@ impl RunFiles {
             learning_curve: dir.join("learning_curve.png"),
             curriculum: dir.join("curriculum.png"),
             curriculum_pairs: dir.join("curriculum_pairs.png"),
+            tensorboard: dir.join(tensorboard::EVENT_FILE_NAME),
         }
     }
 
@@ -1176,6 +1231,7 @@ impl RunFiles {
             self.checkpoint.clone(),
             self.learning_curve.clone(),
             self.curriculum.clone(),
+            self.tensorboard.clone(),
         ];
         // Only task spaces of more than two dimensions have it.
         if self.curriculum_pairs.exists() {
@@ -1559,21 +1615,36 @@ fn draw_plots(
     );
     plots::learning_curve(&files.learning_curve, &title, &evals, mastery_return)?;
 
-    // episodes.csv: global_step, env_index, episode_index, the task, episode_return, ...
+    // episodes.csv: global_step, env_index, episode_index, the task, episode_return, length, ...
     let d = space.dim();
-    let points: Vec<CurriculumPoint> = read_csv_rows(&files.episodes)?
+    let episodes: Vec<tensorboard::EpisodeRow> = read_csv_rows(&files.episodes)?
         .iter()
         .map(|row| {
-            Ok(CurriculumPoint {
+            Ok(tensorboard::EpisodeRow {
+                global_step: row[0].parse()?,
                 task: row[3..3 + d]
                     .iter()
                     .map(|v| v.parse())
                     .collect::<Result<_, _>>()?,
-                global_step: row[0].parse()?,
                 episode_return: row[3 + d].parse()?,
+                length: row[4 + d].parse()?,
             })
         })
         .collect::<Result<_>>()?;
+    let dimensions: Vec<(String, f64, f64)> = space
+        .dims()
+        .iter()
+        .map(|dim| (dim.name.clone(), dim.low, dim.high))
+        .collect();
+    tensorboard::write_run(&files.tensorboard, &dimensions, &evals, &episodes)?;
+    let points: Vec<CurriculumPoint> = episodes
+        .into_iter()
+        .map(|e| CurriculumPoint {
+            task: e.task,
+            global_step: e.global_step,
+            episode_return: e.episode_return,
+        })
+        .collect();
     let dims: Vec<PlotDim> = space
         .dims()
         .iter()

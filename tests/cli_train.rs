@@ -41,6 +41,7 @@ fn train_writes_every_artefact_and_eval_reads_the_checkpoint() {
         "checkpoint.json",
         "learning_curve.png",
         "curriculum.png",
+        "events.out.tfevents.teachgym",
     ] {
         let path = dir.join(file);
         let len = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);

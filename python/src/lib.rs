@@ -23,8 +23,8 @@ use pyo3::types::{PyBytes, PyDict, PyList};
 use teachgym_core::{Info, Space, Step, TaskDim, TaskSpace};
 use teachgym_envs::webform::ObsArray;
 use teachgym_teachers::{
-    build_teacher, EpisodeOutcome, ExpertKnowledge, ExpertLevel, Shuffled, Teacher,
-    ValueEstimate, MAX_NON_EXPLORATORY_SAMPLES, TEACHER_NAMES,
+    build_teacher, EpisodeOutcome, ExpertKnowledge, ExpertLevel, Shuffled, Teacher, ValueEstimate,
+    MAX_NON_EXPLORATORY_SAMPLES, TEACHER_NAMES,
 };
 
 use teachgym_envs::batch::{Actions, ArrayMut, EnvBatch, ObsBuffers, Op, Outputs, MAX_NUM_ENVS};
@@ -302,7 +302,10 @@ impl RustEnv {
 
     /// The current state as text (the web forms' view), or `None` for envs without one.
     fn render_text(&self) -> PyResult<Option<String>> {
-        self.env_ref().render_text().transpose().map_err(value_error)
+        self.env_ref()
+            .render_text()
+            .transpose()
+            .map_err(value_error)
     }
 }
 
@@ -656,6 +659,81 @@ impl RustTeacher {
     }
 }
 
+/// What a `train` call reports after each learning iteration to the Python progress callback:
+/// `(global_step, planned_steps, episodes, recent_mean_return, new_evaluations)`, the
+/// evaluations as `(global_step, mastered_percent, mean_return)`.
+type ProgressRow = (u64, u64, u64, f64, Vec<(u64, f64, f64)>);
+
+/// Runs `teachgym train` in this process: the configuration as TOML (`config_format` "toml",
+/// a config file's text) or JSON ("json", the same schema), the run directory `out`. The GIL is
+/// released while training; `progress(row)` (a [`ProgressRow`]) is called with it after each
+/// learning iteration, and a Python exception it raises (or Ctrl-C, checked there) stops the
+/// run after a checkpoint and is raised again. Returns `(finished, global_step, episodes)`.
+#[pyfunction]
+#[pyo3(signature = (config_text, config_format, out, resume=false, stop_after=None, progress=None))]
+fn train(
+    py: Python<'_>,
+    config_text: &str,
+    config_format: &str,
+    out: std::path::PathBuf,
+    resume: bool,
+    stop_after: Option<u64>,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<(bool, u64, u64)> {
+    use teachgym::train::{train_with_progress, RunConfig, TrainOptions};
+    let config = match config_format {
+        "toml" => {
+            RunConfig::from_toml_str(config_text).map_err(|e| value_error(format!("{e:#}")))?
+        }
+        "json" => serde_json::from_str(config_text)
+            .map_err(|e| value_error(format!("malformed configuration: {e}")))?,
+        other => {
+            return Err(value_error(format!(
+                "config_format must be 'toml' or 'json', got {other:?}"
+            )))
+        }
+    };
+    let options = TrainOptions {
+        config,
+        out,
+        resume,
+        progress: false,
+        stop_after,
+    };
+    let result = py.detach(|| {
+        train_with_progress(options, &mut |report| {
+            Python::attach(|py| -> PyResult<()> {
+                py.check_signals()?;
+                if let Some(callback) = &progress {
+                    let evaluations: Vec<(u64, f64, f64)> = report
+                        .new_evaluations
+                        .iter()
+                        .map(|e| (e.global_step, e.mastered_percent, e.mean_return))
+                        .collect();
+                    let row: ProgressRow = (
+                        report.global_step,
+                        report.planned_steps,
+                        report.episodes,
+                        report.recent_mean_return,
+                        evaluations,
+                    );
+                    callback.call1(py, (row,))?;
+                }
+                Ok(())
+            })
+            .map_err(anyhow::Error::from)
+        })
+    });
+    match result {
+        Ok(summary) => Ok((summary.finished, summary.global_step, summary.episodes)),
+        // The callback's own exception (KeyboardInterrupt included) comes back as itself.
+        Err(e) => match e.downcast::<PyErr>() {
+            Ok(py_err) => Err(py_err),
+            Err(e) => Err(value_error(format!("{e:#}"))),
+        },
+    }
+}
+
 /// `(name, gym_id, max_episode_steps, render_fps, success_return, summary)` of one environment.
 type RegistryRow = (
     &'static str,
@@ -700,6 +778,7 @@ fn _teachgym(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<RustVectorEnv>()?;
     m.add_class::<RustTeacher>()?;
     m.add_function(wrap_pyfunction!(env_registry, m)?)?;
+    m.add_function(wrap_pyfunction!(train, m)?)?;
     // An attribute outside `__all__`: private, and no part of the stub.
     #[cfg(feature = "test-hooks")]
     m.setattr("_panic_for_tests", wrap_pyfunction!(_panic_for_tests, m)?)?;

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import gymnasium as _gym
 
-from . import teachers
+from . import runs, teachers
 from ._teachgym import TEACHER_NAMES, __version__
 from .envs import (
     ENV_CLASSES,
@@ -43,6 +43,7 @@ from .vector import (
     WebFormMDVectorEnv,
     WebFormVectorEnv,
 )
+from .training import TrainResult, train
 from .wrappers import Curriculum
 
 __all__ = [
@@ -70,6 +71,9 @@ __all__ = [
     "WebFormMDVectorEnv",
     "Curriculum",
     "teachers",
+    "runs",
+    "train",
+    "TrainResult",
 ]
 
 

@@ -1,5 +1,7 @@
 """Type stubs of the compiled module ``teachgym._teachgym`` (see python/src/lib.rs)."""
 
+import os
+from collections.abc import Callable
 from typing import Any, final
 
 import numpy as np
@@ -11,6 +13,7 @@ __all__ = [
     "RustVectorEnv",
     "RustTeacher",
     "env_registry",
+    "train",
     "TEACHER_NAMES",
     "MAX_NUM_ENVS",
     "MAX_NON_EXPLORATORY_SAMPLES",
@@ -21,6 +24,15 @@ __version__: str
 TEACHER_NAMES: list[str]
 MAX_NUM_ENVS: int
 MAX_NON_EXPLORATORY_SAMPLES: int
+
+def train(
+    config_text: str,
+    config_format: str,
+    out: str | os.PathLike[str],
+    resume: bool = False,
+    stop_after: int | None = None,
+    progress: Callable[[tuple[int, int, int, float, list[tuple[int, float, float]]]], object] | None = None,
+) -> tuple[bool, int, int]: ...
 
 def env_registry() -> list[tuple[str, str, int | None, int, float | None, str]]:
     """``(name, gym_id, max_episode_steps, render_fps, success_return, summary)`` of every env."""
