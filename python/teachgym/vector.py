@@ -23,6 +23,7 @@ whose ``episode_end`` raised counts as given).
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
@@ -127,6 +128,8 @@ class TeachgymVectorEnv(VectorEnv):
         self.task_space: TaskSpace = task_space_of(probe)
         self._task_source = as_task_source(teacher if teacher is not None else task, self.task_space, value_fn)
         self._values = ValueTracker.for_source(self._task_source, n)
+        # Answers what holds for every sub-env alike (expert knowledge).
+        self._probe = probe
         self._success_return = _REGISTRY[self.ENV_NAME][3]
 
         self._action_kind = probe.action_kind
@@ -192,6 +195,13 @@ class TeachgymVectorEnv(VectorEnv):
         teacher that learns from value estimates), from the next reset."""
         self._task_source = as_task_source(source, self.task_space, value_fn)
         self._values = ValueTracker.for_source(self._task_source, self.num_envs)
+
+    def expert_knowledge(self, level: str) -> dict[str, Any]:
+        """What a teacher may know in advance about these envs at TeachMyAgent's
+        expert-knowledge ``level`` (see :meth:`teachgym.TeachgymEnv.expert_knowledge`)."""
+        if not isinstance(level, str):
+            raise TypeError(f"level must be one of 'none', 'low', 'high', got {level!r}")
+        return json.loads(self._probe.expert_knowledge(level))
 
     @property
     def tasks(self) -> np.ndarray:
