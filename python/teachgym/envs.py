@@ -32,7 +32,8 @@ and ``invalid_action`` (bools), ``n_correct``, ``n_fields``, ``n_pages``, ``page
 
 Pickling keeps the configuration, the task source and ``np_random``, not the episode in
 progress (reset the copy). Subprocess vector envs therefore give each worker its own copy of a
-teacher; use the native vector env or ``SyncVectorEnv`` for one shared curriculum.
+teacher; for one shared curriculum use the native vector env, ``SyncVectorEnv``, or serve the
+teacher from one process (:mod:`teachgym.server`) and give the workers its client.
 """
 
 from __future__ import annotations
