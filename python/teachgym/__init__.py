@@ -13,9 +13,16 @@ each with the native vector env as its ``vector_entry_point``::
     env = gym.make("teachgym/StumpTracks-v0", body="small_bipedal")
     env.unwrapped.set_task_source(ALPGMM(env.unwrapped.task_space, seed=0))
     envs = gym.make_vec("teachgym/StumpTracks-v0", num_envs=16)
+
+Stable-Baselines3 on the native vector env: ``teachgym.make_sb3_vec_env`` / ``teachgym.SB3VecEnv``
+(:mod:`teachgym.sb3`, imported on first use, so ``import teachgym`` imports neither SB3 nor
+torch). One teacher for many worker processes: :class:`TeacherServer` and :class:`TeacherClient`
+(:mod:`teachgym.server`), or a Ray actor (``teachgym.teacher_actor``, :mod:`teachgym.ray_teacher`).
 """
 
 from __future__ import annotations
+
+from typing import Any as _Any
 
 import gymnasium as _gym
 
@@ -31,6 +38,7 @@ from .envs import (
     WebFormEnv,
     WebFormMDEnv,
 )
+from .server import TeacherClient, TeacherServer, TeacherServerAuthError, TeacherServerGone, replay
 from .spaces import TaskSpace
 from .tasks import FixedTask, TaskSource, TeacherTasks, UniformTasks
 from .vector import (
@@ -70,11 +78,35 @@ __all__ = [
     "WebFormVectorEnv",
     "WebFormMDVectorEnv",
     "Curriculum",
+    "TeacherServer",
+    "TeacherClient",
+    "TeacherServerGone",
+    "TeacherServerAuthError",
+    "replay",
     "teachers",
     "runs",
     "train",
     "TrainResult",
 ]
+
+
+#: Names imported on first use, from the modules that need an optional dependency (left out of
+#: ``__all__``, so that ``from teachgym import *`` needs neither).
+_LAZY = {
+    "SB3VecEnv": "sb3",
+    "make_sb3_vec_env": "sb3",
+    "teacher_actor": "ray_teacher",
+    "RayTeacherClient": "ray_teacher",
+}
+
+
+def __getattr__(name: str) -> _Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'teachgym' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f".{module}", __name__), name)
 
 
 def _register() -> list[str]:
