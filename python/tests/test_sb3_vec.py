@@ -3,6 +3,9 @@ Monitor, as make_vec_env builds it) step for step, and under PPO for whole rollo
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -284,6 +287,12 @@ def test_bad_input() -> None:
 
 
 def test_lazy_import() -> None:
+    # import teachgym imports neither SB3 (torch) nor Ray; the names resolve on first use.
+    code = (
+        "import sys, teachgym; heavy = {'stable_baselines3', 'torch', 'ray'} & set(sys.modules); "
+        "sys.exit(f'imported {heavy}' if heavy else 0)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd="/")
     assert teachgym.make_sb3_vec_env is make_sb3_vec_env
     assert teachgym.SB3VecEnv is SB3VecEnv
     with pytest.raises(AttributeError):
