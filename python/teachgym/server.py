@@ -399,7 +399,7 @@ class TeacherServer:
             try:
                 conn = self._listener.accept()
             except (multiprocessing.AuthenticationError, EOFError, ConnectionError):
-                continue  # a client with a wrong token (told so) or one that went away
+                continue  # a client with a wrong token (told so), one that went away, stop()'s wake-up
             except OSError:
                 if self._stopping.is_set():
                     break
@@ -441,10 +441,12 @@ class TeacherServer:
         if self._stopping.is_set():
             return
         self._stopping.set()
-        # Wake the thread blocked in accept() with one last connection.
+        # Wake a thread blocked in accept() with a connection that closes at once (a raw
+        # socket: connecting never waits for the handshake).
         try:
-            Client(self.address, family="AF_UNIX", authkey=self.token).close()
-        except (OSError, EOFError, multiprocessing.AuthenticationError):
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as wake:
+                wake.connect(self.address)
+        except OSError:
             pass
         self._listener.close()
         with self._mutex:

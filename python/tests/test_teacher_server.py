@@ -207,3 +207,5 @@ def test_any_teacher_object_is_served() -> None:
         assert replay(server.log(), PlainTeacher(), check=True)[0] == [0.5, 1.0]
     with pytest.raises(TypeError, match="sample_task"):
         TeacherServer(object())
+    # A server never started stops at once.
+    TeacherServer(PlainTeacher()).stop()
