@@ -55,7 +55,7 @@ def load(path: str | os.PathLike[str]) -> Run:
     the install line when pandas is missing."""
     try:
         import pandas as pd
-    except ImportError as e:  # pragma: no cover - pandas is installed with SB3 in the tests
+    except ImportError as e:  # pragma: no cover - pandas is in the test requirements
         raise ImportError("teachgym.runs needs pandas: pip install pandas (or teachgym[pandas])") from e
     directory = Path(path)
     if not directory.is_dir():
