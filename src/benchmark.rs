@@ -800,9 +800,16 @@ impl PoolProgress {
     }
 
     fn tick(&mut self, out: &Path, runs: &[RunSpec], workers: &[Worker]) {
-        if !self.enabled {
+        // The bar's message once a second, a log line once a heartbeat.
+        let every = if self.bar.is_some() {
+            1
+        } else {
+            crate::train::HEARTBEAT_SECS
+        };
+        if !self.enabled || self.last_line.elapsed().as_secs() < every {
             return;
         }
+        self.last_line = Instant::now();
         let running_steps: u64 = workers
             .iter()
             .map(|w| {
@@ -815,12 +822,7 @@ impl PoolProgress {
         let status = self.status(workers.len(), running_steps);
         match &self.bar {
             Some(bar) => bar.set_message(status),
-            None => {
-                if self.last_line.elapsed().as_secs() >= crate::train::HEARTBEAT_SECS {
-                    eprintln!("benchmark: {status}");
-                    self.last_line = Instant::now();
-                }
-            }
+            None => eprintln!("benchmark: {status}"),
         }
     }
 
