@@ -15,7 +15,8 @@
 //!   ([`Trainer`](teachgym_students::Trainer)) and the evaluation protocol;
 //!
 //! and hosts the tools behind the `teachgym` command line: [`train`] (run configurations, run
-//! directories, checkpoints, `train`/`eval`), [`plots`] (learning curve and curriculum PNGs),
+//! directories, checkpoints, `train`/`eval`), [`benchmark`] (specs expanded into runs, the
+//! local worker pool), [`report`] (a benchmark's statistics, CSV, Markdown and PNGs), [`plots`] (learning curve and curriculum PNGs),
 //! [`tensorboard`] (the runs' TensorBoard event files),
 //! [`rollout`] (policies, episode statistics, throughput) and [`media`] (PNG and GIF output).
 //!
@@ -39,8 +40,10 @@ pub use teachgym_nn as nn;
 pub use teachgym_students as students;
 pub use teachgym_teachers as teachers;
 
+pub mod benchmark;
 pub mod media;
 pub mod plots;
+pub mod report;
 pub mod rollout;
 pub mod tensorboard;
 pub mod train;

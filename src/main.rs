@@ -8,7 +8,9 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use indicatif::HumanCount;
+use teachgym::benchmark::{run_benchmark, BenchmarkOptions, BenchmarkSpec, BUILT_IN_SPECS};
 use teachgym::media::{caption, write_png, GifWriter};
+use teachgym::report::{write_report, ReportOptions};
 use teachgym::rollout::{measure_throughput, policy_stats, run_episode, Policy};
 use teachgym::train::{eval, train, EvalOptions, RunConfig, TrainOptions};
 use teachgym_core::Env;
@@ -208,6 +210,62 @@ enum Command {
         /// with --resume of a finished run, redraws the plots.
         #[arg(long, value_name = "NAME,NAME", value_delimiter = ',')]
         plot_dims: Option<Vec<String>>,
+        /// Exit when stdin reaches its end (the benchmark's workers: a run stops with the
+        /// benchmark that started it).
+        #[arg(long, hide = true)]
+        exit_with_parent: bool,
+    },
+    /// Run a benchmark: each spec (a built-in name or a TOML file) expands into runs over
+    /// teachers × expert-knowledge levels × seeds, run --jobs at a time, each a `teachgym train`
+    /// run directory under --out/<cell>/<teacher>[-<ek>]/seed<N>. Finished runs are skipped and
+    /// interrupted ones resumed, so the command can be stopped and started again, or re-run with
+    /// more --seeds.
+    Benchmark {
+        /// A built-in spec (`--list`) or a spec file; repeatable (one cell each).
+        #[arg(long = "spec", value_name = "NAME|FILE")]
+        specs: Vec<String>,
+        /// List the built-in specs.
+        #[arg(long)]
+        list: bool,
+        /// Benchmark directory.
+        #[arg(long, default_value = "runs/benchmark")]
+        out: PathBuf,
+        /// Runs at a time, each a process with one thread (default: one per core).
+        #[arg(long, allow_hyphen_values = true, value_parser = parse_positive::<usize>)]
+        jobs: Option<usize>,
+        /// Seeds per teacher and level, overriding the specs' (seeds 0..N; a larger value than
+        /// before extends the benchmark).
+        #[arg(long, allow_hyphen_values = true, value_parser = parse_positive::<u64>)]
+        seeds: Option<u64>,
+        /// Training budget of each run in env steps, overriding the specs'.
+        #[arg(long, allow_hyphen_values = true, value_parser = parse_positive::<u64>)]
+        budget: Option<u64>,
+        /// Evaluation period in env steps, overriding the specs'.
+        #[arg(long, allow_hyphen_values = true, value_parser = parse_positive::<u64>)]
+        eval_every: Option<u64>,
+        /// Teachers, overriding the specs' (comma separated).
+        #[arg(long, value_delimiter = ',')]
+        teachers: Option<Vec<String>>,
+        /// Expert-knowledge levels, overriding the specs' (comma separated).
+        #[arg(long, value_delimiter = ',', value_parser = parse_expert_level)]
+        expert_knowledge: Option<Vec<ExpertLevel>>,
+        /// Also write the report (`teachgym report`) when every run is finished.
+        #[arg(long)]
+        report: bool,
+        /// No progress output.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Report on a benchmark directory: per cell and teacher the final % of the test set
+    /// mastered (mean ± SEM over seeds), the ratio to Random, Welch p-values against Random,
+    /// TeachMyAgent's published ratio beside ours; curves, radar charts and curriculum
+    /// snapshots as PNG, a Markdown summary and CSV files of every number (in --out).
+    Report {
+        /// The benchmark directory.
+        dir: PathBuf,
+        /// Where the report goes (default: DIR/report).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Evaluate a run's checkpoint on a test set (JSON summary on stdout).
     Eval {
@@ -597,7 +655,15 @@ fn run(cli: Cli) -> Result<()> {
             quiet,
             stop_after,
             plot_dims,
+            exit_with_parent,
         } => {
+            if exit_with_parent {
+                std::thread::spawn(|| {
+                    let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+                    // The run continues from its last checkpoint when resumed.
+                    std::process::exit(130);
+                });
+            }
             let mut run = match (&config, resume) {
                 (Some(path), _) => RunConfig::from_toml_file(path)?,
                 // Resuming without --config: the run's own configuration.
@@ -678,6 +744,88 @@ fn run(cli: Cli) -> Result<()> {
             }
             println!("run directory: {}", out.display());
             for path in &summary.artefacts {
+                println!("  {}", path.display());
+            }
+        }
+        Command::Benchmark {
+            specs,
+            list,
+            out,
+            jobs,
+            seeds,
+            budget,
+            eval_every,
+            teachers,
+            expert_knowledge,
+            report,
+            quiet,
+        } => {
+            if list {
+                for (name, text) in BUILT_IN_SPECS {
+                    let spec = BenchmarkSpec::from_toml_str(text, name)?;
+                    println!("{name:<20} {}", spec.description);
+                }
+                return Ok(());
+            }
+            if specs.is_empty() {
+                bail!(
+                    "no spec: pass --spec NAME (built in: {}) or --spec FILE",
+                    BUILT_IN_SPECS.map(|(n, _)| n).join(", ")
+                );
+            }
+            let mut loaded = Vec::new();
+            for name in &specs {
+                let mut spec = BenchmarkSpec::load(name)?;
+                if let Some(v) = seeds {
+                    spec.seeds = v;
+                }
+                if let Some(v) = budget {
+                    spec.budget = v;
+                }
+                if let Some(v) = eval_every {
+                    spec.eval_every = v;
+                }
+                if let Some(v) = &teachers {
+                    spec.teachers = v.clone();
+                }
+                if let Some(v) = &expert_knowledge {
+                    spec.expert_knowledge = v.clone();
+                }
+                spec.validate()
+                    .with_context(|| format!("benchmark spec `{name}` with the flags"))?;
+                loaded.push(spec);
+            }
+            let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+            let summary = run_benchmark(&BenchmarkOptions {
+                specs: loaded,
+                out: out.clone(),
+                jobs: jobs.unwrap_or(cores),
+                exe: std::env::current_exe().context("cannot find the teachgym binary")?,
+                progress: !quiet,
+            })?;
+            println!(
+                "{} runs: {} finished before, {} run now ({} resumed); benchmark directory: {}",
+                summary.total,
+                summary.skipped,
+                summary.finished,
+                summary.resumed,
+                out.display()
+            );
+            if report {
+                let written = write_report(&ReportOptions {
+                    dir: out.clone(),
+                    out: None,
+                })?;
+                println!("report: {}", written.markdown.display());
+            }
+        }
+        Command::Report { dir, out } => {
+            let written = write_report(&ReportOptions { dir, out })?;
+            for note in &written.notes {
+                eprintln!("note: {note}");
+            }
+            println!("report: {}", written.markdown.display());
+            for path in &written.files {
                 println!("  {}", path.display());
             }
         }

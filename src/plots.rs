@@ -732,3 +732,226 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// One curve of [`mean_curves`]: `(x, mean, sem)` per point.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CurveSeries {
+    /// Legend text.
+    pub label: String,
+    /// `(env steps, mean, standard error)` per evaluation.
+    pub points: Vec<(f64, f64, f64)>,
+}
+
+/// A colour per series, the same series index always the same colour.
+fn series_colour(i: usize) -> RGBColor {
+    let c = Palette99::pick(i).to_rgba();
+    RGBColor(c.0, c.1, c.2)
+}
+
+/// Benchmark curves: the % of the test set mastered against env steps, one line per series
+/// with a shaded band of ± one standard error.
+///
+/// # Errors
+/// I/O failures writing `path`.
+pub fn mean_curves(path: &Path, title: &str, series: &[CurveSeries]) -> Result<()> {
+    draw_png(path, PLOT_WIDTH + 200, PLOT_HEIGHT + 60, |root| {
+        let root = root.titled(title, (FONT, 18)).map_err(plot_error)?;
+        let max_step = series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p.0))
+            .fold(1.0, f64::max);
+        let mut chart = ChartBuilder::on(&root)
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(padded(0.0, max_step), -2.0..102.0)
+            .map_err(plot_error)?;
+        chart
+            .configure_mesh()
+            .x_desc("env steps")
+            .y_desc("% of the test set mastered")
+            .label_style((FONT, 14))
+            .x_label_formatter(&|x| format_steps(*x))
+            .draw()
+            .map_err(plot_error)?;
+        for (i, s) in series.iter().enumerate() {
+            let colour = series_colour(i);
+            let band: Vec<(f64, f64)> = s
+                .points
+                .iter()
+                .map(|&(x, m, e)| (x, m + e))
+                .chain(s.points.iter().rev().map(|&(x, m, e)| (x, m - e)))
+                .collect();
+            chart
+                .draw_series(std::iter::once(Polygon::new(
+                    band,
+                    colour.mix(0.2).filled(),
+                )))
+                .map_err(plot_error)?;
+            chart
+                .draw_series(LineSeries::new(
+                    s.points.iter().map(|&(x, m, _)| (x, m)),
+                    colour.stroke_width(2),
+                ))
+                .map_err(plot_error)?
+                .label(s.label.clone())
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 20, y)], colour.stroke_width(2))
+                });
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .label_font((FONT, 14))
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .map_err(plot_error)?;
+        Ok(())
+    })
+}
+
+/// One teacher of a [`RadarPanel`]: its value (and star) on each axis; NaN = no value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RadarSeries {
+    /// Legend text.
+    pub label: String,
+    /// `(ratio, starred)` per axis.
+    pub values: Vec<(f64, bool)>,
+}
+
+/// One panel of [`radar`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct RadarPanel {
+    /// Panel title.
+    pub title: String,
+    /// One polygon per series.
+    pub series: Vec<RadarSeries>,
+}
+
+/// TeachMyAgent's radar chart: one panel per expert-knowledge level, one axis per cell, one
+/// polygon per teacher (its ratio to Random along each axis, `*` where significant), rings at
+/// each whole ratio with Random's ring (1) in red.
+///
+/// # Errors
+/// I/O failures writing `path`.
+pub fn radar(path: &Path, title: &str, axes: &[String], panels: &[RadarPanel]) -> Result<()> {
+    let side = 560;
+    let width = side * panels.len().max(1) as u32;
+    let max_ratio = panels
+        .iter()
+        .flat_map(|p| p.series.iter().flat_map(|s| s.values.iter().map(|v| v.0)))
+        .filter(|v| v.is_finite())
+        .fold(2.0, f64::max)
+        .ceil();
+    draw_png(path, width, side + 40, |root| {
+        let root = root.titled(title, (FONT, 18)).map_err(plot_error)?;
+        let areas = root.split_evenly((1, panels.len().max(1)));
+        for (area, panel) in areas.iter().zip(panels) {
+            let mut chart = ChartBuilder::on(area)
+                .caption(&panel.title, (FONT, 16))
+                .margin(10)
+                .build_cartesian_2d(-1.45..1.45, -1.35..1.35)
+                .map_err(plot_error)?;
+            let n = axes.len().max(1);
+            // Axis k points up, then clockwise.
+            let at = |k: usize, r: f64| {
+                let angle =
+                    std::f64::consts::FRAC_PI_2 - 2.0 * std::f64::consts::PI * k as f64 / n as f64;
+                (r * angle.cos(), r * angle.sin())
+            };
+            let scale = |ratio: f64| ratio.max(0.0) / max_ratio;
+            for ring in 1..=max_ratio as usize {
+                let r = scale(ring as f64);
+                let colour = if ring == 1 {
+                    RED
+                } else {
+                    RGBColor(190, 190, 190)
+                };
+                let mut ring_points: Vec<(f64, f64)> = (0..n).map(|k| at(k, r)).collect();
+                ring_points.push(at(0, r));
+                chart
+                    .draw_series(std::iter::once(PathElement::new(
+                        ring_points,
+                        colour.stroke_width(1),
+                    )))
+                    .map_err(plot_error)?;
+                chart
+                    .draw_series(std::iter::once(Text::new(
+                        format!("{ring}"),
+                        (0.02, r + 0.01),
+                        (FONT, 12).into_font().color(&RGBColor(120, 120, 120)),
+                    )))
+                    .map_err(plot_error)?;
+            }
+            for (k, name) in axes.iter().enumerate() {
+                chart
+                    .draw_series(std::iter::once(PathElement::new(
+                        [(0.0, 0.0), at(k, 1.0)],
+                        RGBColor(190, 190, 190).stroke_width(1),
+                    )))
+                    .map_err(plot_error)?;
+                let (x, y) = at(k, 1.08);
+                let anchor = if x < -0.1 {
+                    plotters::style::text_anchor::HPos::Right
+                } else if x > 0.1 {
+                    plotters::style::text_anchor::HPos::Left
+                } else {
+                    plotters::style::text_anchor::HPos::Center
+                };
+                let style = (FONT, 14).into_font().into_text_style(area).pos(
+                    plotters::style::text_anchor::Pos::new(
+                        anchor,
+                        plotters::style::text_anchor::VPos::Center,
+                    ),
+                );
+                chart
+                    .draw_series(std::iter::once(Text::new(name.clone(), (x, y), style)))
+                    .map_err(plot_error)?;
+            }
+            for (i, s) in panel.series.iter().enumerate() {
+                let colour = series_colour(i);
+                let mut points: Vec<(f64, f64)> = s
+                    .values
+                    .iter()
+                    .enumerate()
+                    .map(|(k, v)| at(k, if v.0.is_finite() { scale(v.0) } else { 0.0 }))
+                    .collect();
+                if let Some(&first) = points.first() {
+                    points.push(first);
+                }
+                chart
+                    .draw_series(std::iter::once(PathElement::new(
+                        points.clone(),
+                        colour.stroke_width(2),
+                    )))
+                    .map_err(plot_error)?
+                    .label(s.label.clone())
+                    .legend(move |(x, y)| {
+                        PathElement::new([(x, y), (x + 20, y)], colour.stroke_width(2))
+                    });
+                for (k, v) in s.values.iter().enumerate() {
+                    if v.1 && v.0.is_finite() {
+                        let (x, y) = at(k, scale(v.0));
+                        chart
+                            .draw_series(std::iter::once(Text::new(
+                                "*",
+                                (x, y),
+                                (FONT, 22).into_font().color(&colour),
+                            )))
+                            .map_err(plot_error)?;
+                    }
+                }
+            }
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::LowerRight)
+                .label_font((FONT, 12))
+                .background_style(WHITE.mix(0.8))
+                .border_style(BLACK)
+                .draw()
+                .map_err(plot_error)?;
+        }
+        Ok(())
+    })
+}

@@ -13,6 +13,7 @@
 //! | `evaluations.csv` | every evaluation: step, % mastered, mean test return |
 //! | `evaluations.jsonl` | every evaluation with the return of each test task |
 //! | `checkpoint.json` | student, teacher and env states after the last evaluation |
+//! | `summary.json` | written when the budget is spent: the final evaluation's numbers; its presence marks the run finished |
 //! | `learning_curve.png` | % of the test set mastered and the mean test return against env steps |
 //! | `curriculum.png` | the training tasks over two task dimensions (`[plot] dims`), coloured by env step and by return, with colour bars |
 //! | `curriculum_pairs.png` | task spaces of more than two dimensions: the training tasks over every pair of (up to 8 varying) dimensions, coloured by return |
@@ -183,6 +184,17 @@ pub struct RunConfig {
     /// tasks are mapped back before the env sees them ([`teachgym_teachers::Shuffled`]).
     /// Default: false.
     pub shuffle_dimensions: bool,
+    /// Evaluate on the default test set of the env's *default* task space even when the run's
+    /// bounds differ (TeachMyAgent's "mostly unfeasible" and "mostly trivial" challenges widen
+    /// the task space but keep the test set). Ignored when `test_set` names a file. Default:
+    /// false (the default test set of the run's own task space).
+    pub test_set_on_default_bounds: bool,
+    /// TeachMyAgent's "forgetting student" challenge: each time the run passes a multiple of
+    /// this many env steps, the student is replaced by a fresh one (new weights drawn from a
+    /// seed derived from `seed` and the reset's number, an empty replay buffer, fresh
+    /// normalisation statistics and schedules), at the end of the learning iteration that
+    /// passes it; the teacher keeps its state. Absent = never.
+    pub student_reset_every: Option<u64>,
     /// The loop: budget, env copies, threads, evaluation period.
     pub trainer: TrainerConfig,
     /// The walker env (Stump/Hexagon Tracks); absent = the env's defaults. Each env reads the
@@ -230,6 +242,8 @@ impl Default for RunConfig {
             test_set: None,
             expert_knowledge: None,
             shuffle_dimensions: false,
+            test_set_on_default_bounds: false,
+            student_reset_every: None,
             trainer: TrainerConfig::default(),
             walker: None,
             point_mass: None,
@@ -325,6 +339,9 @@ impl RunConfig {
         strip_nulls(&mut config);
         self.teacher_config = Some(config);
         self.trainer.validate()?;
+        if self.student_reset_every == Some(0) {
+            bail!("student_reset_every must be ≥ 1 env step (or absent: never)");
+        }
         Ok(self)
     }
 
@@ -500,13 +517,23 @@ impl RunConfig {
         })
     }
 
-    fn task_space(&self) -> Result<TaskSpace> {
+    pub(crate) fn task_space(&self) -> Result<TaskSpace> {
         Ok(self.env_config()?.task_space()?)
     }
 
     fn test_set(&self, space: &TaskSpace) -> Result<TestSet> {
         Ok(match &self.test_set {
             Some(path) => TestSet::load(space, path)?,
+            None if self.test_set_on_default_bounds => {
+                let defaults =
+                    registry::env_config(&self.env, &EnvOptions::default())?.task_space()?;
+                let tasks = TestSet::default_for(&defaults)?;
+                // The same tasks, checked against (and named by) the run's space.
+                TestSet::new(space, tasks.tasks().to_vec()).context(
+                    "test_set_on_default_bounds: the default task space's test set lies outside \
+                     the run's bounds",
+                )?
+            }
             None => TestSet::default_for(space)?,
         })
     }
@@ -982,6 +1009,10 @@ where
                 out.display()
             );
         }
+        // A summary left by an earlier run in this directory would mark this one finished.
+        if files.summary.exists() {
+            std::fs::remove_file(&files.summary).with_context(|| cannot_write(&files.summary))?;
+        }
         let test_set = config.test_set(&space)?;
         let env = make_env()?;
         let student = S::build(config, &env)?;
@@ -1056,7 +1087,24 @@ where
             ));
             break;
         }
+        let step_before = trainer.global_step();
         let report = trainer.run_iteration()?;
+        if let Some(every) = config.student_reset_every {
+            // Before any checkpoint of this iteration's end: a resumed run never resets twice.
+            let resets = report.global_step / every;
+            if resets > step_before / every && !trainer.is_done() {
+                let env = make_env()?;
+                let fresh = RunConfig {
+                    seed: reset_seed(config.seed, resets),
+                    ..config.clone()
+                };
+                trainer.replace_student(S::build(&fresh, &env)?)?;
+                progress.line(format!(
+                    "step {}: the student starts afresh (student_reset_every = {every})",
+                    report.global_step
+                ));
+            }
+        }
         for e in &report.episodes {
             write_episode(&mut writers.episodes, e)
                 .with_context(|| cannot_write(&files.episodes))?;
@@ -1119,6 +1167,10 @@ where
             )));
         }
     }
+    if trainer.is_done() {
+        // Last, so that its presence means every other file is complete.
+        write_summary(&files.summary, &trainer, episode_rows)?;
+    }
     if !plotted && evaluation_rows > 0 {
         // Nothing trained in this call (a finished run resumed, e.g. with other plot
         // dimensions): redraw the plots of the run so far.
@@ -1132,6 +1184,16 @@ where
         final_evaluation: last_eval.or_else(|| last_evaluation(&files.evaluations_jsonl).ok()),
         artefacts: files.all(),
     })
+}
+
+/// The seed of the student that replaces the old one at the `reset`-th reset (≥ 1) of
+/// `student_reset_every`: a SplitMix64 mix of the run seed and the reset number, so that no
+/// reset repeats the initial weights or another seed's.
+fn reset_seed(seed: u64, reset: u64) -> u64 {
+    let mut z = seed ^ reset.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 /// What a reader of the run's log should know about its configuration, one line each: a budget
@@ -1191,6 +1253,65 @@ fn run_notes<E: Env, S: Student<E>>(
     Ok(notes)
 }
 
+/// The file a finished run's directory holds last: [`RunSummary`] as JSON.
+pub const SUMMARY_FILE_NAME: &str = "summary.json";
+
+/// `summary.json`: what a finished run (budget spent, final evaluation made) ended with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    /// Env steps taken (the budget rounded up to whole learning iterations).
+    pub global_step: u64,
+    /// Training episodes finished.
+    pub episodes: u64,
+    /// Test tasks of the final evaluation.
+    pub test_tasks: usize,
+    /// % of the test set mastered at the final evaluation.
+    pub mastered_percent: f64,
+    /// Mean test return at the final evaluation.
+    pub mean_return: f64,
+}
+
+impl RunSummary {
+    /// Reads the `summary.json` of run directory `dir`: `Ok(None)` when the run is not
+    /// finished (no such file).
+    ///
+    /// # Errors
+    /// An unreadable or corrupt file.
+    pub fn read(dir: &Path) -> Result<Option<Self>> {
+        let path = dir.join(SUMMARY_FILE_NAME);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(Some(
+                serde_json::from_str(&text)
+                    .with_context(|| format!("corrupt {}", path.display()))?,
+            )),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+        }
+    }
+}
+
+/// Writes `summary.json` of a finished run from its final evaluation.
+fn write_summary<E, S>(path: &Path, trainer: &Trainer<E, S>, episodes: u64) -> Result<()>
+where
+    E: Env + Send,
+    E::Obs: Clone + Send,
+    S: Student<E>,
+{
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let last = last_evaluation(&dir.join("evaluations.jsonl"))
+        .context("a finished run without its final evaluation")?;
+    let summary = RunSummary {
+        global_step: trainer.global_step(),
+        episodes,
+        test_tasks: last.returns.len(),
+        mastered_percent: last.mastered_percent,
+        mean_return: last.mean_return,
+    };
+    let tmp = path.with_extension("json.tmp");
+    write_file(&tmp, &serde_json::to_string_pretty(&summary)?)?;
+    std::fs::rename(&tmp, path).with_context(|| cannot_write(path))
+}
+
 /// Paths of a run directory's files.
 struct RunFiles {
     config: PathBuf,
@@ -1199,6 +1320,7 @@ struct RunFiles {
     evaluations: PathBuf,
     evaluations_jsonl: PathBuf,
     checkpoint: PathBuf,
+    summary: PathBuf,
     learning_curve: PathBuf,
     curriculum: PathBuf,
     curriculum_pairs: PathBuf,
@@ -1214,6 +1336,7 @@ impl RunFiles {
             evaluations: dir.join("evaluations.csv"),
             evaluations_jsonl: dir.join("evaluations.jsonl"),
             checkpoint: dir.join("checkpoint.json"),
+            summary: dir.join(SUMMARY_FILE_NAME),
             learning_curve: dir.join("learning_curve.png"),
             curriculum: dir.join("curriculum.png"),
             curriculum_pairs: dir.join("curriculum_pairs.png"),
@@ -1236,6 +1359,10 @@ impl RunFiles {
         // Only task spaces of more than two dimensions have it.
         if self.curriculum_pairs.exists() {
             files.push(self.curriculum_pairs.clone());
+        }
+        // Only finished runs have it.
+        if self.summary.exists() {
+            files.push(self.summary.clone());
         }
         files
     }
@@ -1346,7 +1473,7 @@ impl Progress {
 }
 
 /// `seconds` as `42 s`, `17 min` or `3.2 h`.
-fn human_duration(seconds: f64) -> String {
+pub(crate) fn human_duration(seconds: f64) -> String {
     if seconds < 90.0 {
         format!("{seconds:.0} s")
     } else if seconds < 5400.0 {
@@ -1566,7 +1693,7 @@ fn read_checkpoint<T: DeserializeOwned>(path: &Path) -> Result<T> {
 }
 
 /// Names the top-level sections in which two configurations differ.
-fn describe_difference(a: &RunConfig, b: &RunConfig) -> String {
+pub(crate) fn describe_difference(a: &RunConfig, b: &RunConfig) -> String {
     let ta = toml::Table::try_from(a).unwrap_or_default();
     let tb = toml::Table::try_from(b).unwrap_or_default();
     let mut keys: Vec<&String> = ta.keys().chain(tb.keys()).collect();

@@ -277,6 +277,20 @@ where
         &self.student
     }
 
+    /// Puts `student` in place of the current student and returns the old one; the env copies
+    /// keep their running episodes and the teacher its state. TeachMyAgent's "forgetting
+    /// student" challenge replaces the student by a fresh one (new weights, empty replay
+    /// buffer) during the run.
+    ///
+    /// # Errors
+    /// A student that does not fit the env.
+    pub fn replace_student(&mut self, student: S) -> Result<S> {
+        if let Some(env) = self.eval_envs.first() {
+            student.check_env(env)?;
+        }
+        Ok(std::mem::replace(&mut self.student, student))
+    }
+
     /// The teacher.
     pub fn teacher(&self) -> &dyn Teacher {
         self.envs
