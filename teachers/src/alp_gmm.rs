@@ -494,6 +494,10 @@ impl Teacher for AlpGmm {
         Ok(())
     }
 
+    fn alp_gmm_history(&self) -> Option<&AlpGmmHistory> {
+        self.config.record_history.then_some(&self.log)
+    }
+
     fn non_exploratory_samples(&mut self, n: usize) -> Option<Vec<Vec<f64>>> {
         let rng = &mut self.visualisation_rng;
         Some(match &self.gmm {

@@ -156,6 +156,13 @@ pub trait Teacher: Send {
     /// nothing to do.
     fn acknowledge_student_restart(&mut self) {}
 
+    /// The teacher's ALP-GMM curriculum so far (each fit, its Gaussians and the episodes after
+    /// it), which a meta-ACL classroom keeps of a student: `Some` for [`AlpGmm`] built with
+    /// `record_history`, `None` otherwise (the default).
+    fn alp_gmm_history(&self) -> Option<&AlpGmmHistory> {
+        None
+    }
+
     /// `n` tasks from the teacher's current curriculum without its exploration (no random-task
     /// mixing, no boundary probing), for visualisation. `None` when the teacher has no such
     /// distribution. Uses its own random stream: calling it never changes future decisions.

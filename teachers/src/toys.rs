@@ -10,6 +10,11 @@
 //! ([`ToyGrid::cells_mastered`], teachDeepRL's `get_score`) once it exceeds it (`> 75`).
 //! Cells outside the learnable block never gain competence: [`ToyGrid::mostly_unlearnable`]
 //! makes 75 % of the space useless, as the "mostly unfeasible" Stump Tracks challenge.
+//!
+//! [`classroom`] holds the meta-ACL classroom toy (students of 4 or 400 types), on which AGAIN
+//! is compared with ALP-GMM.
+
+pub mod classroom;
 
 use serde::{Deserialize, Serialize};
 use teachgym_core::{TaskDim, TaskSpace};
