@@ -60,13 +60,17 @@ fn parallel<T: Send>(threads: usize, jobs: Vec<Box<dyn FnOnce() -> T + Send + '_
 fn alp_gmm_config(record_history: bool) -> AlpGmmConfig {
     let mut config = AlpGmmConfig::teach_deep_rl();
     config.gmm.fit_threads = 1;
-    config.record_history = record_history;
+    config.record_history = Some(record_history);
     config
 }
 
 fn main() -> Result<(), Error> {
     let mut args = std::env::args().skip(1);
-    let episodes: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(200_000);
+    let episodes: usize = args
+        .next()
+        .map(|a| a.parse())
+        .transpose()?
+        .unwrap_or(200_000);
     let classroom_size: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(64);
     let seeds: u64 = args.next().map(|a| a.parse()).transpose()?.unwrap_or(16);
     let version = match args.next().as_deref() {
@@ -74,9 +78,11 @@ fn main() -> Result<(), Error> {
         Some("v1") => ClassroomToyVersion::V1,
         Some(other) => return Err(format!("unknown version `{other}` (v1 or v2)").into()),
     };
-    let threads: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or_else(|| {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    });
+    let threads: usize = args
+        .next()
+        .map(|a| a.parse())
+        .transpose()?
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let eval_every = CLASSROOM_TOY_EVAL_EVERY.min(episodes);
     println!(
         "classroom toy {version:?}: {episodes} episodes per student (test epoch every \
@@ -96,8 +102,12 @@ fn main() -> Result<(), Error> {
             Box::new(move || {
                 let mut student = ClassroomToy::new(version, t)?;
                 let config = serde_json::to_value(alp_gmm_config(true))?;
-                let mut teacher =
-                    build_teacher("alp_gmm", student.task_space().clone(), 1000 + i as u64, config)?;
+                let mut teacher = build_teacher(
+                    "alp_gmm",
+                    student.task_space().clone(),
+                    1000 + i as u64,
+                    config,
+                )?;
                 let run = run_classroom_toy(teacher.as_mut(), &mut student, episodes, eval_every)?;
                 Ok(classroom_toy_entry(
                     format!("student-{i}-type-{t}"),
@@ -151,7 +161,9 @@ fn main() -> Result<(), Error> {
         ("AGAIN-P", Some(again(Replay::Pool, true))),
         ("Random", None),
     ];
-    println!("| teacher | cells mastered (mean ± std) | min–max | p (> ALP-GMM, Welch) | wall time |");
+    println!(
+        "| teacher | cells mastered (mean ± std) | min–max | p (> ALP-GMM, Welch) | wall time |"
+    );
     println!("|---|---|---|---|---|");
     let mut baseline = Vec::new();
     for (name, config) in &variants {
@@ -167,7 +179,9 @@ fn main() -> Result<(), Error> {
                     let space = student.task_space().clone();
                     let mut teacher: Box<dyn Teacher> = match (name, config) {
                         (_, Some(c)) => Box::new(Again::with_classroom(space, seed, c, classroom)?),
-                        ("Random", None) => build_teacher("random", space, seed, serde_json::Value::Null)?,
+                        ("Random", None) => {
+                            build_teacher("random", space, seed, serde_json::Value::Null)?
+                        }
                         _ => build_teacher(
                             "alp_gmm",
                             space,
@@ -175,7 +189,8 @@ fn main() -> Result<(), Error> {
                             serde_json::to_value(alp_gmm_config(false))?,
                         )?,
                     };
-                    let run = run_classroom_toy(teacher.as_mut(), &mut student, episodes, eval_every)?;
+                    let run =
+                        run_classroom_toy(teacher.as_mut(), &mut student, episodes, eval_every)?;
                     Ok(run.cells_mastered as f64)
                 }) as Box<dyn FnOnce() -> Result<f64, Error> + Send>
             })
@@ -191,7 +206,9 @@ fn main() -> Result<(), Error> {
         };
         let (lo, hi) = scores
             .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {
+                (l.min(v), h.max(v))
+            });
         println!(
             "| {name} | {:.1} ± {:.1} | {lo}–{hi} | {p} | {:.0} s |",
             mean(&scores),

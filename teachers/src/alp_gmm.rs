@@ -67,9 +67,10 @@ pub struct AlpGmmConfig {
     /// Prior knowledge; at `high`, the bootstrap samples its initial distribution.
     pub expert_knowledge: ExpertKnowledge,
     /// Log every fit and the episodes that followed it ([`AlpGmm::history`]), for a meta-ACL
-    /// classroom. Memory grows with the episodes (about 30 bytes each on a 2-D task space).
-    /// Default: false.
-    pub record_history: bool,
+    /// classroom. Memory grows with the episodes (about 16 bytes each on a 2-D task space).
+    /// `None` (the default) is off here; `teachgym train` reads it as on (its runs write
+    /// `classroom_entry.json`) unless it is `Some(false)`. The switch changes no decision.
+    pub record_history: Option<bool>,
 }
 
 impl Default for AlpGmmConfig {
@@ -83,7 +84,7 @@ impl Default for AlpGmmConfig {
             fitness: Fitness::Aic,
             gmm: GmmConfig::default(),
             expert_knowledge: ExpertKnowledge::none(),
-            record_history: false,
+            record_history: None,
         }
     }
 }
@@ -97,6 +98,11 @@ impl AlpGmmConfig {
             random_task_ratio: 0.2,
             ..Self::default()
         }
+    }
+
+    /// Whether the history is recorded (`record_history == Some(true)`).
+    pub fn records_history(&self) -> bool {
+        self.record_history == Some(true)
     }
 
     /// Bootstrap length (`nb_bootstrap`, or `fit_rate` when unset).
@@ -400,7 +406,7 @@ impl AlpGmm {
             self.config.fitness,
             self.seed,
         ) {
-            if self.config.record_history {
+            if self.config.records_history() {
                 self.log
                     .fits
                     .push(AlpGmmFit::from_gmm(self.episodes, &selection.best));
@@ -453,7 +459,7 @@ impl Teacher for AlpGmm {
 
     fn sample_task(&mut self) -> Vec<f64> {
         let (task, component) = self.sample_with_origin();
-        if self.config.record_history {
+        if self.config.records_history() {
             if self.pending.len() >= MAX_PENDING_ORIGINS {
                 self.pending.pop_front();
             }
@@ -484,7 +490,7 @@ impl Teacher for AlpGmm {
             self.window.pop_front();
         }
         self.last_alp = alp;
-        if self.config.record_history {
+        if self.config.records_history() {
             self.log_episode(task, outcome.episode_return);
         }
         self.episodes = self.episodes.saturating_add(1);
@@ -495,7 +501,7 @@ impl Teacher for AlpGmm {
     }
 
     fn alp_gmm_history(&self) -> Option<&AlpGmmHistory> {
-        self.config.record_history.then_some(&self.log)
+        self.config.records_history().then_some(&self.log)
     }
 
     fn non_exploratory_samples(&mut self, n: usize) -> Option<Vec<Vec<f64>>> {
@@ -685,7 +691,7 @@ mod tests {
     fn history_logs_each_fit_and_the_episodes_after_it() {
         let cfg = AlpGmmConfig {
             fit_rate: 50,
-            record_history: true,
+            record_history: Some(true),
             ..AlpGmmConfig::default()
         };
         let mut t = AlpGmm::new(space(), 3, cfg.clone()).unwrap();
@@ -693,7 +699,7 @@ mod tests {
             space(),
             3,
             AlpGmmConfig {
-                record_history: false,
+                record_history: None,
                 ..cfg
             },
         )
