@@ -255,7 +255,7 @@ impl EntryRule {
     }
 }
 
-/// A store of finished students on one task space (see the [module docs](self)).
+/// A store of finished students on one task space (see [`crate::again`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Classroom {
