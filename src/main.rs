@@ -192,6 +192,10 @@ enum Command {
         /// the flags above override it.
         #[arg(long)]
         config: Option<PathBuf>,
+        /// The classroom of the AGAIN teacher (a file from `teachgym classroom build`); sets
+        /// [teacher_config] classroom.
+        #[arg(long)]
+        classroom: Option<PathBuf>,
         /// Run directory.
         #[arg(long, default_value = "runs/latest")]
         out: PathBuf,
@@ -267,6 +271,11 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Meta-ACL classrooms for the AGAIN teacher.
+    Classroom {
+        #[command(subcommand)]
+        action: ClassroomCommand,
+    },
     /// Evaluate a run's checkpoint on a test set (JSON summary on stdout).
     Eval {
         /// A run's checkpoint.json.
@@ -300,6 +309,26 @@ enum Command {
         /// First reset seed (episode i uses seed + i).
         #[arg(long, default_value_t = 0)]
         seed: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum ClassroomCommand {
+    /// Assemble a classroom from finished ALP-GMM runs (their classroom_entry.json): a student
+    /// enters if its ALP-GMM history has a Gaussian with mean ALP above --alp-threshold.
+    Build {
+        /// Run directories (or classroom_entry.json files).
+        #[arg(required = true)]
+        runs: Vec<PathBuf>,
+        /// The classroom file to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// Keep every run, progress or not.
+        #[arg(long)]
+        keep_all: bool,
+        /// Entry threshold on a Gaussian's mean ALP (in the runs' return units).
+        #[arg(long, default_value_t = teachgym_teachers::again::DEFAULT_ENTRY_ALP_THRESHOLD)]
+        alp_threshold: f64,
     },
 }
 
@@ -650,6 +679,7 @@ fn run(cli: Cli) -> Result<()> {
             eval_every,
             test_set,
             config,
+            classroom,
             out,
             resume,
             quiet,
@@ -705,6 +735,15 @@ fn run(cli: Cli) -> Result<()> {
             }
             if let Some(v) = plot_dims {
                 run.plot.dims = v;
+            }
+            if let Some(path) = classroom {
+                let path = std::path::absolute(&path).unwrap_or(path);
+                let mut section = run.teacher_config.take().unwrap_or_default();
+                if !section.is_object() {
+                    section = serde_json::json!({});
+                }
+                section["classroom"] = serde_json::to_value(&path)?;
+                run.teacher_config = Some(section);
             }
             run.env_options.body = body;
             run.env_options.max_episode_steps = max_episode_steps;
@@ -827,6 +866,32 @@ fn run(cli: Cli) -> Result<()> {
             println!("report: {}", written.markdown.display());
             for path in &written.files {
                 println!("  {}", path.display());
+            }
+        }
+        Command::Classroom {
+            action:
+                ClassroomCommand::Build {
+                    runs,
+                    out,
+                    keep_all,
+                    alp_threshold,
+                },
+        } => {
+            let rule = teachgym_teachers::EntryRule {
+                alp_threshold,
+                keep_all,
+            };
+            let summary = teachgym::train::build_classroom(&runs, &out, rule)?;
+            println!(
+                "classroom of {} students written to {}",
+                summary.entered.len(),
+                out.display()
+            );
+            if !summary.left_out.is_empty() {
+                println!(
+                    "left out (no Gaussian with mean ALP above {alp_threshold}): {}",
+                    summary.left_out.join(", ")
+                );
             }
         }
         Command::Eval {

@@ -38,7 +38,14 @@ use teachgym_students::{
     QwebDqnConfig, SacAgent, SacConfig, Student, TestSet, Trainer, TrainerCheckpoint,
     TrainerConfig,
 };
-use teachgym_teachers::{build_teacher, ExpertLevel, Shuffled, TeacherConfig, TEACHER_NAMES};
+use teachgym_teachers::again::{ClassroomEntry, ClassroomStudent};
+use teachgym_teachers::{
+    build_teacher, Again, AlpGmm, ExpertLevel, Shuffled, TeacherConfig, TEACHER_NAMES,
+};
+
+/// The file of a run directory that `teachgym classroom build` reads: what a meta-ACL classroom
+/// keeps of the run (written by runs whose teacher records an ALP-GMM history).
+pub const CLASSROOM_ENTRY_FILE: &str = "classroom_entry.json";
 
 use crate::plots::{self, ColourScale, CurriculumPoint, EvaluationPoint, PlotDim};
 use crate::tensorboard;
@@ -920,9 +927,9 @@ fn run<E, S>(
     hook: &mut dyn FnMut(&ProgressReport) -> Result<()>,
 ) -> Result<TrainSummary>
 where
-    E: Env + Send,
+    E: Env + Send + 'static,
     E::Obs: Clone + Send,
-    S: BuildStudent<E>,
+    S: BuildStudent<E> + 'static,
 {
     let out = &options.out;
     std::fs::create_dir_all(out)
@@ -940,12 +947,18 @@ where
         steps: false,
     };
     let mastery_return = env.prior()?.success_return;
-    let mut teacher = build_teacher(
-        &config.teacher,
-        space.clone(),
-        config.seed,
-        config.teacher_config.clone().unwrap_or_default(),
-    )?;
+    let mut teacher_json = config.teacher_config.clone().unwrap_or_default();
+    // An ALP-GMM run records its curriculum for a meta-ACL classroom (classroom_entry.json)
+    // unless its config says `record_history = false` (left unset, the resolved config shows
+    // none); the switch changes no decision.
+    if config.teacher == AlpGmm::NAME && !config.shuffle_dimensions {
+        if let serde_json::Value::Object(fields) = &mut teacher_json {
+            fields
+                .entry("record_history")
+                .or_insert(serde_json::Value::Bool(true));
+        }
+    }
+    let mut teacher = build_teacher(&config.teacher, space.clone(), config.seed, teacher_json)?;
     if config.shuffle_dimensions {
         teacher = Box::new(Shuffled::new(teacher, config.seed));
     }
@@ -1039,6 +1052,21 @@ where
         write_file(&files.evaluations_jsonl, "")?;
         (trainer, 0, 0)
     };
+
+    if config.teacher == Again::NAME {
+        // AGAIN's "trying again" (restart_after_pretrain): fresh students are built like the
+        // first one, seeded with the run seed + 1 + the restarts before.
+        let env = make_env()?;
+        let base = config.clone();
+        trainer = trainer.with_student_factory(Box::new(move |restarts| {
+            let mut config = base.clone();
+            config.seed = base.seed.wrapping_add(1).wrapping_add(restarts);
+            S::build(&config, &env).map_err(|e| teachgym_students::StudentError::InvalidConfig {
+                field: "student",
+                reason: format!("cannot build a fresh student: {e:#}"),
+            })
+        }));
+    }
 
     // The real end of the run: the budget rounded up to whole learning iterations.
     let planned_steps = trainer.planned_total_steps();
@@ -1148,6 +1176,7 @@ where
         if !report.evaluations.is_empty() {
             // Checkpoint after each evaluation.
             flush_and_save_checkpoint(&trainer, &mut writers, (episode_rows, evaluation_rows))?;
+            write_classroom_entry(&files, config, &space, &trainer)?;
             draw_plots(&files, config, &space, &return_scale, mastery_return)?;
             plotted = true;
         }
@@ -1194,6 +1223,64 @@ fn reset_seed(seed: u64, reset: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
+}
+
+/// Writes `classroom_entry.json` (what `teachgym classroom build` reads) when the teacher records
+/// an ALP-GMM history: the run's parameters, its KC vectors, final scores and the history.
+fn write_classroom_entry<E, S>(
+    files: &RunFiles,
+    config: &RunConfig,
+    space: &TaskSpace,
+    trainer: &Trainer<E, S>,
+) -> Result<()>
+where
+    E: Env + Send,
+    E::Obs: Clone + Send,
+    S: Student<E>,
+{
+    let Some(history) = trainer.teacher().alp_gmm_history() else {
+        return Ok(());
+    };
+    let kc_vectors = trainer.kc_vectors().to_vec();
+    let final_scores = kc_vectors
+        .last()
+        .map(|kc| kc.scores.clone())
+        .unwrap_or_default();
+    let student = ClassroomStudent {
+        name: files.dir.file_name().map_or_else(
+            || files.dir.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        ),
+        params: run_params(config)?,
+        kc_vectors,
+        final_scores,
+        history: history.clone(),
+    };
+    let entry = ClassroomEntry::new(space.clone(), student);
+    write_atomically(&files.classroom_entry, &serde_json::to_string(&entry)?)
+}
+
+/// What distinguishes a run as a classroom student: env, student, seed, and every scalar field
+/// of its env section (the walker's body, its step limit, ...).
+fn run_params(config: &RunConfig) -> Result<std::collections::BTreeMap<String, serde_json::Value>> {
+    let mut params = std::collections::BTreeMap::new();
+    params.insert("env".to_string(), config.env.clone().into());
+    params.insert("student".to_string(), config.student.name().into());
+    params.insert("seed".to_string(), config.seed.into());
+    let section = match config.env_config()? {
+        EnvConfig::Walker(c) => serde_json::to_value(c)?,
+        EnvConfig::PointMass(c) => serde_json::to_value(c)?,
+        EnvConfig::GridWorld(c) => serde_json::to_value(c)?,
+        EnvConfig::WebForm(c) | EnvConfig::WebFormMd(c) => serde_json::to_value(c)?,
+    };
+    if let serde_json::Value::Object(fields) = section {
+        for (key, value) in fields {
+            if value.is_number() || value.is_string() || value.is_boolean() {
+                params.entry(key).or_insert(value);
+            }
+        }
+    }
+    Ok(params)
 }
 
 /// What a reader of the run's log should know about its configuration, one line each: a budget
@@ -1314,6 +1401,8 @@ where
 
 /// Paths of a run directory's files.
 struct RunFiles {
+    dir: PathBuf,
+    classroom_entry: PathBuf,
     config: PathBuf,
     test_set: PathBuf,
     episodes: PathBuf,
@@ -1330,6 +1419,8 @@ struct RunFiles {
 impl RunFiles {
     fn new(dir: &Path) -> Self {
         RunFiles {
+            dir: dir.to_path_buf(),
+            classroom_entry: dir.join(CLASSROOM_ENTRY_FILE),
             config: dir.join("config.toml"),
             test_set: dir.join("test_set.csv"),
             episodes: dir.join("episodes.csv"),
@@ -1363,6 +1454,10 @@ impl RunFiles {
         // Only finished runs have it.
         if self.summary.exists() {
             files.push(self.summary.clone());
+        }
+        // Only runs whose teacher records an ALP-GMM history have it.
+        if self.classroom_entry.exists() {
+            files.push(self.classroom_entry.clone());
         }
         files
     }
@@ -1956,4 +2051,52 @@ fn record_gif<E: Env, S: Student<E>>(
         obs = step.obs;
     }
     Ok(())
+}
+
+/// What [`build_classroom`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClassroomSummary {
+    /// Students that entered.
+    pub entered: Vec<String>,
+    /// Students left out by the entry rule.
+    pub left_out: Vec<String>,
+}
+
+/// `teachgym classroom build`: reads the classroom entry of each run (a run directory, or an
+/// entry file), assembles them under `rule` and writes the classroom to `out`.
+///
+/// # Errors
+/// A run without an entry (its teacher was not ALP-GMM, or it has not evaluated yet), entries on
+/// different task spaces or test sets, nobody entering, an unwritable `out`.
+pub fn build_classroom(
+    runs: &[PathBuf],
+    out: &Path,
+    rule: teachgym_teachers::EntryRule,
+) -> Result<ClassroomSummary> {
+    let mut entries = Vec::with_capacity(runs.len());
+    for run in runs {
+        let path = if run.is_dir() {
+            run.join(CLASSROOM_ENTRY_FILE)
+        } else {
+            run.clone()
+        };
+        if !path.exists() {
+            bail!(
+                "{} has no {CLASSROOM_ENTRY_FILE}: only runs trained with `--teacher alp_gmm` \
+                 (record_history on, the default) write one, at their first evaluation",
+                run.display()
+            );
+        }
+        entries.push(ClassroomEntry::load(&path)?);
+    }
+    let (classroom, left_out) = teachgym_teachers::Classroom::build(entries, &rule)?;
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create directory {}", dir.display()))?;
+    }
+    classroom.save(out)?;
+    Ok(ClassroomSummary {
+        entered: classroom.students.iter().map(|s| s.name.clone()).collect(),
+        left_out,
+    })
 }

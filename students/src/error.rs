@@ -86,6 +86,16 @@ pub enum StudentError {
         /// The student's registry name.
         student: &'static str,
     },
+    /// The teacher asked for a fresh student ([`teachgym_teachers::Teacher::wants_student_restart`],
+    /// AGAIN's `restart_after_pretrain`) but the trainer was given no way to make one.
+    #[error(
+        "teacher `{teacher}` asked for a fresh student, but the trainer has no student factory \
+         (Trainer::with_student_factory)"
+    )]
+    NoStudentFactory {
+        /// The teacher's name.
+        teacher: &'static str,
+    },
     /// A file could not be read or written.
     #[error("cannot access {path}: {message}")]
     Io {

@@ -4,6 +4,12 @@
 //! on the teacher's next task (the teacher never sees an env or a network). Evaluations on the
 //! fixed test set happen every `eval_every` env steps and at the end.
 //!
+//! After each evaluation the teacher gets the student's results
+//! ([`Teacher::record_evaluation`]: the returns, and scores in `[0, 1]`, see
+//! [`TrainerConfig::score_range`]), and when it asks for a fresh student
+//! ([`Teacher::wants_student_restart`], AGAIN's "trying again") the trainer makes one with its
+//! student factory ([`Trainer::with_student_factory`]).
+//!
 //! The loop does no I/O: the caller (the `teachgym train` command, a test, a notebook) writes
 //! the reported episodes and evaluations where it likes, and saves [`Trainer::checkpoint`]s; a
 //! trainer rebuilt with [`Trainer::resume`] continues exactly as an uninterrupted one.
@@ -11,7 +17,8 @@
 use serde::{Deserialize, Serialize};
 use teachgym_core::Env;
 pub use teachgym_envs::batch::MAX_NUM_ENVS;
-use teachgym_teachers::{Teacher, ValueEstimate};
+use teachgym_teachers::again::KcVector;
+use teachgym_teachers::{EvaluationResult, Teacher, ValueEstimate};
 
 use crate::error::{Result, StudentError};
 use crate::eval::{evaluate, Evaluation, TestSet};
@@ -48,6 +55,12 @@ pub struct TrainerConfig {
     pub eval_at_start: bool,
     /// Reset seed of the first test task. Default: [`DEFAULT_EVAL_SEED`].
     pub eval_seed: u64,
+    /// The returns mapped linearly to the `[0, 1]` scores handed to the teacher after each
+    /// evaluation ([`EvaluationResult::scores`], AGAIN's knowledge-component vector), clipped;
+    /// the reference maps walker returns from `[-150, 350]`. `None`: a test task scores 1 if
+    /// its episode succeeded (the env's mastery threshold), 0 otherwise — coarser, but right
+    /// for any env. Default: `None`.
+    pub score_range: Option<[f64; 2]>,
 }
 
 impl Default for TrainerConfig {
@@ -59,6 +72,7 @@ impl Default for TrainerConfig {
             eval_every: DEFAULT_EVAL_EVERY,
             eval_at_start: true,
             eval_seed: DEFAULT_EVAL_SEED,
+            score_range: None,
         }
     }
 }
@@ -86,6 +100,14 @@ impl TrainerConfig {
         }
         if self.eval_every == 0 {
             return bad("eval_every", "must be ≥ 1");
+        }
+        if let Some([low, high]) = self.score_range {
+            if !(low.is_finite() && high.is_finite() && low < high) {
+                return Err(StudentError::InvalidConfig {
+                    field: "score_range",
+                    reason: format!("need finite low < high, got [{low}, {high}]"),
+                });
+            }
         }
         Ok(())
     }
@@ -119,7 +141,23 @@ pub struct TrainerCheckpoint<A> {
     pub next_eval: u64,
     /// Env step of the last evaluation made.
     pub last_eval_step: Option<u64>,
+    /// Evaluations made after training began (the epoch of the last one).
+    #[serde(default)]
+    pub epoch: u64,
+    /// Training episodes finished so far.
+    #[serde(default)]
+    pub episodes: u64,
+    /// Fresh students made at the teacher's request.
+    #[serde(default)]
+    pub student_restarts: u64,
+    /// The scores of every evaluation after training began.
+    #[serde(default)]
+    pub kc_vectors: Vec<KcVector>,
 }
+
+/// Makes a fresh student when the teacher asks; gets the number of restarts made before (so a
+/// factory can seed each one differently and a resumed run makes the same one).
+pub type StudentFactory<S> = Box<dyn FnMut(u64) -> Result<S> + Send>;
 
 /// The teacher-driven training loop (see the module docs).
 pub struct Trainer<E: Env, S: Student<E>> {
@@ -131,6 +169,11 @@ pub struct Trainer<E: Env, S: Student<E>> {
     test_set: TestSet,
     next_eval: u64,
     last_eval_step: Option<u64>,
+    epoch: u64,
+    episodes: u64,
+    student_restarts: u64,
+    kc_vectors: Vec<KcVector>,
+    student_factory: Option<StudentFactory<S>>,
 }
 
 impl<E, S> Trainer<E, S>
@@ -169,7 +212,32 @@ where
             test_set,
             next_eval,
             last_eval_step: None,
+            epoch: 0,
+            episodes: 0,
+            student_restarts: 0,
+            kc_vectors: Vec::new(),
+            student_factory: None,
         })
+    }
+
+    /// Gives the trainer a way to make a fresh student when the teacher asks for one
+    /// ([`Teacher::wants_student_restart`]); without it such a request is an error
+    /// ([`StudentError::NoStudentFactory`]).
+    #[must_use]
+    pub fn with_student_factory(mut self, factory: StudentFactory<S>) -> Self {
+        self.student_factory = Some(factory);
+        self
+    }
+
+    /// The scores handed to the teacher at every evaluation after training began (the
+    /// student's knowledge-component vectors, what a meta-ACL classroom keeps of it).
+    pub fn kc_vectors(&self) -> &[KcVector] {
+        &self.kc_vectors
+    }
+
+    /// Fresh students made at the teacher's request so far.
+    pub fn student_restarts(&self) -> u64 {
+        self.student_restarts
     }
 
     fn make_envs(
@@ -248,6 +316,11 @@ where
             test_set,
             next_eval: checkpoint.next_eval,
             last_eval_step: checkpoint.last_eval_step,
+            epoch: checkpoint.epoch,
+            episodes: checkpoint.episodes,
+            student_restarts: checkpoint.student_restarts,
+            kc_vectors: checkpoint.kc_vectors,
+            student_factory: None,
         })
     }
 
@@ -330,6 +403,7 @@ where
             answer_value_requests(&mut self.student, &mut self.envs)?;
         }
         let episodes = self.envs.drain_finished();
+        self.episodes = self.episodes.saturating_add(episodes.len() as u64);
         if self.global_step() >= self.config.total_steps
             && self.last_eval_step != Some(self.global_step())
         {
@@ -342,10 +416,12 @@ where
         })
     }
 
-    /// Evaluates the current greedy policy on the test set.
+    /// Evaluates the current greedy policy on the test set, hands the results to the teacher
+    /// ([`Teacher::record_evaluation`]) and, if it then asks for one, makes a fresh student.
     ///
     /// # Errors
-    /// Student or env errors.
+    /// Student, env or teacher errors; [`StudentError::NoStudentFactory`] when the teacher asks
+    /// for a fresh student and none can be made.
     pub fn evaluate_now(&mut self) -> Result<Evaluation> {
         let summaries = evaluate(
             &mut self.student,
@@ -355,7 +431,52 @@ where
             self.config.threads,
         )?;
         self.last_eval_step = Some(self.global_step());
-        Ok(Evaluation::from_summaries(self.global_step(), &summaries))
+        let evaluation = Evaluation::from_summaries(self.global_step(), &summaries);
+        if self.global_step() > 0 {
+            self.epoch = self.epoch.saturating_add(1);
+        }
+        let result = match self.config.score_range {
+            Some([low, high]) => EvaluationResult::from_returns(
+                self.epoch,
+                self.episodes,
+                evaluation.returns.clone(),
+                low,
+                high,
+            ),
+            None => EvaluationResult {
+                epoch: self.epoch,
+                episodes: self.episodes,
+                returns: evaluation.returns.clone(),
+                scores: summaries
+                    .iter()
+                    .map(|s| f64::from(u8::from(s.success)))
+                    .collect(),
+            },
+        };
+        if self.global_step() > 0 {
+            self.kc_vectors.push(KcVector {
+                epoch: result.epoch,
+                episodes: result.episodes,
+                scores: result.scores.clone(),
+            });
+        }
+        if let Some(teacher) = self.envs.task_source_mut().teacher_mut() {
+            teacher.record_evaluation(&result)?;
+            if teacher.wants_student_restart() {
+                let name = teacher.name();
+                let factory = self
+                    .student_factory
+                    .as_mut()
+                    .ok_or(StudentError::NoStudentFactory { teacher: name })?;
+                let fresh = factory(self.student_restarts)?;
+                self.replace_student(fresh)?;
+                self.student_restarts = self.student_restarts.saturating_add(1);
+                if let Some(teacher) = self.envs.task_source_mut().teacher_mut() {
+                    teacher.acknowledge_student_restart();
+                }
+            }
+        }
+        Ok(evaluation)
     }
 
     /// The state to continue this run from with [`Trainer::resume`].
@@ -370,6 +491,10 @@ where
             envs: self.envs.state(),
             next_eval: self.next_eval,
             last_eval_step: self.last_eval_step,
+            epoch: self.epoch,
+            episodes: self.episodes,
+            student_restarts: self.student_restarts,
+            kc_vectors: self.kc_vectors.clone(),
         })
     }
 }

@@ -55,6 +55,11 @@ pub trait TaskSource: Send {
         None
     }
 
+    /// The teacher behind the source, mutably (to hand it evaluations), if any.
+    fn teacher_mut(&mut self) -> Option<&mut dyn Teacher> {
+        None
+    }
+
     /// `Some(γ)` when the source wants value estimates ([`Teacher::value_estimate_discount`]).
     fn value_estimate_discount(&self) -> Option<f64> {
         None
@@ -95,6 +100,10 @@ impl TaskSource for TeacherTasks {
 
     fn teacher(&self) -> Option<&dyn Teacher> {
         Some(&*self.0)
+    }
+
+    fn teacher_mut(&mut self) -> Option<&mut dyn Teacher> {
+        Some(&mut *self.0)
     }
 
     fn value_estimate_discount(&self) -> Option<f64> {
@@ -482,6 +491,11 @@ where
     /// Where the episodes' tasks come from.
     pub fn task_source(&self) -> &dyn TaskSource {
         &*self.tasks
+    }
+
+    /// The source of the tasks, mutably.
+    pub fn task_source_mut(&mut self) -> &mut dyn TaskSource {
+        &mut *self.tasks
     }
 
     /// Current task of every copy.

@@ -3,13 +3,17 @@
 //! from a checkpoint equals the uninterrupted run; every teacher of the registry works in the
 //! loop; bad input is refused with typed errors.
 
+use std::sync::{Arc, Mutex};
 use teachgym_core::Env;
 use teachgym_envs::{PointMassConfig, PointMassEnv};
 use teachgym_students::{
     EpisodeRecord, Evaluation, PpoAgent, PpoConfig, StudentError, TestSet, Trainer,
     TrainerCheckpoint, TrainerConfig,
 };
-use teachgym_teachers::{build_teacher, Teacher, TEACHER_NAMES};
+
+use teachgym_teachers::{
+    build_teacher, EpisodeOutcome, EvaluationResult, TaskSpace, Teacher, TEACHER_NAMES,
+};
 
 fn make_env() -> teachgym_students::Result<PointMassEnv> {
     Ok(PointMassEnv::new(PointMassConfig::default())?)
@@ -42,6 +46,10 @@ fn teacher(name: &str, seed: u64) -> Box<dyn Teacher> {
             ..Default::default()
         })
         .unwrap()
+    } else if name == "again" {
+        // A stand-in classroom with KC vectors as long as the test set: AGAIN leaves its
+        // pre-test at the first evaluation after training began and replays it.
+        serde_json::json!({ "classroom": teachgym_teachers::Classroom::minimal(&space, 24) })
     } else {
         serde_json::Value::Null
     };
@@ -367,4 +375,140 @@ fn a_lagging_evaluation_schedule_catches_up_at_once() {
     assert_eq!(report.evaluations.len(), 1);
     let next = t.checkpoint().unwrap().next_eval;
     assert_eq!(next, 2048, "the first multiple of 1024 above step 1024");
+}
+
+/// Random tasks; keeps every evaluation it is handed and asks for a fresh student at `restart_at`.
+struct Recorder {
+    inner: Box<dyn Teacher>,
+    seen: Arc<Mutex<Vec<EvaluationResult>>>,
+    restart_at: Option<u64>,
+    wants_restart: bool,
+}
+
+impl Teacher for Recorder {
+    fn name(&self) -> &'static str {
+        "recorder"
+    }
+    fn task_space(&self) -> &TaskSpace {
+        self.inner.task_space()
+    }
+    fn sample_task(&mut self) -> Vec<f64> {
+        self.inner.sample_task()
+    }
+    fn update(&mut self, task: &[f64], outcome: &EpisodeOutcome) -> teachgym_teachers::Result<()> {
+        self.inner.update(task, outcome)
+    }
+    fn record_evaluation(&mut self, e: &EvaluationResult) -> teachgym_teachers::Result<()> {
+        self.seen.lock().unwrap().push(e.clone());
+        self.wants_restart |= self.restart_at == Some(e.epoch);
+        Ok(())
+    }
+    fn wants_student_restart(&self) -> bool {
+        self.wants_restart
+    }
+    fn acknowledge_student_restart(&mut self) {
+        self.wants_restart = false;
+    }
+    fn save_state(&self) -> teachgym_teachers::Result<Vec<u8>> {
+        self.inner.save_state()
+    }
+    fn load_state(&mut self, bytes: &[u8]) -> teachgym_teachers::Result<()> {
+        self.inner.load_state(bytes)
+    }
+}
+
+fn recorder_trainer(
+    restart_at: Option<u64>,
+    score_range: Option<[f64; 2]>,
+) -> (
+    Trainer<PointMassEnv, PpoAgent>,
+    Arc<Mutex<Vec<EvaluationResult>>>,
+) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let recorder = Recorder {
+        inner: teacher("random", 3),
+        seen: seen.clone(),
+        restart_at,
+        wants_restart: false,
+    };
+    let config = TrainerConfig {
+        total_steps: 3072,
+        num_envs: 4,
+        threads: 1,
+        eval_every: 1024,
+        score_range,
+        ..TrainerConfig::default()
+    };
+    let trainer = Trainer::new(
+        config,
+        3,
+        ppo(3, 256),
+        Box::new(recorder),
+        &mut make_env,
+        test_set(),
+    )
+    .unwrap();
+    (trainer, seen)
+}
+
+#[test]
+fn the_teacher_gets_every_evaluation_with_its_epoch_and_scores() {
+    let (t, seen) = recorder_trainer(None, Some([-1.0, 1.0]));
+    let (episodes, evals, _) = run_to_end(t);
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), evals.len());
+    // The evaluation of the untrained student is epoch 0, then one epoch per evaluation.
+    assert_eq!(
+        seen.iter().map(|e| e.epoch).collect::<Vec<_>>(),
+        (0..evals.len() as u64).collect::<Vec<_>>()
+    );
+    assert_eq!(seen[0].episodes, 0);
+    assert_eq!(seen.last().unwrap().episodes, episodes.len() as u64);
+    for (e, ev) in seen.iter().zip(&evals) {
+        assert_eq!(e.returns, ev.returns);
+        assert_eq!(e.scores.len(), 24);
+        for (s, r) in e.scores.iter().zip(&e.returns) {
+            assert!((s - ((r + 1.0) / 2.0).clamp(0.0, 1.0)).abs() < 1e-12);
+        }
+    }
+    // Without a score range: success flags.
+    let (t, seen) = recorder_trainer(None, None);
+    run_to_end(t);
+    assert!(seen
+        .lock()
+        .unwrap()
+        .iter()
+        .all(|e| e.scores.iter().all(|&s| s == 0.0 || s == 1.0)));
+}
+
+#[test]
+fn a_restart_request_makes_a_fresh_student_from_the_factory() {
+    // Without a factory the request is a typed error.
+    let (mut t, _) = recorder_trainer(Some(1), None);
+    let err = loop {
+        match t.run_iteration() {
+            Ok(_) => assert!(!t.is_done(), "the request never came"),
+            Err(e) => break e,
+        }
+    };
+    assert!(matches!(
+        err,
+        StudentError::NoStudentFactory {
+            teacher: "recorder"
+        }
+    ));
+
+    let calls = Arc::new(Mutex::new(Vec::new()));
+    let log = calls.clone();
+    let (t, _) = recorder_trainer(Some(1), None);
+    let mut t = t.with_student_factory(Box::new(move |restarts| {
+        log.lock().unwrap().push(restarts);
+        Ok(ppo(100 + restarts, 256))
+    }));
+    while !t.is_done() {
+        t.run_iteration().unwrap();
+    }
+    assert_eq!(*calls.lock().unwrap(), vec![0]);
+    assert_eq!(t.student_restarts(), 1);
+    assert_eq!(t.checkpoint().unwrap().student_restarts, 1);
 }

@@ -10,6 +10,10 @@
 //! - Sampling: uniform (or the expert's initial Gaussian) during the bootstrap; afterwards a
 //!   uniform task with probability `random_task_ratio`, otherwise a component chosen ∝ its mean
 //!   ALP (mixture weights ignored, as the reference), sampled, ALP coordinate dropped, clipped.
+//! - With `record_history`, every fit is logged ([`AlpGmm::history`]): its episode, its
+//!   Gaussians with their mean ALP, and the tasks, returns and origins (the component that drew
+//!   each task, or none) of the episodes that followed it until the next fit: what a
+//!   meta-ACL classroom keeps of a student's curriculum (see [`crate::again`]).
 
 use std::collections::VecDeque;
 
@@ -62,6 +66,11 @@ pub struct AlpGmmConfig {
     pub gmm: GmmConfig,
     /// Prior knowledge; at `high`, the bootstrap samples its initial distribution.
     pub expert_knowledge: ExpertKnowledge,
+    /// Log every fit and the episodes that followed it ([`AlpGmm::history`]), for a meta-ACL
+    /// classroom. Memory grows with the episodes (about 16 bytes each on a 2-D task space).
+    /// `None` (the default) is off here; `teachgym train` reads it as on (its runs write
+    /// `classroom_entry.json`) unless it is `Some(false)`. The switch changes no decision.
+    pub record_history: Option<bool>,
 }
 
 impl Default for AlpGmmConfig {
@@ -75,6 +84,7 @@ impl Default for AlpGmmConfig {
             fitness: Fitness::Aic,
             gmm: GmmConfig::default(),
             expert_knowledge: ExpertKnowledge::none(),
+            record_history: None,
         }
     }
 }
@@ -88,6 +98,11 @@ impl AlpGmmConfig {
             random_task_ratio: 0.2,
             ..Self::default()
         }
+    }
+
+    /// Whether the history is recorded (`record_history == Some(true)`).
+    pub fn records_history(&self) -> bool {
+        self.record_history == Some(true)
     }
 
     /// Bootstrap length (`nb_bootstrap`, or `fit_rate` when unset).
@@ -152,6 +167,120 @@ pub struct AlpGmm {
     gmm: Option<Gmm>,
     fits: u64,
     last_alp: f64,
+    /// The fits and the episodes after them, when `record_history` is on.
+    #[serde(default)]
+    log: AlpGmmHistory,
+    /// Tasks sampled but not yet updated, with the fit and component that drew them (only
+    /// when `record_history` is on), oldest first, at most [`MAX_PENDING_ORIGINS`].
+    #[serde(default)]
+    pending: VecDeque<PendingOrigin>,
+}
+
+/// Most tasks [`AlpGmm`] remembers the origin of between `sample_task` and `update` (when
+/// recording its history); older ones are forgotten and their episodes logged without origin.
+pub const MAX_PENDING_ORIGINS: usize = 4096;
+
+/// A sampled task waiting for its update, with what drew it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct PendingOrigin {
+    task: Vec<f64>,
+    /// Fits done when it was drawn.
+    fit: u64,
+    /// Component that drew it; -1 for a uniform (bootstrap or random) draw.
+    component: i16,
+}
+
+/// The curriculum of an ALP-GMM run: every fit, in order ([`AlpGmm::history`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AlpGmmHistory {
+    /// The fits, oldest first.
+    pub fits: Vec<AlpGmmFit>,
+}
+
+/// One fit of ALP-GMM and the episodes that followed it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlpGmmFit {
+    /// Episodes seen when the fit was made.
+    pub episode: u64,
+    /// Its Gaussians over `(task, ALP)`.
+    pub gaussians: Vec<FitGaussian>,
+    /// The episodes updated after it, until the next fit.
+    pub episodes: FitEpisodes,
+}
+
+/// A Gaussian of an ALP-GMM fit over `(task, ALP)`: the last coordinate is the ALP.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitGaussian {
+    /// Mixture weight.
+    pub weight: f64,
+    /// Mean, `task dim + 1` values (the last is the mean ALP).
+    pub mean: Vec<f64>,
+    /// Covariance, `(task dim + 1)²` values, row-major.
+    pub covariance: Vec<f64>,
+}
+
+impl FitGaussian {
+    /// The Gaussian's mean ALP (its priority when sampling).
+    pub fn mean_alp(&self) -> f64 {
+        self.mean.last().copied().unwrap_or(0.0)
+    }
+}
+
+/// The episodes after a fit, column-wise and compact (a toy classroom holds millions).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FitEpisodes {
+    /// Tasks, `returns.len() × task dim` values, row-major (`f32`: a record, not a state).
+    pub tasks: Vec<f32>,
+    /// Episode returns as the teacher saw them.
+    pub returns: Vec<f32>,
+    /// Index of the fit's Gaussian that drew each task; -1 for a uniform draw or an unknown
+    /// origin (a task drawn before the fit, or updated without being sampled).
+    pub origins: Vec<i16>,
+}
+
+impl FitEpisodes {
+    /// Number of episodes.
+    pub fn len(&self) -> usize {
+        self.returns.len()
+    }
+    /// Whether no episode followed the fit.
+    pub fn is_empty(&self) -> bool {
+        self.returns.is_empty()
+    }
+}
+
+impl AlpGmmFit {
+    pub(crate) fn from_gmm(episode: u64, gmm: &Gmm) -> Self {
+        let gaussians = (0..gmm.n_components())
+            .map(|c| FitGaussian {
+                weight: gmm.weights()[c],
+                mean: gmm.mean(c).to_vec(),
+                covariance: gmm.covariance(c).to_vec(),
+            })
+            .collect();
+        Self {
+            episode,
+            gaussians,
+            episodes: FitEpisodes::default(),
+        }
+    }
+
+    /// The fit's Gaussians as a mixture over `(task, ALP)`.
+    ///
+    /// # Errors
+    /// [`TeacherError::GmmFit`] for inconsistent parts (an edited file).
+    pub fn gmm(&self) -> Result<Gmm> {
+        let dim = self.gaussians.first().map_or(0, |g| g.mean.len());
+        Gmm::from_parts(
+            dim,
+            self.gaussians.iter().map(|g| g.weight).collect(),
+            self.gaussians.iter().flat_map(|g| g.mean.clone()).collect(),
+            self.gaussians
+                .iter()
+                .flat_map(|g| g.covariance.clone())
+                .collect(),
+        )
+    }
 }
 
 impl AlpGmm {
@@ -176,7 +305,19 @@ impl AlpGmm {
             gmm: None,
             fits: 0,
             last_alp: 0.0,
+            log: AlpGmmHistory::default(),
+            pending: VecDeque::new(),
         })
+    }
+
+    /// The logged fits (empty unless `record_history`).
+    pub fn history(&self) -> &AlpGmmHistory {
+        &self.log
+    }
+
+    /// The logged fits, leaving an empty log behind.
+    pub fn take_history(&mut self) -> AlpGmmHistory {
+        std::mem::take(&mut self.log)
     }
 
     /// The configuration.
@@ -213,6 +354,40 @@ impl AlpGmm {
         }
     }
 
+    /// A task and the component that drew it (-1: uniform).
+    fn sample_with_origin(&mut self) -> (Vec<f64>, i16) {
+        if self.in_bootstrap() {
+            let task = bootstrap_sample(&self.config.expert_knowledge, &self.space, &mut self.rng);
+            return (task, -1);
+        }
+        // Short-circuit as the reference: no random draw is consumed when no GMM exists.
+        match &self.gmm {
+            Some(gmm) if self.rng.random::<f64>() >= self.config.random_task_ratio => {
+                let c = proportional_choice(&mean_alps(gmm), &mut self.rng);
+                let mut x = gmm.sample_component(c, &mut self.rng);
+                x.truncate(self.space.dim());
+                (self.space.clip(&x), i16::try_from(c).unwrap_or(-1))
+            }
+            _ => (self.space.sample(&mut self.rng), -1),
+        }
+    }
+
+    /// Logs an updated episode after the latest fit, with the origin of its task.
+    fn log_episode(&mut self, task: &[f64], episode_return: f64) {
+        let origin = self
+            .pending
+            .iter()
+            .position(|p| p.task == task)
+            .and_then(|i| self.pending.remove(i))
+            .filter(|p| p.fit == self.fits)
+            .map_or(-1, |p| p.component);
+        if let Some(fit) = self.log.fits.last_mut() {
+            fit.episodes.tasks.extend(task.iter().map(|&x| x as f32));
+            fit.episodes.returns.push(episode_return as f32);
+            fit.episodes.origins.push(origin);
+        }
+    }
+
     fn in_bootstrap(&self) -> bool {
         self.episodes < self.config.bootstrap_episodes() as u64
     }
@@ -231,6 +406,11 @@ impl AlpGmm {
             self.config.fitness,
             self.seed,
         ) {
+            if self.config.records_history() {
+                self.log
+                    .fits
+                    .push(AlpGmmFit::from_gmm(self.episodes, &selection.best));
+            }
             self.gmm = Some(selection.best);
             self.fits = self.fits.saturating_add(1);
         }
@@ -278,16 +458,18 @@ impl Teacher for AlpGmm {
     }
 
     fn sample_task(&mut self) -> Vec<f64> {
-        if self.in_bootstrap() {
-            return bootstrap_sample(&self.config.expert_knowledge, &self.space, &mut self.rng);
-        }
-        // Short-circuit as the reference: no random draw is consumed when no GMM exists.
-        match &self.gmm {
-            Some(gmm) if self.rng.random::<f64>() >= self.config.random_task_ratio => {
-                sample_from_mixture(gmm, &mean_alps(gmm), &self.space, &mut self.rng)
+        let (task, component) = self.sample_with_origin();
+        if self.config.records_history() {
+            if self.pending.len() >= MAX_PENDING_ORIGINS {
+                self.pending.pop_front();
             }
-            _ => self.space.sample(&mut self.rng),
+            self.pending.push_back(PendingOrigin {
+                task: task.clone(),
+                fit: self.fits,
+                component,
+            });
         }
+        task
     }
 
     fn update(&mut self, task: &[f64], outcome: &EpisodeOutcome) -> Result<()> {
@@ -308,11 +490,18 @@ impl Teacher for AlpGmm {
             self.window.pop_front();
         }
         self.last_alp = alp;
+        if self.config.records_history() {
+            self.log_episode(task, outcome.episode_return);
+        }
         self.episodes = self.episodes.saturating_add(1);
         if !self.in_bootstrap() && self.episodes % self.config.fit_rate as u64 == 0 {
             self.refit();
         }
         Ok(())
+    }
+
+    fn alp_gmm_history(&self) -> Option<&AlpGmmHistory> {
+        self.config.records_history().then_some(&self.log)
     }
 
     fn non_exploratory_samples(&mut self, n: usize) -> Option<Vec<Vec<f64>>> {
@@ -337,6 +526,17 @@ impl Teacher for AlpGmm {
     fn load_state(&mut self, bytes: &[u8]) -> Result<()> {
         let mut restored: Self = checkpoint::load(Self::NAME, bytes)?;
         checkpoint::check_same_space(&self.space, &restored.space)?;
+        restored.check_restored()?;
+        *self = restored;
+        Ok(())
+    }
+}
+
+impl AlpGmm {
+    /// Checks a deserialised state and rebuilds its nearest-neighbour index (also for teachers
+    /// that embed an ALP-GMM, such as AGAIN).
+    pub(crate) fn check_restored(&mut self) -> Result<()> {
+        let restored = self;
         restored.config.validate(&restored.space)?;
         let d = restored.space.dim();
         checkpoint::ensure(
@@ -350,11 +550,16 @@ impl Teacher for AlpGmm {
                 && restored
                     .gmm
                     .as_ref()
-                    .is_none_or(|g| g.dim() == d + 1 && g.is_consistent()),
+                    .is_none_or(|g| g.dim() == d + 1 && g.is_consistent())
+                && restored.pending.len() <= MAX_PENDING_ORIGINS
+                && restored.pending.iter().all(|p| p.task.len() == d)
+                && restored.log.fits.iter().all(|f| {
+                    f.episodes.tasks.len() == f.episodes.returns.len() * d
+                        && f.episodes.origins.len() == f.episodes.returns.len()
+                }),
             || "alp_gmm state is inconsistent (history, window or mixture dimensions)".into(),
         )?;
         restored.history.rebuild_index();
-        *self = restored;
         Ok(())
     }
 }
@@ -480,6 +685,65 @@ mod tests {
             x[0] < 1.0 && x[1] > 4.0
         });
         assert!(near.count() > 990);
+    }
+
+    #[test]
+    fn history_logs_each_fit_and_the_episodes_after_it() {
+        let cfg = AlpGmmConfig {
+            fit_rate: 50,
+            record_history: Some(true),
+            ..AlpGmmConfig::default()
+        };
+        let mut t = AlpGmm::new(space(), 3, cfg.clone()).unwrap();
+        let mut plain = AlpGmm::new(
+            space(),
+            3,
+            AlpGmmConfig {
+                record_history: None,
+                ..cfg
+            },
+        )
+        .unwrap();
+        for ep in 0..175u32 {
+            let task = t.sample_task();
+            // Recording never changes the decisions.
+            assert_eq!(task, plain.sample_task());
+            let r = if task[0] < 1.5 { f64::from(ep) } else { 0.0 };
+            t.update(&task, &EpisodeOutcome::new(r, false, 1)).unwrap();
+            plain
+                .update(&task, &EpisodeOutcome::new(r, false, 1))
+                .unwrap();
+        }
+        let h = t.history();
+        assert_eq!(h.fits.len(), 3);
+        assert_eq!(
+            h.fits.iter().map(|f| f.episode).collect::<Vec<_>>(),
+            vec![50, 100, 150]
+        );
+        assert_eq!(
+            h.fits.iter().map(|f| f.episodes.len()).collect::<Vec<_>>(),
+            vec![50, 50, 25]
+        );
+        let g = t.gmm().unwrap();
+        let last = h.fits.last().unwrap();
+        assert_eq!(last.gaussians.len(), g.n_components());
+        assert_eq!(last.gaussians[0].mean_alp(), g.mean(0)[2]);
+        assert_eq!(last.gmm().unwrap().mean(0), g.mean(0));
+        let e = &last.episodes;
+        assert_eq!(e.tasks.len(), 2 * e.len());
+        // Most tasks after a fit come from its Gaussians (5 % are uniform, origin -1).
+        let drawn = e.origins.iter().filter(|&&o| o >= 0).count();
+        assert!(drawn >= 20, "{:?}", e.origins);
+        assert!(e
+            .origins
+            .iter()
+            .all(|&o| o >= -1 && (o as i64) < last.gaussians.len() as i64));
+        // The state round-trips with its history.
+        let bytes = t.save_state().unwrap();
+        let mut restored = AlpGmm::new(space(), 0, t.config().clone()).unwrap();
+        restored.load_state(&bytes).unwrap();
+        assert_eq!(restored.history(), t.history());
+        assert!(plain.history().fits.is_empty());
     }
 
     #[test]

@@ -65,6 +65,9 @@ pub enum TeacherError {
         /// The registered names, comma separated.
         known: String,
     },
+    /// A classroom of the AGAIN teacher is missing, unreadable or does not fit.
+    #[error(transparent)]
+    Classroom(#[from] crate::again::ClassroomError),
     /// A Gaussian mixture could not be fitted (too few points for `k` components, non-finite
     /// data, or a covariance that stays singular even after regularisation).
     #[error("cannot fit a {k}-component Gaussian mixture: {reason}")]

@@ -8,6 +8,9 @@
 //!   [`SetterSolver`], and [`Spdl`] (self-paced deep RL, which learns from the student's value
 //!   estimates), each built from a typed, serde config whose defaults are the tuned TeachMyAgent benchmark values (written
 //!   once, as `pub const`s).
+//! - [`Again`]: meta-ACL's AGAIN, which replays the curriculum of the nearest expert of a
+//!   [`Classroom`] of finished ALP-GMM students (it reads the student's test results through
+//!   [`Teacher::record_evaluation`]).
 //! - [`build_teacher`]: the registry the CLI and Python bindings use (name + JSON config).
 //! - [`ExpertKnowledge`]: the none / low / high levels of prior knowledge a teacher may get.
 //! - [`DimensionShuffler`]: the "rugged difficulty" task-space transform.
@@ -27,6 +30,7 @@
 #![warn(missing_docs)]
 
 pub mod adr;
+pub mod again;
 pub mod alp_gmm;
 mod checkpoint;
 pub mod covar_gmm;
@@ -46,7 +50,8 @@ pub mod toys;
 mod util;
 
 pub use adr::{Adr, AdrConfig};
-pub use alp_gmm::{AlpGmm, AlpGmmConfig, MAX_GMM_FIT_RATE, MAX_GMM_K};
+pub use again::{Again, AgainConfig, Classroom, ClassroomEntry, ClassroomError, EntryRule};
+pub use alp_gmm::{AlpGmm, AlpGmmConfig, AlpGmmHistory, MAX_GMM_FIT_RATE, MAX_GMM_K};
 pub use covar_gmm::{CovarGmm, CovarGmmConfig};
 pub use error::{Result, TeacherError};
 pub use expert::{
@@ -127,6 +132,37 @@ pub trait Teacher: Send {
         Ok(())
     }
 
+    /// The student's results on the test set after an evaluation (called by the training loop
+    /// after each one; callers of their own loop call it themselves). Teachers that build on the
+    /// student's test results (AGAIN: its knowledge-component vector at the pre-test epoch) read
+    /// it; the others ignore it (the default).
+    ///
+    /// # Errors
+    /// A teacher that reads it refuses malformed results (non-finite scores, another number of
+    /// test tasks than its classroom's); the state is unchanged then.
+    fn record_evaluation(&mut self, evaluation: &EvaluationResult) -> Result<()> {
+        let _ = evaluation;
+        Ok(())
+    }
+
+    /// Whether the teacher asks the loop to restart the student from fresh weights (AGAIN's
+    /// "trying again" mode after its pre-test). The loop restarts it and then calls
+    /// [`Teacher::acknowledge_student_restart`]. Default: never.
+    fn wants_student_restart(&self) -> bool {
+        false
+    }
+
+    /// The student asked for by [`Teacher::wants_student_restart`] has been restarted. Default:
+    /// nothing to do.
+    fn acknowledge_student_restart(&mut self) {}
+
+    /// The teacher's ALP-GMM curriculum so far (each fit, its Gaussians and the episodes after
+    /// it), which a meta-ACL classroom keeps of a student: `Some` for [`AlpGmm`] built with
+    /// `record_history`, `None` otherwise (the default).
+    fn alp_gmm_history(&self) -> Option<&AlpGmmHistory> {
+        None
+    }
+
     /// `n` tasks from the teacher's current curriculum without its exploration (no random-task
     /// mixing, no boundary probing), for visualisation. `None` when the teacher has no such
     /// distribution. Uses its own random stream: calling it never changes future decisions.
@@ -150,6 +186,45 @@ pub trait Teacher: Send {
     /// [`TeacherError::Checkpoint`] for malformed bytes, another format version, another
     /// teacher, another task space or inconsistent contents; the state is unchanged then.
     fn load_state(&mut self, bytes: &[u8]) -> Result<()>;
+}
+
+/// One evaluation of the student on the fixed test set, as handed to
+/// [`Teacher::record_evaluation`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EvaluationResult {
+    /// Training epochs done when it was made: the evaluations after training began, counted
+    /// from 1 (the training loop's evaluation of the untrained student, if any, is epoch 0).
+    pub epoch: u64,
+    /// Training episodes the teacher had seen when it was made.
+    pub episodes: u64,
+    /// Return per test task, in test-set order, in the env's raw units.
+    pub returns: Vec<f64>,
+    /// Score per test task in `[0, 1]` (the knowledge-component vector): the returns mapped
+    /// linearly from a score range and clipped, as the reference's `interp(r, (-150, 350), (0, 1))`.
+    pub scores: Vec<f64>,
+}
+
+impl EvaluationResult {
+    /// Scores from `returns` mapped linearly from `[low, high]` to `[0, 1]` and clipped (the
+    /// reference maps walker returns from `[-150, 350]`).
+    pub fn from_returns(epoch: u64, episodes: u64, returns: Vec<f64>, low: f64, high: f64) -> Self {
+        let scores = returns
+            .iter()
+            .map(|&r| {
+                if high > low {
+                    ((r - low) / (high - low)).clamp(0.0, 1.0)
+                } else {
+                    f64::from(u8::from(r >= high))
+                }
+            })
+            .collect();
+        Self {
+            epoch,
+            episodes,
+            returns,
+            scores,
+        }
+    }
 }
 
 /// What the loop hands a teacher that asks for value estimates
@@ -181,9 +256,10 @@ pub(crate) fn validate_update(
 /// `use teachgym_teachers::prelude::*;` brings the trait, the registry and the configs in scope.
 pub mod prelude {
     pub use crate::{
-        build_teacher, Adr, AdrConfig, AlpGmm, AlpGmmConfig, CovarGmm, CovarGmmConfig,
-        DimensionShuffler, EpisodeOutcome, ExpertKnowledge, GoalGan, GoalGanConfig, RandomConfig,
-        RandomTeacher, Riac, RiacConfig, SetterSolver, SetterSolverConfig, Spdl, SpdlConfig,
-        Teacher, TeacherConfig, TeacherError, ValueEstimate, TEACHER_NAMES,
+        build_teacher, Adr, AdrConfig, Again, AgainConfig, AlpGmm, AlpGmmConfig, CovarGmm,
+        CovarGmmConfig, DimensionShuffler, EpisodeOutcome, EvaluationResult, ExpertKnowledge,
+        GoalGan, GoalGanConfig, RandomConfig, RandomTeacher, Riac, RiacConfig, SetterSolver,
+        SetterSolverConfig, Spdl, SpdlConfig, Teacher, TeacherConfig, TeacherError, ValueEstimate,
+        TEACHER_NAMES,
     };
 }

@@ -5,13 +5,13 @@ use serde::{Deserialize, Serialize};
 use teachgym_core::TaskSpace;
 
 use crate::{
-    Adr, AdrConfig, AlpGmm, AlpGmmConfig, CovarGmm, CovarGmmConfig, ExpertKnowledge, ExpertLevel,
-    GoalGan, GoalGanConfig, RandomConfig, RandomTeacher, Result, Riac, RiacConfig, SetterSolver,
-    SetterSolverConfig, Spdl, SpdlConfig, Teacher, TeacherError,
+    Adr, AdrConfig, Again, AgainConfig, AlpGmm, AlpGmmConfig, CovarGmm, CovarGmmConfig,
+    ExpertKnowledge, ExpertLevel, GoalGan, GoalGanConfig, RandomConfig, RandomTeacher, Result,
+    Riac, RiacConfig, SetterSolver, SetterSolverConfig, Spdl, SpdlConfig, Teacher, TeacherError,
 };
 
 /// Registered teacher names, in the order of the benchmark tables.
-pub const TEACHER_NAMES: [&str; 8] = [
+pub const TEACHER_NAMES: [&str; 9] = [
     RandomTeacher::NAME,
     AlpGmm::NAME,
     CovarGmm::NAME,
@@ -20,6 +20,7 @@ pub const TEACHER_NAMES: [&str; 8] = [
     GoalGan::NAME,
     SetterSolver::NAME,
     Spdl::NAME,
+    Again::NAME,
 ];
 
 /// A typed teacher configuration. JSON form: `{"teacher": "alp_gmm", "config": {...}}`.
@@ -43,6 +44,8 @@ pub enum TeacherConfig {
     SetterSolver(SetterSolverConfig),
     /// [`Spdl`].
     Spdl(SpdlConfig),
+    /// [`Again`].
+    Again(AgainConfig),
 }
 
 impl TeacherConfig {
@@ -57,6 +60,7 @@ impl TeacherConfig {
             TeacherConfig::GoalGan(_) => GoalGan::NAME,
             TeacherConfig::SetterSolver(_) => SetterSolver::NAME,
             TeacherConfig::Spdl(_) => Spdl::NAME,
+            TeacherConfig::Again(_) => Again::NAME,
         }
     }
 
@@ -69,9 +73,10 @@ impl TeacherConfig {
             TeacherConfig::Adr(c) => Some(&mut c.expert_knowledge),
             TeacherConfig::GoalGan(c) => Some(&mut c.expert_knowledge),
             TeacherConfig::Spdl(c) => Some(&mut c.expert_knowledge),
-            TeacherConfig::Random(_) | TeacherConfig::Riac(_) | TeacherConfig::SetterSolver(_) => {
-                None
-            }
+            TeacherConfig::Random(_)
+            | TeacherConfig::Riac(_)
+            | TeacherConfig::SetterSolver(_)
+            | TeacherConfig::Again(_) => None,
         }
     }
 
@@ -112,6 +117,7 @@ impl TeacherConfig {
             "goal_gan" => TeacherConfig::GoalGan(parse(name, config)?),
             "setter_solver" => TeacherConfig::SetterSolver(parse(name, config)?),
             "spdl" => TeacherConfig::Spdl(parse(name, config)?),
+            "again" => TeacherConfig::Again(parse(name, config)?),
             _ => {
                 return Err(TeacherError::UnknownTeacher {
                     name: name.to_string(),
@@ -135,6 +141,7 @@ impl TeacherConfig {
             TeacherConfig::GoalGan(c) => Box::new(GoalGan::new(task_space, seed, c)?),
             TeacherConfig::SetterSolver(c) => Box::new(SetterSolver::new(task_space, seed, c)?),
             TeacherConfig::Spdl(c) => Box::new(Spdl::new(task_space, seed, c)?),
+            TeacherConfig::Again(c) => Box::new(Again::new(task_space, seed, c)?),
         })
     }
 }
@@ -251,6 +258,7 @@ mod tests {
                     "expert_knowledge": {"level": "low", "success_threshold": 1.0,
                     "reward_thresholds": {"min_reward": 0.0, "max_reward": 1.0}}})
                 }
+                "again" => serde_json::json!({"classroom": crate::Classroom::minimal(&space, 4)}),
                 _ => serde_json::Value::Null,
             };
             let t = build_teacher(name, space.clone(), 0, cfg).unwrap();
@@ -285,6 +293,10 @@ mod tests {
                 Err(TeacherError::MissingExpertKnowledge { .. })
             ));
         }
+        assert!(matches!(
+            build_teacher("again", space.clone(), 0, serde_json::Value::Null),
+            Err(TeacherError::Classroom(crate::ClassroomError::Missing))
+        ));
         let typed: TeacherConfig =
             serde_json::from_str(r#"{"teacher":"riac","config":{"max_region_size":50}}"#).unwrap();
         assert_eq!(typed.name(), "riac");

@@ -215,6 +215,21 @@ impl Teacher for Shuffled {
         Ok(())
     }
 
+    fn record_evaluation(&mut self, evaluation: &crate::EvaluationResult) -> Result<()> {
+        self.inner.record_evaluation(evaluation)
+    }
+
+    fn wants_student_restart(&self) -> bool {
+        self.inner.wants_student_restart()
+    }
+
+    fn acknowledge_student_restart(&mut self) {
+        self.inner.acknowledge_student_restart();
+    }
+
+    // No `alp_gmm_history`: the inner teacher's tasks live in the shuffled space, which a
+    // classroom of the real task space cannot use.
+
     fn non_exploratory_samples(&mut self, n: usize) -> Option<Vec<Vec<f64>>> {
         let samples = self.inner.non_exploratory_samples(n)?;
         Some(

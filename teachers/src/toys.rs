@@ -10,6 +10,11 @@
 //! ([`ToyGrid::cells_mastered`], teachDeepRL's `get_score`) once it exceeds it (`> 75`).
 //! Cells outside the learnable block never gain competence: [`ToyGrid::mostly_unlearnable`]
 //! makes 75 % of the space useless, as the "mostly unfeasible" Stump Tracks challenge.
+//!
+//! [`classroom`] holds the meta-ACL classroom toy (students of 4 or 400 types), on which AGAIN
+//! is compared with ALP-GMM.
+
+pub mod classroom;
 
 use serde::{Deserialize, Serialize};
 use teachgym_core::{TaskDim, TaskSpace};
@@ -327,8 +332,15 @@ impl ToyVariant {
 /// Default JSON config of teacher `name` in the test-bed: the crate defaults, plus the toy's
 /// `high` expert knowledge for ADR (which cannot run without thresholds and, started at a random
 /// point of a locked region, would never move) and its `low` expert knowledge for GoalGAN (the
-/// success threshold it cannot run without; TeachMyAgent's minimum for it).
+/// success threshold it cannot run without; TeachMyAgent's minimum for it), and for AGAIN a
+/// one-student stand-in classroom ([`crate::Classroom::minimal`]: without evaluations AGAIN stays
+/// in its ALP-GMM pre-test).
 pub fn testbed_config(name: &str, student: &ToyGrid) -> serde_json::Value {
+    if name == crate::Again::NAME {
+        // AGAIN needs a classroom; this one stands in for tests of the teacher contract.
+        let classroom = crate::Classroom::minimal(student.task_space(), 4);
+        return serde_json::json!({ "classroom": classroom });
+    }
     let level = match name {
         crate::Adr::NAME => crate::ExpertLevel::High,
         crate::GoalGan::NAME => crate::ExpertLevel::Low,

@@ -27,6 +27,13 @@ fn base_config(name: &str) -> Value {
             "pretrain_samples": 16, "pretrain_outer_iters": 2, "outer_iters": 2, "update_size": 3,
             "batch_size": 8, "expert_knowledge": {"level": "low", "success_threshold": 5.0,
             "reward_thresholds": {"min_reward": 0.0, "max_reward": 1.0}}}),
+        // A stand-in classroom on the space of `load_state_never_panics` (other spaces are
+        // refused with a typed error).
+        "again" => {
+            let space = TaskSpace::from_bounds(&[0.0, -1.0], &[1.0, 1.0]).unwrap();
+            json!({"classroom": teachgym_teachers::Classroom::minimal(&space, 3),
+                "alp_gmm": {"fit_rate": 8, "max_k": 3, "gmm": {"fit_threads": 1}}})
+        }
         _ => json!({}),
     }
 }

@@ -3,8 +3,8 @@
 
 use rand::{Rng, SeedableRng};
 use teachgym_teachers::{
-    build_teacher, DiagonalGaussian, EpisodeOutcome, ExpertKnowledge, RewardThresholds, TaskDim,
-    TaskSpace, TEACHER_NAMES,
+    build_teacher, Classroom, DiagonalGaussian, EpisodeOutcome, EvaluationResult, ExpertKnowledge,
+    RewardThresholds, TaskDim, TaskSpace, TEACHER_NAMES,
 };
 
 fn space() -> TaskSpace {
@@ -36,8 +36,16 @@ fn config(name: &str) -> serde_json::Value {
         "goal_gan" => serde_json::json!({ "expert_knowledge": ek, "generator_hidden": [16, 16],
             "discriminator_hidden": [8, 8], "pretrain_samples": 64, "pretrain_outer_iters": 10,
             "outer_iters": 10, "update_size": 20, "batch_size": 16 }),
+        "again" => serde_json::json!({ "classroom": Classroom::minimal(&space(), 3),
+            "alp_gmm": { "fit_rate": 60 } }),
         _ => serde_json::Value::Null,
     }
+}
+
+/// The evaluation every teacher gets after episode 500 (AGAIN leaves its pre-test then; the
+/// others ignore it).
+fn evaluation() -> EvaluationResult {
+    EvaluationResult::from_returns(1, 500, vec![0.0, 100.0, 300.0], -150.0, 350.0)
 }
 
 fn run(name: &str, seed: u64, episodes: usize) -> Vec<Vec<f64>> {
@@ -45,7 +53,10 @@ fn run(name: &str, seed: u64, episodes: usize) -> Vec<Vec<f64>> {
     let mut teacher = build_teacher(name, space.clone(), seed, config(name)).unwrap();
     let mut returns = rand_pcg::Pcg64::seed_from_u64(1000 + seed);
     (0..episodes)
-        .map(|_| {
+        .map(|episode| {
+            if episode == 500 {
+                teacher.record_evaluation(&evaluation()).unwrap();
+            }
             let task = teacher.sample_task();
             assert!(space.contains(&task), "{name}: {task:?} out of bounds");
             // Returns favour low stumps, with noise, in Stump Tracks' raw range.
@@ -72,7 +83,10 @@ fn samples_stay_in_bounds_and_are_reproducible() {
 fn non_exploratory_samples_are_in_bounds() {
     for name in TEACHER_NAMES {
         let mut teacher = build_teacher(name, space(), 0, config(name)).unwrap();
-        for _ in 0..200 {
+        for episode in 0..200 {
+            if episode == 100 {
+                teacher.record_evaluation(&evaluation()).unwrap();
+            }
             let t = teacher.sample_task();
             teacher
                 .update(&t, &EpisodeOutcome::new(t[0], false, 1))

@@ -269,6 +269,57 @@ impl Gmm {
         }
     }
 
+    /// A mixture from its parts (as stored in a classroom's ALP-GMM history): `weights` (`k`),
+    /// `means` (`k × dim`, row-major) and `covariances` (`k × dim × dim`, row-major, symmetric
+    /// positive definite). The Cholesky factors are recomputed.
+    ///
+    /// # Errors
+    /// [`TeacherError::GmmFit`] for mismatched lengths, non-finite values, or a covariance that
+    /// is not positive definite.
+    pub fn from_parts(
+        dim: usize,
+        weights: Vec<f64>,
+        means: Vec<f64>,
+        covariances: Vec<f64>,
+    ) -> Result<Self> {
+        let k = weights.len();
+        let fail = |reason: String| TeacherError::GmmFit { k, reason };
+        if dim == 0 || k == 0 || means.len() != k * dim || covariances.len() != k * dim * dim {
+            return Err(fail(format!(
+                "{k} weights, {} mean values and {} covariance values do not make {k} \
+                 components of dimension {dim}",
+                means.len(),
+                covariances.len()
+            )));
+        }
+        if let Some(v) = weights
+            .iter()
+            .chain(&means)
+            .chain(&covariances)
+            .find(|v| !v.is_finite())
+        {
+            return Err(fail(format!("a part is not finite ({v})")));
+        }
+        let mut gmm = Self::zeros(dim, k);
+        gmm.weights = weights;
+        gmm.means = means;
+        gmm.covariances = covariances;
+        let dd = dim * dim;
+        for c in 0..k {
+            let cov = &gmm.covariances[c * dd..(c + 1) * dd];
+            let l = &mut gmm.cholesky[c * dd..(c + 1) * dd];
+            gmm.half_log_dets[c] =
+                numerics::cholesky(cov, dim, l).ok_or_else(|| fail(em::singular(c)))?;
+            numerics::invert_lower_triangular(
+                &gmm.cholesky[c * dd..(c + 1) * dd],
+                dim,
+                &mut gmm.precision_cholesky[c * dd..(c + 1) * dd],
+            );
+        }
+        gmm.converged = true;
+        Ok(gmm)
+    }
+
     /// Number of components.
     pub fn n_components(&self) -> usize {
         self.weights.len()
