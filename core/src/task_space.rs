@@ -144,6 +144,17 @@ impl TaskSpace {
         &self.dims
     }
 
+    /// Whether `other` has the same dimensions (names, order and bounds); the doc strings may
+    /// differ (a space rebuilt from names and bounds, as the Python bindings do, has none).
+    pub fn same_bounds(&self, other: &TaskSpace) -> bool {
+        self.dims.len() == other.dims.len()
+            && self
+                .dims
+                .iter()
+                .zip(&other.dims)
+                .all(|(a, b)| a.name == b.name && a.low == b.low && a.high == b.high)
+    }
+
     /// Dimension names, in order.
     pub fn names(&self) -> Vec<&str> {
         self.dims.iter().map(|d| d.name.as_str()).collect()
@@ -404,6 +415,23 @@ mod tests {
         // Deserialisation validates.
         let bad = json.replace("-3.0", "9.0");
         assert!(serde_json::from_str::<TaskSpace>(&bad).is_err());
+    }
+
+    #[test]
+    fn same_bounds_ignores_docs_only() {
+        let space = stumps();
+        let documented = TaskSpace::new(
+            space
+                .dims()
+                .iter()
+                .map(|d| TaskDim::new(d.name.clone(), d.low, d.high, "in metres"))
+                .collect(),
+        )
+        .unwrap();
+        assert_ne!(space, documented);
+        assert!(space.same_bounds(&documented));
+        assert!(!space.same_bounds(&space.clone().with_bounds("stump_height", 0.0, 9.0).unwrap()));
+        assert!(!space.same_bounds(&TaskSpace::from_bounds(&[0.0], &[3.0]).unwrap()));
     }
 
     #[test]

@@ -23,8 +23,8 @@ use pyo3::types::{PyBytes, PyDict, PyList};
 use teachgym_core::{Info, Space, Step, TaskDim, TaskSpace};
 use teachgym_envs::webform::ObsArray;
 use teachgym_teachers::{
-    build_teacher, EpisodeOutcome, ExpertKnowledge, ExpertLevel, Shuffled, Teacher, ValueEstimate,
-    MAX_NON_EXPLORATORY_SAMPLES, TEACHER_NAMES,
+    build_teacher, EpisodeOutcome, EvaluationResult, ExpertKnowledge, ExpertLevel, Shuffled,
+    Teacher, ValueEstimate, MAX_NON_EXPLORATORY_SAMPLES, TEACHER_NAMES,
 };
 
 use teachgym_envs::batch::{Actions, ArrayMut, EnvBatch, ObsBuffers, Op, Outputs, MAX_NUM_ENVS};
@@ -631,6 +631,41 @@ impl RustTeacher {
             .map_err(value_error)
     }
 
+    /// One evaluation of the student on a fixed test set: its epoch (1 for the first after
+    /// training began), the training episodes so far, the return and the score in [0, 1] of
+    /// each test task (the Python wrapper checks the values).
+    fn record_evaluation(
+        &mut self,
+        epoch: u64,
+        episodes: u64,
+        returns: Vec<f64>,
+        scores: Vec<f64>,
+    ) -> PyResult<()> {
+        let evaluation = EvaluationResult {
+            epoch,
+            episodes,
+            returns,
+            scores,
+        };
+        self.teacher()
+            .record_evaluation(&evaluation)
+            .map_err(value_error)
+    }
+
+    /// Whether the teacher asks for a fresh student (AGAIN's "trying again").
+    #[getter]
+    fn wants_student_restart(&self) -> bool {
+        self.teacher
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .wants_student_restart()
+    }
+
+    /// Tells the teacher that the student was replaced by a fresh one.
+    fn acknowledge_student_restart(&mut self) {
+        self.teacher().acknowledge_student_restart();
+    }
+
     /// `n` tasks of the current curriculum without exploration, or `None`; `n` at most
     /// `MAX_NON_EXPLORATORY_SAMPLES`.
     fn non_exploratory_samples(&mut self, n: usize) -> PyResult<Option<Vec<Vec<f64>>>> {
@@ -669,6 +704,29 @@ type ProgressRow = (u64, u64, u64, f64, Vec<(u64, f64, f64)>);
 /// released while training; `progress(row)` (a [`ProgressRow`]) is called with it after each
 /// learning iteration, and a Python exception it raises (or Ctrl-C, checked there) stops the
 /// run after a checkpoint and is raised again. Returns `(finished, global_step, episodes)`.
+/// `teachgym classroom build` in process: the classroom entries of `runs` (run directories of
+/// ALP-GMM runs, or entry files) under the entry rule, written to `out`. `alp_threshold`
+/// `None` takes the rule's default. Returns the names that entered and those left out.
+#[pyfunction]
+#[pyo3(signature = (runs, out, alp_threshold=None, keep_all=false))]
+fn build_classroom(
+    runs: Vec<std::path::PathBuf>,
+    out: std::path::PathBuf,
+    alp_threshold: Option<f64>,
+    keep_all: bool,
+) -> PyResult<(Vec<String>, Vec<String>)> {
+    let mut rule = teachgym_teachers::EntryRule {
+        keep_all,
+        ..Default::default()
+    };
+    if let Some(threshold) = alp_threshold {
+        rule.alp_threshold = threshold;
+    }
+    let summary = teachgym::train::build_classroom(&runs, &out, rule)
+        .map_err(|e| value_error(format!("{e:#}")))?;
+    Ok((summary.entered, summary.left_out))
+}
+
 #[pyfunction]
 #[pyo3(signature = (config_text, config_format, out, resume=false, stop_after=None, progress=None))]
 fn train(
@@ -779,6 +837,7 @@ fn _teachgym(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<RustTeacher>()?;
     m.add_function(wrap_pyfunction!(env_registry, m)?)?;
     m.add_function(wrap_pyfunction!(train, m)?)?;
+    m.add_function(wrap_pyfunction!(build_classroom, m)?)?;
     // An attribute outside `__all__`: private, and no part of the stub.
     #[cfg(feature = "test-hooks")]
     m.setattr("_panic_for_tests", wrap_pyfunction!(_panic_for_tests, m)?)?;

@@ -51,7 +51,7 @@ from .vector import (
     WebFormMDVectorEnv,
     WebFormVectorEnv,
 )
-from .training import TrainResult, train
+from .training import ClassroomBuild, TrainResult, build_classroom, train
 from .wrappers import Curriculum
 
 __all__ = [
@@ -78,6 +78,8 @@ __all__ = [
     "WebFormVectorEnv",
     "WebFormMDVectorEnv",
     "Curriculum",
+    "build_classroom",
+    "ClassroomBuild",
     "TeacherServer",
     "TeacherClient",
     "TeacherServerGone",

@@ -14,6 +14,7 @@ __all__ = [
     "RustTeacher",
     "env_registry",
     "train",
+    "build_classroom",
     "TEACHER_NAMES",
     "MAX_NUM_ENVS",
     "MAX_NON_EXPLORATORY_SAMPLES",
@@ -25,6 +26,12 @@ TEACHER_NAMES: list[str]
 MAX_NUM_ENVS: int
 MAX_NON_EXPLORATORY_SAMPLES: int
 
+def build_classroom(
+    runs: list[str | os.PathLike[str]],
+    out: str | os.PathLike[str],
+    alp_threshold: float | None = None,
+    keep_all: bool = False,
+) -> tuple[list[str], list[str]]: ...
 def train(
     config_text: str,
     config_format: str,
@@ -106,6 +113,12 @@ class RustTeacher:
     def update(
         self, task: npt.NDArray[np.float64], episode_return: float, success: bool, length: int
     ) -> None: ...
+    def record_evaluation(
+        self, epoch: int, episodes: int, returns: list[float], scores: list[float]
+    ) -> None: ...
+    @property
+    def wants_student_restart(self) -> bool: ...
+    def acknowledge_student_restart(self) -> None: ...
     def non_exploratory_samples(self, n: int) -> list[list[float]] | None: ...
     def save_state(self) -> bytes: ...
     def load_state(self, state: bytes) -> None: ...

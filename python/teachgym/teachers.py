@@ -26,6 +26,8 @@ yourself after each :meth:`Teacher.update`.
 from __future__ import annotations
 
 import json
+import math
+import os
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -45,6 +47,7 @@ __all__ = [
     "GoalGAN",
     "SetterSolver",
     "SPDL",
+    "Again",
     "TEACHER_CLASSES",
     "make_teacher",
 ]
@@ -176,6 +179,55 @@ class Teacher:
                 raise ValueError(f"{name} {value} does not fit a float") from None
         self._core.record_value_estimate(task, values[0], values[1])
 
+    def record_evaluation(
+        self,
+        epoch: int,
+        returns: Sequence[float] | np.ndarray,
+        *,
+        episodes: int,
+        scores: Sequence[float] | np.ndarray | None = None,
+        score_range: tuple[float, float] | None = None,
+    ) -> None:
+        """Hands the teacher one evaluation of the student on a fixed test set (``teachgym
+        train`` does it after each evaluation). ``epoch`` counts the evaluations since training
+        began from 1 (0 is the untrained student's), ``episodes`` the training episodes so far,
+        ``returns`` the return of each test task in test-set order. ``scores`` are the same
+        tasks' scores in [0, 1] (AGAIN's knowledge-component vector); or give ``score_range=(low,
+        high)`` and the returns are mapped linearly from it and clipped (the reference maps walker
+        returns from (-150, 350)). Teachers that use no evaluations (all but AGAIN) ignore it.
+        ``ValueError`` for non-finite values, scores outside [0, 1] or lengths that differ."""
+        for name, value in (("epoch", epoch), ("episodes", episodes)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= int(value) < 2**64:
+                raise ValueError(f"{name} must be an int in [0, 2**64), got {value!r}")
+        returns_array = _finite_vector(returns, "returns")
+        if scores is not None and score_range is not None:
+            raise TypeError("give scores or score_range, not both")
+        if scores is not None:
+            scores_array = _finite_vector(scores, "scores")
+            if scores_array.shape != returns_array.shape:
+                raise ValueError(f"scores has {scores_array.size} values but returns has {returns_array.size}")
+            outside = np.flatnonzero((scores_array < 0.0) | (scores_array > 1.0))
+            if outside.size:
+                raise ValueError(f"scores must be in [0, 1]; scores[{outside[0]}] = {scores_array[outside[0]]}")
+        elif score_range is not None:
+            low, high = (float(v) for v in score_range)
+            if not (math.isfinite(low) and math.isfinite(high) and low < high):
+                raise ValueError(f"score_range must be finite (low, high) with low < high, got {score_range!r}")
+            scores_array = np.clip((returns_array - low) / (high - low), 0.0, 1.0)
+        else:
+            raise TypeError("give scores (each in [0, 1]) or score_range=(low, high)")
+        self._core.record_evaluation(int(epoch), int(episodes), returns_array.tolist(), scores_array.tolist())
+
+    @property
+    def wants_student_restart(self) -> bool:
+        """Whether the teacher asks for a fresh student (AGAIN with ``restart_after_pretrain``,
+        "trying again"): replace the student, then call :meth:`acknowledge_student_restart`."""
+        return self._core.wants_student_restart
+
+    def acknowledge_student_restart(self) -> None:
+        """Tells the teacher the student was replaced by a fresh one."""
+        self._core.acknowledge_student_restart()
+
     def non_exploratory_samples(self, n: int) -> np.ndarray | None:
         """``n`` tasks of the current curriculum without exploration (for plots), or ``None``
         when the teacher has no such distribution; never changes future decisions."""
@@ -268,6 +320,22 @@ class SetterSolver(Teacher):
     NAME = "setter_solver"
 
 
+class Again(Teacher):
+    """AGAIN, meta-ACL (Portelas et al. 2020): pre-tests the student with an internal ALP-GMM,
+    finds the most similar students of a ``classroom`` (a file from ``teachgym classroom build``,
+    or the same JSON as a dict) by their test scores, and replays the best one's curriculum.
+    Needs the student's test results: call :meth:`Teacher.record_evaluation` after each
+    evaluation on the classroom's test set (same test set, same score range)."""
+
+    NAME = "again"
+
+    def __init__(self, task_space: TaskSpace | None = None, **kwargs: Any) -> None:
+        # The configuration is JSON: a path-like classroom goes as its string.
+        if isinstance(kwargs.get("classroom"), os.PathLike):
+            kwargs["classroom"] = os.fspath(kwargs["classroom"])
+        super().__init__(task_space, **kwargs)
+
+
 class SPDL(Teacher):
     """SPDL, self-paced deep RL (Klink et al. 2020): a Gaussian over tasks moved by trust-region
     steps towards tasks the student values and, as its returns grow, towards a target
@@ -279,15 +347,30 @@ class SPDL(Teacher):
 
 #: Every teacher class by registry name (the same names as ``teachgym._teachgym.TEACHER_NAMES``).
 TEACHER_CLASSES: dict[str, type[Teacher]] = {
-    c.NAME: c for c in (Random, ALPGMM, CovarGMM, RIAC, ADR, GoalGAN, SetterSolver, SPDL)
+    c.NAME: c for c in (Random, ALPGMM, CovarGMM, RIAC, ADR, GoalGAN, SetterSolver, SPDL, Again)
 }
 
 
 def make_teacher(name: str, task_space: TaskSpace | None = None, **kwargs: Any) -> Teacher:
     """The teacher registered as ``name`` (``random``, ``alp_gmm``, ``covar_gmm``, ``riac``,
-    ``adr``, ``goal_gan``, ``setter_solver``, ``spdl``)."""
+    ``adr``, ``goal_gan``, ``setter_solver``, ``spdl``, ``again``)."""
     try:
         cls = TEACHER_CLASSES[name]
     except KeyError:
         raise ValueError(f"unknown teacher {name!r}; known: {', '.join(TEACHER_CLASSES)}") from None
     return cls(task_space, **kwargs)
+
+
+def _finite_vector(values: Sequence[float] | np.ndarray, name: str) -> np.ndarray:
+    """``values`` as a 1-D float64 array, every value finite (``ValueError`` naming the first
+    bad one, ``TypeError`` for what is not numbers)."""
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a sequence of real numbers, got {values!r}") from None
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {array.shape}")
+    bad = np.flatnonzero(~np.isfinite(array))
+    if bad.size:
+        raise ValueError(f"{name}[{bad[0]}] is {array[bad[0]]}: values must be finite")
+    return array

@@ -12,9 +12,10 @@ The training runs in Rust with the GIL released, so other Python threads keep ru
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -152,3 +153,47 @@ class _ProgressBar:
     def close(self) -> None:
         if self._bar is not None:
             self._bar.close()
+
+
+@dataclass(frozen=True)
+class ClassroomBuild:
+    """What :func:`build_classroom` did."""
+
+    #: The classroom file written.
+    path: Path
+    #: Names (run directory names) of the students that entered.
+    entered: list[str]
+    #: Names of the students the entry rule left out.
+    left_out: list[str]
+
+
+def build_classroom(
+    runs: Sequence[str | os.PathLike[str]],
+    out: str | os.PathLike[str],
+    *,
+    alp_threshold: float | None = None,
+    keep_all: bool = False,
+) -> ClassroomBuild:
+    """Assembles a classroom for :class:`teachgym.teachers.Again`, as ``teachgym classroom build
+    RUNS... --out OUT`` does: ``runs`` are run directories of ALP-GMM runs (from :func:`train`
+    or ``teachgym train``; each writes ``classroom_entry.json``) or entry files. A student
+    enters only if its ALP-GMM history has a Gaussian with mean ALP above ``alp_threshold``
+    (``None``: the default, 0.2 on the reference's [0, 1] return scale), unless ``keep_all``.
+    ``ValueError`` for a run without an entry, entries on other task spaces or test sets, or
+    nobody entering."""
+    if isinstance(runs, (str, os.PathLike)):
+        raise TypeError("runs must be a list of run directories, not one path")
+    paths = [os.fspath(r) for r in runs]
+    if not paths:
+        raise ValueError("no runs given: a classroom needs at least one finished ALP-GMM run")
+    if alp_threshold is not None:
+        if isinstance(alp_threshold, bool) or not isinstance(alp_threshold, (int, float)):
+            raise TypeError(f"alp_threshold must be a number, got {alp_threshold!r}")
+        if not math.isfinite(alp_threshold):
+            raise ValueError(f"alp_threshold must be finite, got {alp_threshold}")
+    if not isinstance(keep_all, bool):
+        raise TypeError(f"keep_all must be a bool, got {keep_all!r}")
+    entered, left_out = _teachgym.build_classroom(
+        paths, os.fspath(out), None if alp_threshold is None else float(alp_threshold), keep_all
+    )
+    return ClassroomBuild(Path(out), entered, left_out)

@@ -31,8 +31,39 @@ GOAL_GAN_CONFIG = {
 }
 
 
+def one_student_classroom(space: teachgym.TaskSpace, kc_len: int = 4) -> dict:
+    """An inline classroom (the JSON of ``teachgym classroom build``) of one student whose
+    curriculum is one Gaussian near the space's lower corner: enough for the teacher contract."""
+    low, high = space.low, space.high
+    d = len(low)
+    mean = [float(l + 0.1 * (h - l)) for l, h in zip(low, high)] + [0.5]
+    covariance = [0.0] * (d + 1) ** 2
+    for i in range(d):
+        covariance[i * (d + 1) + i] = max((0.05 * float(high[i] - low[i])) ** 2, 1e-6)
+    covariance[-1] = 0.01
+    return {
+        "format_version": 1,
+        "task_space": [
+            {"name": n, "low": float(l), "high": float(h), "doc": ""} for n, l, h in zip(space.names, low, high)
+        ],
+        "students": [{
+            "name": "minimal",
+            "params": {},
+            "kc_vectors": [{"epoch": e, "episodes": 250 * e, "scores": [0.0] * kc_len} for e in (1, 2, 3)],
+            "final_scores": [1.0] * kc_len,
+            "history": {"fits": [{
+                "episode": 250,
+                "gaussians": [{"weight": 1.0, "mean": mean, "covariance": covariance}],
+                "episodes": {"tasks": mean[:d], "returns": [0.5], "origins": [0]},
+            }]},
+        }],
+    }
+
+
 def _make(cls: type[teachers.Teacher], space: teachgym.TaskSpace, seed: int = 0) -> teachers.Teacher:
     config = {teachers.ADR: ADR_CONFIG, teachers.GoalGAN: GOAL_GAN_CONFIG}.get(cls, {})
+    if cls is teachers.Again:
+        config = {"classroom": one_student_classroom(space)}
     return cls(space, seed=seed, **config)
 
 
@@ -133,3 +164,41 @@ def test_adr_runs_with_the_envs_expert_knowledge() -> None:
         env.expert_knowledge("medium")
     with pytest.raises(TypeError, match="level must be"):
         env.expert_knowledge(2)
+
+
+def test_again_replays_the_classroom_curriculum_after_the_pretest() -> None:
+    """AGAIN samples with its ALP-GMM until the evaluation at epoch ``pretrain_epochs``, then
+    from the classroom expert's Gaussian (pool replay, no ALP-GMM mixed in, no random tasks)."""
+    space = teachgym.TaskSpace(["x", "y"], [0.0, 0.0], [10.0, 10.0])
+    teacher = teachers.Again(space, seed=0, classroom=one_student_classroom(space), replay="pool",
+                             use_alp_gmm=False, random_task_ratio=0.0)
+    before = np.array([teacher.sample_task() for _ in range(200)])
+    assert before.mean(axis=0).min() > 3.0  # the pre-test's uniform tasks
+    teacher.record_evaluation(1, np.zeros(4), episodes=200, scores=[0.0, 0.0, 0.0, 0.0])
+    after = np.array([teacher.sample_task() for _ in range(200)])
+    np.testing.assert_allclose(after.mean(axis=0), [1.0, 1.0], atol=0.2)  # the expert's Gaussian
+    assert not teacher.wants_student_restart
+
+
+def test_record_evaluation_checks_its_input() -> None:
+    space = teachgym.TaskSpace(["x"], [0.0], [1.0])
+    teacher = teachers.Again(space, seed=0, classroom=one_student_classroom(space))
+    with pytest.raises(TypeError, match="scores or score_range"):
+        teacher.record_evaluation(1, [1.0, 2.0, 3.0, 4.0], episodes=10)
+    with pytest.raises(ValueError, match="returns\\[1\\] is nan"):
+        teacher.record_evaluation(1, [1.0, float("nan"), 0.0, 0.0], episodes=10, score_range=(0, 1))
+    with pytest.raises(ValueError, match="in \\[0, 1\\]"):
+        teacher.record_evaluation(1, [1.0] * 4, episodes=10, scores=[0.5, 1.5, 0.0, 0.0])
+    with pytest.raises(ValueError, match="3 values but returns has 4"):
+        teacher.record_evaluation(1, [1.0] * 4, episodes=10, scores=[0.5] * 3)
+    with pytest.raises(ValueError, match="epoch"):
+        teacher.record_evaluation(-1, [1.0] * 4, episodes=10, scores=[0.5] * 4)
+    with pytest.raises(ValueError, match="KC vector|kc|length"):  # the classroom's test set has 4 tasks
+        teacher.record_evaluation(1, [1.0] * 3, episodes=10, score_range=(0.0, 1.0))
+    with pytest.raises(ValueError, match="classroom"):
+        teachers.Again(space, seed=0)
+    # Teachers that use no evaluations accept and ignore them.
+    alp = teachers.ALPGMM(space, seed=0)
+    state = alp.state_dict()
+    alp.record_evaluation(1, [3.0, -2.0], episodes=5, score_range=(-150.0, 350.0))
+    assert alp.state_dict() == state and not alp.wants_student_restart

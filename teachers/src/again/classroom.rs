@@ -289,7 +289,7 @@ impl Classroom {
         let mut students = Vec::new();
         let mut left_out = Vec::new();
         for entry in std::iter::once(first).chain(entries) {
-            if entry.task_space != task_space {
+            if !entry.task_space.same_bounds(&task_space) {
                 return Err(ClassroomError::OtherTaskSpace {
                     student: entry.student.name,
                     expected: task_space.names().join(", "),

@@ -364,7 +364,7 @@ impl Again {
     ) -> Result<Self> {
         config.classroom = None;
         config.validate(&space)?;
-        if classroom.task_space != space {
+        if !classroom.task_space.same_bounds(&space) {
             return Err(ClassroomError::OtherTaskSpace {
                 student: "the classroom".into(),
                 expected: space.names().join(", "),
