@@ -183,7 +183,7 @@ def test_again_replays_the_classroom_curriculum_after_the_pretest() -> None:
 def test_record_evaluation_checks_its_input() -> None:
     space = teachgym.TaskSpace(["x"], [0.0], [1.0])
     teacher = teachers.Again(space, seed=0, classroom=one_student_classroom(space))
-    with pytest.raises(TypeError, match="scores or score_range"):
+    with pytest.raises(TypeError, match="give scores .* or score_range"):
         teacher.record_evaluation(1, [1.0, 2.0, 3.0, 4.0], episodes=10)
     with pytest.raises(ValueError, match="returns\\[1\\] is nan"):
         teacher.record_evaluation(1, [1.0, float("nan"), 0.0, 0.0], episodes=10, score_range=(0, 1))

@@ -73,3 +73,34 @@ def test_bad_arguments_are_refused(tmp_path: Path) -> None:
     config_file = tmp_path / "run.toml"
     config_file.write_text('env = "point_mass"\n[trainer]\ntotal_steps = 2048\neval_every = 2048\nnum_envs = 4\n')
     assert teachgym.train(config_file, tmp_path / "g", progress=False).finished
+
+
+def test_a_classroom_from_python_runs_and_an_again_run(tmp_path: Path) -> None:
+    """Meta-ACL from Python: ALP-GMM runs write their classroom entries, build_classroom
+    assembles them (as ``teachgym classroom build``), and an AGAIN run trains with it."""
+    runs = []
+    for seed in (1, 2):
+        run = tmp_path / f"alp-{seed}"
+        teachgym.train({**CONFIG, "seed": seed}, run, progress=False)
+        assert (run / "classroom_entry.json").is_file()
+        runs.append(run)
+    with pytest.raises(ValueError, match="left out|nobody|no student|enter"):
+        teachgym.build_classroom(runs, tmp_path / "none.json", alp_threshold=1e9)
+    built = teachgym.build_classroom(runs, tmp_path / "classroom.json", keep_all=True)
+    assert sorted(built.entered) == ["alp-1", "alp-2"] and built.left_out == []
+    with pytest.raises(ValueError, match="classroom_entry.json"):
+        teachgym.build_classroom([tmp_path], tmp_path / "bad.json")
+    with pytest.raises(TypeError, match="list of run directories"):
+        teachgym.build_classroom(runs[0], tmp_path / "bad.json")
+    config = {**CONFIG, "teacher": "again", "seed": 3, "teacher_config": {"classroom": str(built.path)}}
+    result = teachgym.train(config, tmp_path / "again", progress=False)
+    assert result.finished and [e["global_step"] for e in result.evaluations] == [0, 2048, 4096, 6144]
+    # The Python class takes the same file (a path-like), on the env's task space.
+    teacher = teachgym.teachers.Again(_point_mass_space(), seed=0, classroom=built.path)
+    assert teacher.name == "again"
+
+
+def _point_mass_space() -> teachgym.TaskSpace:
+    import gymnasium as gym
+
+    return gym.make("teachgym/PointMass-v0").unwrapped.task_space
