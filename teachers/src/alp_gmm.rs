@@ -71,6 +71,14 @@ pub struct AlpGmmConfig {
     /// `None` (the default) is off here; `teachgym train` reads it as on (its runs write
     /// `classroom_entry.json`) unless it is `Some(false)`. The switch changes no decision.
     pub record_history: Option<bool>,
+    /// Map each episode return linearly from `[low, high]` to `[0, 1]` (clipped) before the
+    /// teacher learns from it, as teachDeepRL does with `(-150, 350)` on the walkers; `None`
+    /// (the default, TeachMyAgent's) learns from raw returns. On raw walker returns the
+    /// learning-progress axis spans ~0-116 against task axes of 0-3 and 0-6, and single falls
+    /// become components of their own (BENCHMARKS §11, issue 18); the walkers' range is their
+    /// expert knowledge's reward thresholds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub return_range: Option<[f64; 2]>,
 }
 
 impl Default for AlpGmmConfig {
@@ -85,6 +93,7 @@ impl Default for AlpGmmConfig {
             gmm: GmmConfig::default(),
             expert_knowledge: ExpertKnowledge::none(),
             record_history: None,
+            return_range: None,
         }
     }
 }
@@ -119,6 +128,7 @@ impl AlpGmmConfig {
             self.random_task_ratio,
         )?;
         self.gmm.validate("alp_gmm.gmm")?;
+        crate::util::validate_return_range("alp_gmm", self.return_range)?;
         self.expert_knowledge.validate(space)
     }
 }
@@ -341,8 +351,10 @@ impl AlpGmm {
         self.fits
     }
 
-    /// The ALP the next update on `task` with return `episode_return` would get (no state change).
+    /// The ALP the next update on `task` with return `episode_return` (raw, as the env gave it)
+    /// would get (no state change).
     pub fn alp_of(&self, task: &[f64], episode_return: f64) -> f64 {
+        let episode_return = crate::util::scaled_return(self.config.return_range, episode_return);
         if self.history.len() > ALP_MIN_HISTORY {
             self.history
                 .nearest(task)
@@ -475,7 +487,8 @@ impl Teacher for AlpGmm {
     fn update(&mut self, task: &[f64], outcome: &EpisodeOutcome) -> Result<()> {
         validate_update(&self.space, task, outcome)?;
         let alp = self.alp_of(task, outcome.episode_return);
-        self.history.insert(task, outcome.episode_return);
+        let scaled = crate::util::scaled_return(self.config.return_range, outcome.episode_return);
+        self.history.insert(task, scaled);
         // Reuse the row leaving the window (one allocation less per episode).
         let mut row = if self.window.len() >= self.config.fit_rate {
             self.window.pop_front().unwrap_or_default()
@@ -700,6 +713,7 @@ mod tests {
             3,
             AlpGmmConfig {
                 record_history: None,
+                return_range: None,
                 ..cfg
             },
         )

@@ -51,6 +51,14 @@ pub struct CovarGmmConfig {
     pub gmm: GmmConfig,
     /// Prior knowledge; at `high`, the bootstrap samples its initial distribution.
     pub expert_knowledge: ExpertKnowledge,
+    /// Map each episode return linearly from `[low, high]` to `[0, 1]` (clipped) before the
+    /// teacher learns from it, as teachDeepRL does with `(-150, 350)` on the walkers; `None`
+    /// (the default, TeachMyAgent's) learns from raw returns. On raw walker returns the
+    /// learning-progress axis spans ~0-116 against task axes of 0-3 and 0-6, and single falls
+    /// become components of their own (BENCHMARKS §11, issue 18); the walkers' range is their
+    /// expert knowledge's reward thresholds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub return_range: Option<[f64; 2]>,
 }
 
 impl Default for CovarGmmConfig {
@@ -65,6 +73,7 @@ impl Default for CovarGmmConfig {
             fitness: Fitness::Aic,
             gmm: GmmConfig::default(),
             expert_knowledge: ExpertKnowledge::none(),
+            return_range: None,
         }
     }
 }
@@ -94,6 +103,7 @@ impl CovarGmmConfig {
             self.random_task_ratio,
         )?;
         self.gmm.validate("covar_gmm.gmm")?;
+        crate::util::validate_return_range("covar_gmm", self.return_range)?;
         self.expert_knowledge.validate(space)
     }
 }
@@ -195,7 +205,10 @@ impl Teacher for CovarGmm {
         let relative_time = (self.episodes % fit_rate) as f64 / fit_rate as f64;
         let mut row = task.to_vec();
         row.push(relative_time);
-        row.push(outcome.episode_return);
+        row.push(crate::util::scaled_return(
+            self.config.return_range,
+            outcome.episode_return,
+        ));
         self.window.push_back(row);
         while self.window.len() > self.config.fit_rate {
             self.window.pop_front();

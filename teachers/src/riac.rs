@@ -79,6 +79,14 @@ pub struct RiacConfig {
     pub mutation_std: f64,
     /// Sample among leaves only (the reference samples among all regions). Default: false.
     pub sampling_in_leaves_only: bool,
+    /// Map each episode return linearly from `[low, high]` to `[0, 1]` (clipped) before the
+    /// teacher learns from it, as teachDeepRL does with `(-150, 350)` on the walkers; `None`
+    /// (the default, TeachMyAgent's) learns from raw returns. On raw walker returns the
+    /// learning-progress axis spans ~0-116 against task axes of 0-3 and 0-6, and single falls
+    /// become components of their own (BENCHMARKS §11, issue 18); the walkers' range is their
+    /// expert knowledge's reward thresholds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub return_range: Option<[f64; 2]>,
 }
 
 impl Default for RiacConfig {
@@ -92,6 +100,7 @@ impl Default for RiacConfig {
             discard_ratio: DEFAULT_RIAC_DISCARD_RATIO,
             mutation_std: DEFAULT_RIAC_MUTATION_STD,
             sampling_in_leaves_only: false,
+            return_range: None,
         }
     }
 }
@@ -166,7 +175,7 @@ impl RiacConfig {
                 format!("must be finite and >= 0, got {}", self.mutation_std),
             );
         }
-        Ok(())
+        crate::util::validate_return_range("riac", self.return_range)
     }
 }
 
@@ -451,13 +460,14 @@ impl Teacher for Riac {
 
     fn update(&mut self, task: &[f64], outcome: &EpisodeOutcome) -> Result<()> {
         validate_update(&self.space, task, outcome)?;
+        let scaled = crate::util::scaled_return(self.config.return_range, outcome.episode_return);
         let capacity = self.capacity();
         let mut path = Vec::new();
         let mut node = 0;
         loop {
             let region = &mut self.regions[node];
             region.tasks.push_back(task.to_vec());
-            region.rewards.push_back(outcome.episode_return);
+            region.rewards.push_back(scaled);
             if region.rewards.len() > capacity {
                 region.tasks.pop_front();
                 region.rewards.pop_front();
