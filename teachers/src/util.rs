@@ -53,6 +53,28 @@ pub(crate) fn uniform_in_box<R: Rng + ?Sized>(low: &[f64], high: &[f64], rng: &m
         .collect()
 }
 
+/// Checks an optional `return_range` of the ALP-based teachers: finite, `low < high`.
+pub(crate) fn validate_return_range(teacher: &str, range: Option<[f64; 2]>) -> crate::Result<()> {
+    match range {
+        Some([low, high]) if !(low.is_finite() && high.is_finite() && low < high) => {
+            Err(crate::TeacherError::config(
+                format!("{teacher}.return_range"),
+                format!("must be finite [low, high] with low < high, got [{low}, {high}]"),
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `episode_return` mapped linearly from `range` to `[0, 1]` and clipped (teachDeepRL's
+/// `np.interp(r, (low, high), (0, 1))`), or unchanged without a range.
+pub(crate) fn scaled_return(range: Option<[f64; 2]>, episode_return: f64) -> f64 {
+    match range {
+        Some([low, high]) => ((episode_return - low) / (high - low)).clamp(0.0, 1.0),
+        None => episode_return,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,27 +95,5 @@ mod tests {
             seen[proportional_choice(&[0.0, f64::NAN, -1.0], &mut rng)] = true;
         }
         assert!(seen.iter().all(|&s| s));
-    }
-}
-
-/// Checks an optional `return_range` of the ALP-based teachers: finite, `low < high`.
-pub(crate) fn validate_return_range(teacher: &str, range: Option<[f64; 2]>) -> crate::Result<()> {
-    match range {
-        Some([low, high]) if !(low.is_finite() && high.is_finite() && low < high) => {
-            Err(crate::TeacherError::config(
-                format!("{teacher}.return_range"),
-                format!("must be finite [low, high] with low < high, got [{low}, {high}]"),
-            ))
-        }
-        _ => Ok(()),
-    }
-}
-
-/// `episode_return` mapped linearly from `range` to `[0, 1]` and clipped (teachDeepRL's
-/// `np.interp(r, (low, high), (0, 1))`), or unchanged without a range.
-pub(crate) fn scaled_return(range: Option<[f64; 2]>, episode_return: f64) -> f64 {
-    match range {
-        Some([low, high]) => ((episode_return - low) / (high - low)).clamp(0.0, 1.0),
-        None => episode_return,
     }
 }
