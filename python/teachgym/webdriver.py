@@ -101,15 +101,37 @@ def _shutdown(process: subprocess.Popen[bytes], session_url: str | None, profile
     if process.poll() is None:
         process.kill()
         process.wait()
-    # Chromium's own children leave the group last; wait until none is left (bounded).
+    # Chromium's own children leave the group last; wait until none is left alive (bounded;
+    # zombies waiting for their new parent to reap them are gone already).
     deadline = time.monotonic() + 3
-    while time.monotonic() < deadline:
+    while _live_members(process.pid) and time.monotonic() < deadline:
         try:
             os.killpg(process.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             break
         time.sleep(0.02)
     shutil.rmtree(profile, ignore_errors=True)
+
+
+def _live_members(pgid: int) -> bool:
+    """Whether process group ``pgid`` has a member that is not a zombie (Linux's /proc; elsewhere
+    whether the group exists at all)."""
+    if not os.path.isdir("/proc/self"):
+        try:
+            os.killpg(pgid, 0)
+            return True
+        except (ProcessLookupError, PermissionError):
+            return False
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                return True
+    return False
 
 
 class Chromium:

@@ -235,7 +235,7 @@ def test_eval_in_the_browser_reports_the_simulators_success(tmp_path):
         "[webform]\nmax_fields = 3\nmax_distractors = 2\nmax_pages = 2\nmax_elements = 64\n"
     )
     out = tmp_path / "run"
-    subprocess.run([bin_path, "train", "--config", config, "--out", out, "--quiet", "--steps", "3000", "--eval-every", "3000", "--num-envs", "4"], check=True, capture_output=True)
+    subprocess.run([bin_path, "train", "--config", config, "--out", out, "--quiet", "--steps", "1024", "--eval-every", "1024", "--num-envs", "2"], check=True, capture_output=True)
     checkpoint = out / "checkpoint.json"
     sim = subprocess.run([bin_path, "eval", "--checkpoint", checkpoint], check=True, capture_output=True, text=True)
     sim_summary = json.loads(sim.stdout)
