@@ -57,6 +57,25 @@ echo "== the command-line binary (test_runs.py trains a run with it)"
 cargo build --bin teachgym
 export TEACHGYM_BIN="$CARGO_TARGET_DIR/debug/teachgym"
 
+echo "== Chromium and chromedriver for the browser tests (python/tests/test_browser.py)"
+# They drive the web forms' HTML pages in headless Chromium. Run as root with apt-get (CI, a
+# Debian 12 container), the script installs Debian's packages when missing; elsewhere the
+# browser tests are skipped with a message saying what to install.
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+    if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
+        started=$SECONDS
+        log="$CARGO_TARGET_DIR/apt-chromium.log"
+        if ! (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver) >"$log" 2>&1; then
+            tail -20 "$log" >&2
+            echo "error: apt-get could not install chromium and chromium-driver (log: $log)" >&2
+            exit 1
+        fi
+        echo "installed $(chromium --version 2>/dev/null | head -1) in $((SECONDS - started)) s"
+    else
+        echo "no chromium/chromedriver (and not root with apt-get): the browser tests will be skipped"
+    fi
+fi
+
 echo "== pytest"
 # Run from outside python/ so the installed package (with its compiled module) is imported.
 cd "$ROOT"

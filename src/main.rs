@@ -294,6 +294,13 @@ enum Command {
         /// Index of that test task.
         #[arg(long, default_value_t = 0)]
         gif_task: usize,
+        /// Web forms with a QWeb student: replay the greedy policy on the test set in headless
+        /// Chromium and report the success in the browser beside the simulator's. Runs
+        /// `python3 -m teachgym.browser eval` (the Python package drives the browser; another
+        /// interpreter with `TEACHGYM_PYTHON`), which needs the `teachgym` Python package,
+        /// Chromium and chromedriver (Debian: `apt-get install chromium chromium-driver`).
+        #[arg(long, conflicts_with_all = ["gif", "threads"])]
+        browser: bool,
     },
     /// Statistics of a policy over many steps (falls, time-outs, mean episode length, and a
     /// digest of every observation and reward for comparing builds), as JSON.
@@ -897,9 +904,16 @@ fn run(cli: Cli) -> Result<()> {
         Command::Eval {
             checkpoint,
             test_set,
+            browser: true,
+            ..
+        } => eval_in_browser(&checkpoint, test_set.as_deref())?,
+        Command::Eval {
+            checkpoint,
+            test_set,
             threads,
             gif,
             gif_task,
+            browser: false,
         } => {
             let e = eval(&EvalOptions {
                 checkpoint,
@@ -943,4 +957,42 @@ fn run(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `teachgym eval --browser`: the browser evaluation of the Python package
+/// (`python -m teachgym.browser eval`), which prints the JSON summary; an error unless it ran
+/// and the browser agreed with the simulator.
+fn eval_in_browser(checkpoint: &std::path::Path, test_set: Option<&std::path::Path>) -> Result<()> {
+    use std::process::{Command, Stdio};
+    let python = std::env::var("TEACHGYM_PYTHON").unwrap_or_else(|_| "python3".to_string());
+    let importable = |python: &str| {
+        Command::new(python)
+            .args(["-c", "import teachgym.browser"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !importable(&python) {
+        bail!(
+            "the browser evaluation runs `{python} -m teachgym.browser eval`, but `{python}` cannot \
+             import teachgym.browser: install the teachgym Python package (pip install ./python) \
+             or set TEACHGYM_PYTHON to an interpreter that has it"
+        );
+    }
+    let mut command = Command::new(&python);
+    command
+        .args(["-m", "teachgym.browser", "eval"])
+        .arg(checkpoint);
+    if let Some(path) = test_set {
+        command.arg("--test-set").arg(path);
+    }
+    let status = command
+        .status()
+        .with_context(|| format!("cannot run `{python}`"))?;
+    match status.code() {
+        Some(0) => Ok(()),
+        Some(1) => bail!("the browser and the simulator disagree (see the summary above)"),
+        _ => bail!("the browser evaluation failed ({status})"),
+    }
 }

@@ -239,6 +239,13 @@ pub trait Env {
     fn action_mask(&self) -> Option<Vec<bool>> {
         None
     }
+
+    /// The env as [`std::any::Any`], for envs whose concrete type offers more than this trait
+    /// (the web forms: their HTML page, page state and oracle), so that code holding a boxed
+    /// `dyn Env` can reach it by downcasting; `None` (the default) for the others.
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
 }
 
 #[cfg(test)]

@@ -183,6 +183,19 @@ impl AnyEnv {
         }
     }
 
+    /// The web-form env inside (its HTML page, page state, oracle, form), for the web forms
+    /// ([`WebFormMdEnv`] gives its flat env); `None` for the other envs.
+    pub fn webform(&self) -> Option<&WebFormEnv> {
+        let any = match self {
+            AnyEnv::Continuous(e) => e.as_any(),
+            AnyEnv::FlatDiscrete(e) => e.as_any(),
+            AnyEnv::Discrete(e) => e.as_any(),
+            AnyEnv::MultiDiscrete(e) => e.as_any(),
+        }?;
+        any.downcast_ref::<WebFormEnv>()
+            .or_else(|| any.downcast_ref::<WebFormMdEnv>().map(WebFormMdEnv::flat))
+    }
+
     /// Whether observations are one flat `f32` vector (else a dict of arrays).
     pub fn has_flat_observations(&self) -> bool {
         matches!(self, AnyEnv::Continuous(_) | AnyEnv::FlatDiscrete(_))
@@ -708,6 +721,19 @@ mod tests {
             assert!(env.task_space().dim() > 0, "{}", e.name);
         }
         assert!(build_env("parkour", &EnvOptions::default()).is_err());
+    }
+
+    #[test]
+    fn only_the_web_forms_give_their_webform_env() {
+        for e in ENVS {
+            let env = build_env(e.name, &EnvOptions::default()).unwrap();
+            assert_eq!(
+                env.webform().is_some(),
+                e.name.starts_with("webform"),
+                "{}",
+                e.name
+            );
+        }
     }
 
     #[test]

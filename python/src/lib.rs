@@ -20,8 +20,9 @@ use numpy::{
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
+use teachgym::students::{QwebDqnAgent, Student};
 use teachgym_core::{Info, Space, Step, TaskDim, TaskSpace};
-use teachgym_envs::webform::ObsArray;
+use teachgym_envs::webform::{ObsArray, WebFormEnv};
 use teachgym_teachers::{
     build_teacher, EpisodeOutcome, EvaluationResult, ExpertKnowledge, ExpertLevel, Shuffled,
     Teacher, ValueEstimate, MAX_NON_EXPLORATORY_SAMPLES, TEACHER_NAMES,
@@ -166,6 +167,21 @@ impl RustEnv {
     fn step_with(&mut self, action: Action<'_>) -> PyResult<Step<Observation>> {
         self.env().step(action).map_err(value_error)
     }
+
+    /// `f` on the web-form env inside, or a `ValueError` for the other envs.
+    fn with_webform<T>(
+        &self,
+        f: impl FnOnce(&WebFormEnv) -> teachgym_core::Result<T>,
+    ) -> PyResult<T> {
+        let env = self.env_ref();
+        let webform = env.webform().ok_or_else(|| {
+            value_error(format!(
+                "{} is not a web-form env: it has no HTML page",
+                self.name
+            ))
+        })?;
+        f(webform).map_err(value_error)
+    }
 }
 
 #[pymethods]
@@ -305,6 +321,151 @@ impl RustEnv {
         self.env_ref()
             .render_text()
             .transpose()
+            .map_err(value_error)
+    }
+
+    /// Web forms: the current form as a working HTML page (its script implements the widgets
+    /// and `window.teachgym`).
+    fn webform_html(&self) -> PyResult<String> {
+        self.with_webform(WebFormEnv::html)
+    }
+
+    /// Web forms: the state the page reports, as JSON (`window.teachgym.state()` without the
+    /// verdict): `{"page", "popup", "widgets"}`.
+    fn webform_state(&self) -> PyResult<String> {
+        self.with_webform(|env| Ok(env.page_state()?.to_string()))
+    }
+
+    /// Web forms: the scripted solver's next flat action.
+    fn webform_oracle_action(&self) -> PyResult<usize> {
+        self.with_webform(WebFormEnv::oracle_action)
+    }
+
+    /// Web forms: `(slot, field)` of a flat action, `field` `None` for a click.
+    fn webform_decode(&self, action: usize) -> PyResult<(usize, Option<usize>)> {
+        self.with_webform(|env| Ok(env.decode_action(action)))
+    }
+}
+
+/// The greedy policy of a QWeb student's checkpoint, with what its evaluation needs (the run's
+/// web-form configuration, test set and evaluation seed), for the browser evaluation.
+#[pyclass(module = "teachgym._teachgym")]
+struct QwebPolicy {
+    agent: Mutex<QwebDqnAgent>,
+    env_name: String,
+    env_config_json: String,
+    eval_seed: u64,
+    global_step: u64,
+    tasks: Vec<Vec<f64>>,
+}
+
+impl QwebPolicy {
+    fn load(
+        checkpoint: &std::path::Path,
+        test_set: Option<&std::path::Path>,
+    ) -> anyhow::Result<Self> {
+        use anyhow::Context;
+        use teachgym::students::TestSet;
+        use teachgym::train::RunConfig;
+        let text = std::fs::read_to_string(checkpoint)
+            .with_context(|| format!("cannot read {}", checkpoint.display()))?;
+        let raw: serde_json::Value = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a checkpoint (not JSON)", checkpoint.display()))?;
+        let config_text = raw
+            .get("config")
+            .and_then(|c| c.as_str())
+            .context("the checkpoint has no configuration")?;
+        let config = RunConfig::from_toml_str(config_text)?.resolve()?;
+        if !config.env.starts_with("webform") || config.qweb.is_none() {
+            anyhow::bail!(
+                "{} is a checkpoint of student `{:?}` on env `{}`; the browser evaluation replays \
+                 a QWeb student on a web form",
+                checkpoint.display(),
+                config.student,
+                config.env
+            );
+        }
+        let webform = config.webform.clone().unwrap_or_default();
+        let space = webform.bounded_task_space()?;
+        let beside = checkpoint.parent().map(|d| d.join("test_set.csv"));
+        // As `teachgym eval`: the given set, the run's test_set.csv, the configured set, the
+        // protocol's default.
+        let tests = match (test_set, beside, &config.test_set) {
+            (Some(path), _, _) => TestSet::load(&space, path)?,
+            (None, Some(path), _) if path.exists() => TestSet::load(&space, &path)?,
+            (None, _, Some(path)) => TestSet::load(&space, path)?,
+            _ => TestSet::default_for(&space)?,
+        };
+        let student = raw
+            .pointer("/trainer/student")
+            .and_then(|s| s.as_str())
+            .context("the checkpoint has no student")?;
+        let agent = QwebDqnAgent::from_json(student).context("corrupt student")?;
+        Ok(Self {
+            agent: Mutex::new(agent),
+            env_name: config.env.clone(),
+            env_config_json: serde_json::to_string(&webform)?,
+            eval_seed: config.trainer.eval_seed,
+            global_step: raw
+                .pointer("/trainer/envs/global_step")
+                .and_then(|s| s.as_u64())
+                .unwrap_or(0),
+            tasks: tests.tasks().to_vec(),
+        })
+    }
+}
+
+#[pymethods]
+impl QwebPolicy {
+    /// Loads `checkpoint` (a run's checkpoint.json); the test set is `test_set`, else the
+    /// run's test_set.csv beside it, else the configured or default one (as `teachgym eval`).
+    #[new]
+    #[pyo3(signature = (checkpoint, test_set=None))]
+    fn new(checkpoint: std::path::PathBuf, test_set: Option<std::path::PathBuf>) -> PyResult<Self> {
+        Self::load(&checkpoint, test_set.as_deref()).map_err(|e| value_error(format!("{e:#}")))
+    }
+
+    /// The run's env (`webform` or `webform_md`).
+    #[getter]
+    fn env_name(&self) -> String {
+        self.env_name.clone()
+    }
+
+    /// The run's web-form configuration as JSON (the envs' `config` keyword).
+    #[getter]
+    fn env_config_json(&self) -> String {
+        self.env_config_json.clone()
+    }
+
+    /// Reset seed of test task 0 (task `j` uses `eval_seed + j`).
+    #[getter]
+    fn eval_seed(&self) -> u64 {
+        self.eval_seed
+    }
+
+    /// Env steps the checkpoint was trained for.
+    #[getter]
+    fn global_step(&self) -> u64 {
+        self.global_step
+    }
+
+    /// The test tasks.
+    #[getter]
+    fn tasks(&self) -> Vec<Vec<f64>> {
+        self.tasks.clone()
+    }
+
+    /// The greedy flat action for the current observation and action mask of web-form env
+    /// `env` (a `RustEnv`).
+    fn act(&self, env: PyRef<'_, RustEnv>) -> PyResult<usize> {
+        let (obs, mask) = env.with_webform(|w| {
+            Ok((
+                std::sync::Arc::new(w.observation()?.clone()),
+                teachgym_core::Env::action_mask(w),
+            ))
+        })?;
+        let mut agent = self.agent.lock().unwrap_or_else(|e| e.into_inner());
+        <QwebDqnAgent as Student<WebFormEnv>>::act_greedy(&mut agent, &obs, mask.as_deref())
             .map_err(value_error)
     }
 }
@@ -835,6 +996,7 @@ fn _teachgym(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<RustEnv>()?;
     m.add_class::<RustVectorEnv>()?;
     m.add_class::<RustTeacher>()?;
+    m.add_class::<QwebPolicy>()?;
     m.add_function(wrap_pyfunction!(env_registry, m)?)?;
     m.add_function(wrap_pyfunction!(train, m)?)?;
     m.add_function(wrap_pyfunction!(build_classroom, m)?)?;

@@ -4,7 +4,8 @@ teachers, and a native vector env, for gymnasium and Stable-Baselines3.
 Importing the package registers ``teachgym/StumpTracks-v0``, ``teachgym/HexagonTracks-v0``,
 ``teachgym/PointMass-v0``, ``teachgym/GridWorld-v0`` (``Discrete`` actions) and the web forms ``teachgym/WebForm-v0`` (``Discrete`` actions) and
 ``teachgym/WebFormMD-v0`` (``MultiDiscrete``, both with ``Dict`` observations) with gymnasium,
-each with the native vector env as its ``vector_entry_point``::
+each with the native vector env as its ``vector_entry_point``, and ``teachgym/WebFormBrowser-v0``
+(the web forms acted out on a real page in headless Chromium, :mod:`teachgym.browser`)::
 
     import gymnasium as gym
     import teachgym
@@ -57,6 +58,7 @@ from .wrappers import Curriculum
 __all__ = [
     "__version__",
     "ENV_IDS",
+    "BROWSER_ENV_ID",
     "TEACHER_NAMES",
     "TaskSpace",
     "TaskSource",
@@ -99,6 +101,7 @@ _LAZY = {
     "make_sb3_vec_env": "sb3",
     "teacher_actor": "ray_teacher",
     "RayTeacherClient": "ray_teacher",
+    "WebFormBrowserEnv": "browser",
 }
 
 
@@ -133,5 +136,11 @@ def _register() -> list[str]:
     return ids
 
 
-#: The gymnasium ids this package registers.
+#: The gymnasium ids this package registers, one per env of the Rust registry.
 ENV_IDS: list[str] = _register()
+
+#: The web forms on a real page in Chromium (:class:`teachgym.browser.WebFormBrowserEnv`; not
+#: in ``ENV_IDS``: it needs a browser).
+BROWSER_ENV_ID = "teachgym/WebFormBrowser-v0"
+if BROWSER_ENV_ID not in _gym.registry:
+    _gym.register(id=BROWSER_ENV_ID, entry_point="teachgym.browser:WebFormBrowserEnv")

@@ -301,18 +301,23 @@ class TeachgymEnv(gym.Env[np.ndarray, np.ndarray]):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[Any, dict[str, Any]]:
-        """Starts an episode; ``options={"task": ...}`` sets its task."""
+        """Starts an episode; ``options={"task": ...}`` sets its task, ``options={"rust_seed":
+        n}`` the Rust env's seed for it (instead of one drawn from ``np_random``; ``teachgym
+        eval`` plays test task ``j`` with ``eval_seed + j``)."""
         super().reset(seed=check_seed(seed))
-        task = None
+        task = rust_seed = None
         if options is not None and not isinstance(options, Mapping):
             raise TypeError(f"options must be a dict, got {type(options).__name__}")
         if options:
-            unknown = set(options) - {"task"}
+            unknown = set(options) - {"task", "rust_seed"}
             if unknown:
-                raise ValueError(f"unknown reset options {sorted(unknown)}; the only option is 'task'")
+                raise ValueError(f"unknown reset options {sorted(unknown)}; the options are 'task' and 'rust_seed'")
             task = options.get("task")
+            rust_seed = check_seed(options.get("rust_seed"))
         self._report_cut_episode()
-        rust_seed, task = draw_reset(self.np_random, self._task_source, self.task_space, task)
+        drawn_seed, task = draw_reset(self.np_random, self._task_source, self.task_space, task)
+        if rust_seed is None:
+            rust_seed = drawn_seed
         obs, info = self._core.reset(rust_seed, task)
         if self.INFO_TYPES:
             info = self._typed_info(info)

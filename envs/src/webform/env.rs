@@ -167,6 +167,16 @@ impl WebFormEnv {
         Ok(html::form_html(&ep.form, &ep.state))
     }
 
+    /// The state the HTML page reports (`window.teachgym.state()`), as JSON: the page, the open
+    /// pop-up and every placed widget's value (see [`super::page_state`]).
+    ///
+    /// # Errors
+    /// [`Error::ResetNeeded`] before the first reset.
+    pub fn page_state(&self) -> Result<serde_json::Value> {
+        let ep = self.episode("page_state")?;
+        Ok(html::page_state(&ep.form, &ep.state))
+    }
+
     /// The current view as text: instruction, page, and one line per element slot with its
     /// valid actions (see [`super::text_view`]).
     ///
@@ -346,6 +356,10 @@ impl Env for WebFormEnv {
         let ep = self.episode.as_ref()?;
         Some(ep.obs.action_mask.iter().map(|&m| m == 1).collect())
     }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
 }
 
 /// [`WebFormEnv`] with `MultiDiscrete([max_elements, 2, max_fields])` actions
@@ -432,6 +446,10 @@ impl Env for WebFormMdEnv {
 
     fn render_text(&self) -> Option<Result<String>> {
         Some(self.inner.text_view())
+    }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
     }
 }
 

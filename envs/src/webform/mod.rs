@@ -57,9 +57,11 @@
 //!   2025 and December 2028 (the range dates are drawn from).
 //!
 //! # Rendering
-//! [`WebFormEnv::html`] (or [`form_html`]) gives a self-contained HTML page: the instruction,
-//! then every page as a section with native widgets holding the current state, Next/Back
-//! switching sections. `render()` returns a [`RENDER_WIDTH`]×[`RENDER_HEIGHT`] picture of the
+//! [`WebFormEnv::html`] (or [`form_html`]) gives a self-contained HTML page that works in a
+//! browser: the instruction, then every page as a section holding the current state, and a small
+//! script implementing the widgets, pages and Submit as the simulator defines them, whose state
+//! ([`WebFormEnv::page_state`], [`page_state`]) can be read back (`window.teachgym.state()`); the
+//! Python package's browser parity test and `teachgym/WebFormBrowser-v0` drive it in Chromium. `render()` returns a [`RENDER_WIDTH`]×[`RENDER_HEIGHT`] picture of the
 //! current view with real text: the instruction on top (one chip per field, green when the field
 //! holds its value: it shows the goal, for debugging) with the page number, then the page's rows
 //! with labels, inputs showing their values (light blue once filled), radio buttons and
@@ -113,7 +115,7 @@ pub use form::{
     MAX_GROUP_OPTIONS, MAX_POPUP_ITEMS, MAX_SELECT_OPTIONS, MAX_SUGGESTIONS, MAX_TOKENS,
 };
 pub use generate::{generate, stochastic_round, MAX_MONTH_REACH};
-pub use html::{form_html, text_view};
+pub use html::{form_html, page_state, text_view, PAGE_SCRIPT};
 pub use observe::{
     ObsArray, WebFormObs, ATTRIBUTES, ELEMENT_FEATURES, FILLED_FEATURE, MATCH_FEATURES,
     PROGRESS_FEATURES,
