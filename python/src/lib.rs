@@ -793,20 +793,29 @@ impl RustTeacher {
     }
 
     /// One evaluation of the student on a fixed test set: its epoch (1 for the first after
-    /// training began), the training episodes so far, the return and the score in [0, 1] of
-    /// each test task (the Python wrapper checks the values).
+    /// training began), the training episodes so far, the return of each test task, and either
+    /// each task's score in [0, 1] or the `(low, high)` range the returns are mapped from (the
+    /// Python wrapper checks the values).
+    #[pyo3(signature = (epoch, episodes, returns, scores=None, score_range=None))]
     fn record_evaluation(
         &mut self,
         epoch: u64,
         episodes: u64,
         returns: Vec<f64>,
-        scores: Vec<f64>,
+        scores: Option<Vec<f64>>,
+        score_range: Option<(f64, f64)>,
     ) -> PyResult<()> {
-        let evaluation = EvaluationResult {
-            epoch,
-            episodes,
-            returns,
-            scores,
+        let evaluation = match (scores, score_range) {
+            (Some(scores), None) => EvaluationResult {
+                epoch,
+                episodes,
+                returns,
+                scores,
+            },
+            (None, Some((low, high))) => {
+                EvaluationResult::from_returns(epoch, episodes, returns, low, high)
+            }
+            _ => return Err(value_error("give scores or score_range, exactly one")),
         };
         self.teacher()
             .record_evaluation(&evaluation)

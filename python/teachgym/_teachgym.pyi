@@ -134,7 +134,12 @@ class RustTeacher:
         self, task: npt.NDArray[np.float64], episode_return: float, success: bool, length: int
     ) -> None: ...
     def record_evaluation(
-        self, epoch: int, episodes: int, returns: list[float], scores: list[float]
+        self,
+        epoch: int,
+        episodes: int,
+        returns: list[float],
+        scores: list[float] | None = None,
+        score_range: tuple[float, float] | None = None,
     ) -> None: ...
     @property
     def wants_student_restart(self) -> bool: ...

@@ -209,14 +209,15 @@ class Teacher:
             outside = np.flatnonzero((scores_array < 0.0) | (scores_array > 1.0))
             if outside.size:
                 raise ValueError(f"scores must be in [0, 1]; scores[{outside[0]}] = {scores_array[outside[0]]}")
+            self._core.record_evaluation(int(epoch), int(episodes), returns_array.tolist(), scores_array.tolist())
         elif score_range is not None:
             low, high = (float(v) for v in score_range)
             if not (math.isfinite(low) and math.isfinite(high) and low < high):
                 raise ValueError(f"score_range must be finite (low, high) with low < high, got {score_range!r}")
-            scores_array = np.clip((returns_array - low) / (high - low), 0.0, 1.0)
+            # Mapped in Rust (EvaluationResult::from_returns), as the trainer maps its scores.
+            self._core.record_evaluation(int(epoch), int(episodes), returns_array.tolist(), None, (low, high))
         else:
             raise TypeError("give scores (each in [0, 1]) or score_range=(low, high)")
-        self._core.record_evaluation(int(epoch), int(episodes), returns_array.tolist(), scores_array.tolist())
 
     @property
     def wants_student_restart(self) -> bool:

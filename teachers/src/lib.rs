@@ -212,7 +212,7 @@ impl EvaluationResult {
             .iter()
             .map(|&r| {
                 if high > low {
-                    ((r - low) / (high - low)).clamp(0.0, 1.0)
+                    util::scaled_return(Some([low, high]), r)
                 } else {
                     f64::from(u8::from(r >= high))
                 }
