@@ -480,11 +480,140 @@ pub struct BenchmarkSummary {
     pub resumed: usize,
 }
 
-/// The state of a run directory before the pool starts it.
-enum RunState {
+/// The state of a run directory before an engine (the local pool, Ray) starts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunState {
+    /// `summary.json` exists: the run is skipped.
     Finished,
+    /// A checkpoint of this run's configuration exists: the run resumes from it.
     Checkpointed,
+    /// Nothing to keep: the run starts from the beginning.
     Fresh,
+}
+
+impl RunState {
+    /// `finished`, `checkpointed` or `fresh`.
+    pub fn name(self) -> &'static str {
+        match self {
+            RunState::Finished => "finished",
+            RunState::Checkpointed => "checkpointed",
+            RunState::Fresh => "fresh",
+        }
+    }
+}
+
+/// The command line's overrides of every spec's fields (`--seeds`, `--budget`, ...), shared by
+/// the local pool and the Ray engine so both expand a spec into the same runs.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SpecOverrides {
+    /// Seeds per teacher, level and variant.
+    pub seeds: Option<u64>,
+    /// Training budget of each run (env steps).
+    pub budget: Option<u64>,
+    /// Evaluation period (env steps).
+    pub eval_every: Option<u64>,
+    /// Teachers.
+    pub teachers: Option<Vec<String>>,
+    /// Expert-knowledge levels.
+    pub expert_knowledge: Option<Vec<ExpertLevel>>,
+}
+
+/// Loads each spec (a built-in name or a file) and applies the overrides.
+///
+/// # Errors
+/// A spec that does not load, or that the overrides make invalid (named).
+pub fn load_specs(names: &[String], overrides: &SpecOverrides) -> Result<Vec<BenchmarkSpec>> {
+    if names.is_empty() {
+        bail!(
+            "no spec: pass --spec NAME (built in: {}) or --spec FILE",
+            BUILT_IN_SPECS.map(|(n, _)| n).join(", ")
+        );
+    }
+    let mut loaded = Vec::new();
+    for name in names {
+        let mut spec = BenchmarkSpec::load(name)?;
+        if let Some(v) = overrides.seeds {
+            spec.seeds = v;
+        }
+        if let Some(v) = overrides.budget {
+            spec.budget = v;
+        }
+        if let Some(v) = overrides.eval_every {
+            spec.eval_every = v;
+        }
+        if let Some(v) = &overrides.teachers {
+            spec.teachers = v.clone();
+        }
+        if let Some(v) = &overrides.expert_knowledge {
+            spec.expert_knowledge = v.clone();
+        }
+        spec.validate()
+            .with_context(|| format!("benchmark spec `{name}` with the flags"))?;
+        loaded.push(spec);
+    }
+    Ok(loaded)
+}
+
+/// A run of a benchmark with the state of its directory.
+#[derive(Debug, Clone)]
+pub struct PlannedRun {
+    /// The run.
+    pub run: RunSpec,
+    /// What its directory holds.
+    pub state: RunState,
+}
+
+/// What every engine does before it runs anything: expands the specs, checks every run
+/// directory against its run's configuration (before anything is written), and writes each
+/// cell's `spec.toml`. Returns the runs in the expansion's order.
+///
+/// # Errors
+/// A spec that does not expand, two specs with the same cell name, a run directory of another
+/// configuration, I/O failures.
+pub fn plan_benchmark(specs: &[BenchmarkSpec], out: &Path) -> Result<Vec<PlannedRun>> {
+    let mut runs = Vec::new();
+    for (i, spec) in specs.iter().enumerate() {
+        if specs[..i].iter().any(|s| s.name == spec.name) {
+            bail!(
+                "two specs make cell `{}`; give each its own name",
+                spec.name
+            );
+        }
+        let expansion = spec
+            .expand()
+            .with_context(|| format!("benchmark spec `{}`", spec.name))?;
+        for note in &expansion.notes {
+            eprintln!("note: {}: {note}", spec.name);
+        }
+        runs.extend(expansion.runs);
+    }
+    let mut planned = Vec::with_capacity(runs.len());
+    for run in runs {
+        let state = run_state(&out.join(&run.dir), &run.config)?;
+        planned.push(PlannedRun { run, state });
+    }
+    for spec in specs {
+        let dir = out.join(&spec.name);
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        write_atomically(&dir.join(CELL_SPEC_FILE), &spec.to_toml()?)?;
+    }
+    Ok(planned)
+}
+
+/// Prepares a run's directory for `teachgym train --config DIR/config.toml --out DIR`: creates
+/// it and, unless the run resumes, writes its configuration. Returns the config file's path.
+///
+/// # Errors
+/// I/O failures, a configuration TOML cannot hold.
+pub fn prepare_run_dir(dir: &Path, config: &RunConfig, resume: bool) -> Result<PathBuf> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let config_path = dir.join("config.toml");
+    if !resume {
+        write_atomically(&config_path, &config.to_toml()?)?;
+    }
+    Ok(config_path)
 }
 
 /// Checks what a run directory holds against the run's configuration.
@@ -530,33 +659,11 @@ struct Worker {
 /// configuration (checked before any run starts), I/O failures, and failed runs (after every
 /// other run is done; the message names their logs).
 pub fn run_benchmark(options: &BenchmarkOptions) -> Result<BenchmarkSummary> {
-    let mut runs = Vec::new();
-    for (i, spec) in options.specs.iter().enumerate() {
-        if options.specs[..i].iter().any(|s| s.name == spec.name) {
-            bail!(
-                "two specs make cell `{}`; give each its own name",
-                spec.name
-            );
-        }
-        let expansion = spec
-            .expand()
-            .with_context(|| format!("benchmark spec `{}`", spec.name))?;
-        for note in &expansion.notes {
-            eprintln!("note: {}: {note}", spec.name);
-        }
-        runs.extend(expansion.runs);
-    }
-    // Every run directory is checked before anything runs or is written.
-    let mut states = Vec::with_capacity(runs.len());
-    for run in &runs {
-        states.push(run_state(&options.out.join(&run.dir), &run.config)?);
-    }
-    for spec in &options.specs {
-        let dir = options.out.join(&spec.name);
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("cannot create {}", dir.display()))?;
-        write_atomically(&dir.join(CELL_SPEC_FILE), &spec.to_toml()?)?;
-    }
+    let (runs, states): (Vec<RunSpec>, Vec<RunState>) =
+        plan_benchmark(&options.specs, &options.out)?
+            .into_iter()
+            .map(|p| (p.run, p.state))
+            .unzip();
     let mut summary = BenchmarkSummary {
         total: runs.len(),
         ..BenchmarkSummary::default()
@@ -633,11 +740,7 @@ pub const RUN_LOG: &str = "train.log";
 
 /// Starts `teachgym train` on one run.
 fn start_run(exe: &Path, dir: &Path, config: &RunConfig, resume: bool) -> Result<Worker> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let config_path = dir.join("config.toml");
-    if !resume {
-        write_atomically(&config_path, &config.to_toml()?)?;
-    }
+    let config_path = prepare_run_dir(dir, config, resume)?;
     let log = OpenOptions::new()
         .create(true)
         .append(true)

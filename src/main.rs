@@ -8,7 +8,9 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use indicatif::HumanCount;
-use teachgym::benchmark::{run_benchmark, BenchmarkOptions, BenchmarkSpec, BUILT_IN_SPECS};
+use teachgym::benchmark::{
+    load_specs, run_benchmark, BenchmarkOptions, BenchmarkSpec, SpecOverrides, BUILT_IN_SPECS,
+};
 use teachgym::media::{caption, write_png, GifWriter};
 use teachgym::report::{write_report, ReportOptions};
 use teachgym::rollout::{measure_throughput, policy_stats, run_episode, Policy};
@@ -259,6 +261,17 @@ enum Command {
         /// No progress output.
         #[arg(long)]
         quiet: bool,
+        /// What runs the runs: `local` (a pool of child processes on this machine) or `ray`
+        /// (Ray Tune, one trial per run, on a local or a remote Ray cluster; runs `python3 -m
+        /// teachgym.ray_benchmark` with the same flags, another interpreter with
+        /// `TEACHGYM_PYTHON`, and needs `pip install 'teachgym[ray]'`). Both give the same
+        /// run directories, byte for byte.
+        #[arg(long, value_enum, default_value_t = Engine::Local)]
+        engine: Engine,
+        /// The Ray cluster to join with `--engine ray` (`auto`, `ray://HOST:10001`, ...);
+        /// default: start a local one.
+        #[arg(long)]
+        ray_address: Option<String>,
     },
     /// Report on a benchmark directory: per cell and teacher the final % of the test set
     /// mastered (mean ± SEM over seeds), the ratio to Random, Welch p-values against Random,
@@ -406,6 +419,15 @@ fn parse_positive<T: std::str::FromStr + Default + PartialEq>(text: &str) -> Res
         Ok(v) if v != T::default() => Ok(v),
         _ => Err(format!("expected a whole number ≥ 1, got `{text}`")),
     }
+}
+
+/// The engine of `teachgym benchmark`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Engine {
+    /// A pool of child processes on this machine.
+    Local,
+    /// Ray Tune, through the Python package.
+    Ray,
 }
 
 fn parse_expert_level(text: &str) -> Result<ExpertLevel, String> {
@@ -805,6 +827,8 @@ fn run(cli: Cli) -> Result<()> {
             expert_knowledge,
             report,
             quiet,
+            engine,
+            ray_address,
         } => {
             if list {
                 for (name, text) in BUILT_IN_SPECS {
@@ -813,33 +837,57 @@ fn run(cli: Cli) -> Result<()> {
                 }
                 return Ok(());
             }
-            if specs.is_empty() {
-                bail!(
-                    "no spec: pass --spec NAME (built in: {}) or --spec FILE",
-                    BUILT_IN_SPECS.map(|(n, _)| n).join(", ")
-                );
+            let loaded = load_specs(
+                &specs,
+                &SpecOverrides {
+                    seeds,
+                    budget,
+                    eval_every,
+                    teachers: teachers.clone(),
+                    expert_knowledge: expert_knowledge.clone(),
+                },
+            )?;
+            if ray_address.is_some() && engine != Engine::Ray {
+                bail!("--ray-address needs --engine ray");
             }
-            let mut loaded = Vec::new();
-            for name in &specs {
-                let mut spec = BenchmarkSpec::load(name)?;
-                if let Some(v) = seeds {
-                    spec.seeds = v;
+            if engine == Engine::Ray {
+                let mut args: Vec<String> = vec!["--out".into(), out.display().to_string()];
+                for spec in &specs {
+                    args.extend(["--spec".into(), spec.clone()]);
                 }
-                if let Some(v) = budget {
-                    spec.budget = v;
-                }
-                if let Some(v) = eval_every {
-                    spec.eval_every = v;
+                let numbers = [
+                    ("--jobs", jobs.map(|v| v as u64)),
+                    ("--seeds", seeds),
+                    ("--budget", budget),
+                    ("--eval-every", eval_every),
+                ];
+                for (flag, value) in numbers {
+                    if let Some(v) = value {
+                        args.extend([flag.into(), v.to_string()]);
+                    }
                 }
                 if let Some(v) = &teachers {
-                    spec.teachers = v.clone();
+                    args.extend(["--teachers".into(), v.join(",")]);
                 }
                 if let Some(v) = &expert_knowledge {
-                    spec.expert_knowledge = v.clone();
+                    let names: Vec<&str> = v.iter().map(|l| l.name()).collect();
+                    args.extend(["--expert-knowledge".into(), names.join(",")]);
                 }
-                spec.validate()
-                    .with_context(|| format!("benchmark spec `{name}` with the flags"))?;
-                loaded.push(spec);
+                if let Some(address) = &ray_address {
+                    args.extend(["--ray-address".into(), address.clone()]);
+                }
+                if quiet {
+                    args.push("--quiet".into());
+                }
+                run_ray_engine(&args)?;
+                if report {
+                    let written = write_report(&ReportOptions {
+                        dir: out.clone(),
+                        out: None,
+                    })?;
+                    println!("report: {}", written.markdown.display());
+                }
+                return Ok(());
             }
             let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
             let summary = run_benchmark(&BenchmarkOptions {
@@ -959,28 +1007,72 @@ fn run(cli: Cli) -> Result<()> {
     Ok(())
 }
 
+/// The interpreter that runs the Python package's modules: `TEACHGYM_PYTHON`, else `python3`.
+fn python_interpreter() -> String {
+    std::env::var("TEACHGYM_PYTHON").unwrap_or_else(|_| "python3".to_string())
+}
+
+/// Checks that the interpreter can import `module`, with an error saying how to get it.
+fn check_python_module(python: &str, module: &str, what: &str, install: &str) -> Result<()> {
+    use std::process::{Command, Stdio};
+    let importable = Command::new(python)
+        .args(["-c", &format!("import {module}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !importable {
+        bail!(
+            "{what} runs `{python} -m {module}`, but `{python}` cannot import {module}: install \
+             {install} or set TEACHGYM_PYTHON to an interpreter that has it"
+        );
+    }
+    Ok(())
+}
+
+/// `teachgym benchmark --engine ray`: the Python package's Ray Tune engine
+/// (`python -m teachgym.ray_benchmark`) with the same flags.
+fn run_ray_engine(args: &[String]) -> Result<()> {
+    let (python, module, what) = (
+        python_interpreter(),
+        "teachgym.ray_benchmark",
+        "the Ray engine",
+    );
+    check_python_module(
+        &python,
+        module,
+        what,
+        "the teachgym Python package (pip install './python[ray]')",
+    )?;
+    check_python_module(
+        &python,
+        "ray.tune",
+        what,
+        "Ray Tune (pip install './python[ray]')",
+    )?;
+    let status = std::process::Command::new(&python)
+        .args(["-m", module])
+        .args(args)
+        .status()
+        .with_context(|| format!("cannot run `{python}`"))?;
+    if !status.success() {
+        bail!("{what} failed ({status})");
+    }
+    Ok(())
+}
+
 /// `teachgym eval --browser`: the browser evaluation of the Python package
 /// (`python -m teachgym.browser eval`), which prints the JSON summary; an error unless it ran
 /// and the browser agreed with the simulator.
 fn eval_in_browser(checkpoint: &std::path::Path, test_set: Option<&std::path::Path>) -> Result<()> {
-    use std::process::{Command, Stdio};
-    let python = std::env::var("TEACHGYM_PYTHON").unwrap_or_else(|_| "python3".to_string());
-    let importable = |python: &str| {
-        Command::new(python)
-            .args(["-c", "import teachgym.browser"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if !importable(&python) {
-        bail!(
-            "the browser evaluation runs `{python} -m teachgym.browser eval`, but `{python}` cannot \
-             import teachgym.browser: install the teachgym Python package (pip install ./python) \
-             or set TEACHGYM_PYTHON to an interpreter that has it"
-        );
-    }
-    let mut command = Command::new(&python);
+    let python = python_interpreter();
+    check_python_module(
+        &python,
+        "teachgym.browser",
+        "the browser evaluation",
+        "the teachgym Python package (pip install ./python)",
+    )?;
+    let mut command = std::process::Command::new(&python);
     command
         .args(["-m", "teachgym.browser", "eval"])
         .arg(checkpoint);

@@ -212,6 +212,41 @@ fn bad_specs_and_names_end_with_a_clear_message() {
 }
 
 #[test]
+fn the_ray_engine_says_what_it_needs() {
+    let base = scratch("ray");
+    let spec = write_spec(&base, SPEC);
+    let spec = spec.to_str().unwrap();
+    let stderr = cli::failed(&teachgym(&[
+        "benchmark",
+        "--spec",
+        spec,
+        "--ray-address",
+        "auto",
+    ]));
+    assert!(
+        stderr.contains("--ray-address needs --engine ray"),
+        "{stderr}"
+    );
+    let stderr = cli::failed(&teachgym(&["benchmark", "--spec", spec, "--engine", "rey"]));
+    assert!(
+        stderr.contains("local") && stderr.contains("ray"),
+        "{stderr}"
+    );
+    // An interpreter without the package: the error names the module and how to install it.
+    let output = Command::new(env!("CARGO_BIN_EXE_teachgym"))
+        .args(["benchmark", "--engine", "ray", "--spec", spec, "--out"])
+        .arg(base.join("out"))
+        .env("TEACHGYM_PYTHON", "/bin/false")
+        .output()
+        .unwrap();
+    let stderr = cli::failed(&output);
+    assert!(
+        stderr.contains("teachgym.ray_benchmark") && stderr.contains("pip install"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn a_forgetting_student_resumes_exactly() {
     let base = scratch("forgetting");
     let config = base.join("reset.toml");

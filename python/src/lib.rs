@@ -869,11 +869,6 @@ impl RustTeacher {
 /// evaluations as `(global_step, mastered_percent, mean_return)`.
 type ProgressRow = (u64, u64, u64, f64, Vec<(u64, f64, f64)>);
 
-/// Runs `teachgym train` in this process: the configuration as TOML (`config_format` "toml",
-/// a config file's text) or JSON ("json", the same schema), the run directory `out`. The GIL is
-/// released while training; `progress(row)` (a [`ProgressRow`]) is called with it after each
-/// learning iteration, and a Python exception it raises (or Ctrl-C, checked there) stops the
-/// run after a checkpoint and is raised again. Returns `(finished, global_step, episodes)`.
 /// `teachgym classroom build` in process: the classroom entries of `runs` (run directories of
 /// ALP-GMM runs, or entry files) under the entry rule, written to `out`. `alp_threshold`
 /// `None` takes the rule's default. Returns the names that entered and those left out.
@@ -897,6 +892,11 @@ fn build_classroom(
     Ok((summary.entered, summary.left_out))
 }
 
+/// Runs `teachgym train` in this process: the configuration as TOML (`config_format` "toml",
+/// a config file's text) or JSON ("json", the same schema), the run directory `out`. The GIL is
+/// released while training; `progress(row)` (a [`ProgressRow`]) is called with it after each
+/// learning iteration, and a Python exception it raises (or Ctrl-C, checked there) stops the
+/// run after a checkpoint and is raised again. Returns `(finished, global_step, episodes)`.
 #[pyfunction]
 #[pyo3(signature = (config_text, config_format, out, resume=false, stop_after=None, progress=None))]
 fn train(
@@ -962,6 +962,42 @@ fn train(
     }
 }
 
+/// `(run directory relative to the benchmark directory, state, configuration TOML)` of a run.
+type PlannedRunRow = (String, &'static str, String);
+
+/// What `teachgym benchmark` does before running anything, for another engine (Ray Tune):
+/// the specs (built-in names or files) with the overrides (JSON of the command line's
+/// `SpecOverrides`: seeds, budget, eval_every, teachers, expert_knowledge) expanded into runs,
+/// every run directory under `out` checked against its configuration, each cell's `spec.toml`
+/// written. The state is `finished`, `checkpointed` or `fresh`.
+#[pyfunction]
+fn benchmark_plan(
+    specs: Vec<String>,
+    out: std::path::PathBuf,
+    overrides_json: &str,
+) -> PyResult<Vec<PlannedRunRow>> {
+    use teachgym::benchmark::{load_specs, plan_benchmark, SpecOverrides};
+    let overrides: SpecOverrides = serde_json::from_str(overrides_json)
+        .map_err(|e| value_error(format!("bad benchmark overrides: {e}")))?;
+    let specs = load_specs(&specs, &overrides).map_err(|e| value_error(format!("{e:#}")))?;
+    let planned = plan_benchmark(&specs, &out).map_err(|e| value_error(format!("{e:#}")))?;
+    planned
+        .into_iter()
+        .map(|p| {
+            let config = p
+                .run
+                .config
+                .to_toml()
+                .map_err(|e| value_error(format!("{e:#}")))?;
+            Ok((
+                p.run.dir.to_string_lossy().into_owned(),
+                p.state.name(),
+                config,
+            ))
+        })
+        .collect()
+}
+
 /// `(name, gym_id, max_episode_steps, render_fps, success_return, summary)` of one environment.
 type RegistryRow = (
     &'static str,
@@ -1009,6 +1045,7 @@ fn _teachgym(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(env_registry, m)?)?;
     m.add_function(wrap_pyfunction!(train, m)?)?;
     m.add_function(wrap_pyfunction!(build_classroom, m)?)?;
+    m.add_function(wrap_pyfunction!(benchmark_plan, m)?)?;
     // An attribute outside `__all__`: private, and no part of the stub.
     #[cfg(feature = "test-hooks")]
     m.setattr("_panic_for_tests", wrap_pyfunction!(_panic_for_tests, m)?)?;

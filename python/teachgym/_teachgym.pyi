@@ -42,6 +42,13 @@ def train(
     progress: Callable[[tuple[int, int, int, float, list[tuple[int, float, float]]]], object] | None = None,
 ) -> tuple[bool, int, int]: ...
 
+def benchmark_plan(
+    specs: list[str],
+    out: str | os.PathLike[str],
+    overrides_json: str,
+) -> list[tuple[str, str, str]]:
+    """``(run directory relative to out, state, configuration TOML)`` of every run of the specs."""
+
 def env_registry() -> list[tuple[str, str, int | None, int, float | None, str]]:
     """``(name, gym_id, max_episode_steps, render_fps, success_return, summary)`` of every env."""
 
