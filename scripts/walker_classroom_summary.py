@@ -109,10 +109,15 @@ def main(out: Path) -> None:
     for run in sorted(p for p in (out / "classroom").iterdir() if p.is_dir()):
         step, m, r = final_evaluation(run)
         print(f"| {run.name} | {m:.0f} / {r:.1f} | {'yes' if run.name in entered else 'no'} |")
+    names = [s["name"] for s in classroom["students"]]
+    print()
     for run in sorted(p for p in (out / "new").iterdir() if p.is_dir() and p.name.startswith("again-")):
-        log = run / "again_expert.json"
-        if log.is_file():
-            print(f"{run.name}: expert {json.loads(log.read_text())}")
+        # The teacher's state in the run's checkpoint holds its choice of expert.
+        teacher = json.loads(json.loads((run / "checkpoint.json").read_text())["trainer"]["teacher"])
+        choice = teacher["state"].get("choice")
+        if choice:
+            neighbours = ", ".join(names[i] for i in choice["neighbours"])
+            print(f"- {run.name}: expert {choice['name']} (nearest in KC space: {neighbours})")
 
 
 if __name__ == "__main__":
