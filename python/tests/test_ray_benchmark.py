@@ -95,7 +95,7 @@ def test_ray_runs_equal_the_local_pool(tmp_path: Path) -> None:
 
 
 def test_a_killed_sweep_restores_and_ends_identical(tmp_path: Path) -> None:
-    spec = _spec(tmp_path, 24576, 2048)
+    spec = _spec(tmp_path, 16384, 2048)
     _local_pool(spec, tmp_path / "local")
     out = tmp_path / "ray"
     command = [sys.executable, "-m", "teachgym.ray_benchmark", "--spec", str(spec), "--out", str(out),
