@@ -470,8 +470,46 @@ fn qweb_dqn_trains_on_web_forms_and_refuses_mismatched_sections() {
     }
 }
 
+/// The classroom an AGAIN example config (`NAME_again.toml`) needs, built the way its comment
+/// says from a short run of its ALP-GMM sibling (`NAME_alp_gmm.toml`): one PPO iteration on two
+/// env copies with 50-step episodes, evaluated at its end so that the entry has a KC vector, kept
+/// whatever its ALP (`--keep-all`). `short` are the flags both runs share.
+fn classroom_for(again_config: &Path, short: &[&str], root: &Path) -> PathBuf {
+    let stem = again_config.file_stem().unwrap().to_string_lossy();
+    let sibling = again_config.with_file_name(format!(
+        "{}_alp_gmm.toml",
+        stem.strip_suffix("_again")
+            .unwrap_or_else(|| panic!("{stem}: an AGAIN config is named NAME_again.toml"))
+    ));
+    assert!(sibling.exists(), "{stem}: no ALP-GMM sibling {sibling:?}");
+    let run = root.join("classroom-run");
+    let mut args = vec!["train", "--quiet", "--config", sibling.to_str().unwrap()];
+    args.extend_from_slice(short);
+    args.extend([
+        "--steps",
+        "2048",
+        "--eval-every",
+        "2048",
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    ok(&teachgym(&args));
+    let room = root.join("classroom.json");
+    ok(&teachgym(&[
+        "classroom",
+        "build",
+        run.to_str().unwrap(),
+        "--keep-all",
+        "--out",
+        room.to_str().unwrap(),
+    ]));
+    room
+}
+
 /// The shipped configs are the benchmark's commands: each must resolve (env, student, teacher,
-/// test set) and start a run, and the run must keep every task of the test set it names.
+/// test set) and start a run, and the run must keep every task of the test set it names. An
+/// AGAIN config starts with a classroom built from its ALP-GMM sibling's runs (its own
+/// `classroom` names the file the benchmark script builds).
 #[test]
 fn every_example_config_starts_a_run() {
     let mut configs: Vec<PathBuf> = std::fs::read_dir("examples/configs")
@@ -486,7 +524,8 @@ fn every_example_config_starts_a_run() {
         let out = scratch(&format!("example-{name}"));
         let config_arg = config.to_string_lossy();
         let out_arg = out.to_string_lossy();
-        ok(&teachgym(&[
+        let table: toml::Table = std::fs::read_to_string(config).unwrap().parse().unwrap();
+        let mut args = vec![
             "train",
             "--quiet",
             "--config",
@@ -495,12 +534,21 @@ fn every_example_config_starts_a_run() {
             "0",
             "--out",
             &out_arg,
-        ]));
+        ];
+        let classroom_root = scratch(&format!("example-{name}-classroom"));
+        let room;
+        if table.get("teacher").and_then(|t| t.as_str()) == Some("again") {
+            // A walker with short episodes keeps the classroom run to seconds.
+            let short = ["--num-envs", "2", "--max-episode-steps", "50"];
+            room = classroom_for(config, &short, &classroom_root);
+            args.extend(short);
+            args.extend(["--classroom", room.to_str().unwrap()]);
+        }
+        ok(&teachgym(&args));
         assert!(
             out.join("checkpoint.json").exists(),
             "{name}: no checkpoint"
         );
-        let table: toml::Table = std::fs::read_to_string(config).unwrap().parse().unwrap();
         if let Some(named) = table.get("test_set").and_then(|path| path.as_str()) {
             let rows = |path: &Path| std::fs::read_to_string(path).unwrap().lines().count();
             assert_eq!(
@@ -510,6 +558,7 @@ fn every_example_config_starts_a_run() {
             );
         }
         let _ = std::fs::remove_dir_all(&out);
+        let _ = std::fs::remove_dir_all(&classroom_root);
     }
 }
 
