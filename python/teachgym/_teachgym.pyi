@@ -16,6 +16,7 @@ __all__ = [
     "env_registry",
     "train",
     "build_classroom",
+    "benchmark_plan",
     "TEACHER_NAMES",
     "MAX_NUM_ENVS",
     "MAX_NON_EXPLORATORY_SAMPLES",
