@@ -57,13 +57,7 @@ struct EnvArgs {
 impl EnvArgs {
     fn build(&self) -> Result<WalkerEnv> {
         let mut config = WalkerConfig::by_name(&self.env)?;
-        config.body = Embodiment::from_name(&self.body).with_context(|| {
-            format!(
-                "unknown body `{}`; known: {}",
-                self.body,
-                Embodiment::ALL.map(|e| e.name()).join(", ")
-            )
-        })?;
+        config.body = Embodiment::from_name(&self.body)?;
         if let Some(n) = self.max_episode_steps {
             config.max_episode_steps = n;
         }
