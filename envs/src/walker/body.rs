@@ -107,6 +107,9 @@ pub struct BodyDef {
     pub passive_joints: Vec<HingeDef>,
     /// Part whose pose and velocity feed the observation, reward and lidar (the hull).
     pub head: usize,
+    /// Parts that receive the random horizontal push at reset: the head, or every segment of the
+    /// millipede (the reference pushes each as it creates it).
+    pub pushed_parts: Vec<usize>,
     /// Motor torque cap at |action| = 1 (N·m).
     pub motors_torque: f32,
     /// Reward cost per unit of |action| per unit of [`EFFORT_TORQUE`] (TeachMyAgent's
@@ -166,10 +169,12 @@ pub enum Embodiment {
     /// TeachMyAgent's `spider`: a 20-px square on four three-segment legs, 100 N·m.
     Spider,
     /// TeachMyAgent's `millipede`: four 20-px squares in a passive chain, two legs each,
-    /// 200 N·m. As in the reference, no part is critical, so it never falls.
+    /// 200 N·m. As in the reference, no part is critical, so it never falls, and the reset push
+    /// acts on every segment.
     Millipede,
     /// TeachMyAgent's `wheel`: a 20-px square with a two-segment leg on each side, 500 N·m;
-    /// its tilt is not charged.
+    /// its tilt is not charged. Its head angle is observed wrapped to (−π, π], as every body's;
+    /// Box2D's keeps counting turns as it rolls.
     Wheel,
     /// TeachMyAgent's `profile_chimpanzee`: head, chest, two legs and two arms ending in
     /// three-part hands, 100 N·m; its tilt is not charged.
@@ -372,6 +377,7 @@ struct LegShape {
 struct BodyTraits {
     name: &'static str,
     head: usize,
+    pushed_parts: Vec<usize>,
     motors_torque: f32,
     torque_penalty: f32,
     penalise_head_tilt: bool,
@@ -516,6 +522,7 @@ impl Assembly {
             joints: self.joints,
             passive_joints: self.passive_joints,
             head: traits.head,
+            pushed_parts: traits.pushed_parts,
             motors_torque: traits.motors_torque,
             torque_penalty: traits.torque_penalty,
             penalise_head_tilt: traits.penalise_head_tilt,
@@ -646,6 +653,7 @@ fn bipedal(name: &'static str, leg_h: f32, width: f32, leg_down: f32, spawn_angl
         joints,
         passive_joints: Vec::new(),
         head: 0,
+        pushed_parts: vec![0],
         motors_torque: BIPEDAL_MOTORS_TORQUE,
         torque_penalty: BASE_TORQUE_PENALTY,
         penalise_head_tilt: true,
@@ -689,6 +697,7 @@ fn big_quadru() -> BodyDef {
     a.finish(BodyTraits {
         name: "big_quadru",
         head: hull,
+        pushed_parts: vec![hull],
         motors_torque: 300.0,
         torque_penalty: BASE_TORQUE_PENALTY / 2.0,
         penalise_head_tilt: true,
@@ -777,6 +786,7 @@ fn spider() -> BodyDef {
     a.finish(BodyTraits {
         name: "spider",
         head: body,
+        pushed_parts: vec![body],
         motors_torque: 100.0,
         torque_penalty: BASE_TORQUE_PENALTY / PAIRS_OF_LEGS as f32,
         penalise_head_tilt: true,
@@ -797,7 +807,7 @@ fn millipede() -> BodyDef {
     // The reference centres the row on the spawn point before placing the segments' centres,
     // so the segments sit at −40, −20, 0 and +20 px.
     let first_x = -px(SEGMENT_PX) * SEGMENTS as f32 / 2.0;
-    let mut previous = None;
+    let mut segments: Vec<usize> = Vec::with_capacity(SEGMENTS);
     for k in 0..SEGMENTS {
         let x = first_x + k as f32 * px(SEGMENT_PX);
         let segment = a.hull(
@@ -820,7 +830,7 @@ fn millipede() -> BodyDef {
                 },
             );
         }
-        if let Some(previous) = previous {
+        if let Some(&previous) = segments.last() {
             a.passive(
                 previous,
                 segment,
@@ -828,11 +838,12 @@ fn millipede() -> BodyDef {
                 [-0.05 * PI, 0.05 * PI],
             );
         }
-        previous = Some(segment);
+        segments.push(segment);
     }
     a.finish(BodyTraits {
         name: "millipede",
-        head: previous.expect("the millipede has segments"),
+        head: *segments.last().expect("the millipede has segments"),
+        pushed_parts: segments,
         motors_torque: 200.0,
         // One pair of legs per segment.
         torque_penalty: BASE_TORQUE_PENALTY / SEGMENTS as f32,
@@ -879,6 +890,7 @@ fn wheel() -> BodyDef {
     a.finish(BodyTraits {
         name: "wheel",
         head: hull,
+        pushed_parts: vec![hull],
         motors_torque: 500.0,
         // Four legs count as two pairs.
         torque_penalty: BASE_TORQUE_PENALTY / 2.0,
@@ -987,6 +999,7 @@ fn profile_chimpanzee() -> BodyDef {
     a.finish(BodyTraits {
         name: "profile_chimpanzee",
         head,
+        pushed_parts: vec![head],
         motors_torque: 100.0,
         // Legs, arms and hands: five limb groups.
         torque_penalty: BASE_TORQUE_PENALTY / 5.0,
@@ -1032,7 +1045,7 @@ mod tests {
     }
 
     #[test]
-    fn tilt_charges_and_critical_parts_match_the_reference() {
+    fn tilt_charges_critical_and_pushed_parts_match_the_reference() {
         // Tilt is charged except for the wheel and the chimpanzee.
         let uncharged: Vec<_> = Embodiment::ALL
             .into_iter()
@@ -1053,6 +1066,12 @@ mod tests {
                 _ => vec![b.head],
             };
             assert_eq!(critical, expected, "{}", e.name());
+            // The reset push acts on the head, and on every segment of the millipede.
+            let pushed = match e {
+                Embodiment::Millipede => vec![0, 5, 10, 15],
+                _ => vec![b.head],
+            };
+            assert_eq!(b.pushed_parts, pushed, "{}", e.name());
         }
     }
 

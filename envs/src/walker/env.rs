@@ -636,7 +636,9 @@ impl Env for WalkerEnv {
             TERRAIN_HEIGHT + self.body.spawn_height,
         ];
         let mut world = WalkerWorld::new(&terrain, &self.body, spawn, &self.config.physics);
-        world.push_head(self.body.head, push);
+        for &part in &self.body.pushed_parts {
+            world.push_part(part, push);
+        }
         self.episode = Some(Episode {
             world,
             terrain,

@@ -290,10 +290,10 @@ impl WalkerWorld {
         }
     }
 
-    /// Applies a one-step horizontal push to the head part: Box2D's `ApplyForceToCenter` before
-    /// the first step, i.e. an impulse of `force · dt`.
-    pub(crate) fn push_head(&mut self, head: usize, force_x: f32) {
-        if let Some(rb) = self.world.bodies.get_mut(self.parts[head].0) {
+    /// Applies a one-step horizontal push to part `i`: Box2D's `ApplyForceToCenter` before the
+    /// first step, i.e. an impulse of `force · dt`.
+    pub(crate) fn push_part(&mut self, i: usize, force_x: f32) {
+        if let Some(rb) = self.world.bodies.get_mut(self.parts[i].0) {
             rb.apply_impulse(Vector::new(force_x / FPS, 0.0), true);
         }
     }
