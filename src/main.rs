@@ -57,13 +57,7 @@ struct EnvArgs {
 impl EnvArgs {
     fn build(&self) -> Result<WalkerEnv> {
         let mut config = WalkerConfig::by_name(&self.env)?;
-        config.body = Embodiment::from_name(&self.body).with_context(|| {
-            format!(
-                "unknown body `{}`; known: {}",
-                self.body,
-                Embodiment::ALL.map(|e| e.name()).join(", ")
-            )
-        })?;
+        config.body = Embodiment::from_name(&self.body)?;
         if let Some(n) = self.max_episode_steps {
             config.max_episode_steps = n;
         }
@@ -352,6 +346,21 @@ enum ClassroomCommand {
     },
 }
 
+/// The named walker policy for `env`: the scripted gait reads a bipedal's observation and acts
+/// on its four motors, so it drives the bipedals only.
+fn walker_policy(name: &str, seed: u64, env: &WalkerEnv) -> Result<Policy> {
+    let policy = Policy::from_name(name, seed)
+        .with_context(|| format!("unknown policy `{name}`; known: scripted, random"))?;
+    let body = env.config().body;
+    if matches!(policy, Policy::Scripted(_)) && !body.is_bipedal() {
+        bail!(
+            "the scripted gait drives the bipedals only, not `{}`; use --policy random",
+            body.name()
+        );
+    }
+    Ok(policy)
+}
+
 /// The command line, its help completed from the tables it refers to (env, body and teacher
 /// names, every default of `train`), so that the help never restates a value.
 fn command() -> clap::Command {
@@ -580,8 +589,7 @@ fn run(cli: Cli) -> Result<()> {
             }
             let mut env = env_args.build()?;
             let task = env_args.task(&env, |e| e.task_space().center())?;
-            let mut policy = Policy::from_name(&policy, seed)
-                .with_context(|| format!("unknown policy `{policy}`; known: scripted, random"))?;
+            let mut policy = walker_policy(&policy, seed, &env)?;
             let mut gif_writer = match &gif {
                 Some(path) => Some(GifWriter::create(
                     path,
@@ -989,8 +997,7 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let mut env = env_args.build()?;
             let task = env_args.task(&env, |e| e.task_space().low())?;
-            let mut policy = Policy::from_name(&policy, seed)
-                .with_context(|| format!("unknown policy `{policy}`; known: scripted, random"))?;
+            let mut policy = walker_policy(&policy, seed, &env)?;
             let s = policy_stats(&mut env, &task, seed, steps, &mut policy)?;
             println!(
                 "{{\"steps\": {}, \"episodes\": {}, \"falls\": {}, \"timeouts\": {}, \"mean_length\": {:.1}, \"mean_return\": {:.2}, \"trajectory_digest\": \"{:016x}\"}}",

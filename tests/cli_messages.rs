@@ -225,6 +225,7 @@ fn help_shows_defaults_and_only_what_a_command_accepts() {
         "[default: 8]",
         "[default: 500000]",
         "old_classic_bipedal",
+        "profile_chimpanzee",
         "random, alp_gmm, covar_gmm, riac, adr",
         "--expert-knowledge <LEVEL>",
     ] {
@@ -236,11 +237,33 @@ fn help_shows_defaults_and_only_what_a_command_accepts() {
     for command in ["bench", "stats"] {
         let (help, _) = ok(&teachgym(&[command, "--help"]));
         assert!(!help.contains("webform"), "{command} --help: {help}");
-        assert!(
-            help.contains("old_classic_bipedal"),
-            "{command} --help: {help}"
-        );
+        for body in ["old_classic_bipedal", "big_quadru", "profile_chimpanzee"] {
+            assert!(help.contains(body), "{command} --help: {help}");
+        }
     }
     let (help, _) = ok(&teachgym(&["render", "--help"]));
     assert!(help.contains("webform"), "{help}");
+}
+
+#[test]
+fn every_body_runs_from_the_command_line_and_the_gait_drives_only_the_bipedals() {
+    for body in [
+        "big_quadru",
+        "spider",
+        "millipede",
+        "wheel",
+        "profile_chimpanzee",
+    ] {
+        let (stats, _) = ok(&teachgym(&["stats", "--body", body, "--steps", "200"]));
+        assert!(stats.contains("\"steps\": 200"), "{body}: {stats}");
+    }
+    // The scripted gait reads a bipedal's observation: a clear refusal, not a panic.
+    let message = error(&teachgym(&[
+        "stats", "--body", "spider", "--policy", "scripted", "--steps", "10",
+    ]));
+    assert!(
+        message.contains("bipedals only") && message.contains("--policy random"),
+        "{message}"
+    );
+    assert_eq!(message.lines().count(), 1, "{message}");
 }

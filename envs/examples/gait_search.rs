@@ -218,7 +218,7 @@ fn var<T: std::str::FromStr>(name: &str, default: T) -> T {
 fn main() {
     let mut cfg = WalkerConfig::stump_tracks();
     if let Ok(b) = std::env::var("BODY") {
-        cfg.body = Embodiment::from_name(&b).expect("unknown BODY");
+        cfg.body = Embodiment::from_name(&b).unwrap_or_else(|e| panic!("BODY: {e}"));
     }
     if let Ok(p) = std::env::var("PGS") {
         cfg.physics.pgs_iterations = p.parse().expect("PGS must be an integer");

@@ -553,15 +553,7 @@ fn walker_config(base: WalkerConfig, options: &EnvOptions) -> Result<WalkerConfi
         ));
     }
     if let Some(body) = &options.body {
-        config.body = Embodiment::from_name(body).ok_or_else(|| {
-            invalid(
-                "body",
-                format!(
-                    "unknown body `{body}`; known: {}",
-                    Embodiment::ALL.map(|e| e.name()).join(", ")
-                ),
-            )
-        })?;
+        config.body = Embodiment::from_name(body)?;
     }
     if let Some(steps) = options.max_episode_steps {
         config.max_episode_steps = steps;

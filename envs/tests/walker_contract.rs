@@ -179,7 +179,9 @@ fn observations_lie_in_the_observation_space() {
             let as_f64 = |o: &[f32]| o.iter().map(|&v| v as f64).collect::<Vec<_>>();
             assert!(space.contains(&as_f64(&obs)), "{obs:?}");
             loop {
-                let a: Vec<f32> = (0..4).map(|_| rng.random_range(-1.0..=1.0)).collect();
+                let a: Vec<f32> = (0..env.body().action_dim())
+                    .map(|_| rng.random_range(-1.0..=1.0))
+                    .collect();
                 let s = env.step(&a).unwrap();
                 assert!(space.contains(&as_f64(&s.obs)), "{:?}", s.obs);
                 if s.terminated || s.truncated {

@@ -2,8 +2,14 @@
 //! joints are motorised, which parts end the episode when they touch something and which report
 //! ground contact in the observation. One builder (`physics.rs`) turns any definition into rapier
 //! bodies, so a new embodiment is a new function returning a `BodyDef`, not a new code path.
+//!
+//! The geometry, motors and penalties are TeachMyAgent's walking bodies (reference notes §1.4),
+//! in pixels of its 600×400 viewport divided by [`SCALE`].
+
+use std::f32::consts::PI;
 
 use serde::{Deserialize, Serialize};
+use teachgym_core::{Error, Result};
 
 use super::constants::{SCALE, TERRAIN_STEP};
 
@@ -38,7 +44,7 @@ impl PartShape {
 #[derive(Debug, Clone, PartialEq)]
 pub struct PartDef {
     /// Name, for rendering and debugging.
-    pub name: &'static str,
+    pub name: String,
     /// Collision shape.
     pub shape: PartShape,
     /// Density (kg/m²).
@@ -55,11 +61,9 @@ pub struct PartDef {
     pub color: [u8; 3],
 }
 
-/// A motorised revolute joint. Each motor is one action component.
+/// A revolute joint between two parts: where it sits and how far it turns.
 #[derive(Debug, Clone, PartialEq)]
-pub struct JointDef {
-    /// Name, e.g. `hip_left`.
-    pub name: &'static str,
+pub struct HingeDef {
     /// Index of the parent part.
     pub parent: usize,
     /// Index of the child part.
@@ -72,6 +76,15 @@ pub struct JointDef {
     /// Child-minus-parent angle (rad) at which the joint angle reads 0 (Box2D's
     /// `referenceAngle`): the joint angle is `θ_child − θ_parent − reference_angle`.
     pub reference_angle: f32,
+}
+
+/// A motorised revolute joint. Each motor is one action component.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JointDef {
+    /// Name, e.g. `hip_back`.
+    pub name: String,
+    /// The joint itself.
+    pub hinge: HingeDef,
     /// Motor target speed magnitude (rad/s); the target is `speed · sign(action)`.
     pub speed: f32,
     /// Added to the joint angle in the observation (TeachMyAgent's knees use +1).
@@ -89,17 +102,34 @@ pub struct BodyDef {
     pub parts: Vec<PartDef>,
     /// Motorised joints, in action order.
     pub joints: Vec<JointDef>,
+    /// Joints without a motor (the millipede's segments, the chimpanzee's neck): limited, but
+    /// neither acted on nor observed.
+    pub passive_joints: Vec<HingeDef>,
     /// Part whose pose and velocity feed the observation, reward and lidar (the hull).
     pub head: usize,
+    /// Parts that receive the random horizontal push at reset: the head, or every segment of the
+    /// millipede (the reference pushes each as it creates it).
+    pub pushed_parts: Vec<usize>,
     /// Motor torque cap at |action| = 1 (N·m).
     pub motors_torque: f32,
-    /// Reward penalty per unit of |action| per unit of torque (TeachMyAgent's TORQUE_PENALTY).
+    /// Reward cost per unit of |action| per unit of [`EFFORT_TORQUE`] (TeachMyAgent's
+    /// `TORQUE_PENALTY`, divided among a body's leg pairs or limb groups).
     pub torque_penalty: f32,
+    /// Whether the reward shaping charges the head's tilt (`5·|angle|`). TeachMyAgent drops the
+    /// charge (`remove_reward_on_head_angle`) for bodies whose head turns as they move: the
+    /// wheel and the chimpanzee.
+    pub penalise_head_tilt: bool,
     /// Height of the spawn point above the ground (m), so the feet start on the ground.
     pub spawn_height: f32,
     /// Width used to size the start pad (m).
     pub width: f32,
 }
+
+/// The torque every body's effort is charged at: TeachMyAgent multiplies `TORQUE_PENALTY` by the
+/// bipedal's 80 N·m whatever the body's own motors, and divides the penalty instead.
+pub const EFFORT_TORQUE: f32 = BIPEDAL_MOTORS_TORQUE;
+/// Motor torque cap of the bipedals (N·m).
+const BIPEDAL_MOTORS_TORQUE: f32 = 80.0;
 
 impl BodyDef {
     /// Length of the action vector (one per motor).
@@ -107,15 +137,18 @@ impl BodyDef {
         self.joints.len()
     }
 
-    /// Length of the observation vector: 4 hull values, 2 per motor (+1 when the motor reports a
-    /// contact), then the lidar.
-    pub fn observation_dim(&self) -> usize {
-        4 + self
-            .joints
+    /// Length of the motor block of the observation: 2 per motor (+1 when the motor reports a
+    /// contact). TeachMyAgent calls it the body's state size.
+    pub fn state_dim(&self) -> usize {
+        self.joints
             .iter()
             .map(|j| 2 + usize::from(j.contact_part.is_some()))
-            .sum::<usize>()
-            + super::constants::LIDAR_RAYS
+            .sum()
+    }
+
+    /// Length of the observation vector: 4 head values, the motor block, then the lidar.
+    pub fn observation_dim(&self) -> usize {
+        4 + self.state_dim() + super::constants::LIDAR_RAYS
     }
 }
 
@@ -131,28 +164,74 @@ pub enum Embodiment {
     /// TeachMyAgent's `old_classic_bipedal` (the body of the paper's runs): gymnasium's
     /// BipedalWalker, hips 8 px below the hull centre and legs spawned at ±0.05 rad.
     OldClassicBipedal,
+    /// TeachMyAgent's `big_quadru`: a 96-px hull on four 51-px two-segment legs, 300 N·m.
+    BigQuadru,
+    /// TeachMyAgent's `spider`: a 20-px square on four three-segment legs, 100 N·m.
+    Spider,
+    /// TeachMyAgent's `millipede`: four 20-px squares in a passive chain, two legs each,
+    /// 200 N·m. As in the reference, no part is critical, so it never falls, and the reset push
+    /// acts on every segment.
+    Millipede,
+    /// TeachMyAgent's `wheel`: a 20-px square with a two-segment leg on each side, 500 N·m;
+    /// its tilt is not charged. Its head angle is observed wrapped to (−π, π], as every body's;
+    /// Box2D's keeps counting turns as it rolls.
+    Wheel,
+    /// TeachMyAgent's `profile_chimpanzee`: head, chest, two legs and two arms ending in
+    /// three-part hands, 100 N·m; its tilt is not charged.
+    ProfileChimpanzee,
 }
 
 impl Embodiment {
     /// All embodiments.
-    pub const ALL: [Embodiment; 3] = [
+    pub const ALL: [Embodiment; 8] = [
         Embodiment::ClassicBipedal,
         Embodiment::SmallBipedal,
         Embodiment::OldClassicBipedal,
+        Embodiment::BigQuadru,
+        Embodiment::Spider,
+        Embodiment::Millipede,
+        Embodiment::Wheel,
+        Embodiment::ProfileChimpanzee,
     ];
 
-    /// Registry name (`classic_bipedal`, ...).
+    /// Registry name (`classic_bipedal`, ...), the same as the serde name.
     pub fn name(self) -> &'static str {
         match self {
             Embodiment::ClassicBipedal => "classic_bipedal",
             Embodiment::SmallBipedal => "small_bipedal",
             Embodiment::OldClassicBipedal => "old_classic_bipedal",
+            Embodiment::BigQuadru => "big_quadru",
+            Embodiment::Spider => "spider",
+            Embodiment::Millipede => "millipede",
+            Embodiment::Wheel => "wheel",
+            Embodiment::ProfileChimpanzee => "profile_chimpanzee",
         }
     }
 
     /// Parses a registry name.
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|e| e.name() == name)
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] on field `body`, listing the known names.
+    pub fn from_name(name: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|e| e.name() == name)
+            .ok_or_else(|| Error::InvalidConfig {
+                field: "body".into(),
+                reason: format!(
+                    "unknown body `{name}`; known: {}",
+                    Self::ALL.map(Embodiment::name).join(", ")
+                ),
+            })
+    }
+
+    /// Whether this is one of the bipedals, whose observation and action layout (BipedalWalker's)
+    /// the scripted gait reads.
+    pub fn is_bipedal(self) -> bool {
+        matches!(
+            self,
+            Embodiment::ClassicBipedal | Embodiment::SmallBipedal | Embodiment::OldClassicBipedal
+        )
     }
 
     /// The body definition.
@@ -179,7 +258,296 @@ impl Embodiment {
                 GYM_LEG_DOWN,
                 GYM_LEG_SPAWN_ANGLE,
             ),
+            Embodiment::BigQuadru => big_quadru(),
+            Embodiment::Spider => spider(),
+            Embodiment::Millipede => millipede(),
+            Embodiment::Wheel => wheel(),
+            Embodiment::ProfileChimpanzee => profile_chimpanzee(),
         }
+    }
+}
+
+/// A length in the reference's pixels, in metres.
+fn px(pixels: f32) -> f32 {
+    pixels / SCALE
+}
+
+/// TeachMyAgent's unscaled torque penalty, which bodies divide by their leg pairs or limb groups.
+const BASE_TORQUE_PENALTY: f32 = 0.00035;
+/// Density of hulls, heads and chests (kg/m²).
+const HULL_DENSITY: f32 = 5.0;
+/// Friction of hulls, heads and chests.
+const HULL_FRICTION: f32 = 0.1;
+/// Density of limbs (kg/m²).
+const LIMB_DENSITY: f32 = 1.0;
+/// Box2D's default fixture friction, which the limbs keep.
+const DEFAULT_PART_FRICTION: f32 = 0.2;
+/// Lower segments of legs (and the chimpanzee's forearms) are this fraction of the upper's width.
+const LOWER_WIDTH_RATIO: f32 = 0.8;
+/// Fill of the bipedals', the quadruped's, the millipede's and the chimpanzee's hull (0.5, 0.4, 0.9).
+const HULL_COLOR: [u8; 3] = [127, 102, 229];
+/// Fill of the spider's and the wheel's body (0.5, 0.2, 0.4).
+const SQUARE_BODY_COLOR: [u8; 3] = [127, 51, 102];
+/// Fill of the spider's and the wheel's legs (0.7, 0.4, 0.6).
+const SQUARE_BODY_LEG_COLOR: [u8; 3] = [178, 102, 153];
+
+/// Leg fill of TeachMyAgent's walkers: (0.6, 0.3, 0.5) darkened by `shade / 10` (shade −1 for the
+/// legs drawn behind, +1 for those in front).
+fn leg_color(shade: f32) -> [u8; 3] {
+    let tint = |c: f32| ((c - shade / 10.0) * 255.0) as u8;
+    [tint(0.6), tint(0.3), tint(0.5)]
+}
+
+/// How one kind of motorised joint moves and what it reports.
+#[derive(Debug, Clone, Copy)]
+struct MotorSpec {
+    /// Target speed magnitude (rad/s).
+    speed: f32,
+    /// Joint angle limits (rad).
+    limits: [f32; 2],
+    /// Added to the observed angle.
+    angle_correction: f32,
+    /// Whether the child part's contact flag follows the motor in the observation.
+    reports_contact: bool,
+}
+
+/// The hips of the bipedals, the quadruped, the millipede and the wheel.
+const HIP: MotorSpec = MotorSpec {
+    speed: 4.0,
+    limits: [-0.8, 1.1],
+    angle_correction: 0.0,
+    reports_contact: false,
+};
+/// The knees of the bipedals, the quadruped, the millipede and the wheel: the observed angle is
+/// shifted by +1 and the lower leg reports its contact.
+const KNEE: MotorSpec = MotorSpec {
+    speed: 6.0,
+    limits: [-1.6, -0.1],
+    angle_correction: 1.0,
+    reports_contact: true,
+};
+/// Speed of the chimpanzee's hand joints (rad/s).
+const HAND_SPEED: f32 = 8.0;
+
+/// Which local axis of a limb points from its jointed end to its free end: its −y axis (a leg
+/// hanging from a hip at angle 0) or its +y axis, both turned by the limb's spawn angle.
+#[derive(Debug, Clone, Copy)]
+enum Reach {
+    MinusY,
+    PlusY,
+}
+
+impl Reach {
+    /// The unit vector from the jointed end to the free end of a limb spawned at `angle`.
+    fn direction(self, angle: f32) -> [f32; 2] {
+        let (sin, cos) = (libm::sinf(angle), libm::cosf(angle));
+        match self {
+            Reach::MinusY => [sin, -cos],
+            Reach::PlusY => [-sin, cos],
+        }
+    }
+}
+
+/// One box segment of a limb and the motor of the joint at its jointed end.
+struct Segment {
+    /// Part name; the joint is named `<name>_joint`.
+    name: String,
+    /// Width (m).
+    width: f32,
+    /// Length (m).
+    length: f32,
+    /// Spawn angle (rad).
+    angle: f32,
+    /// Direction from the joint to the free end.
+    reach: Reach,
+    /// The joint's motor.
+    motor: MotorSpec,
+}
+
+/// Size and fill of a body's two-segment legs.
+struct LegShape {
+    /// Width of the upper segment (m); the lower is [`LOWER_WIDTH_RATIO`] of it.
+    width: f32,
+    /// Length of each segment (m).
+    length: f32,
+    color: [u8; 3],
+}
+
+/// The scalars of a body besides its parts and joints.
+struct BodyTraits {
+    name: &'static str,
+    head: usize,
+    pushed_parts: Vec<usize>,
+    motors_torque: f32,
+    torque_penalty: f32,
+    penalise_head_tilt: bool,
+    spawn_height: f32,
+    width: f32,
+}
+
+/// Parts and joints of a body under construction.
+#[derive(Default)]
+struct Assembly {
+    parts: Vec<PartDef>,
+    joints: Vec<JointDef>,
+    passive_joints: Vec<HingeDef>,
+}
+
+impl Assembly {
+    /// Adds a part and returns its index.
+    fn part(&mut self, part: PartDef) -> usize {
+        self.parts.push(part);
+        self.parts.len() - 1
+    }
+
+    /// Adds a hull-like part (dense, slippery) at `offset`.
+    fn hull(&mut self, name: &str, shape: PartShape, offset: [f32; 2], critical: bool) -> usize {
+        self.hull_colored(name, shape, offset, critical, HULL_COLOR)
+    }
+
+    fn hull_colored(
+        &mut self,
+        name: &str,
+        shape: PartShape,
+        offset: [f32; 2],
+        critical: bool,
+        color: [u8; 3],
+    ) -> usize {
+        self.part(PartDef {
+            name: name.into(),
+            shape,
+            density: HULL_DENSITY,
+            friction: HULL_FRICTION,
+            offset,
+            angle: 0.0,
+            critical,
+            color,
+        })
+    }
+
+    /// Appends a chain of motorised box segments to part `parent` (spawned at `parent_angle`),
+    /// the first jointed at `start`, each next one at the free end of the previous.
+    fn chain(
+        &mut self,
+        parent: usize,
+        parent_angle: f32,
+        start: [f32; 2],
+        segments: Vec<Segment>,
+        color: [u8; 3],
+    ) {
+        let (mut parent, mut parent_angle, mut joint) = (parent, parent_angle, start);
+        for segment in segments {
+            let [dx, dy] = segment.reach.direction(segment.angle);
+            let along = |d: f32| [joint[0] + dx * d, joint[1] + dy * d];
+            let child = self.part(PartDef {
+                name: segment.name.clone(),
+                shape: PartShape::Box {
+                    half_width: segment.width / 2.0,
+                    half_height: segment.length / 2.0,
+                },
+                density: LIMB_DENSITY,
+                friction: DEFAULT_PART_FRICTION,
+                offset: along(segment.length / 2.0),
+                angle: segment.angle,
+                critical: false,
+                color,
+            });
+            self.joints.push(JointDef {
+                name: format!("{}_joint", segment.name),
+                hinge: HingeDef {
+                    parent,
+                    child,
+                    anchor: joint,
+                    limits: segment.motor.limits,
+                    // pybox2d's joint definition records the spawn angles' difference.
+                    reference_angle: segment.angle - parent_angle,
+                },
+                speed: segment.motor.speed,
+                angle_correction: segment.motor.angle_correction,
+                contact_part: segment.motor.reports_contact.then_some(child),
+            });
+            joint = along(segment.length);
+            (parent, parent_angle) = (child, segment.angle);
+        }
+    }
+
+    /// A straight two-segment leg of TeachMyAgent's walkers (hip and knee) jointed to an
+    /// unrotated `parent` at `hip`, both segments spawned at `angle` and reaching along `reach`.
+    fn leg(
+        &mut self,
+        parent: usize,
+        prefix: &str,
+        hip: [f32; 2],
+        angle: f32,
+        reach: Reach,
+        shape: &LegShape,
+    ) {
+        let segments = vec![
+            Segment {
+                name: format!("{prefix}upper_leg"),
+                width: shape.width,
+                length: shape.length,
+                angle,
+                reach,
+                motor: HIP,
+            },
+            Segment {
+                name: format!("{prefix}lower_leg"),
+                width: LOWER_WIDTH_RATIO * shape.width,
+                length: shape.length,
+                angle,
+                reach,
+                motor: KNEE,
+            },
+        ];
+        self.chain(parent, 0.0, hip, segments, shape.color);
+    }
+
+    /// Adds an unmotorised joint between two unrotated parts.
+    fn passive(&mut self, parent: usize, child: usize, anchor: [f32; 2], limits: [f32; 2]) {
+        self.passive_joints.push(HingeDef {
+            parent,
+            child,
+            anchor,
+            limits,
+            reference_angle: 0.0,
+        });
+    }
+
+    /// The body definition.
+    fn finish(self, traits: BodyTraits) -> BodyDef {
+        BodyDef {
+            name: traits.name,
+            parts: self.parts,
+            joints: self.joints,
+            passive_joints: self.passive_joints,
+            head: traits.head,
+            pushed_parts: traits.pushed_parts,
+            motors_torque: traits.motors_torque,
+            torque_penalty: traits.torque_penalty,
+            penalise_head_tilt: traits.penalise_head_tilt,
+            spawn_height: traits.spawn_height,
+            width: traits.width,
+        }
+    }
+}
+
+/// A polygon given clockwise in pixels (the reference's order), as counter-clockwise metres.
+fn clockwise_px_polygon(vertices: &[[f32; 2]]) -> PartShape {
+    PartShape::Polygon(
+        vertices
+            .iter()
+            .rev()
+            .map(|&[x, y]| [px(x), px(y)])
+            .collect(),
+    )
+}
+
+/// A square of `side` pixels.
+fn square_px(side: f32) -> PartShape {
+    PartShape::Box {
+        half_width: px(side / 2.0),
+        half_height: px(side / 2.0),
     }
 }
 
@@ -197,14 +565,8 @@ const TMA_LEG_DOWN: f32 = 3.0 / SCALE;
 const GYM_LEG_DOWN: f32 = 8.0 / SCALE;
 /// gymnasium's BipedalWalker spawns its legs at ±this angle (rad), back leg backwards.
 const GYM_LEG_SPAWN_ANGLE: f32 = 0.05;
-/// Leg width (m); lower legs are 0.8 of it.
+/// Leg width (m); lower legs are [`LOWER_WIDTH_RATIO`] of it.
 const BIPEDAL_LEG_W: f32 = 8.0 / SCALE;
-const BIPEDAL_HIP_SPEED: f32 = 4.0;
-const BIPEDAL_KNEE_SPEED: f32 = 6.0;
-const BIPEDAL_HIP_LIMITS: [f32; 2] = [-0.8, 1.1];
-const BIPEDAL_KNEE_LIMITS: [f32; 2] = [-1.6, -0.1];
-/// Box2D's default fixture friction, which the legs keep.
-const DEFAULT_PART_FRICTION: f32 = 0.2;
 
 /// A two-legged walker with straight legs hanging from the hull, `leg_h` long per segment.
 fn bipedal(name: &'static str, leg_h: f32, width: f32, leg_down: f32, spawn_angle: f32) -> BodyDef {
@@ -215,75 +577,73 @@ fn bipedal(name: &'static str, leg_h: f32, width: f32, leg_down: f32, spawn_angl
     // rapier wants counter-clockwise polygons; the table is clockwise.
     hull.reverse();
     let mut parts = vec![PartDef {
-        name: "hull",
+        name: "hull".into(),
         shape: PartShape::Polygon(hull),
-        density: 5.0,
-        friction: 0.1,
+        density: HULL_DENSITY,
+        friction: HULL_FRICTION,
         offset: [0.0, 0.0],
         angle: 0.0,
         critical: true,
-        color: [127, 102, 229],
+        color: HULL_COLOR,
     }];
     let mut joints = Vec::new();
     // Back leg first (drawn behind), as in the original: i = -1, +1.
     for (side, shade) in [("back", -1.0f32), ("front", 1.0)] {
-        let tint = |c: f32| ((c - shade / 10.0) * 255.0) as u8;
         // Legs hang from the hip, rotated by the spawn angle (back leg backwards).
         let angle = shade * spawn_angle;
         let (sin, cos) = (libm::sinf(angle), libm::cosf(angle));
         let below_hip = |d: f32| [d * sin, -leg_down - d * cos];
         // A leg segment: a box of the given width whose centre hangs `depth` below the hip.
-        let segment = |name: &'static str, width: f32, depth: f32| PartDef {
+        let segment = |name: String, width: f32, depth: f32| PartDef {
             name,
             shape: PartShape::Box {
                 half_width: width / 2.0,
                 half_height: leg_h / 2.0,
             },
-            density: 1.0,
+            density: LIMB_DENSITY,
             friction: DEFAULT_PART_FRICTION,
             offset: below_hip(depth),
             angle,
             critical: false,
-            color: [tint(0.6), tint(0.3), tint(0.5)],
-        };
-        let (upper_name, lower_name) = if side == "back" {
-            ("upper_leg_back", "lower_leg_back")
-        } else {
-            ("upper_leg_front", "lower_leg_front")
+            color: leg_color(shade),
         };
         let upper = parts.len();
-        parts.push(segment(upper_name, BIPEDAL_LEG_W, leg_h / 2.0));
+        parts.push(segment(
+            format!("upper_leg_{side}"),
+            BIPEDAL_LEG_W,
+            leg_h / 2.0,
+        ));
         let lower = parts.len();
-        parts.push(segment(lower_name, 0.8 * BIPEDAL_LEG_W, leg_h * 1.5));
+        parts.push(segment(
+            format!("lower_leg_{side}"),
+            LOWER_WIDTH_RATIO * BIPEDAL_LEG_W,
+            leg_h * 1.5,
+        ));
         joints.push(JointDef {
-            name: if side == "back" {
-                "hip_back"
-            } else {
-                "hip_front"
+            name: format!("hip_{side}"),
+            hinge: HingeDef {
+                parent: 0,
+                child: upper,
+                anchor: [0.0, -leg_down],
+                limits: HIP.limits,
+                // pybox2d's joint definition records the spawn angle as reference angle.
+                reference_angle: angle,
             },
-            parent: 0,
-            child: upper,
-            anchor: [0.0, -leg_down],
-            limits: BIPEDAL_HIP_LIMITS,
-            // pybox2d's joint definition records the spawn angle as reference angle.
-            reference_angle: angle,
-            speed: BIPEDAL_HIP_SPEED,
-            angle_correction: 0.0,
+            speed: HIP.speed,
+            angle_correction: HIP.angle_correction,
             contact_part: None,
         });
         joints.push(JointDef {
-            name: if side == "back" {
-                "knee_back"
-            } else {
-                "knee_front"
+            name: format!("knee_{side}"),
+            hinge: HingeDef {
+                parent: upper,
+                child: lower,
+                anchor: below_hip(leg_h),
+                limits: KNEE.limits,
+                reference_angle: 0.0,
             },
-            parent: upper,
-            child: lower,
-            anchor: below_hip(leg_h),
-            limits: BIPEDAL_KNEE_LIMITS,
-            reference_angle: 0.0,
-            speed: BIPEDAL_KNEE_SPEED,
-            angle_correction: 1.0,
+            speed: KNEE.speed,
+            angle_correction: KNEE.angle_correction,
             contact_part: Some(lower),
         });
     }
@@ -291,12 +651,362 @@ fn bipedal(name: &'static str, leg_h: f32, width: f32, leg_down: f32, spawn_angl
         name,
         parts,
         joints,
+        passive_joints: Vec::new(),
         head: 0,
-        motors_torque: 80.0,
-        torque_penalty: 0.00035,
+        pushed_parts: vec![0],
+        motors_torque: BIPEDAL_MOTORS_TORQUE,
+        torque_penalty: BASE_TORQUE_PENALTY,
+        penalise_head_tilt: true,
         spawn_height: 2.0 * leg_h * libm::cosf(spawn_angle) + leg_down,
         width,
     }
+}
+
+/// `big_quadru`: the bipedal's design scaled up, with a pair of legs at 0.7 of the half hull
+/// behind the centre and a pair at 0.5 in front; within a pair both legs spawn in the same
+/// place (drawn behind and in front).
+fn big_quadru() -> BodyDef {
+    const HULL_PX: [[f32; 2]; 5] = [
+        [-46.0, 13.0],
+        [6.0, 13.0],
+        [50.0, 5.0],
+        [50.0, -12.0],
+        [-46.0, -12.0],
+    ];
+    const HULL_BOTTOM_WIDTH_PX: f32 = 96.0;
+    let (leg_down, leg_w, leg_h) = (px(3.0), px(10.0), px(51.0));
+    let mut a = Assembly::default();
+    let hull = a.hull("hull", clockwise_px_polygon(&HULL_PX), [0.0, 0.0], true);
+    for (pair, fraction) in [("hind", -0.7f32), ("fore", 0.5)] {
+        let x = fraction * px(HULL_BOTTOM_WIDTH_PX / 2.0);
+        for (side, shade) in [("back", -1.0f32), ("front", 1.0)] {
+            a.leg(
+                hull,
+                &format!("{pair}_{side}_"),
+                [x, -leg_down],
+                0.0,
+                Reach::MinusY,
+                &LegShape {
+                    width: leg_w,
+                    length: leg_h,
+                    color: leg_color(shade),
+                },
+            );
+        }
+    }
+    a.finish(BodyTraits {
+        name: "big_quadru",
+        head: hull,
+        pushed_parts: vec![hull],
+        motors_torque: 300.0,
+        torque_penalty: BASE_TORQUE_PENALTY / 2.0,
+        penalise_head_tilt: true,
+        spawn_height: 2.0 * leg_h + leg_down,
+        width: px(HULL_BOTTOM_WIDTH_PX),
+    })
+}
+
+/// `spider`: a square body with two pairs of three-segment legs. Each leg rises outwards from
+/// a hip on the body's side, then bends down twice; the two legs of a side spawn in the same
+/// place. The spawn height leaves the feet 3.4 px above the ground, as in the reference.
+fn spider() -> BodyDef {
+    const BODY_PX: f32 = 20.0;
+    const PAIRS_OF_LEGS: usize = 2;
+    let (leg_down, leg_w, leg_h) = (px(4.0), px(6.0), px(20.0));
+    // Spawn angles (in units of π, for a leg on the back side; mirrored in front) and motors of
+    // the three segments.
+    let segment_specs = [
+        (
+            "upper",
+            0.25,
+            MotorSpec {
+                speed: HIP.speed,
+                limits: [-0.1 * PI, 0.1 * PI],
+                angle_correction: 0.0,
+                reports_contact: false,
+            },
+        ),
+        (
+            "middle",
+            0.7,
+            MotorSpec {
+                speed: HIP.speed,
+                limits: [-0.15 * PI, 0.15 * PI],
+                angle_correction: 0.0,
+                reports_contact: false,
+            },
+        ),
+        (
+            "lower",
+            0.9,
+            MotorSpec {
+                speed: KNEE.speed,
+                limits: [-0.2 * PI, 0.2 * PI],
+                angle_correction: 0.0,
+                reports_contact: true,
+            },
+        ),
+    ];
+    let mut a = Assembly::default();
+    let body = a.hull_colored(
+        "body",
+        square_px(BODY_PX),
+        [0.0, 0.0],
+        true,
+        SQUARE_BODY_COLOR,
+    );
+    for pair in 0..PAIRS_OF_LEGS {
+        // +1: the back leg (hip on the body's back side), −1: the front leg.
+        for (side, mirror) in [("back", 1.0f32), ("front", -1.0)] {
+            let segments = segment_specs
+                .iter()
+                .enumerate()
+                .map(|(k, &(name, turns, motor))| Segment {
+                    name: format!("{side}_{pair}_{name}_leg"),
+                    width: if k == 2 {
+                        LOWER_WIDTH_RATIO * leg_w
+                    } else {
+                        leg_w
+                    },
+                    length: leg_h,
+                    angle: mirror * turns * PI,
+                    reach: Reach::PlusY,
+                    motor,
+                })
+                .collect();
+            a.chain(
+                body,
+                0.0,
+                [-mirror * px(BODY_PX / 2.0), -leg_down],
+                segments,
+                SQUARE_BODY_LEG_COLOR,
+            );
+        }
+    }
+    a.finish(BodyTraits {
+        name: "spider",
+        head: body,
+        pushed_parts: vec![body],
+        motors_torque: 100.0,
+        torque_penalty: BASE_TORQUE_PENALTY / PAIRS_OF_LEGS as f32,
+        penalise_head_tilt: true,
+        spawn_height: leg_h + leg_down,
+        width: px(BODY_PX) + 4.0 * leg_h,
+    })
+}
+
+/// `millipede`: four square segments in a row, joined edge to edge by unmotorised joints that
+/// bend ±0.05π, each with a pair of short legs. The head (observation, reward, lidar) is the
+/// front segment. The reference meant the head to be critical but set the flag where its contact
+/// listener never reads it, so no part is: the millipede never falls, and we keep that.
+fn millipede() -> BodyDef {
+    const SEGMENT_PX: f32 = 20.0;
+    const SEGMENTS: usize = 4;
+    let (leg_down, leg_w, leg_h) = (px(3.0), px(4.0), px(10.0));
+    let mut a = Assembly::default();
+    // The reference centres the row on the spawn point before placing the segments' centres,
+    // so the segments sit at −40, −20, 0 and +20 px.
+    let first_x = -px(SEGMENT_PX) * SEGMENTS as f32 / 2.0;
+    let mut segments: Vec<usize> = Vec::with_capacity(SEGMENTS);
+    for k in 0..SEGMENTS {
+        let x = first_x + k as f32 * px(SEGMENT_PX);
+        let segment = a.hull(
+            &format!("segment_{k}"),
+            square_px(SEGMENT_PX),
+            [x, 0.0],
+            false,
+        );
+        for (side, shade) in [("back", -1.0f32), ("front", 1.0)] {
+            a.leg(
+                segment,
+                &format!("segment_{k}_{side}_"),
+                [x, -leg_down],
+                0.0,
+                Reach::MinusY,
+                &LegShape {
+                    width: leg_w,
+                    length: leg_h,
+                    color: leg_color(shade),
+                },
+            );
+        }
+        if let Some(&previous) = segments.last() {
+            a.passive(
+                previous,
+                segment,
+                [x - px(SEGMENT_PX / 2.0), 0.0],
+                [-0.05 * PI, 0.05 * PI],
+            );
+        }
+        segments.push(segment);
+    }
+    a.finish(BodyTraits {
+        name: "millipede",
+        head: *segments.last().expect("the millipede has segments"),
+        pushed_parts: segments,
+        motors_torque: 200.0,
+        // One pair of legs per segment.
+        torque_penalty: BASE_TORQUE_PENALTY / SEGMENTS as f32,
+        penalise_head_tilt: true,
+        spawn_height: 2.0 * leg_h + leg_down,
+        width: px(SEGMENT_PX) * SEGMENTS as f32,
+    })
+}
+
+/// `wheel`: a square hull with a straight two-segment leg jointed at the middle of each side,
+/// pointing away from it (bottom, top, back, front). The side legs spawn at π/2, so their hips'
+/// reference angle is π/2; the top leg reaches up along its +y axis.
+fn wheel() -> BodyDef {
+    const HULL_PX: f32 = 20.0;
+    let (leg_w, leg_h) = (px(4.0), px(10.0));
+    let half = px(HULL_PX / 2.0);
+    let mut a = Assembly::default();
+    let hull = a.hull_colored(
+        "hull",
+        square_px(HULL_PX),
+        [0.0, 0.0],
+        true,
+        SQUARE_BODY_COLOR,
+    );
+    for (side, hip, angle, reach) in [
+        ("bottom", [0.0, -half], 0.0, Reach::MinusY),
+        ("top", [0.0, half], 0.0, Reach::PlusY),
+        ("back", [-half, 0.0], PI / 2.0, Reach::PlusY),
+        ("front", [half, 0.0], PI / 2.0, Reach::MinusY),
+    ] {
+        a.leg(
+            hull,
+            &format!("{side}_"),
+            hip,
+            angle,
+            reach,
+            &LegShape {
+                width: leg_w,
+                length: leg_h,
+                color: SQUARE_BODY_LEG_COLOR,
+            },
+        );
+    }
+    a.finish(BodyTraits {
+        name: "wheel",
+        head: hull,
+        pushed_parts: vec![hull],
+        motors_torque: 500.0,
+        // Four legs count as two pairs.
+        torque_penalty: BASE_TORQUE_PENALTY / 2.0,
+        penalise_head_tilt: false,
+        spawn_height: half + 2.0 * leg_h,
+        width: px(HULL_PX),
+    })
+}
+
+/// `profile_chimpanzee`, seen from the side: a head on a passive neck (±0.1π) above a
+/// trapezoid chest, two legs (hip, knee) and two arms (shoulder, elbow, three hand parts that
+/// report contact). Both legs spawn in the same place, and so do both arms. The spawn point is
+/// the chest's centre; head and chest are critical and the head is observed.
+///
+/// Reference quirks kept: the head floats 0.2 m above the chest's nominal 45-px height, below
+/// which the neck joint sits (inside the chest, not the head); the chest polygon spans −20 to
+/// +25 px around the spawn point though its height is taken as 45 px centred.
+fn profile_chimpanzee() -> BodyDef {
+    const CHEST_PX: [[f32; 2]; 4] = [[-12.0, 25.0], [12.0, 25.0], [8.0, -20.0], [-8.0, -20.0]];
+    const CHEST_HEIGHT_PX: f32 = 45.0;
+    const HEAD_HEIGHT_PX: f32 = 20.0;
+    const HEAD_GAP: f32 = 0.2;
+    // Limits of the three hand joints, wrist first (units of π).
+    const HAND_LIMITS: [[f32; 2]; 3] = [[-0.4, 0.35], [-0.5, 0.0], [-0.8, 0.0]];
+    let (leg_down, arm_up) = (px(12.0), px(22.0));
+    let (limb_w, limb_h) = (px(8.0), px(28.0));
+    let (hand_w, hand_h) = (px(4.0), px(8.0));
+
+    let mut a = Assembly::default();
+    let head = a.hull(
+        "head",
+        PartShape::Box {
+            half_width: px(5.0),
+            half_height: px(HEAD_HEIGHT_PX / 2.0),
+        },
+        [
+            0.0,
+            px(CHEST_HEIGHT_PX / 2.0) + px(HEAD_HEIGHT_PX / 2.0) + HEAD_GAP,
+        ],
+        true,
+    );
+    let chest = a.hull("chest", clockwise_px_polygon(&CHEST_PX), [0.0, 0.0], true);
+    a.passive(
+        head,
+        chest,
+        [0.0, px(CHEST_HEIGHT_PX / 2.0)],
+        [-0.1 * PI, 0.1 * PI],
+    );
+    let motor =
+        |speed: f32, limits: [f32; 2], angle_correction: f32, reports_contact: bool| MotorSpec {
+            speed,
+            limits,
+            angle_correction,
+            reports_contact,
+        };
+    let limb = |name: String, width: f32, length: f32, motor: MotorSpec| Segment {
+        name,
+        width,
+        length,
+        angle: 0.0,
+        reach: Reach::MinusY,
+        motor,
+    };
+    for k in 0..2 {
+        let segments = vec![
+            limb(
+                format!("upper_leg_{k}"),
+                limb_w,
+                limb_h,
+                motor(HIP.speed, [-0.3 * PI, 0.6 * PI], 0.0, false),
+            ),
+            limb(
+                format!("lower_leg_{k}"),
+                LOWER_WIDTH_RATIO * limb_w,
+                limb_h,
+                motor(KNEE.speed, [-0.75 * PI, -0.1], KNEE.angle_correction, true),
+            ),
+        ];
+        a.chain(chest, 0.0, [0.0, -leg_down], segments, leg_color(1.0));
+    }
+    for k in 0..2 {
+        let mut segments = vec![
+            limb(
+                format!("upper_arm_{k}"),
+                limb_w,
+                limb_h,
+                motor(HIP.speed, [-0.5 * PI, 0.8 * PI], 0.0, false),
+            ),
+            limb(
+                format!("lower_arm_{k}"),
+                LOWER_WIDTH_RATIO * limb_w,
+                limb_h,
+                motor(HIP.speed, [0.0, 0.75 * PI], 0.0, false),
+            ),
+        ];
+        segments.extend(HAND_LIMITS.iter().enumerate().map(|(u, &[low, high])| {
+            limb(
+                format!("hand_{k}_{u}"),
+                hand_w,
+                hand_h,
+                motor(HAND_SPEED, [low * PI, high * PI], 0.0, true),
+            )
+        }));
+        a.chain(chest, 0.0, [0.0, arm_up], segments, leg_color(-1.0));
+    }
+    a.finish(BodyTraits {
+        name: "profile_chimpanzee",
+        head,
+        pushed_parts: vec![head],
+        motors_torque: 100.0,
+        // Legs, arms and hands: five limb groups.
+        torque_penalty: BASE_TORQUE_PENALTY / 5.0,
+        penalise_head_tilt: false,
+        spawn_height: 2.0 * limb_h + leg_down,
+        width: px(24.0),
+    })
 }
 
 /// Number of start-pad steps a body needs (TeachMyAgent widens the pad for wide bodies).
@@ -311,11 +1021,10 @@ mod tests {
 
     #[test]
     fn bipedal_layout_matches_reference() {
-        for e in Embodiment::ALL {
+        for e in Embodiment::ALL.into_iter().filter(|e| e.is_bipedal()) {
             let b = e.body();
             assert_eq!(b.action_dim(), 4);
             assert_eq!(b.observation_dim(), 24, "{}", e.name());
-            assert_eq!(Embodiment::from_name(e.name()), Some(e));
             // Feet touch the ground at spawn: the foot (bottom centre of the lower leg, rotated
             // with the leg) sits at -spawn_height.
             let lower = &b.parts[2];
@@ -326,13 +1035,147 @@ mod tests {
             let foot = lower.offset[1] - half_height * libm::cosf(lower.angle);
             assert!((foot + b.spawn_height).abs() < 1e-5, "{}", e.name());
             // The knee anchor is the bottom of the upper leg and the top of the lower leg.
-            let knee = b.joints[1].anchor;
+            let knee = b.joints[1].hinge.anchor;
             let upper = &b.parts[1];
             assert!(
                 (upper.offset[1] - half_height * libm::cosf(upper.angle) - knee[1]).abs() < 1e-5
             );
         }
         assert!((Embodiment::ClassicBipedal.body().spawn_height - 71.0 / SCALE).abs() < 1e-6);
-        assert_eq!(Embodiment::from_name("spider"), None);
+    }
+
+    #[test]
+    fn tilt_charges_critical_and_pushed_parts_match_the_reference() {
+        // Tilt is charged except for the wheel and the chimpanzee.
+        let uncharged: Vec<_> = Embodiment::ALL
+            .into_iter()
+            .filter(|e| !e.body().penalise_head_tilt)
+            .map(Embodiment::name)
+            .collect();
+        assert_eq!(uncharged, ["wheel", "profile_chimpanzee"]);
+        // Critical parts: the hull (head) for all but the millipede (none) and the chimpanzee
+        // (head and chest).
+        for e in Embodiment::ALL {
+            let b = e.body();
+            let critical: Vec<_> = (0..b.parts.len())
+                .filter(|&i| b.parts[i].critical)
+                .collect();
+            let expected = match e {
+                Embodiment::Millipede => vec![],
+                Embodiment::ProfileChimpanzee => vec![b.head, 1],
+                _ => vec![b.head],
+            };
+            assert_eq!(critical, expected, "{}", e.name());
+            // The reset push acts on the head, and on every segment of the millipede.
+            let pushed = match e {
+                Embodiment::Millipede => vec![0, 5, 10, 15],
+                _ => vec![b.head],
+            };
+            assert_eq!(b.pushed_parts, pushed, "{}", e.name());
+        }
+    }
+
+    #[test]
+    fn names_round_trip_and_bad_names_list_the_known_ones() {
+        for e in Embodiment::ALL {
+            assert_eq!(Embodiment::from_name(e.name()).unwrap(), e);
+            // The serde name is the registry name.
+            assert_eq!(
+                serde_json::to_string(&e).unwrap(),
+                format!("\"{}\"", e.name())
+            );
+        }
+        match Embodiment::from_name("quadruped") {
+            Err(Error::InvalidConfig { field, reason }) => {
+                assert_eq!(field, "body");
+                assert!(reason.contains("`quadruped`"), "{reason}");
+                for e in Embodiment::ALL {
+                    assert!(reason.contains(e.name()), "{reason}");
+                }
+            }
+            other => panic!("expected InvalidConfig, got {other:?}"),
+        }
+    }
+
+    /// Whether `point` lies in the part's shape at its spawn pose, within `tolerance` (m).
+    fn contains(part: &PartDef, point: [f32; 2], tolerance: f32) -> bool {
+        let (sin, cos) = (libm::sinf(part.angle), libm::cosf(part.angle));
+        let (dx, dy) = (point[0] - part.offset[0], point[1] - part.offset[1]);
+        let local = [cos * dx + sin * dy, -sin * dx + cos * dy];
+        let vertices = part.shape.vertices();
+        vertices
+            .iter()
+            .zip(vertices.iter().cycle().skip(1))
+            .all(|(a, b)| {
+                let (ex, ey) = (b[0] - a[0], b[1] - a[1]);
+                // Counter-clockwise: inside is left of every edge.
+                let cross = ex * (local[1] - a[1]) - ey * (local[0] - a[0]);
+                cross >= -tolerance * (ex * ex + ey * ey).sqrt()
+            })
+    }
+
+    #[test]
+    fn joints_sit_on_both_of_their_parts_and_indices_are_valid() {
+        for e in Embodiment::ALL {
+            let b = e.body();
+            let n = b.parts.len();
+            assert!(b.head < n, "{}", e.name());
+            let hinges = b.joints.iter().map(|j| &j.hinge).chain(&b.passive_joints);
+            for h in hinges {
+                assert!(h.parent < n && h.child < n && h.parent != h.child);
+                assert!(h.limits[0] <= h.limits[1]);
+                // The chimpanzee's neck anchor lies inside the chest but below the head (a
+                // reference quirk); every other anchor lies on both parts.
+                let is_neck = e == Embodiment::ProfileChimpanzee && h.child == 1;
+                for (role, part) in [("parent", h.parent), ("child", h.child)] {
+                    if is_neck && role == "parent" {
+                        continue;
+                    }
+                    assert!(
+                        contains(&b.parts[part], h.anchor, 1e-5),
+                        "{}: joint {role} {} does not hold {:?}",
+                        e.name(),
+                        b.parts[part].name,
+                        h.anchor
+                    );
+                }
+                // Spawned at the reference angle: the joint angle reads 0.
+                let relative = b.parts[h.child].angle - b.parts[h.parent].angle;
+                assert!((relative - h.reference_angle).abs() < 1e-6, "{}", e.name());
+            }
+            for j in &b.joints {
+                assert!(j.speed > 0.0);
+                if let Some(p) = j.contact_part {
+                    assert_eq!(p, j.hinge.child, "{}: {}", e.name(), j.name);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_body_spawns_on_or_just_above_the_ground() {
+        for e in Embodiment::ALL {
+            let b = e.body();
+            let lowest = b
+                .parts
+                .iter()
+                .flat_map(|p| {
+                    let (sin, cos) = (libm::sinf(p.angle), libm::cosf(p.angle));
+                    p.shape
+                        .vertices()
+                        .into_iter()
+                        .map(move |[x, y]| p.offset[1] + sin * x + cos * y)
+                })
+                .fold(f32::INFINITY, f32::min);
+            let clearance = lowest + b.spawn_height;
+            // The spider's feet start 3.4 px up (its reference spawn height), the rest touch;
+            // the spider's and old bipedal's slanted feet dip their corners by under 1 px.
+            assert!(
+                (-px(1.0)..=px(4.0)).contains(&clearance),
+                "{}: clearance {clearance}",
+                e.name()
+            );
+            assert!(startpad_steps(&b) == super::super::constants::TERRAIN_STARTPAD);
+        }
     }
 }

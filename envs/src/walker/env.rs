@@ -5,23 +5,27 @@
 //! A 2-D walker must cross a track of obstacles whose shape is set by the task vector.
 //!
 //! # Action space
-//! `Box([-1, 1]^m)`, one component per motor (m = 4 for the bipedals). Motor `i` targets
+//! `Box([-1, 1]^m)`, one component per motor (m = 4 for the bipedals, 8 to 16 for the other
+//! bodies, see [`Embodiment`]). Motor `i` targets
 //! `speed_i · sign(a_i)` with a torque cap of `motors_torque · |a_i|`. Components outside
 //! `[-1, 1]` are clipped (as the reference does); NaN or infinite components are an error.
 //!
 //! # Observation space
-//! `Box(f32)`: hull angle, `2ω/FPS`, `0.3·vx·(VIEWPORT_W/SCALE)/FPS`,
+//! `Box(f32)`: the head part's (the hull's) angle, `2ω/FPS`, `0.3·vx·(VIEWPORT_W/SCALE)/FPS`,
 //! `0.3·vy·(VIEWPORT_H/SCALE)/FPS`; per motor its angle (+ correction) and `speed / speed_i`,
-//! plus the contact flag of its part for motors that report one; then 10 lidar fractions.
-//! 24 values for the bipedals, in BipedalWalker's order.
+//! plus the contact flag of its part for motors that report one; then 10 lidar fractions cast
+//! from the head. 24 values for the bipedals, in BipedalWalker's order; 34 to 54 for the others.
 //!
 //! # Rewards
-//! `Δ(130·x/SCALE − 5·|hull angle|) − torque_penalty · motors_torque · Σ clip(|a|, 0, 1)`;
-//! replaced by −100 when the walker falls.
+//! `Δ(130·x/SCALE − 5·|head angle|) − torque_penalty · 80 · Σ clip(|a|, 0, 1)`, with the head
+//! x and angle; the angle term is dropped for the wheel and the chimpanzee, and 80 N·m is the
+//! bipedal's torque for every body (each body divides its `torque_penalty` instead). Replaced by
+//! −100 when the walker falls.
 //!
 //! # Episode end
-//! Terminated when a critical part (the hull) touches the terrain or x < 0 (reward −100), or when
-//! the hull passes the end of the track. Truncated after `max_episode_steps` steps.
+//! Terminated when a critical part (the hull; the chimpanzee's head and chest; none for the
+//! millipede) touches the terrain or x < 0 (reward −100), or when the head passes the end of the
+//! track. Truncated after `max_episode_steps` steps.
 //! `info.episode` reports the return, the length and `success = return > 230`.
 
 use rand::{Rng, RngCore, SeedableRng};
@@ -32,7 +36,7 @@ use teachgym_core::{
     RgbFrame, Space, Step, TaskDim, TaskSpace,
 };
 
-use super::body::{startpad_steps, BodyDef, Embodiment};
+use super::body::{startpad_steps, BodyDef, Embodiment, EFFORT_TORQUE};
 use super::constants::*;
 use super::physics::{
     PartPose, PartState, PhysicsConfig, WalkerWorld, MAX_PGS_ITERATIONS, MAX_SOLVER_ITERATIONS,
@@ -551,12 +555,14 @@ impl WalkerEnv {
         }
         obs.extend_from_slice(&ep.lidar);
 
-        let shaping =
-            FORWARD_REWARD * head.position[0] / SCALE - HULL_ANGLE_PENALTY * head.angle.abs();
+        let mut shaping = FORWARD_REWARD * head.position[0] / SCALE;
+        if body.penalise_head_tilt {
+            shaping -= HULL_ANGLE_PENALTY * head.angle.abs();
+        }
         let mut reward = ep.prev_shaping.map_or(0.0, |prev| shaping - prev) as f64;
         ep.prev_shaping = Some(shaping);
         let effort: f32 = self.clipped.iter().map(|a| a.abs()).sum();
-        reward -= (body.torque_penalty * body.motors_torque * effort) as f64;
+        reward -= (body.torque_penalty * EFFORT_TORQUE * effort) as f64;
 
         let fell = head.position[0] < 0.0
             || body
@@ -630,7 +636,9 @@ impl Env for WalkerEnv {
             TERRAIN_HEIGHT + self.body.spawn_height,
         ];
         let mut world = WalkerWorld::new(&terrain, &self.body, spawn, &self.config.physics);
-        world.push_head(self.body.head, push);
+        for &part in &self.body.pushed_parts {
+            world.push_part(part, push);
+        }
         self.episode = Some(Episode {
             world,
             terrain,

@@ -17,7 +17,7 @@ mod physics;
 mod render;
 mod terrain;
 
-pub use body::{BodyDef, Embodiment, JointDef, PartDef, PartShape};
+pub use body::{BodyDef, Embodiment, HingeDef, JointDef, PartDef, PartShape, EFFORT_TORQUE};
 pub use controller::{GaitConfig, ScriptedWalker};
 pub use env::{
     HexagonTracksConfig, StumpTracksConfig, TrackConfig, WalkerConfig, WalkerEnv,

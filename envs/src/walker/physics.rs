@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 use rapier2d::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::body::{BodyDef, PartShape};
+use super::body::{BodyDef, HingeDef, PartDef, PartShape};
 use super::constants::{
     FPS, GRAVITY, LIDAR_FAN, LIDAR_RANGE, LIDAR_RAYS, TERRAIN_FRICTION, TOUCH_DISTANCE,
 };
@@ -260,34 +260,23 @@ impl WalkerWorld {
 
         let mut joints = Vec::with_capacity(body.joints.len());
         for joint in &body.joints {
-            let parent = &body.parts[joint.parent];
-            let child = &body.parts[joint.child];
-            let local = |p: &super::body::PartDef| {
-                // Anchor in the part's frame (parts spawn unrotated or rotated by `angle`).
-                let dx = joint.anchor[0] - p.offset[0];
-                let dy = joint.anchor[1] - p.offset[1];
-                let (s, c) = (libm::sinf(-p.angle), libm::cosf(-p.angle));
-                Vector::new(c * dx - s * dy, s * dx + c * dy)
-            };
-            let mut builder = RevoluteJointBuilder::new()
-                .local_anchor1(local(parent))
-                .local_anchor2(local(child))
-                .limits(joint.limits)
+            let motorised = revolute(body, &joint.hinge)
                 .motor_velocity(0.0, physics.motor_factor)
                 .motor_max_force(0.0)
-                .contacts_enabled(false)
                 .build();
-            // Rotating the parent's joint frame by the reference angle makes rapier's joint angle
-            // (and so its limits) θ_child − θ_parent − reference, as Box2D's.
-            let anchor1 = builder.data.local_frame1.translation;
-            builder
-                .data
-                .set_local_frame1(Pose::new(anchor1, joint.reference_angle));
             joints.push(world.insert_impulse_joint(
-                parts[joint.parent].0,
-                parts[joint.child].0,
-                builder,
+                parts[joint.hinge.parent].0,
+                parts[joint.hinge.child].0,
+                with_reference_angle(motorised, joint.hinge.reference_angle),
             ));
+        }
+        for hinge in &body.passive_joints {
+            let passive = revolute(body, hinge).build();
+            world.insert_impulse_joint(
+                parts[hinge.parent].0,
+                parts[hinge.child].0,
+                with_reference_angle(passive, hinge.reference_angle),
+            );
         }
 
         // Generated left to right, but keep the invariant explicit for the lidar's search.
@@ -301,10 +290,10 @@ impl WalkerWorld {
         }
     }
 
-    /// Applies a one-step horizontal push to the head part: Box2D's `ApplyForceToCenter` before
-    /// the first step, i.e. an impulse of `force · dt`.
-    pub(crate) fn push_head(&mut self, head: usize, force_x: f32) {
-        if let Some(rb) = self.world.bodies.get_mut(self.parts[head].0) {
+    /// Applies a one-step horizontal push to part `i`: Box2D's `ApplyForceToCenter` before the
+    /// first step, i.e. an impulse of `force · dt`.
+    pub(crate) fn push_part(&mut self, i: usize, force_x: f32) {
+        if let Some(rb) = self.world.bodies.get_mut(self.parts[i].0) {
             rb.apply_impulse(Vector::new(force_x / FPS, 0.0), true);
         }
     }
@@ -370,10 +359,11 @@ impl WalkerWorld {
     /// Angle (rad, child relative to parent, wrapped to (-π, π]) and speed (rad/s) of joint `j`.
     pub(crate) fn joint_state(&self, body: &BodyDef, j: usize) -> (f32, f32) {
         let def = &body.joints[j];
-        let parent = &self.world.bodies[self.parts[def.parent].0];
-        let child = &self.world.bodies[self.parts[def.child].0];
-        let angle =
-            wrap_angle(child.rotation().angle() - parent.rotation().angle() - def.reference_angle);
+        let parent = &self.world.bodies[self.parts[def.hinge.parent].0];
+        let child = &self.world.bodies[self.parts[def.hinge.child].0];
+        let angle = wrap_angle(
+            child.rotation().angle() - parent.rotation().angle() - def.hinge.reference_angle,
+        );
         (angle, child.angvel() - parent.angvel())
     }
 
@@ -477,6 +467,33 @@ impl WalkerWorld {
             };
         }
     }
+}
+
+/// A limited revolute joint between the hinge's parts, without contacts between them, its
+/// anchors in each part's spawn frame.
+fn revolute(body: &BodyDef, hinge: &HingeDef) -> RevoluteJointBuilder {
+    let local = |p: &PartDef| {
+        // Anchor in the part's frame (parts spawn unrotated or rotated by `angle`).
+        let dx = hinge.anchor[0] - p.offset[0];
+        let dy = hinge.anchor[1] - p.offset[1];
+        let (s, c) = (libm::sinf(-p.angle), libm::cosf(-p.angle));
+        Vector::new(c * dx - s * dy, s * dx + c * dy)
+    };
+    RevoluteJointBuilder::new()
+        .local_anchor1(local(&body.parts[hinge.parent]))
+        .local_anchor2(local(&body.parts[hinge.child]))
+        .limits(hinge.limits)
+        .contacts_enabled(false)
+}
+
+/// Rotating the parent's joint frame by the reference angle makes rapier's joint angle (and so
+/// its limits) θ_child − θ_parent − reference, as Box2D's.
+fn with_reference_angle(mut joint: RevoluteJoint, reference_angle: f32) -> RevoluteJoint {
+    let anchor1 = joint.data.local_frame1.translation;
+    joint
+        .data
+        .set_local_frame1(Pose::new(anchor1, reference_angle));
+    joint
 }
 
 /// Wraps an angle to (-π, π].
