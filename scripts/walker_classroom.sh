@@ -2,7 +2,7 @@
 # The walker classroom of meta-ACL (issue 16; BENCHMARKS.md §3.6), end to end:
 #   1. eight PPO students of three bodies trained by ALP-GMM (the classroom),
 #   2. `teachgym classroom build` over their run directories,
-#   3. four new students (one of each body, and a second classic bipedal), each trained by
+#   3. eight new students (each body twice, and the classic bipedal twice more), each trained by
 #      AGAIN-R, ALP-GMM and Random with the same settings and seeds.
 # Usage: bash scripts/walker_classroom.sh OUT_DIR [JOBS]   (JOBS parallel runs, default 2)
 # Re-running continues: finished runs are kept, interrupted ones resume from their checkpoint.
@@ -49,7 +49,10 @@ done | xargs -P "$jobs" -L 1 bash -c 'run_one "$@"' _
 # 0.025 (BENCHMARKS.md §3.6). AGAIN's expert-curriculum threshold is the same (the again config).
 "$TEACHGYM" classroom build "$out"/classroom/*/ --alp-threshold 0.025 --out "$out/walker_classroom.json"
 
-new_students=("classic_bipedal 101" "small_bipedal 102" "old_classic_bipedal 103" "classic_bipedal 104")
+new_students=(
+    "classic_bipedal 101" "small_bipedal 102" "old_classic_bipedal 103" "classic_bipedal 104"
+    "classic_bipedal 105" "small_bipedal 106" "old_classic_bipedal 107" "classic_bipedal 108"
+)
 for s in "${new_students[@]}"; do
     set -- $s
     echo "$configs/walker_classroom_again.toml $1 $2 $out/new/again-$1-$2 --classroom $out/walker_classroom.json"
