@@ -2,7 +2,7 @@
 //! to PNG/GIF, measure throughput, and run the calibration statistics against the Box2D
 //! reference.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
@@ -344,6 +344,17 @@ enum ClassroomCommand {
         #[arg(long, default_value_t = teachgym_teachers::again::DEFAULT_ENTRY_ALP_THRESHOLD)]
         alp_threshold: f64,
     },
+}
+
+/// Writes the report of benchmark directory `dir` beside it (`benchmark --report`) and says
+/// where.
+fn print_report(dir: &Path) -> Result<()> {
+    let written = write_report(&ReportOptions {
+        dir: dir.to_path_buf(),
+        out: None,
+    })?;
+    println!("report: {}", written.markdown.display());
+    Ok(())
 }
 
 /// The named walker policy for `env`: the scripted gait reads a bipedal's observation and acts
@@ -889,11 +900,7 @@ fn run(cli: Cli) -> Result<()> {
                 }
                 run_ray_engine(&args)?;
                 if report {
-                    let written = write_report(&ReportOptions {
-                        dir: out.clone(),
-                        out: None,
-                    })?;
-                    println!("report: {}", written.markdown.display());
+                    print_report(&out)?;
                 }
                 return Ok(());
             }
@@ -914,11 +921,7 @@ fn run(cli: Cli) -> Result<()> {
                 out.display()
             );
             if report {
-                let written = write_report(&ReportOptions {
-                    dir: out.clone(),
-                    out: None,
-                })?;
-                println!("report: {}", written.markdown.display());
+                print_report(&out)?;
             }
         }
         Command::Report { dir, out } => {

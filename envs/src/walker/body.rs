@@ -503,6 +503,26 @@ impl Assembly {
         self.chain(parent, 0.0, hip, segments, shape.color);
     }
 
+    /// A back and a front straight leg hanging from the same `hip` of `parent` (legs of a pair
+    /// spawn on top of each other, as in the reference; the back one darker), named
+    /// `{prefix}back_…` and `{prefix}front_…`.
+    fn leg_pair(&mut self, parent: usize, prefix: &str, hip: [f32; 2], width: f32, length: f32) {
+        for (side, shade) in [("back", -1.0f32), ("front", 1.0)] {
+            self.leg(
+                parent,
+                &format!("{prefix}{side}_"),
+                hip,
+                0.0,
+                Reach::MinusY,
+                &LegShape {
+                    width,
+                    length,
+                    color: leg_color(shade),
+                },
+            );
+        }
+    }
+
     /// Adds an unmotorised joint between two unrotated parts.
     fn passive(&mut self, parent: usize, child: usize, anchor: [f32; 2], limits: [f32; 2]) {
         self.passive_joints.push(HingeDef {
@@ -679,20 +699,7 @@ fn big_quadru() -> BodyDef {
     let hull = a.hull("hull", clockwise_px_polygon(&HULL_PX), [0.0, 0.0], true);
     for (pair, fraction) in [("hind", -0.7f32), ("fore", 0.5)] {
         let x = fraction * px(HULL_BOTTOM_WIDTH_PX / 2.0);
-        for (side, shade) in [("back", -1.0f32), ("front", 1.0)] {
-            a.leg(
-                hull,
-                &format!("{pair}_{side}_"),
-                [x, -leg_down],
-                0.0,
-                Reach::MinusY,
-                &LegShape {
-                    width: leg_w,
-                    length: leg_h,
-                    color: leg_color(shade),
-                },
-            );
-        }
+        a.leg_pair(hull, &format!("{pair}_"), [x, -leg_down], leg_w, leg_h);
     }
     a.finish(BodyTraits {
         name: "big_quadru",
@@ -816,20 +823,13 @@ fn millipede() -> BodyDef {
             [x, 0.0],
             false,
         );
-        for (side, shade) in [("back", -1.0f32), ("front", 1.0)] {
-            a.leg(
-                segment,
-                &format!("segment_{k}_{side}_"),
-                [x, -leg_down],
-                0.0,
-                Reach::MinusY,
-                &LegShape {
-                    width: leg_w,
-                    length: leg_h,
-                    color: leg_color(shade),
-                },
-            );
-        }
+        a.leg_pair(
+            segment,
+            &format!("segment_{k}_"),
+            [x, -leg_down],
+            leg_w,
+            leg_h,
+        );
         if let Some(&previous) = segments.last() {
             a.passive(
                 previous,
