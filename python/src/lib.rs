@@ -1050,6 +1050,12 @@ fn _teachgym(m: &Bound<'_, PyModule>) -> PyResult<()> {
     #[cfg(feature = "test-hooks")]
     m.setattr("_panic_for_tests", wrap_pyfunction!(_panic_for_tests, m)?)?;
     m.add("TEACHER_NAMES", TEACHER_NAMES.to_vec())?;
+    m.add(
+        "BODY_NAMES",
+        teachgym_envs::walker::Embodiment::ALL
+            .map(|body| body.name())
+            .to_vec(),
+    )?;
     m.add("MAX_NUM_ENVS", MAX_NUM_ENVS)?;
     m.add("MAX_NON_EXPLORATORY_SAMPLES", MAX_NON_EXPLORATORY_SAMPLES)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

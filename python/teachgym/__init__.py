@@ -28,7 +28,7 @@ from typing import Any as _Any
 import gymnasium as _gym
 
 from . import runs, teachers
-from ._teachgym import TEACHER_NAMES, __version__
+from ._teachgym import BODY_NAMES, TEACHER_NAMES, __version__
 from .envs import (
     ENV_CLASSES,
     GridWorldEnv,
@@ -60,6 +60,7 @@ __all__ = [
     "ENV_IDS",
     "BROWSER_ENV_ID",
     "TEACHER_NAMES",
+    "BODY_NAMES",
     "TaskSpace",
     "TaskSource",
     "UniformTasks",

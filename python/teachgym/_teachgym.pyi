@@ -18,6 +18,7 @@ __all__ = [
     "build_classroom",
     "benchmark_plan",
     "TEACHER_NAMES",
+    "BODY_NAMES",
     "MAX_NUM_ENVS",
     "MAX_NON_EXPLORATORY_SAMPLES",
     "__version__",
@@ -25,6 +26,7 @@ __all__ = [
 
 __version__: str
 TEACHER_NAMES: list[str]
+BODY_NAMES: list[str]
 MAX_NUM_ENVS: int
 MAX_NON_EXPLORATORY_SAMPLES: int
 

@@ -3,9 +3,10 @@
 Each class wraps one entry of the Rust registry (``teachgym._teachgym.env_registry()``); the
 physics, the observations, the rewards and the step limit live in Rust. Constructor keywords:
 
-- ``body``: the embodiment (walkers: ``classic_bipedal``, ``small_bipedal``,
-  ``old_classic_bipedal``, ``big_quadru``, ``spider``, ``millipede``, ``wheel``,
-  ``profile_chimpanzee``; the action and observation sizes follow the body).
+- ``body``: the embodiment of a walker, one of ``teachgym.BODY_NAMES`` (``classic_bipedal``,
+  the default, ``small_bipedal``, ``old_classic_bipedal``, ``big_quadru``, ``spider``,
+  ``millipede``, ``wheel``, ``profile_chimpanzee``); the action and observation sizes follow the
+  body.
 - ``bounds``: ``{dimension: (low, high)}`` overrides of the task space, e.g.
   ``{"stump_height": (0, 9)}``.
 - ``max_episode_steps``: the step limit after which the env truncates (the Rust env does it, so

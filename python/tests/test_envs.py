@@ -198,6 +198,30 @@ def test_keywords_reach_the_rust_config() -> None:
     assert trajectory_digest(classic, 1, 30) != trajectory_digest(small, 1, 30)
 
 
+# TeachMyAgent's table: (actions, observation size) of each walking body.
+BODY_SIZES = {
+    "classic_bipedal": (4, 24),
+    "small_bipedal": (4, 24),
+    "old_classic_bipedal": (4, 24),
+    "big_quadru": (8, 34),
+    "spider": (12, 42),
+    "millipede": (16, 54),
+    "wheel": (8, 34),
+    "profile_chimpanzee": (14, 50),
+}
+
+
+def test_every_body_builds_with_the_reference_sizes_and_steps_reproducibly() -> None:
+    assert sorted(teachgym.BODY_NAMES) == sorted(BODY_SIZES)
+    for body, (actions, observations) in BODY_SIZES.items():
+        env = gym.make("teachgym/StumpTracks-v0", body=body)
+        assert env.action_space.shape == (actions,), body
+        assert env.observation_space.shape == (observations,), body
+        obs, _ = env.reset(seed=3)
+        assert obs.shape == (observations,) and env.observation_space.contains(obs), body
+        assert trajectory_digest(env, 3, 20) == trajectory_digest(env, 3, 20), body
+
+
 def test_reset_options_task_and_task_sources() -> None:
     env = gym.make("teachgym/StumpTracks-v0")
     _, info = env.reset(seed=0, options={"task": [2.5, 1.0]})
