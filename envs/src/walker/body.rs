@@ -590,15 +590,9 @@ const BIPEDAL_LEG_W: f32 = 8.0 / SCALE;
 
 /// A two-legged walker with straight legs hanging from the hull, `leg_h` long per segment.
 fn bipedal(name: &'static str, leg_h: f32, width: f32, leg_down: f32, spawn_angle: f32) -> BodyDef {
-    let mut hull: Vec<[f32; 2]> = BIPEDAL_HULL_PX
-        .iter()
-        .map(|[x, y]| [x / SCALE, y / SCALE])
-        .collect();
-    // rapier wants counter-clockwise polygons; the table is clockwise.
-    hull.reverse();
     let mut parts = vec![PartDef {
         name: "hull".into(),
-        shape: PartShape::Polygon(hull),
+        shape: clockwise_px_polygon(&BIPEDAL_HULL_PX),
         density: HULL_DENSITY,
         friction: HULL_FRICTION,
         offset: [0.0, 0.0],
