@@ -375,7 +375,7 @@ fn qweb_dqn_trains_on_web_forms_and_refuses_mismatched_sections() {
         &config,
         "env = \"webform\"\nstudent = \"dqn\"\nteacher = \"random\"\n\
          [webform]\nmax_fields = 2\nmax_pages = 1\nmax_elements = 16\n\
-         task_high = [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0]\n\
+         task_high = [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0]\n\
          [qweb]\nlearning_starts = 100\nbatch_size = 16\nencoder_hidden = [16]\n\
          pair_hidden = [16]\nclick_hidden = [16]\n",
     )

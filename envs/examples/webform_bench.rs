@@ -11,7 +11,9 @@ use std::time::Instant;
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 use teachgym_core::Env;
-use teachgym_envs::webform::{InteractionLevel, WebFormConfig, WebFormEnv};
+use teachgym_envs::webform::{
+    InteractionLevel, WebFormConfig, WebFormEnv, GOAL_COVERAGE_DIM, TASK_DIMS,
+};
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
@@ -26,8 +28,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let steps = args.first().copied().unwrap_or(1_000_000);
     let resets = args.get(1).copied().unwrap_or(100_000);
     let repeats = args.get(2).copied().unwrap_or(3);
-    let tasks: [(&str, [f64; 8]); 3] =
-        [("easy", [0.0; 8]), ("center", [0.5; 8]), ("hard", [1.0; 8])];
+    // Every field named (`goal_coverage` = 1, the default bounds).
+    let with_every_field = |v: f64| {
+        let mut task = [v; TASK_DIMS];
+        task[GOAL_COVERAGE_DIM] = 1.0;
+        task
+    };
+    let tasks = [
+        ("easy", with_every_field(0.0)),
+        ("center", with_every_field(0.5)),
+        ("hard", with_every_field(1.0)),
+    ];
     for level in [InteractionLevel::Semantic, InteractionLevel::Widget] {
         let mut env = WebFormEnv::new(WebFormConfig {
             interaction_level: level,

@@ -618,7 +618,10 @@ mod tests {
             }
         }
         let mut b = Buffers::new(n, 0);
-        let tasks = vec![0.5; n * 8];
+        // Every field named: `goal_coverage` (the last dimension) at its default bound 1.
+        let tasks: Vec<f64> = (0..n)
+            .flat_map(|_| [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 1.0])
+            .collect();
         let seeds = [1, 2, 3];
         let mut history = Vec::new();
         let mut actions = vec![0i64; n * a_dim];

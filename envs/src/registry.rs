@@ -939,7 +939,9 @@ mod tests {
         let options = options(r#"{"config": {"max_fields": 2, "max_elements": 20}}"#);
         let mut env = build_env("webform", &options).unwrap();
         assert_eq!(env.action_kind(), "discrete");
-        let (obs, _) = env.reset(Some(3), &[0.0; 8]).unwrap();
+        let (obs, _) = env
+            .reset(Some(3), &[0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0])
+            .unwrap();
         let Observation::Dict(obs) = obs else {
             panic!("web forms observe dicts")
         };
@@ -951,7 +953,8 @@ mod tests {
 
         let mut md = build_env("webform_md", &options).unwrap();
         assert_eq!(md.action_kind(), "multi_discrete");
-        md.reset(Some(3), &[0.0; 8]).unwrap();
+        md.reset(Some(3), &[0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0])
+            .unwrap();
         assert!(md.step(Action::MultiDiscrete(&[0, 0, 0])).is_ok());
         assert!(md.step(Action::MultiDiscrete(&[0, 2, 0])).is_err());
         assert!(md.step(Action::Discrete(0)).is_err());

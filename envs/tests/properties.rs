@@ -234,8 +234,8 @@ proptest! {
                 failure_reward: values[3],
                 invalid_action_penalty: values[4],
                 step_slack: 1.0 + values[5],
-                task_low: vec![bounds.0[0]; 8],
-                task_high: vec![bounds.0[1]; 8],
+                task_low: vec![bounds.0[0]; 9],
+                task_high: vec![bounds.0[1]; 9],
                 ..WebFormConfig::default()
             }),
         };

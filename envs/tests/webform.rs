@@ -6,16 +6,25 @@ use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 use teachgym_core::{Env, Error, Space};
 use teachgym_envs::webform::{
-    generate, InteractionLevel, ObsArray, ShapingMode, WebFormConfig, WebFormEnv, WebFormMdEnv,
-    WebFormObs, TASK_DIMS,
+    form_html, generate, InteractionLevel, ObsArray, ShapingMode, WebFormConfig, WebFormEnv,
+    WebFormMdEnv, WebFormObs, GOAL_COVERAGE_DIM, TASK_DIMS,
 };
 
+/// An env over the whole task box (`goal_coverage` opened: its default bounds are `[1, 1]`).
 fn env(level: InteractionLevel) -> WebFormEnv {
     WebFormEnv::new(WebFormConfig {
         interaction_level: level,
+        task_low: vec![0.0; TASK_DIMS],
         ..WebFormConfig::default()
     })
     .unwrap()
+}
+
+/// `v` on every axis but `goal_coverage`, which is at 1 (every field named, the default).
+fn every_field(v: f64) -> Vec<f64> {
+    let mut task = vec![v; TASK_DIMS];
+    task[GOAL_COVERAGE_DIM] = 1.0;
+    task
 }
 
 /// Runs the oracle from reset; returns (steps, success, optimal_steps).
@@ -46,7 +55,7 @@ fn oracle_solves_every_form_of_a_grid_in_the_optimal_number_of_steps() {
     for level in [InteractionLevel::Semantic, InteractionLevel::Widget] {
         let mut env = env(level);
         let mut forms = 0;
-        // 3^8 = 6561 corners and midpoints of the task box, one seed each.
+        // 3^9 = 19683 corners and midpoints of the task box, one seed each.
         for code in 0..levels.len().pow(TASK_DIMS as u32) {
             let mut c = code;
             let task: Vec<f64> = (0..TASK_DIMS)
@@ -61,17 +70,17 @@ fn oracle_solves_every_form_of_a_grid_in_the_optimal_number_of_steps() {
             assert_eq!(steps, optimal, "oracle not optimal on {task:?} ({level:?})");
             forms += 1;
         }
-        assert_eq!(forms, 6561);
+        assert_eq!(forms, 19683);
     }
 }
 
 #[test]
-fn optimal_steps_grow_with_fields_pages_complexity_and_cold_start() {
+fn optimal_steps_grow_with_fields_pages_complexity_cold_start_and_goal_coverage() {
     // Means over seeds of the oracle's step count, which the generator documents as growing
     // along these axes (at the widget level, where widget complexity costs steps).
     let mut env = env(InteractionLevel::Widget);
     let mean_optimal = |env: &mut WebFormEnv, axis: usize, value: f64| {
-        let mut task = vec![0.3; TASK_DIMS];
+        let mut task = every_field(0.3);
         task[axis] = value;
         let total: u32 = (0..300)
             .map(|s| {
@@ -81,7 +90,7 @@ fn optimal_steps_grow_with_fields_pages_complexity_and_cold_start() {
             .sum();
         f64::from(total) / 300.0
     };
-    for axis in [0, 1, 3, 7] {
+    for axis in [0, 1, 3, 7, GOAL_COVERAGE_DIM] {
         let means: Vec<f64> = [0.0, 0.5, 1.0]
             .iter()
             .map(|&v| mean_optimal(&mut env, axis, v))
@@ -91,6 +100,124 @@ fn optimal_steps_grow_with_fields_pages_complexity_and_cold_start() {
             "axis {axis}: mean optimal steps {means:?}"
         );
     }
+}
+
+#[test]
+fn goal_coverage_names_a_subset_of_the_targets_and_leaves_the_form_unchanged() {
+    // QWeb's goal simulation: for one seed, lowering `goal_coverage` keeps every page, widget
+    // and value; the instruction names `max(1, sround(θ·F))` of the F targets (each with the
+    // widget and value it has at θ = 1), the others become untargeted, and the oracle then
+    // solves the sub-instruction in no more steps (in fewer once a field is dropped).
+    let mut env = env(InteractionLevel::Semantic);
+    let mut full_task = every_field(0.6);
+    full_task[7] = 1.0; // no warm start: every named field costs steps
+    let (mut fewer, mut named_total) = (0, 0);
+    for seed in 0..200 {
+        let (steps_full, success, _) = run_oracle(&mut env, seed, &full_task);
+        assert!(success);
+        let full = env.form().unwrap().clone();
+        let f = full.fields.len();
+        for coverage in [0.0, 0.3, 0.7] {
+            let mut task = full_task.clone();
+            task[GOAL_COVERAGE_DIM] = coverage;
+            let (steps, success, _) = run_oracle(&mut env, seed, &task);
+            assert!(success, "oracle failed at coverage {coverage}, seed {seed}");
+            let form = env.form().unwrap();
+            let expected = coverage * f as f64;
+            let k = form.fields.len();
+            assert!(
+                k >= 1 && k <= f && (k as f64 - expected.max(1.0)).abs() < 1.0,
+                "seed {seed}: {k} named of {f} at coverage {coverage}"
+            );
+            assert_eq!(form.pages, full.pages, "seed {seed}: the pages changed");
+            assert_eq!(form.widgets.len(), full.widgets.len());
+            for (w, (a, b)) in form.widgets.iter().zip(&full.widgets).enumerate() {
+                assert_eq!((a.kind, &a.options, a.page), (b.kind, &b.options, b.page));
+                // A widget the sub-instruction names is a target of the full one too.
+                if let Some(j) = a.target {
+                    let named = &form.fields[j];
+                    assert_eq!(named.widget, w);
+                    let original = &full.fields[b.target.expect("named widgets are targets")];
+                    assert_eq!((named.key, named.value), (original.key, original.value));
+                }
+            }
+            let targeted = form.widgets.iter().filter(|w| w.target.is_some()).count();
+            assert_eq!(targeted, k);
+            assert!(steps <= steps_full, "seed {seed}: {steps} > {steps_full}");
+            fewer += u32::from(k < f && steps < steps_full);
+            named_total += k;
+        }
+    }
+    assert!(
+        fewer > 300,
+        "fewer steps in only {fewer} of 600 sub-instructions"
+    );
+    assert!(named_total > 600, "{named_total}");
+    // θ = 0 names exactly one field; θ = 1 every one.
+    let mut task = every_field(0.8);
+    task[GOAL_COVERAGE_DIM] = 0.0;
+    for seed in 0..20 {
+        env.reset(Some(seed), &task).unwrap();
+        assert_eq!(env.form().unwrap().fields.len(), 1);
+    }
+}
+
+/// FNV-1a digest of the HTML pages (instruction, every page, initial state) of 400 forms at
+/// `goal_coverage = 1`, on a spread of the other 8 axes, both interaction levels, seeds 0–39.
+/// The value was computed by the generator before `goal_coverage` existed (on 8-value tasks);
+/// the axis leaves these forms, and so the test sets written before it, unchanged bit for bit.
+#[test]
+fn forms_at_full_goal_coverage_are_those_of_the_8_axis_space() {
+    const DIGEST_BEFORE_GOAL_COVERAGE: u64 = 0x0e10_b66b_35b0_87d1;
+    let mut digest: u64 = 0xcbf2_9ce4_8422_2325;
+    for level in [InteractionLevel::Semantic, InteractionLevel::Widget] {
+        let config = WebFormConfig {
+            interaction_level: level,
+            ..WebFormConfig::default()
+        };
+        for (k, v) in [0.0, 0.3, 0.55, 0.8, 1.0].iter().enumerate() {
+            for seed in 0..40u64 {
+                let mut task: Vec<f64> = (0..8)
+                    .map(|i| (v + 0.07 * i as f64 * k as f64) % 1.0)
+                    .collect();
+                task.push(1.0);
+                let mut rng = Pcg64::seed_from_u64(seed);
+                let form = generate(&config, &task, &mut rng).unwrap();
+                for b in form_html(&form, &form.initial_state()).bytes() {
+                    digest ^= u64::from(b);
+                    digest = digest.wrapping_mul(0x100_0000_01b3);
+                }
+            }
+        }
+    }
+    assert_eq!(digest, DIGEST_BEFORE_GOAL_COVERAGE, "{digest:#018x}");
+}
+
+#[test]
+fn goal_coverage_is_closed_at_one_by_default() {
+    // The default task space is the 8-axis one the axis extends: `goal_coverage` in [1, 1].
+    let config = WebFormConfig::default();
+    let space = config.bounded_task_space().unwrap();
+    assert_eq!(space.dim(), TASK_DIMS);
+    assert_eq!(space.dims()[GOAL_COVERAGE_DIM].name, "goal_coverage");
+    assert_eq!(space.low()[GOAL_COVERAGE_DIM], 1.0);
+    assert_eq!(config.prior().unwrap().easy_task[GOAL_COVERAGE_DIM], 1.0);
+    let mut env = WebFormEnv::new(config).unwrap();
+    let mut task = every_field(0.5);
+    task[GOAL_COVERAGE_DIM] = 0.5;
+    let err = env.reset(Some(0), &task).unwrap_err();
+    assert!(err.to_string().contains("goal_coverage"), "{err}");
+    // A bound list of the 8-axis space is refused with a message saying what to append.
+    let old = WebFormConfig {
+        task_low: vec![0.0; 8],
+        ..WebFormConfig::default()
+    };
+    let err = WebFormEnv::new(old).err().expect("8 bounds are refused");
+    assert!(
+        matches!(&err, Error::InvalidConfig { field, .. } if field == "task_low")
+            && err.to_string().contains("append 1"),
+        "{err}"
+    );
 }
 
 /// Success rate of a uniformly random valid-action policy over `episodes` seeds.
@@ -129,7 +256,7 @@ fn a_random_policy_does_not_succeed_more_often_along_any_axis() {
     // success is exactly unchanged; along axis 6 the fields are renumbered, so it is unchanged
     // in distribution (checked within 4 standard errors). Along the other axes success must
     // not rise by more than 3 standard errors between neighbours and must fall end to end.
-    let base = [0.1, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.3];
+    let base = [0.1, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.3, 1.0];
     let episodes = 1500;
     for level in [InteractionLevel::Semantic, InteractionLevel::Widget] {
         let mut env = env(level);
@@ -178,7 +305,7 @@ fn lexical_matching_gets_harder_with_noise_and_ambiguity() {
     // element (match feature 0) is the target's own label or input must fall along them.
     let mut env = env(InteractionLevel::Semantic);
     let hit_rate = |env: &mut WebFormEnv, axis: usize, v: f64| {
-        let mut task = vec![0.3; TASK_DIMS];
+        let mut task = every_field(0.3);
         task[axis] = v;
         let (mut hits, mut total) = (0, 0);
         for seed in 0..300 {
@@ -225,7 +352,7 @@ fn order_shuffle_breaks_the_positional_shortcut() {
     let rates: Vec<f64> = [0.0, 0.5, 1.0]
         .iter()
         .map(|&v| {
-            let mut task = vec![0.6; TASK_DIMS];
+            let mut task = every_field(0.6);
             task[6] = v;
             let (mut same, mut total) = (0, 0);
             for seed in 0..300 {
@@ -305,7 +432,7 @@ fn shaping_telescopes_to_the_documented_closed_form() {
         .unwrap();
         let mut saw_truncation = false;
         for seed in 0..200 {
-            let task = [0.4, 0.3, 0.2, 0.3, 0.1, 0.1, 0.1, 0.5];
+            let task = [0.4, 0.3, 0.2, 0.3, 0.1, 0.1, 0.1, 0.5, 1.0];
             let (disc, plain, phi0, phi_t, length, truncated) =
                 shaping_run(&mut env, seed, &task, seed % 2 == 0);
             saw_truncation |= truncated;
@@ -338,7 +465,7 @@ fn shaping_telescopes_to_the_documented_closed_form() {
         ..WebFormConfig::default()
     })
     .unwrap();
-    let (disc, ..) = shaping_run(&mut env, 1, &[0.5; TASK_DIMS], false);
+    let (disc, ..) = shaping_run(&mut env, 1, &every_field(0.5), false);
     assert_eq!(disc, 0.0);
 }
 
@@ -364,12 +491,12 @@ fn trace(env: &mut WebFormEnv, seed: u64, task: &[f64]) -> (Vec<f32>, Vec<f64>, 
 
 #[test]
 fn same_seed_task_and_actions_give_bit_identical_runs() {
-    let task = [0.7, 0.6, 0.5, 0.6, 0.7, 0.6, 0.5, 0.7];
+    let task = [0.7, 0.6, 0.5, 0.6, 0.7, 0.6, 0.5, 0.7, 1.0];
     for level in [InteractionLevel::Semantic, InteractionLevel::Widget] {
         let mut a = env(level);
         let mut b = env(level);
         // Interleave another episode in `b` to show a seeded reset forgets the past.
-        b.reset(Some(5), &[0.2; TASK_DIMS]).unwrap();
+        b.reset(Some(5), &every_field(0.2)).unwrap();
         let (fa, ra, ha) = trace(&mut a, 3, &task);
         let (fb, rb, hb) = trace(&mut b, 3, &task);
         assert_eq!(
@@ -398,20 +525,20 @@ fn bad_input_gives_typed_errors_and_invalid_actions_are_no_ops() {
     assert!(matches!(
         e.reset(None, &[0.5; 7]),
         Err(Error::TaskDimension {
-            expected: 8,
+            expected: 9,
             got: 7,
             ..
         })
     ));
     assert!(matches!(
-        e.reset(None, &[0.5, 0.5, 1.5, 0.5, 0.5, 0.5, 0.5, 0.5]),
+        e.reset(None, &[0.5, 0.5, 1.5, 0.5, 0.5, 0.5, 0.5, 0.5, 1.0]),
         Err(Error::TaskOutOfBounds { ref dim, .. }) if dim == "distractors"
     ));
     assert!(matches!(
-        e.reset(None, &[f64::NAN, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]),
+        e.reset(None, &[f64::NAN, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 1.0]),
         Err(Error::TaskOutOfBounds { .. })
     ));
-    let (obs, _) = e.reset(Some(1), &[0.5; TASK_DIMS]).unwrap();
+    let (obs, _) = e.reset(Some(1), &every_field(0.5)).unwrap();
     let n = e.n_actions();
     assert_eq!(
         e.step(&n).unwrap_err(),
@@ -446,7 +573,7 @@ fn bad_input_gives_typed_errors_and_invalid_actions_are_no_ops() {
         ..WebFormConfig::default()
     })
     .unwrap();
-    p.reset(Some(1), &[0.5; TASK_DIMS]).unwrap();
+    p.reset(Some(1), &every_field(0.5)).unwrap();
     assert_eq!(p.step(&invalid).unwrap().reward, -0.25);
 
     // Malformed configs.
@@ -532,12 +659,12 @@ fn bad_input_gives_typed_errors_and_invalid_actions_are_no_ops() {
                 max_pages: 0,
                 ..Default::default()
             },
-            &[0.5; 8],
+            &[0.5; 9],
             &mut rng
         ),
         Err(Error::InvalidConfig { .. })
     ));
-    assert!(generate(&WebFormConfig::default(), &[0.5; 8], &mut rng).is_ok());
+    assert!(generate(&WebFormConfig::default(), &[0.5; 9], &mut rng).is_ok());
     // Serde: unknown keys and bad enum values are rejected; a partial config takes defaults.
     assert!(serde_json::from_str::<WebFormConfig>(r#"{"max_feilds": 3}"#).is_err());
     assert!(serde_json::from_str::<WebFormConfig>(r#"{"interaction_level": "mouse"}"#).is_err());
@@ -549,7 +676,7 @@ fn bad_input_gives_typed_errors_and_invalid_actions_are_no_ops() {
 
     // The multi-discrete variant.
     let mut md = WebFormMdEnv::new(WebFormConfig::default()).unwrap();
-    md.reset(Some(1), &[0.5; TASK_DIMS]).unwrap();
+    md.reset(Some(1), &every_field(0.5)).unwrap();
     assert_eq!(
         md.step(&[0, 0]).unwrap_err(),
         Error::ActionDimension {
@@ -574,7 +701,7 @@ fn bad_input_gives_typed_errors_and_invalid_actions_are_no_ops() {
 #[test]
 fn steps_after_the_end_are_refused_and_truncation_is_reported() {
     let mut e = env(InteractionLevel::Widget);
-    e.reset(Some(2), &[0.5; TASK_DIMS]).unwrap();
+    e.reset(Some(2), &every_field(0.5)).unwrap();
     let limit = e.max_steps().unwrap();
     // A masked-out action never ends the episode, so the run reaches the step limit.
     let invalid = e
@@ -639,6 +766,7 @@ fn observations_stay_in_the_space_and_the_md_env_matches_the_flat_one() {
     for level in [InteractionLevel::Semantic, InteractionLevel::Widget] {
         let config = WebFormConfig {
             interaction_level: level,
+            task_low: vec![0.0; TASK_DIMS],
             ..Default::default()
         };
         let mut flat = WebFormEnv::new(config.clone()).unwrap();
@@ -681,7 +809,7 @@ fn observations_stay_in_the_space_and_the_md_env_matches_the_flat_one() {
 fn html_and_render_show_the_form() {
     let mut e = env(InteractionLevel::Widget);
     let (_, _) = e
-        .reset(Some(4), &[0.6, 0.8, 0.4, 0.7, 0.2, 0.2, 0.2, 0.8])
+        .reset(Some(4), &[0.6, 0.8, 0.4, 0.7, 0.2, 0.2, 0.2, 0.8, 1.0])
         .unwrap();
     let html = e.html().unwrap();
     let form = e.form().unwrap();
@@ -696,7 +824,7 @@ fn html_and_render_show_the_form() {
     }
     // Well-formed on many forms, with placeholder-only labels and groups among them.
     for seed in 0..50 {
-        e.reset(Some(seed), &[0.9, 1.0, 0.8, 0.5, 0.5, 1.0, 0.5, 1.0])
+        e.reset(Some(seed), &[0.9, 1.0, 0.8, 0.5, 0.5, 1.0, 0.5, 1.0, 1.0])
             .unwrap();
         let page = e.html().unwrap();
         for tag in [
@@ -709,7 +837,7 @@ fn html_and_render_show_the_form() {
             );
         }
     }
-    e.reset(Some(4), &[0.6, 0.8, 0.4, 0.7, 0.2, 0.2, 0.2, 0.8])
+    e.reset(Some(4), &[0.6, 0.8, 0.4, 0.7, 0.2, 0.2, 0.2, 0.8, 1.0])
         .unwrap();
     let frame = e.render().unwrap();
     assert_eq!(frame.data.len(), (frame.width * frame.height * 3) as usize);
@@ -745,6 +873,7 @@ fn other_caps_work_and_random_play_never_breaks_the_env() {
         for level in [InteractionLevel::Semantic, InteractionLevel::Widget] {
             let mut config = WebFormConfig {
                 interaction_level: level,
+                task_low: vec![0.0; TASK_DIMS],
                 ..base.clone()
             };
             config.max_elements = config.max_elements.max(config.min_elements());
@@ -780,7 +909,7 @@ fn calendars_stop_at_the_ends_of_the_date_range() {
     })
     .unwrap();
     // A form whose first page has a date input.
-    let task = [0.3, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0];
+    let task = [0.3, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0];
     let (seed, date_slot) = (0..200)
         .find_map(|seed| {
             e.reset(Some(seed), &task).unwrap();
@@ -899,7 +1028,7 @@ fn the_observation_suffices_to_solve_clean_forms_and_noise_and_ambiguity_hurt() 
     let config = WebFormConfig::default();
     let mut env = WebFormEnv::new(config.clone()).unwrap();
     let success = |env: &mut WebFormEnv, noise: f64, ambiguity: f64| {
-        let task = [0.3, 0.6, 0.4, 0.6, noise, ambiguity, 1.0, 1.0];
+        let task = [0.3, 0.6, 0.4, 0.6, noise, ambiguity, 1.0, 1.0, 1.0];
         let mut wins = 0;
         for seed in 0..300 {
             let (mut obs, _) = env.reset(Some(seed), &task).unwrap();
@@ -935,15 +1064,15 @@ fn envs_can_move_across_threads() {
 #[test]
 fn task_bounds_restrict_the_task_space_and_the_trait_mask_is_the_observation_mask() {
     let config = WebFormConfig {
-        task_low: vec![0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0],
-        task_high: vec![0.5, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0],
+        task_low: vec![0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0],
+        task_high: vec![0.5, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0],
         ..WebFormConfig::default()
     };
     let mut env = WebFormEnv::new(config.clone()).unwrap();
     assert_eq!(env.task_space().high()[0], 0.5);
     assert_eq!(env.task_space().low()[7], 1.0);
     assert!(Env::action_mask(&env).is_none(), "no mask before reset");
-    let inside = [0.5, 0.3, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0];
+    let inside = [0.5, 0.3, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0];
     let (obs, _) = env.reset(Some(1), &inside).unwrap();
     let mask = Env::action_mask(&env).unwrap();
     let expected: Vec<bool> = obs.action_mask.iter().map(|&m| m == 1).collect();
@@ -952,12 +1081,12 @@ fn task_bounds_restrict_the_task_space_and_the_trait_mask_is_the_observation_mas
     let expected: Vec<bool> = step.obs.action_mask.iter().map(|&m| m == 1).collect();
     assert_eq!(Env::action_mask(&env).unwrap(), expected);
     assert!(matches!(
-        env.reset(Some(1), &[0.9, 0.3, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0]),
+        env.reset(Some(1), &[0.9, 0.3, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0]),
         Err(Error::TaskOutOfBounds { .. })
     ));
     for (low, high, field) in [
         (vec![0.0; 7], vec![1.0; TASK_DIMS], "task_low"),
-        (vec![0.0; TASK_DIMS], vec![1.0; 9], "task_high"),
+        (vec![0.0; TASK_DIMS], vec![1.0; 10], "task_high"),
         (
             vec![0.6; TASK_DIMS],
             vec![0.5; TASK_DIMS],

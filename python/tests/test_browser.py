@@ -39,7 +39,7 @@ needs_browser = pytest.mark.skipif(
 #: Small forms (fast pages), every widget kind likely, several pages, decoys.
 CONFIG = {"max_fields": 5, "max_distractors": 6, "max_pages": 3}
 #: widget_complexity 1: non-text widgets (costly ones first); cold_start 1: nothing pre-filled.
-HARD = [1.0, 1.0, 0.6, 0.6, 0.3, 0.3, 0.3, 1.0]
+HARD = [1.0, 1.0, 0.6, 0.6, 0.3, 0.3, 0.3, 1.0, 1.0]
 KINDS = {"text", "select", "radio", "checkbox", "autocomplete", "date"}
 
 
@@ -227,7 +227,12 @@ def test_eval_in_the_browser_reports_the_simulators_success(tmp_path):
     bin_path = binary()
     tasks = tmp_path / "tests.csv"
     names = list(teachgym.WebFormEnv(config={"max_fields": 3}).task_space.names)
-    rows = [[0.0] * 8, [0.3] + [0.0] * 7, [0.5, 0.5, 0.2, 0.0, 0.0, 0.0, 0.0, 0.5], [0.0, 1.0] + [0.0] * 6]
+    rows = [
+        [0.0] * 8 + [1.0],
+        [0.3] + [0.0] * 7 + [1.0],
+        [0.5, 0.5, 0.2, 0.0, 0.0, 0.0, 0.0, 0.5, 1.0],
+        [0.0, 1.0] + [0.0] * 6 + [1.0],
+    ]
     tasks.write_text(",".join(names) + "\n" + "\n".join(",".join(map(str, r)) for r in rows) + "\n")
     config = tmp_path / "run.toml"
     config.write_text(

@@ -91,7 +91,7 @@ class RecordingTeacher:
         self.rng = np.random.default_rng(2)
 
     def sample_task(self) -> np.ndarray:
-        task = self.rng.uniform(0, 1, 8)
+        task = np.append(self.rng.uniform(0, 1, 8), 1.0)  # goal_coverage fixed at 1 by default
         self.calls.append(("sample", tuple(task)))
         return task
 
@@ -240,12 +240,12 @@ def test_task_from_options_and_from_a_teacher(webform_id: str) -> None:
             self.updates: list[tuple[list[float], float, bool]] = []
 
         def sample_task(self) -> np.ndarray:
-            return np.full(8, 0.25)
+            return np.append(np.full(8, 0.25), 1.0)
 
         def update(self, task: np.ndarray, episode_return: float, success: bool) -> None:
             self.updates.append((task.tolist(), episode_return, success))
 
-    hard = [1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 1.0]
+    hard = [1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 1.0, 1.0]
     env = gym.make(webform_id)
     _, info = env.reset(seed=0, options={"task": hard})
     np.testing.assert_array_equal(info["task"], hard)
@@ -254,7 +254,7 @@ def test_task_from_options_and_from_a_teacher(webform_id: str) -> None:
     teacher = Recorder()
     env = gym.make(webform_id, config=SMALL, teacher=teacher)
     _, successes = masked_rollout(env, seed=0, episodes=5)
-    assert [u[0] for u in teacher.updates] == [[0.25] * 8] * 5
+    assert [u[0] for u in teacher.updates] == [[0.25] * 8 + [1.0]] * 5
     assert [u[2] for u in teacher.updates] == successes
 
 
@@ -306,11 +306,11 @@ def test_bad_actions() -> None:
 def test_bad_tasks_and_keywords(webform_id: str) -> None:
     env = gym.make(webform_id).unwrapped
     with pytest.raises(ValueError, match=r"`n_fields` = 1.5 is outside its bounds \[0.0, 1.0\]"):
-        env.reset(options={"task": [1.5] + [0.0] * 7})
-    with pytest.raises(ValueError, match="8 dimensions"):
+        env.reset(options={"task": [1.5] + [0.0] * 7 + [1.0]})
+    with pytest.raises(ValueError, match="9 dimensions"):
         env.reset(options={"task": [0.5]})
     with pytest.raises(TypeError, match="real numbers"):
-        env.reset(options={"task": ["x"] * 8})
+        env.reset(options={"task": ["x"] * 9})
     with pytest.raises(ValueError, match="no body"):
         gym.make(webform_id, body="classic_bipedal")
     with pytest.raises(ValueError, match="fixed to"):

@@ -36,7 +36,7 @@
 //! let env_config = WebFormConfig { max_fields: 3, max_pages: 1, ..WebFormConfig::default() };
 //! let mut env = WebFormEnv::new(env_config.clone())?;
 //! let agent = QwebDqnAgent::new(QwebDqnConfig::default(), FormShape::of(&env_config), 0)?;
-//! let (obs, _) = env.reset(Some(1), &[0.0; 8])?;
+//! let (obs, _) = env.reset(Some(1), &[0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0])?;
 //! let q = agent.q_values(&obs)?;
 //! assert_eq!(q.len(), env.n_actions());
 //! # Ok(()) }

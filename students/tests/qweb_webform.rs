@@ -10,7 +10,7 @@ use teachgym_teachers::{build_teacher, Teacher};
 
 /// The test set: forms of exactly 2 text fields (the hardest of the training range).
 fn test_set() -> TestSet {
-    let task = vec![1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0];
+    let task = vec![1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0];
     TestSet::new(&easy_forms().bounded_task_space().unwrap(), vec![task; 20]).unwrap()
 }
 
@@ -23,8 +23,8 @@ fn easy_forms() -> WebFormConfig {
         ..WebFormConfig::default()
     };
     config.max_elements = config.min_elements();
-    config.task_low = vec![0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0];
-    config.task_high = vec![1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0];
+    config.task_low = vec![0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0];
+    config.task_high = vec![1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0];
     config
 }
 

@@ -33,7 +33,7 @@ struct Episode {
 /// use teachgym_core::Env;
 /// use teachgym_envs::webform::{WebFormConfig, WebFormEnv};
 /// let mut env = WebFormEnv::new(WebFormConfig::default()).unwrap();
-/// let (obs, info) = env.reset(Some(7), &[0.3; 8]).unwrap();
+/// let (obs, info) = env.reset(Some(7), &[0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 1.0]).unwrap();
 /// assert_eq!(obs.action_mask.len(), env.n_actions());
 /// // The oracle solves it in the optimal number of steps.
 /// let optimal = info.get("optimal_steps").unwrap() as u32;
@@ -485,13 +485,16 @@ mod tests {
         for level in [InteractionLevel::Semantic, InteractionLevel::Widget] {
             let mut env = WebFormEnv::new(WebFormConfig {
                 interaction_level: level,
+                task_low: vec![0.0; crate::webform::TASK_DIMS],
                 ..WebFormConfig::default()
             })
             .unwrap();
             let mut rng = Pcg64::seed_from_u64(3);
             let mut view_changes = 0;
             for seed in 0..60 {
-                let task: Vec<f64> = (0..8).map(|_| rng.random::<f64>()).collect();
+                let task: Vec<f64> = (0..crate::webform::TASK_DIMS)
+                    .map(|_| rng.random::<f64>())
+                    .collect();
                 env.reset(Some(seed), &task).unwrap();
                 loop {
                     let mask = env.action_mask().unwrap();

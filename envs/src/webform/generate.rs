@@ -1,4 +1,4 @@
-//! The form generator: turns a task vector of 8 difficulty parameters in [0, 1] into a form
+//! The form generator: turns a task vector of 9 difficulty parameters in [0, 1] into a form
 //! (layout, instruction, initial state). Discrete quantities use stochastic rounding so the task
 //! distribution moves smoothly with the parameters. Every draw comes from the caller's RNG, in
 //! a fixed order, so a seed and a task give one form.
@@ -24,6 +24,9 @@ use super::{WebFormConfig, TASK_DIMS};
 /// Furthest a date target lies from the month calendars open on, in months, at
 /// `widget_complexity = 1`.
 pub const MAX_MONTH_REACH: f64 = 6.0;
+/// Salt that derives the goal-simulation stream (which targets the instruction names) from the
+/// seed of the language stream, so that drawing it consumes nothing of the other streams.
+const GOAL_STREAM_SALT: u64 = 0x60A1_5EED_C0DE;
 /// How strongly `widget_complexity` tilts the choice among non-text widgets towards the costly
 /// ones (log-weight per hardness rank per unit of the parameter).
 const KIND_TILT: f64 = 1.5;
@@ -178,7 +181,7 @@ fn label_for(
     }
 }
 
-/// Builds a form for `task` (8 values in [0, 1], see the [module docs](super)) drawing from
+/// Builds a form for `task` (9 values in [0, 1], see the [module docs](super)) drawing from
 /// `rng`.
 ///
 /// # Errors
@@ -188,7 +191,7 @@ fn label_for(
 pub fn generate(config: &WebFormConfig, task: &[f64], rng: &mut Pcg64) -> Result<Form> {
     config.validate()?;
     WebFormConfig::task_space().validate(task)?;
-    let [n_fields, complexity, distractors, depth, noise, ambiguity, shuffle, cold_start] =
+    let [n_fields, complexity, distractors, depth, noise, ambiguity, shuffle, cold_start, coverage] =
         <[f64; TASK_DIMS]>::try_from(task).expect("validated task length");
     let n_targets = 1 + stochastic_round(n_fields * (config.max_fields - 1) as f64, rng);
     let n_pages = (1 + stochastic_round(depth * (config.max_pages - 1) as f64, rng)).min(n_targets);
@@ -196,8 +199,12 @@ pub fn generate(config: &WebFormConfig, task: &[f64], rng: &mut Pcg64) -> Result
     let reach = stochastic_round(complexity * MAX_MONTH_REACH, rng);
     let reach_max = MAX_MONTH_REACH as i32;
     // Words and order (instruction noise, label variants, instruction order) draw from their own
-    // stream, so those three axes never change the structure a seed gives.
-    let mut lang = Pcg64::seed_from_u64(rng.random::<u64>());
+    // stream, so those three axes never change the structure a seed gives. Goal coverage draws
+    // from a third stream derived from the same seed (no draw of its own), so it never changes
+    // the pages, widgets or values either, only which targets the instruction names.
+    let lang_seed = rng.random::<u64>();
+    let mut lang = Pcg64::seed_from_u64(lang_seed);
+    let mut goal = Pcg64::seed_from_u64(lang_seed ^ GOAL_STREAM_SALT);
     let today_month =
         rng.random_range(FIRST_YEAR * 12 + reach_max..=LAST_YEAR * 12 + 11 - reach_max);
 
@@ -355,7 +362,21 @@ pub fn generate(config: &WebFormConfig, task: &[f64], rng: &mut Pcg64) -> Result
         }
     }
 
-    // Instruction order: document order with `order_shuffle * F` random transpositions.
+    // Goal simulation (QWeb's sub-instructions): the instruction names `max(1, sround(θ·F))`
+    // of the F generated targets, chosen uniformly; the others stay on the form, untargeted.
+    let n_named = stochastic_round(coverage * n_targets as f64, &mut goal).clamp(1, n_targets);
+    let mut named = vec![true; n_targets];
+    if n_named < n_targets {
+        let mut pick: Vec<usize> = (0..n_targets).collect();
+        pick.shuffle(&mut goal);
+        named.fill(false);
+        for &t in &pick[..n_named] {
+            named[t] = true;
+        }
+    }
+
+    // Instruction order: document order with `order_shuffle * F` random transpositions, then
+    // the named targets only.
     let mut order: Vec<usize> = (0..n_targets).collect();
     for _ in 0..stochastic_round(shuffle * n_targets as f64, &mut lang) {
         let (i, j) = (
@@ -364,6 +385,7 @@ pub fn generate(config: &WebFormConfig, task: &[f64], rng: &mut Pcg64) -> Result
         );
         order.swap(i, j);
     }
+    order.retain(|&t| named[t]);
     let mut fields: Vec<Field> = order
         .iter()
         .map(|&t| {
@@ -408,7 +430,7 @@ pub fn generate(config: &WebFormConfig, task: &[f64], rng: &mut Pcg64) -> Result
         format!("{opener} {} then submit", clauses.join(" and "))
     });
 
-    // Widgets and initial states; `cold_start` sets how many targets are not pre-filled.
+    // Widgets and initial states; `cold_start` sets how many named targets are not pre-filled.
     let mut widgets: Vec<Widget> = drafts
         .iter()
         .map(|d| Widget {
@@ -426,8 +448,8 @@ pub fn generate(config: &WebFormConfig, task: &[f64], rng: &mut Pcg64) -> Result
     }
     let mut initial: Vec<WidgetState> =
         widgets.iter().map(|w| WidgetState::empty(w.kind)).collect();
-    let n_prefilled = stochastic_round((1.0 - cold_start) * (n_targets - 1) as f64, rng);
-    let mut targets: Vec<usize> = (0..n_targets).collect();
+    let n_prefilled = stochastic_round((1.0 - cold_start) * (n_named - 1) as f64, rng);
+    let mut targets: Vec<usize> = (0..n_targets).filter(|&t| named[t]).collect();
     targets.shuffle(rng);
     for &t in &targets[..n_prefilled] {
         let value = drafts[t].target.expect("targets carry a value");

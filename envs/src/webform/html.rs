@@ -417,7 +417,7 @@ mod tests {
                 ..WebFormConfig::default()
             };
             let mut rng = Pcg64::seed_from_u64(5);
-            let form = generate(&config, &[0.8; 8], &mut rng).unwrap();
+            let form = generate(&config, &[0.8; 9], &mut rng).unwrap();
             let state = form.initial_state();
             let html = form_html(&form, &state);
             for (p, page) in form.pages.iter().enumerate() {

@@ -2,9 +2,9 @@
 //! the agent reads an instruction (key–value pairs such as `from: lis lisbon, class: business`,
 //! or a sentence), fills a procedurally generated web form with QWeb's composite actions
 //! `Click(element)` and `Type(element, instruction field)`, and submits it. A teacher sets the
-//! difficulty with 8 parameters in [0, 1]; every page is a Rust data structure, no browser.
+//! difficulty with 9 parameters in [0, 1]; every page is a Rust data structure, no browser.
 //!
-//! # Task space (8 dimensions, each in [0, 1]; larger is harder on every axis)
+//! # Task space (9 dimensions, each in [0, 1]; larger is harder on every axis)
 //! | # | name | effect |
 //! |---|---|---|
 //! | 0 | `n_fields` | `F = 1 + sround(θ·(max_fields − 1))` instruction fields, one target widget each |
@@ -14,13 +14,20 @@
 //! | 4 | `instruction_noise` | per field with probability θ the key is replaced by a synonym or omitted; with probability `max(0, 2θ − 1)` the instruction is a sentence and the key rows of the observation are empty |
 //! | 5 | `label_ambiguity` | per widget with probability θ its label is a synonym, an abbreviation, a placeholder only, or a separate label element without a name attribute; distractor widgets become confusable siblings of a target (`billing city` next to `city`) with probability θ |
 //! | 6 | `order_shuffle` | `sround(θ·F)` random transpositions between instruction order and document order |
-//! | 7 | `cold_start` | `sround((1 − θ)·(F − 1))` targets start pre-filled with their value (QWeb's warm start, oriented so that 1 = no warm start) |
+//! | 7 | `cold_start` | `sround((1 − θ)·(K − 1))` named targets start pre-filled with their value (QWeb's warm start, oriented so that 1 = no warm start) |
+//! | 8 | `goal_coverage` | the instruction names `K = max(1, sround(θ·F))` of the `F` generated targets, chosen uniformly; the others stay on the form as untargeted widgets, not required for Next or success (QWeb's goal simulation: a sub-instruction over a subset of the fields; 1 = every field required). Default bounds `[1, 1]`: a config opens this axis explicitly |
 //!
 //! `sround(x) = floor(x) + Bernoulli(frac(x))` (stochastic rounding), so the task distribution
 //! changes smoothly with θ. Axes 4–6 draw from a random stream of their own, so for one seed they
 //! change the words and the instruction order but not the pages, widgets, values or pre-filled
-//! fields (except that label ambiguity turns some distractors into siblings). The `cold_start` axis is QWeb's warm start read backwards: with it,
-//! every axis makes the task harder as it grows, which the monotonic-difficulty test checks.
+//! fields (except that label ambiguity turns some distractors into siblings). Axis 8 draws
+//! which targets are named from a stream of its own too, so for one seed it never changes the
+//! pages, widgets or values, only the instruction (and, through `K`, the pre-filled fields).
+//! The `cold_start` axis is QWeb's warm start read backwards and `goal_coverage` its goal
+//! simulation: with them, every axis makes the task harder as it grows, which the
+//! monotonic-difficulty test checks. At `goal_coverage = 1` (the default) the forms are those
+//! of the 8-axis task space before the axis existed, bit for bit. The `qweb_schedule` teacher
+//! of `teachgym-teachers` moves axes 7 and 8 from easy to hard on QWeb's schedule.
 //!
 //! # Actions
 //! [`WebFormEnv`]: `Discrete(max_elements · (1 + max_fields))`, action
@@ -125,7 +132,10 @@ pub use raster::{RENDER_HEIGHT, RENDER_WIDTH};
 pub use words::WidgetKind;
 
 /// Number of task dimensions.
-pub const TASK_DIMS: usize = 8;
+pub const TASK_DIMS: usize = 9;
+/// Index of the `goal_coverage` dimension (goal simulation), the one whose default lower bound
+/// is 1 (every field named) so that the default task space is the 8-axis one it extends.
+pub const GOAL_COVERAGE_DIM: usize = 8;
 /// Names of the task dimensions, in order.
 pub const TASK_DIM_NAMES: [&str; TASK_DIMS] = [
     "n_fields",
@@ -136,6 +146,7 @@ pub const TASK_DIM_NAMES: [&str; TASK_DIMS] = [
     "label_ambiguity",
     "order_shuffle",
     "cold_start",
+    "goal_coverage",
 ];
 /// Largest `max_fields` the field catalogue supports (targets never share a catalogue entry).
 pub const MAX_FIELDS_LIMIT: usize = 16;
@@ -234,7 +245,9 @@ pub struct WebFormConfig {
     /// Seed of the env's RNG until a reset passes one. Default 0.
     pub seed: u64,
     /// Lower bounds of the env's task space, one per dimension in [0, 1] (a teacher then only
-    /// proposes tasks of the sub-box `[task_low, task_high]`). Default all 0.
+    /// proposes tasks of the sub-box `[task_low, task_high]`). Default all 0 except
+    /// `goal_coverage` at 1 (every field named, the behaviour of the 8-axis space); a config
+    /// lists all 9 to open it.
     pub task_low: Vec<f64>,
     /// Upper bounds of the env's task space, one per dimension in [0, 1], each ≥ its lower
     /// bound. Default all 1.
@@ -262,14 +275,21 @@ impl Default for WebFormConfig {
             extra_steps: 2,
             match_features: true,
             seed: 0,
-            task_low: vec![0.0; TASK_DIMS],
+            task_low: Self::default_task_low(),
             task_high: vec![1.0; TASK_DIMS],
         }
     }
 }
 
 impl WebFormConfig {
-    /// The task space: 8 dimensions in [0, 1], see the module docs.
+    /// The default `task_low`: 0 on every axis but `goal_coverage`, at 1.
+    pub fn default_task_low() -> Vec<f64> {
+        let mut low = vec![0.0; TASK_DIMS];
+        low[GOAL_COVERAGE_DIM] = 1.0;
+        low
+    }
+
+    /// The task space: 9 dimensions in [0, 1], see the module docs.
     pub fn task_space() -> TaskSpace {
         let docs = [
             "number of instruction fields: 1 + sround(x (max_fields - 1))",
@@ -280,6 +300,7 @@ impl WebFormConfig {
             "probability of an ambiguous label per widget and of confusable sibling distractors",
             "random transpositions between instruction and document order, sround(x F)",
             "1 - fraction of targets pre-filled at reset (QWeb warm start reversed)",
+            "fraction of the generated targets the instruction names (QWeb goal simulation)",
         ];
         TaskSpace::new(
             TASK_DIM_NAMES
@@ -325,7 +346,12 @@ impl WebFormConfig {
             if bounds.len() != TASK_DIMS {
                 return Err(Error::InvalidConfig {
                     field: field.into(),
-                    reason: format!("has {} values, need {TASK_DIMS}", bounds.len()),
+                    reason: format!(
+                        "has {} values, need {TASK_DIMS} (one per dimension: {}); a list of 8 \
+                         predates `goal_coverage`: append 1 to keep its behaviour",
+                        bounds.len(),
+                        TASK_DIM_NAMES.join(", ")
+                    ),
                 });
             }
         }

@@ -413,7 +413,7 @@ mod tests {
     use super::*;
 
     fn form(seed: u64) -> Form {
-        let task = [0.6, 0.5, 0.3, 0.0, 0.2, 0.3, 0.3, 0.5];
+        let task = [0.6, 0.5, 0.3, 0.0, 0.2, 0.3, 0.3, 0.5, 1.0];
         let mut rng = Pcg64::seed_from_u64(seed);
         generate(&WebFormConfig::default(), &task, &mut rng).unwrap()
     }

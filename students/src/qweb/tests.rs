@@ -26,7 +26,7 @@ fn observations(n: usize) -> Vec<Arc<WebFormObs>> {
     let mut out = Vec::new();
     let mut seed = 0;
     while out.len() < n {
-        let task = [0.6, 0.7, 0.3, 0.0, 0.2, 0.3, 0.5, 1.0];
+        let task = [0.6, 0.7, 0.3, 0.0, 0.2, 0.3, 0.5, 1.0, 1.0];
         let (mut obs, _) = env.reset(Some(seed), &task).unwrap();
         seed += 1;
         loop {
@@ -288,7 +288,9 @@ fn bad_observations_are_typed_errors() {
     })
     .unwrap();
     let mut env = other_caps;
-    let (other, _) = env.reset(Some(0), &[0.0; 8]).unwrap();
+    let (other, _) = env
+        .reset(Some(0), &[0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0])
+        .unwrap();
     assert!(matches!(
         agent.q_values(&other),
         Err(StudentError::ShapeMismatch { .. })
@@ -302,8 +304,8 @@ fn train_a_little(agent: &mut QwebDqnAgent, iterations: usize, seed: u64) {
         WebFormEnv::new(env_config()).unwrap(),
     ];
     let tasks = crate::FixedTasks::new(vec![
-        vec![0.5, 0.5, 0.2, 0.0, 0.0, 0.0, 0.0, 1.0],
-        vec![0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.5],
+        vec![0.5, 0.5, 0.2, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0],
+        vec![0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.5, 1.0],
     ])
     .unwrap();
     let mut vec_env =
