@@ -48,6 +48,7 @@ __all__ = [
     "SetterSolver",
     "SPDL",
     "Again",
+    "QWebSchedule",
     "TEACHER_CLASSES",
     "make_teacher",
 ]
@@ -346,15 +347,26 @@ class SPDL(Teacher):
     NAME = "spdl"
 
 
+class QWebSchedule(Teacher):
+    """QWeb's scheduled curriculum (Gur et al. 2019): the ``dimensions`` it names (default the
+    web-form env's ``goal_coverage`` and ``cold_start``: goal simulation and warm start) move from
+    their lower (easy) to their upper (hard) bound as training progresses (``horizon`` episodes
+    or successes, optionally gated by ``min_success_rate``); the others are uniform. On a space
+    without the default dimensions, name the ones to schedule."""
+
+    NAME = "qweb_schedule"
+
+
 #: Every teacher class by registry name (the same names as ``teachgym._teachgym.TEACHER_NAMES``).
 TEACHER_CLASSES: dict[str, type[Teacher]] = {
-    c.NAME: c for c in (Random, ALPGMM, CovarGMM, RIAC, ADR, GoalGAN, SetterSolver, SPDL, Again)
+    c.NAME: c
+    for c in (Random, ALPGMM, CovarGMM, RIAC, ADR, GoalGAN, SetterSolver, SPDL, Again, QWebSchedule)
 }
 
 
 def make_teacher(name: str, task_space: TaskSpace | None = None, **kwargs: Any) -> Teacher:
     """The teacher registered as ``name`` (``random``, ``alp_gmm``, ``covar_gmm``, ``riac``,
-    ``adr``, ``goal_gan``, ``setter_solver``, ``spdl``, ``again``)."""
+    ``adr``, ``goal_gan``, ``setter_solver``, ``spdl``, ``again``, ``qweb_schedule``)."""
     try:
         cls = TEACHER_CLASSES[name]
     except KeyError:

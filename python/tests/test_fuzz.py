@@ -276,6 +276,9 @@ def test_fuzz_teachers() -> None:
             config.setdefault("discriminator_hidden", [8])
             config.setdefault("pretrain_outer_iters", 3)
             config.setdefault("outer_iters", 3)
+        if cls.NAME == "qweb_schedule" and b.chance(0.8):  # the fuzzed space's dimension names
+            config.setdefault("dimensions", [f"dim_{i}" for i in range(int(b.rng.integers(1, dim + 1)))])
+            config.setdefault("horizon", int(b.rng.integers(1, 50)))
         if cls.NAME == "spdl" and b.chance(0.8):  # updates within the barrage's few episodes
             config.setdefault("update_frequency", int(b.rng.integers(1, 20)))
             config.setdefault("update_offset", 0)

@@ -64,6 +64,8 @@ def _make(cls: type[teachers.Teacher], space: teachgym.TaskSpace, seed: int = 0)
     config = {teachers.ADR: ADR_CONFIG, teachers.GoalGAN: GOAL_GAN_CONFIG}.get(cls, {})
     if cls is teachers.Again:
         config = {"classroom": one_student_classroom(space)}
+    if cls is teachers.QWebSchedule:  # its default dimensions are the web form's
+        config = {"dimensions": list(space.names[:2]), "horizon": 100}
     return cls(space, seed=seed, **config)
 
 

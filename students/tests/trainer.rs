@@ -50,6 +50,9 @@ fn teacher(name: &str, seed: u64) -> Box<dyn Teacher> {
         // A stand-in classroom with KC vectors as long as the test set: AGAIN leaves its
         // pre-test at the first evaluation after training began and replays it.
         serde_json::json!({ "classroom": teachgym_teachers::Classroom::minimal(&space, 24) })
+    } else if name == "qweb_schedule" {
+        // Its default dimensions are the web form's; schedule the point mass's first one.
+        serde_json::json!({ "dimensions": [space.names()[0]], "horizon": 20 })
     } else {
         serde_json::Value::Null
     };

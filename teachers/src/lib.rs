@@ -8,6 +8,9 @@
 //!   [`SetterSolver`], and [`Spdl`] (self-paced deep RL, which learns from the student's value
 //!   estimates), each built from a typed, serde config whose defaults are the tuned TeachMyAgent benchmark values (written
 //!   once, as `pub const`s).
+//! - [`QwebSchedule`]: QWeb's hand-made curriculum (warm start and goal simulation moved from
+//!   easy to hard on a schedule of training progress), to compare with the learning-progress
+//!   teachers on the web-form env.
 //! - [`Again`]: meta-ACL's AGAIN, which replays the curriculum of the nearest expert of a
 //!   [`Classroom`] of finished ALP-GMM students (it reads the student's test results through
 //!   [`Teacher::record_evaluation`]).
@@ -39,6 +42,7 @@ pub mod expert;
 pub mod gmm;
 pub mod goal_gan;
 mod knn;
+pub mod qweb_schedule;
 pub mod random;
 pub mod registry;
 pub mod riac;
@@ -59,6 +63,7 @@ pub use expert::{
 };
 pub use gmm::{Fitness, GmmConfig};
 pub use goal_gan::{GoalGan, GoalGanConfig};
+pub use qweb_schedule::{ProgressUnit, QwebSchedule, QwebScheduleConfig};
 pub use random::{RandomConfig, RandomTeacher};
 pub use registry::{build_teacher, build_teacher_from_bounds, TeacherConfig, TEACHER_NAMES};
 pub use riac::{Riac, RiacConfig};
@@ -258,8 +263,8 @@ pub mod prelude {
     pub use crate::{
         build_teacher, Adr, AdrConfig, Again, AgainConfig, AlpGmm, AlpGmmConfig, CovarGmm,
         CovarGmmConfig, DimensionShuffler, EpisodeOutcome, EvaluationResult, ExpertKnowledge,
-        GoalGan, GoalGanConfig, RandomConfig, RandomTeacher, Riac, RiacConfig, SetterSolver,
-        SetterSolverConfig, Spdl, SpdlConfig, Teacher, TeacherConfig, TeacherError, ValueEstimate,
-        TEACHER_NAMES,
+        GoalGan, GoalGanConfig, QwebSchedule, QwebScheduleConfig, RandomConfig, RandomTeacher,
+        Riac, RiacConfig, SetterSolver, SetterSolverConfig, Spdl, SpdlConfig, Teacher,
+        TeacherConfig, TeacherError, ValueEstimate, TEACHER_NAMES,
     };
 }

@@ -6,12 +6,13 @@ use teachgym_core::TaskSpace;
 
 use crate::{
     Adr, AdrConfig, Again, AgainConfig, AlpGmm, AlpGmmConfig, CovarGmm, CovarGmmConfig,
-    ExpertKnowledge, ExpertLevel, GoalGan, GoalGanConfig, RandomConfig, RandomTeacher, Result,
-    Riac, RiacConfig, SetterSolver, SetterSolverConfig, Spdl, SpdlConfig, Teacher, TeacherError,
+    ExpertKnowledge, ExpertLevel, GoalGan, GoalGanConfig, QwebSchedule, QwebScheduleConfig,
+    RandomConfig, RandomTeacher, Result, Riac, RiacConfig, SetterSolver, SetterSolverConfig, Spdl,
+    SpdlConfig, Teacher, TeacherError,
 };
 
 /// Registered teacher names, in the order of the benchmark tables.
-pub const TEACHER_NAMES: [&str; 9] = [
+pub const TEACHER_NAMES: [&str; 10] = [
     RandomTeacher::NAME,
     AlpGmm::NAME,
     CovarGmm::NAME,
@@ -21,6 +22,7 @@ pub const TEACHER_NAMES: [&str; 9] = [
     SetterSolver::NAME,
     Spdl::NAME,
     Again::NAME,
+    QwebSchedule::NAME,
 ];
 
 /// A typed teacher configuration. JSON form: `{"teacher": "alp_gmm", "config": {...}}`.
@@ -46,6 +48,8 @@ pub enum TeacherConfig {
     Spdl(SpdlConfig),
     /// [`Again`].
     Again(AgainConfig),
+    /// [`QwebSchedule`].
+    QwebSchedule(QwebScheduleConfig),
 }
 
 impl TeacherConfig {
@@ -61,11 +65,12 @@ impl TeacherConfig {
             TeacherConfig::SetterSolver(_) => SetterSolver::NAME,
             TeacherConfig::Spdl(_) => Spdl::NAME,
             TeacherConfig::Again(_) => Again::NAME,
+            TeacherConfig::QwebSchedule(_) => QwebSchedule::NAME,
         }
     }
 
     /// The expert knowledge the teacher reads, or `None` for teachers that take none (Random,
-    /// RIAC, Setter-Solver).
+    /// RIAC, Setter-Solver, AGAIN, QWeb's schedule).
     pub fn expert_knowledge_mut(&mut self) -> Option<&mut ExpertKnowledge> {
         match self {
             TeacherConfig::AlpGmm(c) => Some(&mut c.expert_knowledge),
@@ -76,7 +81,8 @@ impl TeacherConfig {
             TeacherConfig::Random(_)
             | TeacherConfig::Riac(_)
             | TeacherConfig::SetterSolver(_)
-            | TeacherConfig::Again(_) => None,
+            | TeacherConfig::Again(_)
+            | TeacherConfig::QwebSchedule(_) => None,
         }
     }
 
@@ -118,6 +124,7 @@ impl TeacherConfig {
             "setter_solver" => TeacherConfig::SetterSolver(parse(name, config)?),
             "spdl" => TeacherConfig::Spdl(parse(name, config)?),
             "again" => TeacherConfig::Again(parse(name, config)?),
+            "qweb_schedule" => TeacherConfig::QwebSchedule(parse(name, config)?),
             _ => {
                 return Err(TeacherError::UnknownTeacher {
                     name: name.to_string(),
@@ -142,6 +149,7 @@ impl TeacherConfig {
             TeacherConfig::SetterSolver(c) => Box::new(SetterSolver::new(task_space, seed, c)?),
             TeacherConfig::Spdl(c) => Box::new(Spdl::new(task_space, seed, c)?),
             TeacherConfig::Again(c) => Box::new(Again::new(task_space, seed, c)?),
+            TeacherConfig::QwebSchedule(c) => Box::new(QwebSchedule::new(task_space, seed, c)?),
         })
     }
 }
@@ -259,6 +267,7 @@ mod tests {
                     "reward_thresholds": {"min_reward": 0.0, "max_reward": 1.0}}})
                 }
                 "again" => serde_json::json!({"classroom": crate::Classroom::minimal(&space, 4)}),
+                "qweb_schedule" => serde_json::json!({"dimensions": ["dim_0"]}),
                 _ => serde_json::Value::Null,
             };
             let t = build_teacher(name, space.clone(), 0, cfg).unwrap();
@@ -292,6 +301,14 @@ mod tests {
                 build_teacher(name, space.clone(), 0, serde_json::Value::Null),
                 Err(TeacherError::MissingExpertKnowledge { .. })
             ));
+        }
+        // QWeb's schedule moves the web-form's goal_coverage and cold_start by default; a space
+        // without them is a typed error naming the field.
+        match build_teacher("qweb_schedule", space.clone(), 0, serde_json::Value::Null) {
+            Err(TeacherError::Core(teachgym_core::Error::InvalidConfig { field, .. })) => {
+                assert_eq!(field, "qweb_schedule.dimensions")
+            }
+            other => panic!("{:?}", other.map(|t| t.name())),
         }
         assert!(matches!(
             build_teacher("again", space.clone(), 0, serde_json::Value::Null),
@@ -348,6 +365,11 @@ mod tests {
                 "adr",
                 serde_json::json!({"queue_len": huge, "expert_knowledge": adr_knowledge}),
                 "queue_len",
+            ),
+            (
+                "qweb_schedule",
+                serde_json::json!({"dimensions": ["dim_0"], "success_window": huge}),
+                "success_window",
             ),
         ] {
             let err = build_teacher(name, space.clone(), 0, config)

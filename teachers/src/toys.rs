@@ -334,12 +334,18 @@ impl ToyVariant {
 /// point of a locked region, would never move) and its `low` expert knowledge for GoalGAN (the
 /// success threshold it cannot run without; TeachMyAgent's minimum for it), and for AGAIN a
 /// one-student stand-in classroom ([`crate::Classroom::minimal`]: without evaluations AGAIN stays
-/// in its ALP-GMM pre-test).
+/// in its ALP-GMM pre-test), and for QWeb's schedule both of the grid's dimensions (its defaults
+/// name the web form's).
 pub fn testbed_config(name: &str, student: &ToyGrid) -> serde_json::Value {
     if name == crate::Again::NAME {
         // AGAIN needs a classroom; this one stands in for tests of the teacher contract.
         let classroom = crate::Classroom::minimal(student.task_space(), 4);
         return serde_json::json!({ "classroom": classroom });
+    }
+    if name == crate::QwebSchedule::NAME {
+        // QWeb's schedule defaults to the web form's dimensions; on the grid it moves both
+        // coordinates from the always-open corner cell outwards.
+        return serde_json::json!({ "dimensions": student.task_space().names() });
     }
     let level = match name {
         crate::Adr::NAME => crate::ExpertLevel::High,

@@ -34,6 +34,10 @@ fn base_config(name: &str) -> Value {
             json!({"classroom": teachgym_teachers::Classroom::minimal(&space, 3),
                 "alp_gmm": {"fit_rate": 8, "max_k": 3, "gmm": {"fit_threads": 1}}})
         }
+        // The first dimension of every space of these tests (its defaults name the web form's);
+        // a short, gated schedule so that the episodes below move it.
+        "qweb_schedule" => json!({"dimensions": ["dim_0"], "horizon": 10, "stages": 4,
+            "min_success_rate": 0.2, "success_window": 5}),
         _ => json!({}),
     }
 }
