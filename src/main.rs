@@ -494,11 +494,16 @@ fn render_webform(
         "random" => false,
         other => bail!("unknown policy `{other}`; known: scripted (the oracle), random"),
     };
-    let mut env = WebFormEnv::new(WebFormConfig::default())?;
-    let task = args
-        .task
-        .clone()
-        .unwrap_or_else(|| env.task_space().center());
+    // Any task of the whole space renders (`goal_coverage` opened, its default bounds are
+    // [1, 1]); without --task, the centre of the default space.
+    let mut env = WebFormEnv::new(WebFormConfig {
+        task_low: vec![0.0; teachgym_envs::webform::TASK_DIMS],
+        ..WebFormConfig::default()
+    })?;
+    let task = match &args.task {
+        Some(task) => task.clone(),
+        None => WebFormConfig::default().bounded_task_space()?.center(),
+    };
     let (_, info) = env.reset(Some(seed), &task)?;
     if let Some(path) = &html {
         std::fs::write(path, env.html()?)

@@ -10,7 +10,7 @@ fn render_writes_the_webform_html_and_png() {
     let (html, png) = (dir.join("form.html"), dir.join("form.png"));
     let out = Command::new(env!("CARGO_BIN_EXE_teachgym"))
         .args(["render", "--env", "webform", "--seed", "3", "--task"])
-        .arg("0.4,0.5,0.3,0.5,0.2,0.2,0.2,0.6")
+        .arg("0.4,0.5,0.3,0.5,0.2,0.2,0.2,0.6,0.5")
         .arg("--html")
         .arg(&html)
         .arg("--png")
@@ -35,5 +35,5 @@ fn render_writes_the_webform_html_and_png() {
         .output()
         .unwrap();
     assert!(!bad.status.success());
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("8 dimensions"));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("9 dimensions"));
 }
