@@ -18,7 +18,8 @@
 #   webform  The QWeb-style DQN on the web forms: easy (1-3 fields, Random, 50k steps), then
 #            ALP-GMM against Random at the same budget on medium (up to 6 fields, 2 pages, 40k
 #            steps), hard (up to 8 fields, noise, ambiguity, 100k steps; 240-form test set) and
-#            wide (the env's whole default space, 100k steps; 240-form test set). Configs
+#            wide (the env's whole default space, 100k steps; 240-form test set), and QWeb's
+#            scheduled curriculum on the hard forms with goal simulation opened. Configs
 #            webform_*; default seeds 1 2; minutes a run.
 #
 # Runs go under `nice -n 19`; an interrupted run is resumed where its checkpoint stopped.
@@ -36,7 +37,7 @@ case "$SUITE" in
     ;;
   webform)
     CONFIGS=(webform_easy webform_medium_alp_gmm webform_medium_random webform_hard_alp_gmm
-      webform_hard_random webform_wide_alp_gmm webform_wide_random)
+      webform_hard_random webform_wide_alp_gmm webform_wide_random webform_hard_qweb_schedule)
     DEFAULT_SEEDS="1 2"
     ;;
   *)
