@@ -33,7 +33,8 @@ struct Cli {
 /// Options that select and configure an environment.
 #[derive(clap::Args, Clone)]
 struct EnvArgs {
-    /// Environment: stump_tracks or hexagon_tracks (the help of each command lists its own).
+    /// Environment: stump_tracks, hexagon_tracks or parkour (the help of each command lists its
+    /// own).
     #[arg(long, default_value = "stump_tracks")]
     env: String,
     /// Embodiment of the walker (the list is filled in from the body table).
@@ -379,7 +380,7 @@ fn command() -> clap::Command {
     let teachers = teachgym_teachers::TEACHER_NAMES.join(", ");
     let defaults = RunConfig::default();
     let trainer = &defaults.trainer;
-    let walker_envs = "stump_tracks or hexagon_tracks";
+    let walker_envs = teachgym_envs::WalkerConfig::ENV_NAMES.join(", ");
     let body_help = format!("Embodiment of the walker: {bodies}");
     let walker_only = |cmd: clap::Command| {
         cmd.mut_arg("env", |a| a.help(format!("Environment: {walker_envs}")))

@@ -9,7 +9,7 @@ use teachgym_envs::{BodyDef, Embodiment, WalkerConfig, WalkerEnv};
 
 /// The reference table (TeachMyAgent notes §1.4): name, action size, state size (the motor
 /// block), observation size in Stump Tracks, motor torque (N·m), torque penalty.
-const REFERENCE_TABLE: [(&str, usize, usize, usize, f32, f32); 8] = [
+const REFERENCE_TABLE: [(&str, usize, usize, usize, f32, f32); 10] = [
     ("old_classic_bipedal", 4, 10, 24, 80.0, 0.00035),
     ("classic_bipedal", 4, 10, 24, 80.0, 0.00035),
     ("small_bipedal", 4, 10, 24, 80.0, 0.00035),
@@ -18,6 +18,8 @@ const REFERENCE_TABLE: [(&str, usize, usize, usize, f32, f32); 8] = [
     ("millipede", 16, 40, 54, 200.0, 0.00035 / 4.0),
     ("wheel", 8, 20, 34, 500.0, 0.00035 / 2.0),
     ("profile_chimpanzee", 14, 36, 50, 100.0, 0.00007),
+    ("fish", 4, 12, 26, 80.0, 0.00035),
+    ("amphibious_bipedal", 4, 10, 24, 80.0, 0.00035),
 ];
 
 fn env_for(body: Embodiment) -> WalkerEnv {

@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 use rapier2d::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::body::{BodyDef, HingeDef, PartDef, PartShape};
+use super::body::{BodyDef, HingeDef, LidarMode, PartDef, PartShape, WATER_DENSITY};
 use super::constants::{
     FPS, GRAVITY, LIDAR_FAN, LIDAR_RANGE, LIDAR_RAYS, TERRAIN_FRICTION, TOUCH_DISTANCE,
 };
@@ -129,6 +129,15 @@ fn lidar_directions() -> &'static [Vector; LIDAR_RAYS] {
     &DIRECTIONS
 }
 
+/// Unit directions of a Parkour lidar fan (see [`LidarMode`]).
+pub(crate) fn parkour_lidar_directions(mode: LidarMode) -> [Vector; LIDAR_RAYS] {
+    let (fan, offset) = mode.fan();
+    std::array::from_fn(|i| {
+        let theta = fan * i as f32 / LIDAR_RAYS as f32 + offset;
+        Vector::new(libm::sinf(theta), -libm::cosf(theta))
+    })
+}
+
 /// A lidar reading: the nearest hit's distance as a fraction of [`LIDAR_RANGE`], 1.0 for none.
 fn lidar_fraction(hit: f32) -> f32 {
     if hit.is_finite() {
@@ -161,6 +170,118 @@ pub(crate) struct WalkerWorld {
     /// Obstacle outlines (the colliders' convex hulls, counter-clockwise) with their x extent,
     /// in increasing x order; the lidar intersects them directly.
     obstacles: Vec<ObstacleOutline>,
+    /// The ceiling polyline's vertices, x increasing (m); empty without a ceiling.
+    ceiling: Vec<Vector>,
+    /// Creeper outlines (sensors: seen by the lidar, never collided with), in increasing x.
+    creepers: Vec<ObstacleOutline>,
+    /// Height of the water surface (m), if any.
+    water_y: Option<f32>,
+    /// Each part's outline in its own frame (counter-clockwise), for the water forces.
+    outlines: Vec<Vec<Vector>>,
+}
+
+/// What a Parkour lidar ray hit first: its surface flag in the observation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Surface {
+    Solid,
+    Water,
+    Creeper,
+}
+
+impl Surface {
+    /// The observation's flag: −1 water, +1 creeper, 0 otherwise (TeachMyAgent's).
+    fn flag(self) -> f32 {
+        match self {
+            Surface::Solid => 0.0,
+            Surface::Water => -1.0,
+            Surface::Creeper => 1.0,
+        }
+    }
+}
+
+/// Drag coefficient of an edge moving through water, per unit length, density and speed².
+const WATER_DRAG: f32 = 0.25;
+/// Largest drag force on one edge (N).
+const MAX_WATER_DRAG: f32 = 2000.0;
+/// Largest lift force on one edge (N).
+const MAX_WATER_LIFT: f32 = 500.0;
+
+/// The part of a counter-clockwise polygon below `surface_y` (Sutherland–Hodgman against one
+/// half-plane), counter-clockwise.
+fn clip_below(polygon: &[Vector], surface_y: f32) -> Vec<Vector> {
+    let mut out = Vec::with_capacity(polygon.len() + 2);
+    for (&p, &q) in polygon.iter().zip(polygon.iter().cycle().skip(1)) {
+        let (p_in, q_in) = (p.y <= surface_y, q.y <= surface_y);
+        if p_in {
+            out.push(p);
+        }
+        if p_in != q_in {
+            let t = (surface_y - p.y) / (q.y - p.y);
+            out.push(Vector::new(p.x + t * (q.x - p.x), surface_y));
+        }
+    }
+    out
+}
+
+/// Area and centroid of a counter-clockwise polygon (shoelace formula); `None` when degenerate.
+fn area_centroid(polygon: &[Vector]) -> Option<(f32, Vector)> {
+    let (mut twice_area, mut cx, mut cy) = (0.0f32, 0.0f32, 0.0f32);
+    for (&p, &q) in polygon.iter().zip(polygon.iter().cycle().skip(1)) {
+        let cross = p.x * q.y - q.x * p.y;
+        twice_area += cross;
+        cx += (p.x + q.x) * cross;
+        cy += (p.y + q.y) * cross;
+    }
+    (twice_area > 1e-9).then(|| {
+        let area = twice_area / 2.0;
+        (area, Vector::new(cx / (6.0 * area), cy / (6.0 * area)))
+    })
+}
+
+/// The water's forces on one part whose outline (world frame, counter-clockwise) is `polygon`,
+/// moving with `linvel`/`angvel` about `center_of_mass`: buoyancy `ρ · area · g` up at the
+/// submerged centroid, and per leading edge of the submerged polygon a drag
+/// `0.25 · cosθ · length · ρ · v²` against the edge's velocity (at most 2000 N) and a lift
+/// `0.25 · cosθ · sinθ · length · ρ · v²` across it (at most 500 N), θ between the edge's
+/// outward normal and its velocity (iforce2d's buoyancy model, as TeachMyAgent's).
+/// Returns `(force, point)` pairs.
+fn water_forces(
+    polygon: &[Vector],
+    surface_y: f32,
+    center_of_mass: Vector,
+    linvel: Vector,
+    angvel: f32,
+) -> Vec<(Vector, Vector)> {
+    let submerged = clip_below(polygon, surface_y);
+    let Some((area, centroid)) = area_centroid(&submerged) else {
+        return Vec::new();
+    };
+    let mut forces = vec![(Vector::new(0.0, -WATER_DENSITY * area * GRAVITY), centroid)];
+    for (&a, &b) in submerged.iter().zip(submerged.iter().cycle().skip(1)) {
+        let mid = (a + b) * 0.5;
+        let r = mid - center_of_mass;
+        let velocity = linvel + Vector::new(-angvel * r.y, angvel * r.x);
+        let speed = velocity.length();
+        let edge = b - a;
+        let length = edge.length();
+        if speed == 0.0 || length == 0.0 {
+            continue;
+        }
+        let direction = velocity / speed;
+        let along = edge / length;
+        let normal = Vector::new(along.y, -along.x);
+        let drag_dot = normal.dot(direction);
+        if drag_dot < 0.0 {
+            // A trailing edge.
+            continue;
+        }
+        let pressure = WATER_DRAG * length * WATER_DENSITY * speed * speed;
+        let drag = (drag_dot * pressure).min(MAX_WATER_DRAG);
+        forces.push((-direction * drag, mid));
+        let lift = (drag_dot * along.dot(direction) * pressure).min(MAX_WATER_LIFT);
+        forces.push((Vector::new(-direction.y, direction.x) * lift, mid));
+    }
+    forces
 }
 
 impl WalkerWorld {
@@ -224,7 +345,45 @@ impl WalkerWorld {
             }
         }
 
+        let ceiling: Vec<Vector> = terrain
+            .ceiling
+            .iter()
+            .map(|&[x, y]| Vector::new(x, y))
+            .collect();
+        if ceiling.len() >= 2 {
+            world.insert_collider(
+                ColliderBuilder::polyline(ceiling.clone(), None)
+                    .friction(TERRAIN_FRICTION)
+                    .friction_combine_rule(CoefficientCombineRule::GeometricMean)
+                    .collision_groups(terrain_groups),
+                Some(ground_body),
+            );
+        }
+        let creepers = terrain
+            .creepers
+            .iter()
+            .map(|c| {
+                let hull: Vec<Vector> =
+                    c.vertices.iter().map(|&[x, y]| Vector::new(x, y)).collect();
+                let (min_x, max_x) = hull.iter().fold((f32::MAX, f32::MIN), |(lo, hi), p| {
+                    (lo.min(p.x), hi.max(p.x))
+                });
+                ObstacleOutline { min_x, max_x, hull }
+            })
+            .collect();
+
         let mut parts = Vec::with_capacity(body.parts.len());
+        let outlines = body
+            .parts
+            .iter()
+            .map(|p| {
+                p.shape
+                    .vertices()
+                    .into_iter()
+                    .map(|[x, y]| Vector::new(x, y))
+                    .collect()
+            })
+            .collect();
         for part in &body.parts {
             let rb = world.insert_body(
                 RigidBodyBuilder::dynamic()
@@ -287,6 +446,107 @@ impl WalkerWorld {
             joints,
             ground,
             obstacles,
+            ceiling,
+            creepers,
+            water_y: terrain.water_y,
+            outlines,
+        }
+    }
+
+    /// Sets the water's forces on every part for the next step from the current state (as the
+    /// reference, which computes them after each step); no-op without water.
+    pub(crate) fn apply_water(&mut self) {
+        let Some(surface_y) = self.water_y else {
+            return;
+        };
+        for ((handle, _), outline) in self.parts.iter().zip(&self.outlines) {
+            let Some(rb) = self.world.bodies.get_mut(*handle) else {
+                continue;
+            };
+            rb.reset_forces(false);
+            let pose = *rb.position();
+            let polygon: Vec<Vector> = outline.iter().map(|&v| pose * v).collect();
+            let forces = water_forces(
+                &polygon,
+                surface_y,
+                rb.center_of_mass(),
+                rb.linvel(),
+                rb.angvel(),
+            );
+            for (force, point) in forces {
+                rb.add_force_at_point(force, point, false);
+            }
+        }
+    }
+
+    /// Whether part `i`'s origin lies below the water surface.
+    pub(crate) fn under_water(&self, i: usize) -> bool {
+        let y = self.world.bodies[self.parts[i].0].translation().y;
+        self.water_y.is_some_and(|w| y <= w)
+    }
+
+    /// Parkour's lidar from part `head`: ray `i` at `fan·i/10 + offset` rad from straight down
+    /// (see [`LidarMode`]), intersected with the ground, the ceiling, the creepers (skipped when
+    /// the head is inside one: a sensor does not see out of itself) and the water surface (seen
+    /// from above only). Writes the hit fractions (1.0 for none) and the surface flags.
+    pub(crate) fn parkour_lidar(
+        &self,
+        head: usize,
+        directions: &[Vector; LIDAR_RAYS],
+        out: &mut [f32; LIDAR_RAYS],
+        flags: &mut [f32; LIDAR_RAYS],
+    ) {
+        let origin = self.world.bodies[self.parts[head].0].translation();
+        let (left, right) = (origin.x - LIDAR_RANGE, origin.x + LIDAR_RANGE);
+        let window = |line: &[Vector]| -> std::ops::Range<usize> {
+            if line.len() < 2 {
+                return 0..0;
+            }
+            let first = line.partition_point(|p| p.x < left).saturating_sub(1);
+            let last = line.partition_point(|p| p.x <= right).min(line.len() - 1);
+            first..last.max(first)
+        };
+        let ground = window(&self.ground);
+        let ceiling = window(&self.ceiling);
+        let creepers: Vec<&ObstacleOutline> = self
+            .creepers
+            .iter()
+            .filter(|c| c.max_x >= left && c.min_x <= right)
+            .filter(|c| {
+                ray_convex_polygon(origin, Vector::new(1.0, 0.0), &c.hull, 0.0) != Some(0.0)
+            })
+            .collect();
+        for ((slot, flag), &dir) in out.iter_mut().zip(flags.iter_mut()).zip(directions) {
+            let mut hit = (f32::INFINITY, Surface::Solid);
+            let mut consider = |t: Option<f32>, surface: Surface| {
+                if let Some(t) = t {
+                    if t < hit.0 {
+                        hit = (t, surface);
+                    }
+                }
+            };
+            for line in [&self.ground[ground.clone()], &self.ceiling[ceiling.clone()]] {
+                for w in line.windows(2) {
+                    consider(
+                        ray_segment(origin, dir, w[0], w[1], LIDAR_RANGE),
+                        Surface::Solid,
+                    );
+                }
+            }
+            for c in &creepers {
+                consider(
+                    ray_convex_polygon(origin, dir, &c.hull, LIDAR_RANGE),
+                    Surface::Creeper,
+                );
+            }
+            if let Some(water_y) = self.water_y {
+                if origin.y > water_y && dir.y < 0.0 {
+                    let t = (origin.y - water_y) / -dir.y;
+                    consider((t <= LIDAR_RANGE).then_some(t), Surface::Water);
+                }
+            }
+            *slot = lidar_fraction(hit.0);
+            *flag = if hit.0.is_finite() { hit.1.flag() } else { 0.0 };
         }
     }
 
@@ -521,13 +781,48 @@ mod tests {
         let body = Embodiment::OldClassicBipedal.body();
         let terrain = Terrain {
             ground: vec![[0.0, 0.0], [100.0, 0.0]],
-            obstacles: vec![],
+            ..Terrain::default()
         };
         let w = WalkerWorld::new(&terrain, &body, [5.0, 3.0], &PhysicsConfig::default());
         let mass = |i: usize| w.world.bodies[w.parts[i].0].mass();
         assert!((mass(0) - 5.422_222).abs() < 1e-4);
         assert!((mass(1) - 0.302_222).abs() < 1e-5);
         assert!((mass(2) - 0.241_778).abs() < 1e-5);
+    }
+
+    fn unit_box(center: Vector, half_width: f32, half_height: f32) -> Vec<Vector> {
+        vec![
+            center + Vector::new(-half_width, -half_height),
+            center + Vector::new(half_width, -half_height),
+            center + Vector::new(half_width, half_height),
+            center + Vector::new(-half_width, half_height),
+        ]
+    }
+
+    #[test]
+    fn buoyancy_of_a_box_matches_the_closed_form() {
+        // A 2 m × 1 m box at rest: fully under water, ρ·A·g = 1·2·10 = 20 N up at its centre.
+        let center = Vector::new(3.0, -2.0);
+        let polygon = unit_box(center, 1.0, 0.5);
+        let still = Vector::new(0.0, 0.0);
+        let forces = water_forces(&polygon, 0.0, center, still, 0.0);
+        assert_eq!(forces.len(), 1, "no drag at rest");
+        let (force, point) = forces[0];
+        assert!((force.y - 20.0).abs() < 1e-4 && force.x == 0.0, "{force:?}");
+        assert!((point - center).length() < 1e-5);
+        // Half under water: half the force, at the centre of the lower half.
+        let forces = water_forces(&polygon, center.y, center, still, 0.0);
+        assert!((forces[0].0.y - 10.0).abs() < 1e-4);
+        assert!((forces[0].1.y - (center.y - 0.25)).abs() < 1e-5);
+        // Above the water: nothing.
+        assert!(water_forces(&polygon, -10.0, center, still, 0.0).is_empty());
+        // Sinking at 1 m/s: the bottom edge leads; drag 0.25·2·1·1² = 0.5 N up, no lift.
+        let forces = water_forces(&polygon, 0.0, center, Vector::new(0.0, -1.0), 0.0);
+        let total: Vector = forces.iter().map(|f| f.0).fold(Vector::ZERO, |a, b| a + b);
+        assert!(
+            (total.y - 20.5).abs() < 1e-4 && total.x.abs() < 1e-6,
+            "{total:?}"
+        );
     }
 
     #[test]
