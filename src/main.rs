@@ -310,8 +310,9 @@ enum Command {
         #[arg(long, conflicts_with_all = ["gif", "threads"])]
         browser: bool,
     },
-    /// Statistics of a policy over many steps (falls, time-outs, mean episode length, and a
-    /// digest of every observation and reward for comparing builds), as JSON.
+    /// Statistics of a policy over many steps (falls, time-outs, deaths by water in Parkour,
+    /// mean episode length, return and final x, and a digest of every observation and reward for
+    /// comparing builds), as JSON.
     Stats {
         #[command(flatten)]
         env: EnvArgs,
@@ -1004,13 +1005,15 @@ fn run(cli: Cli) -> Result<()> {
             let mut policy = walker_policy(&policy, seed, &env)?;
             let s = policy_stats(&mut env, &task, seed, steps, &mut policy)?;
             println!(
-                "{{\"steps\": {}, \"episodes\": {}, \"falls\": {}, \"timeouts\": {}, \"mean_length\": {:.1}, \"mean_return\": {:.2}, \"trajectory_digest\": \"{:016x}\"}}",
+                "{{\"steps\": {}, \"episodes\": {}, \"falls\": {}, \"timeouts\": {}, \"deaths\": {}, \"mean_length\": {:.1}, \"mean_return\": {:.2}, \"mean_final_x\": {:.2}, \"trajectory_digest\": \"{:016x}\"}}",
                 s.steps,
                 s.episodes,
                 s.falls,
                 s.timeouts,
+                s.deaths,
                 s.mean_length,
                 s.mean_return,
+                s.mean_final_x,
                 s.trajectory_digest
             );
         }

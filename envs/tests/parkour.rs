@@ -9,7 +9,7 @@ use teachgym_envs::walker::{ParkourConfig, SURVIVAL_STEPS};
 use teachgym_envs::{Embodiment, TrackConfig, WalkerConfig, WalkerEnv};
 
 /// Parkour observation sizes of the reference table (TeachMyAgent notes §1.4).
-const PARKOUR_OBS: [(&str, usize, usize); 10] = [
+const PARKOUR_OBS: [(&str, usize, usize); 12] = [
     ("old_classic_bipedal", 36, 4),
     ("classic_bipedal", 36, 4),
     ("small_bipedal", 36, 4),
@@ -20,6 +20,8 @@ const PARKOUR_OBS: [(&str, usize, usize); 10] = [
     ("profile_chimpanzee", 62, 14),
     ("fish", 38, 4),
     ("amphibious_bipedal", 36, 4),
+    ("climbing_profile_chimpanzee", 54, 12),
+    ("climbing_chest_profile_chimpanzee", 44, 8),
 ];
 
 /// A task in the default space: the middle of the "easy" CPPN inputs, no water, creepers.
@@ -329,5 +331,62 @@ fn stored_test_sets_follow_the_documented_rule_and_lie_in_the_default_space() {
         for task in &tasks {
             space.validate(task).unwrap();
         }
+    }
+}
+
+/// The climbing chimpanzee's observation: 6 head values, 10 motors (24 values), then per hand
+/// sensor (touching, holding).
+const SENSOR_FLAGS: std::ops::Range<usize> = 30..34;
+
+#[test]
+fn a_climber_that_grasps_the_ceiling_and_holds_still_keeps_hanging() {
+    for body in [
+        Embodiment::ClimbingProfileChimpanzee,
+        Embodiment::ClimbingChestProfileChimpanzee,
+    ] {
+        let mut env = parkour_env(body, |_| {});
+        let motors = env.body().joints.len();
+        let flags = 6 + env.body().state_dim() - 4..6 + env.body().state_dim();
+        if body == Embodiment::ClimbingProfileChimpanzee {
+            assert_eq!(flags, SENSOR_FLAGS);
+        }
+        let (obs, _) = env.reset(Some(0), &DRY).unwrap();
+        // Both hands hold on after the reset's hanging steps.
+        assert_eq!(
+            &obs[flags.clone()],
+            &[1.0, 1.0, 1.0, 1.0],
+            "{}",
+            body.name()
+        );
+        let head = |env: &WalkerEnv| env.part_poses().unwrap()[env.body().head].position[1];
+        let start = head(&env);
+        let mut hold = vec![0.0; motors];
+        hold.extend([1.0, 1.0]);
+        for t in 0..300 {
+            let s = env.step(&hold).unwrap();
+            assert!(!s.terminated, "{} fell at step {t}", body.name());
+            assert_eq!(s.obs[flags.clone()][1], 1.0);
+            assert_eq!(s.obs[flags.clone()][3], 1.0);
+        }
+        assert!(
+            (head(&env) - start).abs() < 0.5,
+            "{}: moved {}",
+            body.name(),
+            head(&env) - start
+        );
+        // Letting go: it drops, lands and falls (head, chest or lower legs on the ground).
+        let mut release = vec![0.0; motors];
+        release.extend([-1.0, -1.0]);
+        let mut fell = false;
+        for _ in 0..500 {
+            let s = env.step(&release).unwrap();
+            assert_eq!(s.obs[flags.clone()][1], 0.0);
+            if s.terminated {
+                assert_eq!(s.reward, -100.0);
+                fell = true;
+                break;
+            }
+        }
+        assert!(fell, "{} never fell", body.name());
     }
 }

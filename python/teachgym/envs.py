@@ -5,8 +5,9 @@ physics, the observations, the rewards and the step limit live in Rust. Construc
 
 - ``body``: the embodiment of a walker, one of ``teachgym.BODY_NAMES`` (``classic_bipedal``,
   the default, ``small_bipedal``, ``old_classic_bipedal``, ``big_quadru``, ``spider``,
-  ``millipede``, ``wheel``, ``profile_chimpanzee``, ``fish``, ``amphibious_bipedal``); the action
-  and observation sizes follow the body (and the track: Parkour adds ``is_under_water``,
+  ``millipede``, ``wheel``, ``profile_chimpanzee``, ``fish``, ``amphibious_bipedal``, and on
+  Parkour only the climbers ``climbing_profile_chimpanzee`` and
+  ``climbing_chest_profile_chimpanzee``); the action and observation sizes follow the body (and the track: Parkour adds ``is_under_water``,
   ``is_dead`` and ten lidar surface flags).
 - ``bounds``: ``{dimension: (low, high)}`` overrides of the task space, e.g.
   ``{"stump_height": (0, 9)}``.

@@ -211,7 +211,13 @@ BODY_SIZES = {
     "profile_chimpanzee": (14, 50),
     "fish": (4, 26),
     "amphibious_bipedal": (4, 24),
+    # Climbers hang from Parkour's ceiling: no Stump Tracks observation.
+    "climbing_profile_chimpanzee": (12, None),
+    "climbing_chest_profile_chimpanzee": (8, None),
 }
+
+# Parkour observation sizes of the climbers (the others: Stump Tracks' plus 12).
+CLIMBER_PARKOUR_OBSERVATIONS = {"climbing_profile_chimpanzee": 54, "climbing_chest_profile_chimpanzee": 44}
 
 # Parkour adds is_under_water, is_dead and ten lidar surface flags to the observation.
 PARKOUR_EXTRA_OBSERVATIONS = 12
@@ -220,10 +226,16 @@ PARKOUR_EXTRA_OBSERVATIONS = 12
 def test_every_body_builds_with_the_reference_sizes_and_steps_reproducibly() -> None:
     assert sorted(teachgym.BODY_NAMES) == sorted(BODY_SIZES)
     for body, (actions, stump_observations) in BODY_SIZES.items():
-        for env_id, observations in [
-            ("teachgym/StumpTracks-v0", stump_observations),
-            ("teachgym/Parkour-v0", stump_observations + PARKOUR_EXTRA_OBSERVATIONS),
-        ]:
+        if stump_observations is None:
+            with pytest.raises(ValueError, match="climber"):
+                gym.make("teachgym/StumpTracks-v0", body=body)
+            cases = [("teachgym/Parkour-v0", CLIMBER_PARKOUR_OBSERVATIONS[body])]
+        else:
+            cases = [
+                ("teachgym/StumpTracks-v0", stump_observations),
+                ("teachgym/Parkour-v0", stump_observations + PARKOUR_EXTRA_OBSERVATIONS),
+            ]
+        for env_id, observations in cases:
             env = gym.make(env_id, body=body)
             assert env.action_space.shape == (actions,), (env_id, body)
             assert env.observation_space.shape == (observations,), (env_id, body)

@@ -125,11 +125,28 @@ pub struct BodyDef {
     pub width: f32,
     /// How the body lives with water: its survival rule and default lidar in Parkour.
     pub locomotion: Locomotion,
+    /// Hand sensors that grasp Parkour's ceiling and creepers (climbers), in action order after
+    /// the motors: one grasp action each.
+    pub grasp_sensors: Vec<GraspSensor>,
     /// Whether the critical parts stay critical in Parkour. TeachMyAgent builds its walkers for
     /// Parkour with `reset_on_hull_critical_contact = False` (the hull may touch the terrain);
     /// only the chimpanzee's head and chest are critical everywhere.
     pub critical_on_parkour: bool,
 }
+
+/// A climber's hand sensor: a circle of [`GRASP_SENSOR_RADIUS`] welded to a hand part. While
+/// its grasp action is positive and it touches the ceiling or a creeper, a revolute joint holds
+/// it there; a non-positive action lets go.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GraspSensor {
+    /// The hand part it is welded to.
+    pub part: usize,
+    /// Its centre relative to the body's spawn point (m), at spawn.
+    pub offset: [f32; 2],
+}
+
+/// Radius of a grasp sensor (m).
+pub const GRASP_SENSOR_RADIUS: f32 = 0.05;
 
 /// How a body lives with water (TeachMyAgent's body types), which sets its survival rule and
 /// its default lidar fan in Parkour.
@@ -142,6 +159,9 @@ pub enum Locomotion {
     Swimmer,
     /// Walks and swims; never dies.
     Amphibian,
+    /// Hangs from Parkour's ceiling and creepers by its hands (Parkour only); dies as a walker
+    /// does, and falls when its head, chest or lower legs touch anything but the ceiling.
+    Climber,
 }
 
 /// Consecutive steps a walker survives with its head under water, or a swimmer out of it.
@@ -178,6 +198,7 @@ impl Locomotion {
     pub fn default_lidar(self) -> LidarMode {
         match self {
             Locomotion::Walker => LidarMode::Down,
+            Locomotion::Climber => LidarMode::Up,
             Locomotion::Swimmer | Locomotion::Amphibian => LidarMode::Full,
         }
     }
@@ -190,18 +211,20 @@ pub const EFFORT_TORQUE: f32 = BIPEDAL_MOTORS_TORQUE;
 const BIPEDAL_MOTORS_TORQUE: f32 = 80.0;
 
 impl BodyDef {
-    /// Length of the action vector (one per motor).
+    /// Length of the action vector: one per motor, then one grasp per hand sensor.
     pub fn action_dim(&self) -> usize {
-        self.joints.len()
+        self.joints.len() + self.grasp_sensors.len()
     }
 
-    /// Length of the motor block of the observation: 2 per motor (+1 when the motor reports a
-    /// contact). TeachMyAgent calls it the body's state size.
+    /// Length of the body block of the observation: 2 per motor (+1 when the motor reports a
+    /// contact), then 2 per hand sensor (touching something graspable, holding). TeachMyAgent
+    /// calls it the body's state size.
     pub fn state_dim(&self) -> usize {
         self.joints
             .iter()
             .map(|j| 2 + usize::from(j.contact_part.is_some()))
-            .sum()
+            .sum::<usize>()
+            + 2 * self.grasp_sensors.len()
     }
 
     /// Length of the observation vector: 4 head values, the motor block, then the lidar.
@@ -250,11 +273,16 @@ pub enum Embodiment {
     /// TeachMyAgent's `amphibious_bipedal`: the classic bipedal with a hull 1.25 and legs 0.25
     /// times as dense as water; it never dies of water.
     AmphibiousBipedal,
+    /// TeachMyAgent's `climbing_profile_chimpanzee` (a climber, Parkour only): the profile
+    /// chimpanzee with its arms raised, one-part hands ending in grasp sensors, 100 N·m.
+    ClimbingProfileChimpanzee,
+    /// TeachMyAgent's `climbing_chest_profile_chimpanzee`: the climbing chimpanzee without legs.
+    ClimbingChestProfileChimpanzee,
 }
 
 impl Embodiment {
     /// All embodiments.
-    pub const ALL: [Embodiment; 10] = [
+    pub const ALL: [Embodiment; 12] = [
         Embodiment::ClassicBipedal,
         Embodiment::SmallBipedal,
         Embodiment::OldClassicBipedal,
@@ -265,6 +293,8 @@ impl Embodiment {
         Embodiment::ProfileChimpanzee,
         Embodiment::Fish,
         Embodiment::AmphibiousBipedal,
+        Embodiment::ClimbingProfileChimpanzee,
+        Embodiment::ClimbingChestProfileChimpanzee,
     ];
 
     /// Registry name (`classic_bipedal`, ...), the same as the serde name.
@@ -280,6 +310,8 @@ impl Embodiment {
             Embodiment::ProfileChimpanzee => "profile_chimpanzee",
             Embodiment::Fish => "fish",
             Embodiment::AmphibiousBipedal => "amphibious_bipedal",
+            Embodiment::ClimbingProfileChimpanzee => "climbing_profile_chimpanzee",
+            Embodiment::ClimbingChestProfileChimpanzee => "climbing_chest_profile_chimpanzee",
         }
     }
 
@@ -340,6 +372,8 @@ impl Embodiment {
             Embodiment::ProfileChimpanzee => profile_chimpanzee(),
             Embodiment::Fish => fish(),
             Embodiment::AmphibiousBipedal => amphibious_bipedal(),
+            Embodiment::ClimbingProfileChimpanzee => climbing_chimpanzee(true),
+            Embodiment::ClimbingChestProfileChimpanzee => climbing_chimpanzee(false),
         }
     }
 }
@@ -470,6 +504,7 @@ struct Assembly {
     parts: Vec<PartDef>,
     joints: Vec<JointDef>,
     passive_joints: Vec<HingeDef>,
+    grasp_sensors: Vec<GraspSensor>,
 }
 
 impl Assembly {
@@ -629,6 +664,7 @@ impl Assembly {
             width: traits.width,
             locomotion: traits.locomotion,
             critical_on_parkour: traits.critical_on_parkour,
+            grasp_sensors: self.grasp_sensors,
         }
     }
 }
@@ -756,6 +792,7 @@ fn bipedal(name: &'static str, leg_h: f32, width: f32, leg_down: f32, spawn_angl
         width,
         locomotion: Locomotion::Walker,
         critical_on_parkour: false,
+        grasp_sensors: Vec::new(),
     }
 }
 
@@ -986,23 +1023,47 @@ fn wheel() -> BodyDef {
 }
 
 /// `profile_chimpanzee`, seen from the side: a head on a passive neck (±0.1π) above a
-/// trapezoid chest, two legs (hip, knee) and two arms (shoulder, elbow, three hand parts that
-/// report contact). Both legs spawn in the same place, and so do both arms. The spawn point is
-/// the chest's centre; head and chest are critical and the head is observed.
+/// trapezoid chest, two legs (hip, knee) and two arms hanging down (shoulder, elbow, three hand
+/// parts that report contact). Both legs spawn in the same place, and so do both arms. The spawn
+/// point is the chest's centre; head and chest are critical and the head is observed.
 ///
 /// Reference quirks kept: the head floats 0.2 m above the chest's nominal 45-px height, below
 /// which the neck joint sits (inside the chest, not the head); the chest polygon spans −20 to
 /// +25 px around the spawn point though its height is taken as 45 px centred.
 fn profile_chimpanzee() -> BodyDef {
+    chimpanzee(ChimpanzeeKind::Walking)
+}
+
+/// `climbing_profile_chimpanzee` (with legs) and `climbing_chest_profile_chimpanzee`
+/// (without): the profile chimpanzee's head and chest, its arms raised (shoulder [−1.5π, 0],
+/// elbow [0, 0.75π]) and ending in one-part hands (±0.5π) whose tips carry the grasp sensors;
+/// the lower legs are critical too.
+fn climbing_chimpanzee(legs: bool) -> BodyDef {
+    chimpanzee(ChimpanzeeKind::Climbing { legs })
+}
+
+/// The profile chimpanzees.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum ChimpanzeeKind {
+    /// Arms down, three-part hands.
+    Walking,
+    /// Arms up, one-part hands with grasp sensors.
+    Climbing { legs: bool },
+}
+
+fn chimpanzee(kind: ChimpanzeeKind) -> BodyDef {
     const CHEST_PX: [[f32; 2]; 4] = [[-12.0, 25.0], [12.0, 25.0], [8.0, -20.0], [-8.0, -20.0]];
     const CHEST_HEIGHT_PX: f32 = 45.0;
     const HEAD_HEIGHT_PX: f32 = 20.0;
     const HEAD_GAP: f32 = 0.2;
-    // Limits of the three hand joints, wrist first (units of π).
-    const HAND_LIMITS: [[f32; 2]; 3] = [[-0.4, 0.35], [-0.5, 0.0], [-0.8, 0.0]];
+    // Limits of the hand joints, wrist first (units of π).
+    const WALKING_HAND_LIMITS: &[[f32; 2]] = &[[-0.4, 0.35], [-0.5, 0.0], [-0.8, 0.0]];
+    const CLIMBING_HAND_LIMITS: &[[f32; 2]] = &[[-0.5, 0.5]];
     let (leg_down, arm_up) = (px(12.0), px(22.0));
     let (limb_w, limb_h) = (px(8.0), px(28.0));
     let (hand_w, hand_h) = (px(4.0), px(8.0));
+    let climbing = matches!(kind, ChimpanzeeKind::Climbing { .. });
+    let legs = !matches!(kind, ChimpanzeeKind::Climbing { legs: false });
 
     let mut a = Assembly::default();
     let head = a.hull(
@@ -1031,67 +1092,106 @@ fn profile_chimpanzee() -> BodyDef {
             angle_correction,
             reports_contact,
         };
-    let limb = |name: String, width: f32, length: f32, motor: MotorSpec| Segment {
+    let arm_reach = if climbing {
+        Reach::PlusY
+    } else {
+        Reach::MinusY
+    };
+    let limb = |name: String, width: f32, length: f32, reach: Reach, motor: MotorSpec| Segment {
         name,
         width,
         length,
         angle: 0.0,
-        reach: Reach::MinusY,
+        reach,
         motor,
     };
-    for k in 0..2 {
-        let segments = vec![
-            limb(
-                format!("upper_leg_{k}"),
-                limb_w,
-                limb_h,
-                motor(HIP.speed, [-0.3 * PI, 0.6 * PI], 0.0, false),
-            ),
-            limb(
-                format!("lower_leg_{k}"),
-                LOWER_WIDTH_RATIO * limb_w,
-                limb_h,
-                motor(KNEE.speed, [-0.75 * PI, -0.1], KNEE.angle_correction, true),
-            ),
-        ];
-        a.chain(chest, 0.0, [0.0, -leg_down], segments, leg_color(1.0));
+    if legs {
+        for k in 0..2 {
+            let segments = vec![
+                limb(
+                    format!("upper_leg_{k}"),
+                    limb_w,
+                    limb_h,
+                    Reach::MinusY,
+                    motor(HIP.speed, [-0.3 * PI, 0.6 * PI], 0.0, false),
+                ),
+                limb(
+                    format!("lower_leg_{k}"),
+                    LOWER_WIDTH_RATIO * limb_w,
+                    limb_h,
+                    Reach::MinusY,
+                    motor(KNEE.speed, [-0.75 * PI, -0.1], KNEE.angle_correction, true),
+                ),
+            ];
+            a.chain(chest, 0.0, [0.0, -leg_down], segments, leg_color(1.0));
+            if climbing {
+                // A climber touching the ground with its lower legs falls.
+                let lower = a.parts.len() - 1;
+                a.parts[lower].critical = true;
+            }
+        }
     }
+    let (shoulder, elbow, hand_limits) = if climbing {
+        ([-1.5 * PI, 0.0], [0.0, 0.75 * PI], CLIMBING_HAND_LIMITS)
+    } else {
+        ([-0.5 * PI, 0.8 * PI], [0.0, 0.75 * PI], WALKING_HAND_LIMITS)
+    };
     for k in 0..2 {
         let mut segments = vec![
             limb(
                 format!("upper_arm_{k}"),
                 limb_w,
                 limb_h,
-                motor(HIP.speed, [-0.5 * PI, 0.8 * PI], 0.0, false),
+                arm_reach,
+                motor(HIP.speed, shoulder, 0.0, false),
             ),
             limb(
                 format!("lower_arm_{k}"),
                 LOWER_WIDTH_RATIO * limb_w,
                 limb_h,
-                motor(HIP.speed, [0.0, 0.75 * PI], 0.0, false),
+                arm_reach,
+                motor(HIP.speed, elbow, 0.0, false),
             ),
         ];
-        segments.extend(HAND_LIMITS.iter().enumerate().map(|(u, &[low, high])| {
+        segments.extend(hand_limits.iter().enumerate().map(|(u, &[low, high])| {
             limb(
                 format!("hand_{k}_{u}"),
                 hand_w,
                 hand_h,
+                arm_reach,
                 motor(HAND_SPEED, [low * PI, high * PI], 0.0, true),
             )
         }));
         a.chain(chest, 0.0, [0.0, arm_up], segments, leg_color(-1.0));
+        if climbing {
+            // The sensor sits at the tip of the (straight, raised) arm.
+            let reach = arm_up + 2.0 * limb_h + hand_h * hand_limits.len() as f32;
+            a.grasp_sensors.push(GraspSensor {
+                part: a.parts.len() - 1,
+                offset: [0.0, reach],
+            });
+        }
     }
+    let name = match kind {
+        ChimpanzeeKind::Walking => "profile_chimpanzee",
+        ChimpanzeeKind::Climbing { legs: true } => "climbing_profile_chimpanzee",
+        ChimpanzeeKind::Climbing { legs: false } => "climbing_chest_profile_chimpanzee",
+    };
     a.finish(BodyTraits {
-        name: "profile_chimpanzee",
+        name,
         head,
         pushed_parts: vec![head],
         motors_torque: 100.0,
-        // Legs, arms and hands: five limb groups.
+        // Legs, arms and hands: five limb groups (the legless climber keeps the divisor).
         torque_penalty: BASE_TORQUE_PENALTY / 5.0,
         penalise_head_tilt: false,
         spawn_height: 2.0 * limb_h + leg_down,
         width: px(24.0),
-        locomotion: Locomotion::Walker,
+        locomotion: if climbing {
+            Locomotion::Climber
+        } else {
+            Locomotion::Walker
+        },
         critical_on_parkour: true,
     })
 }
@@ -1282,7 +1382,16 @@ mod tests {
             .filter(|e| !e.body().penalise_head_tilt)
             .map(Embodiment::name)
             .collect();
-        assert_eq!(uncharged, ["wheel", "profile_chimpanzee", "fish"]);
+        assert_eq!(
+            uncharged,
+            [
+                "wheel",
+                "profile_chimpanzee",
+                "fish",
+                "climbing_profile_chimpanzee",
+                "climbing_chest_profile_chimpanzee"
+            ]
+        );
         // Critical parts: the hull (head) for all but the millipede (none) and the chimpanzee
         // (head and chest).
         for e in Embodiment::ALL {
@@ -1292,7 +1401,11 @@ mod tests {
                 .collect();
             let expected = match e {
                 Embodiment::Millipede | Embodiment::Fish => vec![],
-                Embodiment::ProfileChimpanzee => vec![b.head, 1],
+                Embodiment::ProfileChimpanzee | Embodiment::ClimbingChestProfileChimpanzee => {
+                    vec![b.head, 1]
+                }
+                // Head, chest and both lower legs.
+                Embodiment::ClimbingProfileChimpanzee => vec![b.head, 1, 3, 5],
                 _ => vec![b.head],
             };
             assert_eq!(critical, expected, "{}", e.name());
@@ -1357,7 +1470,13 @@ mod tests {
                 assert!(h.limits[0] <= h.limits[1]);
                 // The chimpanzee's neck anchor lies inside the chest but below the head (a
                 // reference quirk); every other anchor lies on both parts.
-                let is_neck = e == Embodiment::ProfileChimpanzee && h.child == 1;
+                let chimpanzee = matches!(
+                    e,
+                    Embodiment::ProfileChimpanzee
+                        | Embodiment::ClimbingProfileChimpanzee
+                        | Embodiment::ClimbingChestProfileChimpanzee
+                );
+                let is_neck = chimpanzee && h.child == 1;
                 for (role, part) in [("parent", h.parent), ("child", h.child)] {
                     if is_neck && role == "parent" {
                         continue;
@@ -1405,6 +1524,13 @@ mod tests {
                     (0.5..1.0).contains(&clearance),
                     "fish: clearance {clearance}"
                 );
+                continue;
+            }
+            if b.locomotion == Locomotion::Climber {
+                // Climbers spawn hanging from the ceiling: their sensors sit on the arms' tips.
+                for sensor in &b.grasp_sensors {
+                    assert!(contains(&b.parts[sensor.part], sensor.offset, 1e-5));
+                }
                 continue;
             }
             // The spider's feet start 3.4 px up (its reference spawn height), the rest touch;

@@ -597,6 +597,12 @@ struct Episode {
     water: WaterState,
 }
 
+/// Steps a climber hangs with its grasp actions at 1 after reset (TeachMyAgent's
+/// `NB_FIRST_STEPS_HANG`, here after the settling step).
+pub const CLIMBER_HANG_STEPS: usize = 5;
+/// Largest number of hand sensors a body may have.
+const MAX_GRASP_SENSORS: usize = 4;
+
 /// Parkour's survival bookkeeping.
 #[derive(Debug, Clone, Copy, Default)]
 struct WaterState {
@@ -650,6 +656,23 @@ impl WalkerEnv {
         config.validate()?;
         let task_space = config.task_space()?;
         let body = config.body.body();
+        if body.grasp_sensors.len() > MAX_GRASP_SENSORS {
+            return Err(Error::InvalidConfig {
+                field: "body".into(),
+                reason: format!("at most {MAX_GRASP_SENSORS} hand sensors are supported"),
+            });
+        }
+        let climber = body.locomotion == Locomotion::Climber;
+        if climber && !matches!(config.track, TrackConfig::Parkour(_)) {
+            return Err(Error::InvalidConfig {
+                field: "body".into(),
+                reason: format!(
+                    "`{}` is a climber: it hangs from Parkour's ceiling, which this track has \
+                     not (use the parkour env)",
+                    body.name
+                ),
+            });
+        }
         let parkour = match &config.track {
             TrackConfig::Parkour(c) => {
                 let cppn = match &c.cppn_weights {
@@ -769,6 +792,19 @@ impl WalkerEnv {
         self.episode.as_ref().map(|e| e.water.flags)
     }
 
+    /// World positions of the hand sensors (climbers), in action order.
+    pub fn grasp_sensor_positions(&self) -> Option<Vec<[f32; 2]>> {
+        let ep = self.episode.as_ref()?;
+        Some(
+            (0..self.body.grasp_sensors.len())
+                .map(|k| {
+                    let p = ep.world.sensor_position(k);
+                    [p.x, p.y]
+                })
+                .collect(),
+        )
+    }
+
     /// Whether the body died of water in this episode (Parkour).
     pub fn is_dead(&self) -> bool {
         self.episode.as_ref().is_some_and(|e| e.water.dead)
@@ -845,7 +881,22 @@ impl WalkerEnv {
         }
         ep.world.apply_water();
         ep.world.set_motors(body, &self.clipped, factor);
+        // A non-positive grasp action lets go before the step; a positive one grasps after it,
+        // if the sensor then touches the ceiling or a creeper (the reference's order).
+        let grasp_actions = &self.clipped[body.joints.len()..];
+        for (k, &a) in grasp_actions.iter().enumerate() {
+            if a <= 0.0 {
+                ep.world.release(k);
+            }
+        }
         ep.world.step();
+        let mut grip = [false; MAX_GRASP_SENSORS];
+        for (k, &a) in grasp_actions.iter().enumerate() {
+            grip[k] = ep.world.sensor_touches_grip(k);
+            if a > 0.0 && grip[k] {
+                ep.world.grasp(k);
+            }
+        }
 
         let head = ep.world.pose(body.head);
         let (vel, angvel) = ep.world.velocity(body.head);
@@ -855,7 +906,7 @@ impl WalkerEnv {
                     .parkour_lidar(body.head, &p.lidar, &mut ep.lidar, &mut ep.water.flags);
                 let under = ep.world.under_water(body.head);
                 let wrong_medium = match body.locomotion {
-                    Locomotion::Walker => under,
+                    Locomotion::Walker | Locomotion::Climber => under,
                     Locomotion::Swimmer => !under,
                     Locomotion::Amphibian => false,
                 };
@@ -896,6 +947,10 @@ impl WalkerEnv {
                 obs.push(if ep.world.touching(part) { 1.0 } else { 0.0 });
             }
         }
+        for (k, &touches) in grip.iter().enumerate().take(body.grasp_sensors.len()) {
+            obs.push(f32::from(u8::from(touches)));
+            obs.push(f32::from(u8::from(ep.world.holding(k))));
+        }
         obs.extend_from_slice(&ep.lidar);
         if parkour {
             obs.extend_from_slice(&ep.water.flags);
@@ -911,13 +966,18 @@ impl WalkerEnv {
         reward -= (body.torque_penalty * EFFORT_TORQUE * effort) as f64;
 
         let critical = !parkour || body.critical_on_parkour;
+        // Climbers may touch the ceiling they hang from with any part.
+        let climber = body.locomotion == Locomotion::Climber;
         let fell = head.position[0] < 0.0
             || (critical
-                && body
-                    .parts
-                    .iter()
-                    .enumerate()
-                    .any(|(i, p)| p.critical && ep.world.touching(i)));
+                && body.parts.iter().enumerate().any(|(i, p)| {
+                    p.critical
+                        && if climber {
+                            ep.world.touching_below_ceiling(i)
+                        } else {
+                            ep.world.touching(i)
+                        }
+                }));
         let mut terminated = false;
         if fell {
             reward = FALL_REWARD;
@@ -952,6 +1012,10 @@ fn observation_box(body: &BodyDef, parkour: bool) -> Result<BoxSpace> {
             low.push(0.0);
             high.push(1.0);
         }
+    }
+    for _ in &body.grasp_sensors {
+        low.extend([0.0, 0.0]);
+        high.extend([1.0, 1.0]);
     }
     low.extend([0.0; LIDAR_RAYS]);
     high.extend([1.0; LIDAR_RAYS]);
@@ -1008,10 +1072,20 @@ impl Env for WalkerEnv {
                 generate(&generator, spacing, startpad, &mut terrain_rng)
             }
         };
-        let spawn = [
-            TERRAIN_STEP * startpad as f32 / 2.0,
-            TERRAIN_HEIGHT + self.body.spawn_height,
-        ];
+        let climber = self.body.locomotion == Locomotion::Climber;
+        let spawn_x = TERRAIN_STEP * startpad as f32 / 2.0;
+        let spawn = if climber {
+            // Hanging: the highest hand sensor's centre on the ceiling of the start pad.
+            let reach = self
+                .body
+                .grasp_sensors
+                .iter()
+                .map(|s| s.offset[1])
+                .fold(f32::MIN, f32::max);
+            [spawn_x, terrain.ceiling[0][1] - reach]
+        } else {
+            [spawn_x, TERRAIN_HEIGHT + self.body.spawn_height]
+        };
         let mut world = WalkerWorld::new(&terrain, &self.body, spawn, &self.config.physics);
         for &part in &self.body.pushed_parts {
             world.push_part(part, push);
@@ -1029,7 +1103,16 @@ impl Env for WalkerEnv {
         // As the reference: reset runs one physics step with the motors off, which settles the
         // contacts and sets the initial shaping; it does not count towards the step limit.
         self.clipped.iter_mut().for_each(|a| *a = 0.0);
-        let (obs, _, _) = self.advance();
+        let (mut obs, _, _) = self.advance();
+        if climber {
+            // Climbers then hang on: the reference's first steps with every grasp action at 1
+            // and the motors off (they count neither towards the step limit nor the return).
+            let motors = self.body.joints.len();
+            self.clipped[motors..].iter_mut().for_each(|a| *a = 1.0);
+            for _ in 0..CLIMBER_HANG_STEPS {
+                obs = self.advance().0;
+            }
+        }
         let ep = self.episode.as_mut().expect("just created");
         // The survival count starts with the episode's first step.
         ep.water.steps_in_wrong_medium = 0;

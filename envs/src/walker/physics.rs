@@ -6,7 +6,9 @@ use std::sync::LazyLock;
 use rapier2d::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::body::{BodyDef, HingeDef, LidarMode, PartDef, PartShape, WATER_DENSITY};
+use super::body::{
+    BodyDef, HingeDef, LidarMode, PartDef, PartShape, GRASP_SENSOR_RADIUS, WATER_DENSITY,
+};
 use super::constants::{
     FPS, GRAVITY, LIDAR_FAN, LIDAR_RANGE, LIDAR_RAYS, TERRAIN_FRICTION, TOUCH_DISTANCE,
 };
@@ -178,6 +180,44 @@ pub(crate) struct WalkerWorld {
     water_y: Option<f32>,
     /// Each part's outline in its own frame (counter-clockwise), for the water forces.
     outlines: Vec<Vec<Vector>>,
+    /// The static body holding the terrain colliders (grasp joints attach to it).
+    ground_body: RigidBodyHandle,
+    /// The ceiling's collider, which climbers may touch without falling.
+    ceiling_collider: Option<ColliderHandle>,
+    /// Hand sensors: the hand part and the sensor centre in the hand's frame.
+    sensors: Vec<(usize, Vector)>,
+    /// The joint holding each sensor to the terrain, if it grasps.
+    grasps: Vec<Option<ImpulseJointHandle>>,
+}
+
+/// How far beyond its radius a grasp sensor reaches for something to hold (m): Box2D's AABB
+/// margin in the reference's overlap test.
+const GRASP_MARGIN: f32 = 0.01;
+
+/// Distance from `p` to the segment `ab`.
+fn point_segment_distance(p: Vector, a: Vector, b: Vector) -> f32 {
+    let ab = b - a;
+    let len2 = ab.length_squared();
+    let t = if len2 > 0.0 {
+        ((p - a).dot(ab) / len2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    (p - (a + ab * t)).length()
+}
+
+/// Whether the disc of `radius` at `p` overlaps the axis-aligned box of a convex outline.
+fn disc_overlaps_box(p: Vector, radius: f32, outline: &ObstacleOutline) -> bool {
+    let (min_y, max_y) = outline
+        .hull
+        .iter()
+        .fold((f32::MAX, f32::MIN), |(lo, hi), v| {
+            (lo.min(v.y), hi.max(v.y))
+        });
+    p.x + radius >= outline.min_x
+        && p.x - radius <= outline.max_x
+        && p.y + radius >= min_y
+        && p.y - radius <= max_y
 }
 
 /// What a Parkour lidar ray hit first: its surface flag in the observation.
@@ -350,15 +390,15 @@ impl WalkerWorld {
             .iter()
             .map(|&[x, y]| Vector::new(x, y))
             .collect();
-        if ceiling.len() >= 2 {
+        let ceiling_collider = (ceiling.len() >= 2).then(|| {
             world.insert_collider(
                 ColliderBuilder::polyline(ceiling.clone(), None)
                     .friction(TERRAIN_FRICTION)
                     .friction_combine_rule(CoefficientCombineRule::GeometricMean)
                     .collision_groups(terrain_groups),
                 Some(ground_body),
-            );
-        }
+            )
+        });
         let creepers = terrain
             .creepers
             .iter()
@@ -440,6 +480,22 @@ impl WalkerWorld {
 
         // Generated left to right, but keep the invariant explicit for the lidar's search.
         obstacles.sort_by(|a, b| a.min_x.total_cmp(&b.min_x));
+        let sensors: Vec<(usize, Vector)> = body
+            .grasp_sensors
+            .iter()
+            .map(|sensor| {
+                let part = &body.parts[sensor.part];
+                let (dx, dy) = (
+                    sensor.offset[0] - part.offset[0],
+                    sensor.offset[1] - part.offset[1],
+                );
+                let (sin, cos) = (libm::sinf(-part.angle), libm::cosf(-part.angle));
+                (
+                    sensor.part,
+                    Vector::new(cos * dx - sin * dy, sin * dx + cos * dy),
+                )
+            })
+            .collect();
         Self {
             world,
             parts,
@@ -450,7 +506,79 @@ impl WalkerWorld {
             creepers,
             water_y: terrain.water_y,
             outlines,
+            ground_body,
+            ceiling_collider,
+            grasps: vec![None; sensors.len()],
+            sensors,
         }
+    }
+
+    /// World position of hand sensor `k` (m).
+    pub(crate) fn sensor_position(&self, k: usize) -> Vector {
+        let (part, local) = self.sensors[k];
+        *self.world.bodies[self.parts[part].0].position() * local
+    }
+
+    /// Whether hand sensor `k` touches something graspable: the ceiling or a creeper, within
+    /// its radius plus [`GRASP_MARGIN`].
+    pub(crate) fn sensor_touches_grip(&self, k: usize) -> bool {
+        let p = self.sensor_position(k);
+        let reach = GRASP_SENSOR_RADIUS + GRASP_MARGIN;
+        let (left, right) = (p.x - reach, p.x + reach);
+        let first = self
+            .ceiling
+            .partition_point(|v| v.x < left)
+            .saturating_sub(1);
+        let near_ceiling = self.ceiling[first.min(self.ceiling.len())..]
+            .windows(2)
+            .take_while(|w| w[0].x <= right)
+            .any(|w| point_segment_distance(p, w[0], w[1]) <= reach);
+        near_ceiling || self.creepers.iter().any(|c| disc_overlaps_box(p, reach, c))
+    }
+
+    /// Whether hand sensor `k` holds on.
+    pub(crate) fn holding(&self, k: usize) -> bool {
+        self.grasps[k].is_some()
+    }
+
+    /// Lets hand sensor `k` go.
+    pub(crate) fn release(&mut self, k: usize) {
+        if let Some(handle) = self.grasps[k].take() {
+            self.world.remove_impulse_joint(handle);
+        }
+    }
+
+    /// Holds hand sensor `k` where it is: a revolute joint (free to turn) between the terrain
+    /// and the hand at the sensor's centre. No-op when it already holds.
+    pub(crate) fn grasp(&mut self, k: usize) {
+        if self.grasps[k].is_some() {
+            return;
+        }
+        let (part, local) = self.sensors[k];
+        let anchor = self.sensor_position(k);
+        let joint = RevoluteJointBuilder::new()
+            .local_anchor1(anchor)
+            .local_anchor2(local)
+            .build();
+        self.grasps[k] = Some(self.world.insert_impulse_joint(
+            self.ground_body,
+            self.parts[part].0,
+            joint,
+        ));
+    }
+
+    /// Whether part `i` touches the terrain other than the ceiling (within [`TOUCH_DISTANCE`]):
+    /// what makes a climber fall.
+    pub(crate) fn touching_below_ceiling(&self, i: usize) -> bool {
+        self.world.contact_pairs_with(self.parts[i].1).any(|pair| {
+            let ceiling = Some(pair.collider1) == self.ceiling_collider
+                || Some(pair.collider2) == self.ceiling_collider;
+            !ceiling
+                && pair
+                    .manifolds()
+                    .iter()
+                    .any(|m| m.points.iter().any(|p| p.dist <= TOUCH_DISTANCE))
+        })
     }
 
     /// Sets the water's forces on every part for the next step from the current state (as the
@@ -823,6 +951,50 @@ mod tests {
             (total.y - 20.5).abs() < 1e-4 && total.x.abs() < 1e-6,
             "{total:?}"
         );
+    }
+
+    #[test]
+    fn a_hand_sensor_grasps_a_creeper_and_holds_its_body() {
+        use crate::walker::terrain::{Obstacle, ObstacleKind};
+        let body = Embodiment::ClimbingChestProfileChimpanzee.body();
+        let spawn = [5.0, 10.0];
+        let sensor = body.grasp_sensors[0].offset;
+        let (x, y) = (spawn[0] + sensor[0], spawn[1] + sensor[1]);
+        // A creeper around the sensor, the ceiling far above, the ground far below.
+        let creeper = Obstacle {
+            kind: ObstacleKind::Creeper,
+            vertices: vec![
+                [x - 0.1, y - 1.0],
+                [x + 0.1, y - 1.0],
+                [x + 0.1, y + 1.0],
+                [x - 0.1, y + 1.0],
+            ],
+        };
+        let terrain = Terrain {
+            ground: vec![[0.0, 0.0], [100.0, 0.0]],
+            ceiling: vec![[0.0, 30.0], [100.0, 30.0]],
+            creepers: vec![creeper],
+            ..Terrain::default()
+        };
+        let mut w = WalkerWorld::new(&terrain, &body, spawn, &PhysicsConfig::default());
+        assert!(w.sensor_touches_grip(0) && w.sensor_touches_grip(1));
+        w.grasp(0);
+        w.grasp(1);
+        assert!(w.holding(0) && w.holding(1));
+        for _ in 0..100 {
+            w.step();
+        }
+        // Held: the hands stay on the creeper instead of falling 5 m in two seconds.
+        let held = w.sensor_position(0);
+        assert!((held.y - y).abs() < 0.2, "{} vs {y}", held.y);
+        w.release(0);
+        w.release(1);
+        for _ in 0..50 {
+            w.step();
+        }
+        assert!(w.sensor_position(0).y < y - 1.0);
+        // Away from the creeper and the ceiling, nothing to hold.
+        assert!(!w.sensor_touches_grip(0));
     }
 
     #[test]

@@ -24,6 +24,7 @@ const OUTLINE: [u8; 3] = [40, 40, 60];
 const FLAG: [u8; 3] = [230, 51, 0];
 const CEILING: [u8; 3] = [90, 90, 90];
 const CREEPER: [u8; 3] = [40, 130, 40];
+const SENSOR: [u8; 3] = [230, 0, 0];
 /// Water, drawn over everything with [`WATER_ALPHA`].
 const WATER: [u8; 3] = [40, 90, 230];
 const WATER_ALPHA: u8 = 110;
@@ -210,6 +211,14 @@ pub(crate) fn render(env: &WalkerEnv) -> Result<RgbFrame> {
         if let Some(path) = polygon(&camera, &world) {
             pixmap.fill_path(&path, &paint(part.color), FillRule::Winding, id, None);
             pixmap.stroke_path(&path, &paint(OUTLINE), &outline, id, None);
+        }
+    }
+
+    // Climbers' hand sensors: red dots.
+    for p in env.grasp_sensor_positions().unwrap_or_default() {
+        let (x, y) = camera.map(p);
+        if let Some(dot) = PathBuilder::from_circle(x, y, 3.0) {
+            pixmap.fill_path(&dot, &paint(SENSOR), FillRule::Winding, id, None);
         }
     }
 
