@@ -30,9 +30,10 @@
 //!
 //! # Water (Parkour)
 //! Every part below the surface feels buoyancy (water density × submerged area × g, at the
-//! submerged centroid) and, per leading edge of its submerged outline, drag and lift
-//! (`physics.rs`), computed from the state after each step and applied during the next, as the
-//! reference does. A walker whose head stays under water for more than 600 consecutive steps, or
+//! submerged centroid) and, per leading edge of its submerged outline, drag and lift; a part
+//! turned by a motor also gets TeachMyAgent's "push" (a reaction to the motor's torque, which
+//! is how its swimmers swim; see `physics.rs`). The forces are computed from the state after each
+//! step and applied during the next, as the reference does. A walker whose head stays under water for more than 600 consecutive steps, or
 //! a swimmer whose head stays out of it as long, dies: its actions are ignored from then on and
 //! `is_dead` reads 1, but the episode runs on to its step limit. Amphibians never die.
 //!

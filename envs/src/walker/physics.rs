@@ -188,7 +188,30 @@ pub(crate) struct WalkerWorld {
     sensors: Vec<(usize, Vector)>,
     /// The joint holding each sensor to the terrain, if it grasps.
     grasps: Vec<Option<ImpulseJointHandle>>,
+    /// Per motorised joint, what the water's push reads: the child part, the joint's anchor in
+    /// the child's frame, its angle limits, the parent part and the reference angle.
+    pushers: Vec<Pusher>,
+    /// Solver substeps per step (to turn the motors' per-substep impulses into torques).
+    substeps: usize,
 }
+
+/// A motorised joint as the water's push sees it.
+#[derive(Debug, Clone, Copy)]
+struct Pusher {
+    child: usize,
+    parent: usize,
+    local_anchor: Vector,
+    limits: [f32; 2],
+    reference_angle: f32,
+}
+
+/// Push coefficient of the reference's joint push force (per unit length, density and
+/// (N·m)²).
+const WATER_PUSH: f32 = 0.05;
+/// Bound on each component of one push force (N).
+const MAX_WATER_PUSH: f32 = 20.0;
+/// The time step the reference reads motor torques at (`GetMotorTorque(60)`), not its own 1/50 s.
+const PUSH_TORQUE_RATE: f32 = 60.0;
 
 /// How far beyond its radius a grasp sensor reaches for something to hold (m): Box2D's AABB
 /// margin in the reference's overlap test.
@@ -278,22 +301,21 @@ fn area_centroid(polygon: &[Vector]) -> Option<(f32, Vector)> {
     })
 }
 
-/// The water's forces on one part whose outline (world frame, counter-clockwise) is `polygon`,
-/// moving with `linvel`/`angvel` about `center_of_mass`: buoyancy `ρ · area · g` up at the
+/// The water's forces on one part whose submerged outline (world frame, counter-clockwise,
+/// from [`clip_below`]) is `submerged`, moving with `linvel`/`angvel` about `center_of_mass`:
+/// buoyancy `ρ · area · g` up at the
 /// submerged centroid, and per leading edge of the submerged polygon a drag
 /// `0.25 · cosθ · length · ρ · v²` against the edge's velocity (at most 2000 N) and a lift
 /// `0.25 · cosθ · sinθ · length · ρ · v²` across it (at most 500 N), θ between the edge's
 /// outward normal and its velocity (iforce2d's buoyancy model, as TeachMyAgent's).
 /// Returns `(force, point)` pairs.
 fn water_forces(
-    polygon: &[Vector],
-    surface_y: f32,
+    submerged: &[Vector],
     center_of_mass: Vector,
     linvel: Vector,
     angvel: f32,
 ) -> Vec<(Vector, Vector)> {
-    let submerged = clip_below(polygon, surface_y);
-    let Some((area, centroid)) = area_centroid(&submerged) else {
+    let Some((area, centroid)) = area_centroid(submerged) else {
         return Vec::new();
     };
     let mut forces = vec![(Vector::new(0.0, -WATER_DENSITY * area * GRAVITY), centroid)];
@@ -320,6 +342,44 @@ fn water_forces(
         forces.push((-direction * drag, mid));
         let lift = (drag_dot * along.dot(direction) * pressure).min(MAX_WATER_LIFT);
         forces.push((Vector::new(-direction.y, direction.x) * lift, mid));
+    }
+    forces
+}
+
+/// TeachMyAgent's "push" on a part driven by a motorised joint (its authors call it a wrong
+/// approximation; kept because it is how its swimmers swim): the torque `τ` turns the part
+/// about the joint, as if the force `F = lever × (−τ)` acted at its centre of mass (`lever` from
+/// the anchor to the centre). For every submerged edge whose outward normal `n` has
+/// `n · F > 0`, the water pushes back with `(n · F) · 0.05 · length · ρ · (τ + I·ω)² · (−F)`,
+/// each component clipped to ±20 N, at the joint's anchor. `τ` is the motor's torque as the
+/// reference reads it (impulse × 60 /s).
+fn push_forces(
+    submerged: &[Vector],
+    lever: Vector,
+    anchor: Vector,
+    torque: f32,
+    angular_momentum: f32,
+) -> Vec<(Vector, Vector)> {
+    let mut forces = Vec::new();
+    if submerged.len() < 3 {
+        return forces;
+    }
+    let turning = Vector::new(-torque * lever.y, torque * lever.x);
+    let speed = torque + angular_momentum;
+    for (&a, &b) in submerged.iter().zip(submerged.iter().cycle().skip(1)) {
+        let edge = b - a;
+        let length = edge.length();
+        if length == 0.0 {
+            continue;
+        }
+        let normal = Vector::new(edge.y, -edge.x) / length;
+        let push_dot = normal.dot(turning);
+        if push_dot > 0.0 {
+            let magnitude = push_dot * WATER_PUSH * length * WATER_DENSITY * speed * speed;
+            let force = -turning * magnitude;
+            let clip = |v: f32| v.clamp(-MAX_WATER_PUSH, MAX_WATER_PUSH);
+            forces.push((Vector::new(clip(force.x), clip(force.y)), anchor));
+        }
     }
     forces
 }
@@ -510,6 +570,26 @@ impl WalkerWorld {
             ceiling_collider,
             grasps: vec![None; sensors.len()],
             sensors,
+            pushers: body
+                .joints
+                .iter()
+                .map(|j| {
+                    let child = &body.parts[j.hinge.child];
+                    let (dx, dy) = (
+                        j.hinge.anchor[0] - child.offset[0],
+                        j.hinge.anchor[1] - child.offset[1],
+                    );
+                    let (sin, cos) = (libm::sinf(-child.angle), libm::cosf(-child.angle));
+                    Pusher {
+                        child: j.hinge.child,
+                        parent: j.hinge.parent,
+                        local_anchor: Vector::new(cos * dx - sin * dy, sin * dx + cos * dy),
+                        limits: j.hinge.limits,
+                        reference_angle: j.hinge.reference_angle,
+                    }
+                })
+                .collect(),
+            substeps: physics.solver_iterations.max(1),
         }
     }
 
@@ -587,20 +667,51 @@ impl WalkerWorld {
         let Some(surface_y) = self.water_y else {
             return;
         };
-        for ((handle, _), outline) in self.parts.iter().zip(&self.outlines) {
+        // Each motorised joint pushes its child part (the reference's made-up "push"): read
+        // every joint's torque and state before any force changes.
+        let pushes: Vec<(usize, Vector, f32, f32)> = self
+            .pushers
+            .iter()
+            .zip(&self.joints)
+            .filter_map(|(p, handle)| {
+                let child = &self.world.bodies[self.parts[p.child].0];
+                let parent = &self.world.bodies[self.parts[p.parent].0];
+                let angle = wrap_angle(
+                    child.rotation().angle() - parent.rotation().angle() - p.reference_angle,
+                );
+                // Only a joint strictly within its limits pushes.
+                if !(p.limits[0] < angle && angle < p.limits[1]) {
+                    return None;
+                }
+                let joint = self.world.impulse_joints.get(*handle)?;
+                let impulse = joint.data.motor(JointAxis::AngX).map_or(0.0, |m| m.impulse);
+                // Box2D's motor impulse spans the whole step, rapier's one substep.
+                let torque = impulse * self.substeps as f32 * PUSH_TORQUE_RATE;
+                let anchor = *child.position() * p.local_anchor;
+                let angular_momentum =
+                    child.mass_properties().local_mprops.principal_inertia() * child.angvel();
+                Some((p.child, anchor, torque, angular_momentum))
+            })
+            .collect();
+        for (i, ((handle, _), outline)) in self.parts.iter().zip(&self.outlines).enumerate() {
             let Some(rb) = self.world.bodies.get_mut(*handle) else {
                 continue;
             };
             rb.reset_forces(false);
             let pose = *rb.position();
             let polygon: Vec<Vector> = outline.iter().map(|&v| pose * v).collect();
-            let forces = water_forces(
-                &polygon,
-                surface_y,
-                rb.center_of_mass(),
-                rb.linvel(),
-                rb.angvel(),
-            );
+            let center = rb.center_of_mass();
+            let submerged = clip_below(&polygon, surface_y);
+            let mut forces = water_forces(&submerged, center, rb.linvel(), rb.angvel());
+            for &(_, anchor, torque, angular_momentum) in pushes.iter().filter(|p| p.0 == i) {
+                forces.extend(push_forces(
+                    &submerged,
+                    center - anchor,
+                    anchor,
+                    torque,
+                    angular_momentum,
+                ));
+            }
             for (force, point) in forces {
                 rb.add_force_at_point(force, point, false);
             }
@@ -933,19 +1044,24 @@ mod tests {
         let center = Vector::new(3.0, -2.0);
         let polygon = unit_box(center, 1.0, 0.5);
         let still = Vector::new(0.0, 0.0);
-        let forces = water_forces(&polygon, 0.0, center, still, 0.0);
+        let forces = water_forces(&clip_below(&polygon, 0.0), center, still, 0.0);
         assert_eq!(forces.len(), 1, "no drag at rest");
         let (force, point) = forces[0];
         assert!((force.y - 20.0).abs() < 1e-4 && force.x == 0.0, "{force:?}");
         assert!((point - center).length() < 1e-5);
         // Half under water: half the force, at the centre of the lower half.
-        let forces = water_forces(&polygon, center.y, center, still, 0.0);
+        let forces = water_forces(&clip_below(&polygon, center.y), center, still, 0.0);
         assert!((forces[0].0.y - 10.0).abs() < 1e-4);
         assert!((forces[0].1.y - (center.y - 0.25)).abs() < 1e-5);
         // Above the water: nothing.
-        assert!(water_forces(&polygon, -10.0, center, still, 0.0).is_empty());
+        assert!(water_forces(&clip_below(&polygon, -10.0), center, still, 0.0).is_empty());
         // Sinking at 1 m/s: the bottom edge leads; drag 0.25·2·1·1² = 0.5 N up, no lift.
-        let forces = water_forces(&polygon, 0.0, center, Vector::new(0.0, -1.0), 0.0);
+        let forces = water_forces(
+            &clip_below(&polygon, 0.0),
+            center,
+            Vector::new(0.0, -1.0),
+            0.0,
+        );
         let total: Vector = forces.iter().map(|f| f.0).fold(Vector::ZERO, |a, b| a + b);
         assert!(
             (total.y - 20.5).abs() < 1e-4 && total.x.abs() < 1e-6,
@@ -995,6 +1111,26 @@ mod tests {
         assert!(w.sensor_position(0).y < y - 1.0);
         // Away from the creeper and the ceiling, nothing to hold.
         assert!(!w.sensor_touches_grip(0));
+    }
+
+    #[test]
+    fn the_joint_push_opposes_the_turning_and_is_clipped() {
+        // A 1 m × 0.2 m paddle under water, hinged at its left end, its motor turning it
+        // counter-clockwise: the centre moves up, so the water pushes down, at the hinge.
+        let paddle = unit_box(Vector::new(0.5, -1.0), 0.5, 0.1);
+        let anchor = Vector::new(0.0, -1.0);
+        let lever = Vector::new(0.5, 0.0);
+        let forces = push_forces(&paddle, lever, anchor, 2.0, 0.0);
+        assert!(!forces.is_empty());
+        for (force, point) in &forces {
+            assert_eq!(*point, anchor);
+            assert!(force.y < 0.0 && force.x.abs() < 1e-6, "{force:?}");
+            assert!(force.y >= -MAX_WATER_PUSH);
+        }
+        // A strong motor saturates the clip; no torque, no push.
+        let strong = push_forces(&paddle, lever, anchor, 500.0, 0.0);
+        assert!(strong.iter().all(|(f, _)| f.y == -MAX_WATER_PUSH));
+        assert!(push_forces(&paddle, lever, anchor, 0.0, 3.0).is_empty());
     }
 
     #[test]
