@@ -390,3 +390,33 @@ fn a_climber_that_grasps_the_ceiling_and_holds_still_keeps_hanging() {
         assert!(fell, "{} never fell", body.name());
     }
 }
+
+#[test]
+fn renders_show_the_ceiling_the_water_and_the_climbers_hands() {
+    let pixel = |frame: &teachgym_core::RgbFrame, x: usize, y: usize| {
+        let i = 3 * (y * frame.width as usize + x);
+        [frame.data[i], frame.data[i + 1], frame.data[i + 2]]
+    };
+    // A ceiling 3 m above the start pad: the top of the frame is ceiling grey, not sky.
+    let mut env = parkour_env(Embodiment::ClassicBipedal, |c| c.ceiling_offset = 30.0);
+    env.reset(Some(0), &DRY).unwrap();
+    let dry = env.render().unwrap();
+    assert_eq!((dry.width, dry.height), (600, 400));
+    assert_eq!(pixel(&dry, 300, 2), [90, 90, 90]);
+    // Water up to the ceiling tints the sky between ground and ceiling blue.
+    env.reset(Some(0), &with_water(DRY, 1.0)).unwrap();
+    let wet = env.render().unwrap();
+    let [r, _, b] = pixel(&wet, 300, 60);
+    assert!(b > r + 50, "{:?}", pixel(&wet, 300, 60));
+    assert_ne!(pixel(&dry, 300, 60), pixel(&wet, 300, 60));
+    // A climber's hand sensors are drawn in red.
+    let mut env = parkour_env(Embodiment::ClimbingChestProfileChimpanzee, |_| {});
+    env.reset(Some(0), &DRY).unwrap();
+    let frame = env.render().unwrap();
+    let red = frame
+        .data
+        .chunks_exact(3)
+        .filter(|p| p[0] > 200 && p[1] < 40 && p[2] < 40)
+        .count();
+    assert!(red > 5, "{red} red pixels");
+}
