@@ -737,16 +737,15 @@ impl WalkerWorld {
     ) {
         let origin = self.world.bodies[self.parts[head].0].translation();
         let (left, right) = (origin.x - LIDAR_RANGE, origin.x + LIDAR_RANGE);
-        let window = |line: &[Vector]| -> std::ops::Range<usize> {
+        // The segments of an x-sorted polyline that overlap [from, to] in x.
+        let window = |line: &[Vector], from: f32, to: f32| -> std::ops::Range<usize> {
             if line.len() < 2 {
                 return 0..0;
             }
-            let first = line.partition_point(|p| p.x < left).saturating_sub(1);
-            let last = line.partition_point(|p| p.x <= right).min(line.len() - 1);
+            let first = line.partition_point(|p| p.x < from).saturating_sub(1);
+            let last = line.partition_point(|p| p.x <= to).min(line.len() - 1);
             first..last.max(first)
         };
-        let ground = window(&self.ground);
-        let ceiling = window(&self.ceiling);
         let creepers: Vec<&ObstacleOutline> = self
             .creepers
             .iter()
@@ -764,8 +763,12 @@ impl WalkerWorld {
                     }
                 }
             };
-            for line in [&self.ground[ground.clone()], &self.ceiling[ceiling.clone()]] {
-                for w in line.windows(2) {
+            // Only the segments within the ray's own x extent can cross it.
+            let reach = origin.x + LIDAR_RANGE * dir.x;
+            let (from, to) = (origin.x.min(reach), origin.x.max(reach));
+            for line in [&self.ground, &self.ceiling] {
+                let segments = window(line, from, to);
+                for w in line[segments.start..(segments.end + 1).min(line.len())].windows(2) {
                     consider(
                         ray_segment(origin, dir, w[0], w[1], LIDAR_RANGE),
                         Surface::Solid,
@@ -927,6 +930,37 @@ impl WalkerWorld {
             &self.obstacles[first..last],
             &self.ground[seg_first..=seg_last],
         )
+    }
+
+    /// Parkour's lidar against every segment of the ground and ceiling (reference for tests).
+    #[cfg(test)]
+    fn parkour_lidar_exhaustive(
+        &self,
+        head: usize,
+        directions: &[Vector; LIDAR_RAYS],
+        out: &mut [f32; LIDAR_RAYS],
+    ) {
+        let origin = self.world.bodies[self.parts[head].0].translation();
+        for (slot, &dir) in out.iter_mut().zip(directions) {
+            let hit = self
+                .ground
+                .windows(2)
+                .chain(self.ceiling.windows(2))
+                .filter_map(|w| ray_segment(origin, dir, w[0], w[1], LIDAR_RANGE))
+                .chain(self.creepers.iter().filter_map(|c| {
+                    let inside = ray_convex_polygon(origin, dir, &c.hull, 0.0) == Some(0.0);
+                    (!inside)
+                        .then(|| ray_convex_polygon(origin, dir, &c.hull, LIDAR_RANGE))
+                        .flatten()
+                }))
+                .chain(self.water_y.and_then(|w| {
+                    (origin.y > w && dir.y < 0.0)
+                        .then(|| (origin.y - w) / -dir.y)
+                        .filter(|&t| t <= LIDAR_RANGE)
+                }))
+                .fold(f32::INFINITY, f32::min);
+            *slot = lidar_fraction(hit);
+        }
     }
 
     /// The lidar with every reachable ground segment intersected (reference for tests).
@@ -1131,6 +1165,56 @@ mod tests {
         let strong = push_forces(&paddle, lever, anchor, 500.0, 0.0);
         assert!(strong.iter().all(|(f, _)| f.y == -MAX_WATER_PUSH));
         assert!(push_forces(&paddle, lever, anchor, 0.0, 3.0).is_empty());
+    }
+
+    #[test]
+    fn parkour_lidar_matches_an_exhaustive_search_in_every_mode() {
+        use crate::walker::cppn::Cppn;
+        use crate::walker::terrain::{generate_parkour, ParkourTrack};
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(8);
+        let track = ParkourTrack {
+            input_vector: [-0.3, 0.7, 0.25],
+            water_level: 0.9,
+            creepers_width: 0.25,
+            creepers_height: 3.0,
+            creepers_spacing: 1.0,
+            cppn_scale: 10.0,
+            ceiling_offset: 40.0,
+            ceiling_clip_offset: 0.0,
+            creeper_height_std: 0.1,
+        };
+        let terrain = generate_parkour(&track, &Cppn::builtin(), 20, &mut rng);
+        let body = Embodiment::ClassicBipedal.body();
+        let mut w = WalkerWorld::new(&terrain, &body, [4.6, 5.7], &PhysicsConfig::default());
+        let mut hits = 0;
+        for mode in [LidarMode::Down, LidarMode::Up, LidarMode::Full] {
+            let directions = parkour_lidar_directions(mode);
+            for step in 0..400 {
+                // Sweep the head along the track and through the tunnel's height.
+                let x = 2.0 + step as f32 * 0.2;
+                let y = 3.0 + (step % 7) as f32 * 0.5;
+                w.set_part_state(
+                    0,
+                    &PartState {
+                        position: [x, y],
+                        angle: 0.0,
+                        linvel: [0.0, 0.0],
+                        angvel: 0.0,
+                    },
+                );
+                let (mut fast, mut flags, mut reference) =
+                    ([0.0; LIDAR_RAYS], [0.0; LIDAR_RAYS], [0.0; LIDAR_RAYS]);
+                w.parkour_lidar(0, &directions, &mut fast, &mut flags);
+                w.parkour_lidar_exhaustive(0, &directions, &mut reference);
+                assert_eq!(
+                    fast.map(f32::to_bits),
+                    reference.map(f32::to_bits),
+                    "{mode:?} at ({x}, {y})"
+                );
+                hits += fast.iter().filter(|&&f| f < 1.0).count();
+            }
+        }
+        assert!(hits > 1000, "{hits}");
     }
 
     #[test]
