@@ -33,7 +33,8 @@ struct Cli {
 /// Options that select and configure an environment.
 #[derive(clap::Args, Clone)]
 struct EnvArgs {
-    /// Environment: stump_tracks or hexagon_tracks (the help of each command lists its own).
+    /// Environment: stump_tracks, hexagon_tracks or parkour (the help of each command lists its
+    /// own).
     #[arg(long, default_value = "stump_tracks")]
     env: String,
     /// Embodiment of the walker (the list is filled in from the body table).
@@ -309,8 +310,9 @@ enum Command {
         #[arg(long, conflicts_with_all = ["gif", "threads"])]
         browser: bool,
     },
-    /// Statistics of a policy over many steps (falls, time-outs, mean episode length, and a
-    /// digest of every observation and reward for comparing builds), as JSON.
+    /// Statistics of a policy over many steps (falls, time-outs, deaths by water in Parkour,
+    /// mean episode length, return and final x, and a digest of every observation and reward for
+    /// comparing builds), as JSON.
     Stats {
         #[command(flatten)]
         env: EnvArgs,
@@ -379,7 +381,7 @@ fn command() -> clap::Command {
     let teachers = teachgym_teachers::TEACHER_NAMES.join(", ");
     let defaults = RunConfig::default();
     let trainer = &defaults.trainer;
-    let walker_envs = "stump_tracks or hexagon_tracks";
+    let walker_envs = teachgym_envs::WalkerConfig::ENV_NAMES.join(", ");
     let body_help = format!("Embodiment of the walker: {bodies}");
     let walker_only = |cmd: clap::Command| {
         cmd.mut_arg("env", |a| a.help(format!("Environment: {walker_envs}")))
@@ -1008,13 +1010,15 @@ fn run(cli: Cli) -> Result<()> {
             let mut policy = walker_policy(&policy, seed, &env)?;
             let s = policy_stats(&mut env, &task, seed, steps, &mut policy)?;
             println!(
-                "{{\"steps\": {}, \"episodes\": {}, \"falls\": {}, \"timeouts\": {}, \"mean_length\": {:.1}, \"mean_return\": {:.2}, \"trajectory_digest\": \"{:016x}\"}}",
+                "{{\"steps\": {}, \"episodes\": {}, \"falls\": {}, \"timeouts\": {}, \"deaths\": {}, \"mean_length\": {:.1}, \"mean_return\": {:.2}, \"mean_final_x\": {:.2}, \"trajectory_digest\": \"{:016x}\"}}",
                 s.steps,
                 s.episodes,
                 s.falls,
                 s.timeouts,
+                s.deaths,
                 s.mean_length,
                 s.mean_return,
+                s.mean_final_x,
                 s.trajectory_digest
             );
         }

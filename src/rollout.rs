@@ -101,6 +101,10 @@ pub struct RolloutStats {
     pub falls: u64,
     /// Episodes ended by the step limit.
     pub timeouts: u64,
+    /// Episodes in which the body died of water (Parkour; the episode then runs on).
+    pub deaths: u64,
+    /// Mean head x (m) at the end of finished episodes.
+    pub mean_final_x: f64,
     /// Mean length of finished episodes.
     pub mean_length: f64,
     /// Mean return of finished episodes.
@@ -172,6 +176,7 @@ fn run_policy(
     let mut stats = RolloutStats::default();
     let mut total_len = 0u64;
     let mut total_ret = 0.0;
+    let mut total_x = 0.0;
     let mut episode = 0u64;
     let (mut obs, _) = env.reset(Some(seed), task)?;
     policy.reset();
@@ -194,6 +199,10 @@ fn run_policy(
             if step.truncated {
                 stats.timeouts += 1;
             }
+            if env.is_dead() {
+                stats.deaths += 1;
+            }
+            total_x += f64::from(env.hull_x().unwrap_or(0.0));
             episode += 1;
             obs = env.reset(Some(seed + episode), task)?.0;
             if let Some(digest) = digest.as_deref_mut() {
@@ -205,6 +214,7 @@ fn run_policy(
     if stats.episodes > 0 {
         stats.mean_length = total_len as f64 / stats.episodes as f64;
         stats.mean_return = total_ret / stats.episodes as f64;
+        stats.mean_final_x = total_x / stats.episodes as f64;
     }
     Ok(stats)
 }

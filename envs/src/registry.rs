@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use crate::{
     walker::constants::{DEFAULT_MAX_EPISODE_STEPS, MASTERY_THRESHOLD},
+    walker::PARKOUR_DIM_NAMES,
     Embodiment, GridWorldConfig, GridWorldEnv, PointMassConfig, PointMassEnv, TrackConfig,
     WalkerConfig, WalkerEnv, WebFormConfig, WebFormEnv, WebFormMdEnv, WebFormObs,
 };
@@ -417,6 +418,18 @@ pub const ENVS: &[EnvEntry] = &[
         configure: |o| walker_config(WalkerConfig::hexagon_tracks(), o).map(EnvConfig::Walker),
     },
     EnvEntry {
+        name: "parkour",
+        gym_id: "Parkour-v0",
+        summary: "Parkour: a walker, swimmer or amphibian crosses CPPN-drawn ground and ceiling \
+                  with water and creepers; task = (input_vector_0..2, water_level, \
+                  creepers_width, creepers_height, creepers_spacing, terrain_cppn_scale).",
+        config_section: "walker",
+        max_episode_steps: Some(DEFAULT_MAX_EPISODE_STEPS),
+        render_fps: 50,
+        success_return: Some(MASTERY_THRESHOLD),
+        configure: |o| walker_config(WalkerConfig::parkour(), o).map(EnvConfig::Walker),
+    },
+    EnvEntry {
         name: "point_mass",
         gym_id: "PointMass-v0",
         summary: "Point mass: push a mass to a target; task = (target_distance, mass).",
@@ -569,6 +582,13 @@ fn walker_config(base: WalkerConfig, options: &EnvOptions) -> Result<WalkerConfi
                 }
             }
         }
+        TrackConfig::Parkour(c) => {
+            for (name, low, high) in bounds {
+                if !c.set_bounds(&name, [low, high]) {
+                    return Err(unknown_dim(&name, &PARKOUR_DIM_NAMES.join(", ")));
+                }
+            }
+        }
         TrackConfig::HexagonTracks(c) => {
             // The twelve vertex offsets share one bound in the env's configuration, so a
             // partial or uneven override cannot be honoured exactly: refuse it.
@@ -614,6 +634,7 @@ fn track_kind(track: &TrackConfig) -> &'static str {
     match track {
         TrackConfig::StumpTracks(_) => "stump_tracks",
         TrackConfig::HexagonTracks(_) => "hexagon_tracks",
+        TrackConfig::Parkour(_) => "parkour",
     }
 }
 
@@ -712,7 +733,7 @@ mod tests {
             let env = build_env(e.name, &EnvOptions::default()).unwrap();
             assert!(env.task_space().dim() > 0, "{}", e.name);
         }
-        assert!(build_env("parkour", &EnvOptions::default()).is_err());
+        assert!(build_env("parcours", &EnvOptions::default()).is_err());
     }
 
     #[test]

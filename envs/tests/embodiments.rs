@@ -9,7 +9,7 @@ use teachgym_envs::{BodyDef, Embodiment, WalkerConfig, WalkerEnv};
 
 /// The reference table (TeachMyAgent notes §1.4): name, action size, state size (the motor
 /// block), observation size in Stump Tracks, motor torque (N·m), torque penalty.
-const REFERENCE_TABLE: [(&str, usize, usize, usize, f32, f32); 8] = [
+const REFERENCE_TABLE: [(&str, usize, usize, usize, f32, f32); 10] = [
     ("old_classic_bipedal", 4, 10, 24, 80.0, 0.00035),
     ("classic_bipedal", 4, 10, 24, 80.0, 0.00035),
     ("small_bipedal", 4, 10, 24, 80.0, 0.00035),
@@ -18,7 +18,43 @@ const REFERENCE_TABLE: [(&str, usize, usize, usize, f32, f32); 8] = [
     ("millipede", 16, 40, 54, 200.0, 0.00035 / 4.0),
     ("wheel", 8, 20, 34, 500.0, 0.00035 / 2.0),
     ("profile_chimpanzee", 14, 36, 50, 100.0, 0.00007),
+    ("fish", 4, 12, 26, 80.0, 0.00035),
+    ("amphibious_bipedal", 4, 10, 24, 80.0, 0.00035),
 ];
+
+/// Every body but the climbers, which need Parkour's ceiling.
+const STUMP_TRACKS_BODIES: [Embodiment; 10] = [
+    Embodiment::ClassicBipedal,
+    Embodiment::SmallBipedal,
+    Embodiment::OldClassicBipedal,
+    Embodiment::BigQuadru,
+    Embodiment::Spider,
+    Embodiment::Millipede,
+    Embodiment::Wheel,
+    Embodiment::ProfileChimpanzee,
+    Embodiment::Fish,
+    Embodiment::AmphibiousBipedal,
+];
+
+#[test]
+fn climbers_are_refused_off_parkour_with_a_typed_error() {
+    for body in Embodiment::ALL {
+        let mut config = WalkerConfig::stump_tracks();
+        config.body = body;
+        let result = WalkerEnv::new(config);
+        if STUMP_TRACKS_BODIES.contains(&body) {
+            assert!(result.is_ok(), "{}", body.name());
+        } else {
+            match result.err() {
+                Some(teachgym_core::Error::InvalidConfig { field, reason }) => {
+                    assert_eq!(field, "body");
+                    assert!(reason.contains("climber"), "{reason}");
+                }
+                other => panic!("{}: expected InvalidConfig, got {other:?}", body.name()),
+            }
+        }
+    }
+}
 
 fn env_for(body: Embodiment) -> WalkerEnv {
     let mut config = WalkerConfig::stump_tracks();
@@ -33,7 +69,8 @@ fn random_action(rng: &mut Pcg64, n: usize) -> Vec<f32> {
 #[test]
 fn every_body_has_the_reference_sizes_torque_and_penalty() {
     let mut listed: Vec<_> = REFERENCE_TABLE.iter().map(|row| row.0).collect();
-    let mut known: Vec<_> = Embodiment::ALL.map(Embodiment::name).to_vec();
+    // The climbers exist in Parkour only (tests/parkour.rs).
+    let mut known: Vec<_> = STUMP_TRACKS_BODIES.map(Embodiment::name).to_vec();
     listed.sort_unstable();
     known.sort_unstable();
     assert_eq!(
@@ -77,7 +114,7 @@ fn trajectory(env: &mut WalkerEnv, seed: u64, task: &[f64], steps: usize) -> Vec
 
 #[test]
 fn same_seed_and_task_give_bit_identical_trajectories_for_every_body() {
-    for body in Embodiment::ALL {
+    for body in STUMP_TRACKS_BODIES {
         let task = [1.5, 2.0];
         let mut a = env_for(body);
         let mut b = env_for(body);
@@ -144,7 +181,7 @@ fn spawn_reach(body: &BodyDef) -> f32 {
 
 #[test]
 fn every_body_moves_without_nan_under_random_actions_on_stump_tracks() {
-    for body in Embodiment::ALL {
+    for body in STUMP_TRACKS_BODIES {
         let mut env = env_for(body);
         let n = env.body().action_dim();
         // Parts stay within twice their spawn distance of the head (limbs swing, they do not fly

@@ -167,15 +167,26 @@ fn truncates_at_max_episode_steps_and_refuses_further_steps() {
 
 #[test]
 fn observations_lie_in_the_observation_space() {
-    for body in Embodiment::ALL {
-        let mut config = WalkerConfig::stump_tracks();
+    // Every body on Stump Tracks (but the climbers, which need a ceiling) and on Parkour with
+    // water half-way up the start pad's tunnel.
+    let parkour_task = [-0.15, 0.9, 0.1, 0.93, 0.25, 1.0, 0.5, 10.0];
+    let cases = Embodiment::ALL
+        .into_iter()
+        .filter(|b| b.body().grasp_sensors.is_empty())
+        .map(|b| (WalkerConfig::stump_tracks(), b, vec![1.0, 1.0]))
+        .chain(
+            Embodiment::ALL
+                .into_iter()
+                .map(|b| (WalkerConfig::parkour(), b, parkour_task.to_vec())),
+        );
+    for (mut config, body, task) in cases {
         config.body = body;
         config.max_episode_steps = 400;
         let mut env = WalkerEnv::new(config).unwrap();
         let space = env.observation_space().as_box().unwrap().clone();
         let mut rng = Pcg64::seed_from_u64(1);
         for seed in 0..3 {
-            let (obs, _) = env.reset(Some(seed), &[1.0, 1.0]).unwrap();
+            let (obs, _) = env.reset(Some(seed), &task).unwrap();
             let as_f64 = |o: &[f32]| o.iter().map(|&v| v as f64).collect::<Vec<_>>();
             assert!(space.contains(&as_f64(&obs)), "{obs:?}");
             loop {

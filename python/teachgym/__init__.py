@@ -2,7 +2,7 @@
 teachers, and a native vector env, for gymnasium and Stable-Baselines3.
 
 Importing the package registers ``teachgym/StumpTracks-v0``, ``teachgym/HexagonTracks-v0``,
-``teachgym/PointMass-v0``, ``teachgym/GridWorld-v0`` (``Discrete`` actions) and the web forms ``teachgym/WebForm-v0`` (``Discrete`` actions) and
+``teachgym/Parkour-v0``, ``teachgym/PointMass-v0``, ``teachgym/GridWorld-v0`` (``Discrete`` actions) and the web forms ``teachgym/WebForm-v0`` (``Discrete`` actions) and
 ``teachgym/WebFormMD-v0`` (``MultiDiscrete``, both with ``Dict`` observations) with gymnasium,
 each with the native vector env as its ``vector_entry_point``, and ``teachgym/WebFormBrowser-v0``
 (the web forms acted out on a real page in headless Chromium, :mod:`teachgym.browser`)::
@@ -33,6 +33,7 @@ from .envs import (
     ENV_CLASSES,
     GridWorldEnv,
     HexagonTracksEnv,
+    ParkourEnv,
     PointMassEnv,
     StumpTracksEnv,
     TeachgymEnv,
@@ -46,6 +47,7 @@ from .vector import (
     VECTOR_ENV_CLASSES,
     GridWorldVectorEnv,
     HexagonTracksVectorEnv,
+    ParkourVectorEnv,
     PointMassVectorEnv,
     StumpTracksVectorEnv,
     TeachgymVectorEnv,
@@ -69,6 +71,7 @@ __all__ = [
     "TeachgymEnv",
     "StumpTracksEnv",
     "HexagonTracksEnv",
+    "ParkourEnv",
     "PointMassEnv",
     "GridWorldEnv",
     "WebFormEnv",
@@ -76,6 +79,7 @@ __all__ = [
     "TeachgymVectorEnv",
     "StumpTracksVectorEnv",
     "HexagonTracksVectorEnv",
+    "ParkourVectorEnv",
     "PointMassVectorEnv",
     "GridWorldVectorEnv",
     "WebFormVectorEnv",

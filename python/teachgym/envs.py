@@ -5,8 +5,10 @@ physics, the observations, the rewards and the step limit live in Rust. Construc
 
 - ``body``: the embodiment of a walker, one of ``teachgym.BODY_NAMES`` (``classic_bipedal``,
   the default, ``small_bipedal``, ``old_classic_bipedal``, ``big_quadru``, ``spider``,
-  ``millipede``, ``wheel``, ``profile_chimpanzee``); the action and observation sizes follow the
-  body.
+  ``millipede``, ``wheel``, ``profile_chimpanzee``, ``fish``, ``amphibious_bipedal``, and on
+  Parkour only the climbers ``climbing_profile_chimpanzee`` and
+  ``climbing_chest_profile_chimpanzee``); the action and observation sizes follow the body (and the track: Parkour adds ``is_under_water``,
+  ``is_dead`` and ten lidar surface flags).
 - ``bounds``: ``{dimension: (low, high)}`` overrides of the task space, e.g.
   ``{"stump_height": (0, 9)}``.
 - ``max_episode_steps``: the step limit after which the env truncates (the Rust env does it, so
@@ -58,6 +60,7 @@ __all__ = [
     "TeachgymEnv",
     "StumpTracksEnv",
     "HexagonTracksEnv",
+    "ParkourEnv",
     "PointMassEnv",
     "GridWorldEnv",
     "WebFormEnv",
@@ -470,6 +473,7 @@ def _env_class(
 
 StumpTracksEnv = _env_class("stump_tracks", "StumpTracksEnv")
 HexagonTracksEnv = _env_class("hexagon_tracks", "HexagonTracksEnv")
+ParkourEnv = _env_class("parkour", "ParkourEnv")
 PointMassEnv = _env_class("point_mass", "PointMassEnv")
 GridWorldEnv = _env_class(
     "grid_world", "GridWorldEnv", _DiscreteActionEnv, {"shortest_path": int}
@@ -485,6 +489,7 @@ ENV_CLASSES: dict[str, type[TeachgymEnv]] = {
     for c in (
         StumpTracksEnv,
         HexagonTracksEnv,
+        ParkourEnv,
         PointMassEnv,
         GridWorldEnv,
         WebFormEnv,

@@ -43,6 +43,7 @@ __all__ = [
     "TeachgymVectorEnv",
     "StumpTracksVectorEnv",
     "HexagonTracksVectorEnv",
+    "ParkourVectorEnv",
     "PointMassVectorEnv",
     "GridWorldVectorEnv",
     "WebFormVectorEnv",
@@ -515,6 +516,7 @@ def _vector_class(name: str, class_name: str) -> type[TeachgymVectorEnv]:
 
 StumpTracksVectorEnv = _vector_class("stump_tracks", "StumpTracksVectorEnv")
 HexagonTracksVectorEnv = _vector_class("hexagon_tracks", "HexagonTracksVectorEnv")
+ParkourVectorEnv = _vector_class("parkour", "ParkourVectorEnv")
 PointMassVectorEnv = _vector_class("point_mass", "PointMassVectorEnv")
 GridWorldVectorEnv = _vector_class("grid_world", "GridWorldVectorEnv")
 WebFormVectorEnv = _vector_class("webform", "WebFormVectorEnv")
@@ -526,6 +528,7 @@ VECTOR_ENV_CLASSES: dict[str, type[TeachgymVectorEnv]] = {
     for c in (
         StumpTracksVectorEnv,
         HexagonTracksVectorEnv,
+        ParkourVectorEnv,
         PointMassVectorEnv,
         GridWorldVectorEnv,
         WebFormVectorEnv,

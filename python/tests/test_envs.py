@@ -18,6 +18,7 @@ def test_every_env_is_registered_with_its_vector_entry_point() -> None:
     assert teachgym.ENV_IDS == [
         "teachgym/StumpTracks-v0",
         "teachgym/HexagonTracks-v0",
+        "teachgym/Parkour-v0",
         "teachgym/PointMass-v0",
         "teachgym/GridWorld-v0",
         "teachgym/WebForm-v0",
@@ -208,18 +209,53 @@ BODY_SIZES = {
     "millipede": (16, 54),
     "wheel": (8, 34),
     "profile_chimpanzee": (14, 50),
+    "fish": (4, 26),
+    "amphibious_bipedal": (4, 24),
+    # Climbers hang from Parkour's ceiling: no Stump Tracks observation.
+    "climbing_profile_chimpanzee": (12, None),
+    "climbing_chest_profile_chimpanzee": (8, None),
 }
+
+# Parkour observation sizes of the climbers (the others: Stump Tracks' plus 12).
+CLIMBER_PARKOUR_OBSERVATIONS = {"climbing_profile_chimpanzee": 54, "climbing_chest_profile_chimpanzee": 44}
+
+# Parkour adds is_under_water, is_dead and ten lidar surface flags to the observation.
+PARKOUR_EXTRA_OBSERVATIONS = 12
 
 
 def test_every_body_builds_with_the_reference_sizes_and_steps_reproducibly() -> None:
     assert sorted(teachgym.BODY_NAMES) == sorted(BODY_SIZES)
-    for body, (actions, observations) in BODY_SIZES.items():
-        env = gym.make("teachgym/StumpTracks-v0", body=body)
-        assert env.action_space.shape == (actions,), body
-        assert env.observation_space.shape == (observations,), body
-        obs, _ = env.reset(seed=3)
-        assert obs.shape == (observations,) and env.observation_space.contains(obs), body
-        assert trajectory_digest(env, 3, 20) == trajectory_digest(env, 3, 20), body
+    for body, (actions, stump_observations) in BODY_SIZES.items():
+        if stump_observations is None:
+            with pytest.raises(ValueError, match="climber"):
+                gym.make("teachgym/StumpTracks-v0", body=body)
+            cases = [("teachgym/Parkour-v0", CLIMBER_PARKOUR_OBSERVATIONS[body])]
+        else:
+            cases = [
+                ("teachgym/StumpTracks-v0", stump_observations),
+                ("teachgym/Parkour-v0", stump_observations + PARKOUR_EXTRA_OBSERVATIONS),
+            ]
+        for env_id, observations in cases:
+            env = gym.make(env_id, body=body)
+            assert env.action_space.shape == (actions,), (env_id, body)
+            assert env.observation_space.shape == (observations,), (env_id, body)
+            obs, _ = env.reset(seed=3)
+            assert obs.shape == (observations,) and env.observation_space.contains(obs), body
+            assert trajectory_digest(env, 3, 20) == trajectory_digest(env, 3, 20), body
+
+
+def test_parkour_task_space_and_water_observations() -> None:
+    env = gym.make("teachgym/Parkour-v0", body="fish")
+    space = env.unwrapped.task_space
+    assert space.names[:4] == ["input_vector_0", "input_vector_1", "input_vector_2", "water_level"]
+    # Under water from the start (water up to the ceiling): is_under_water = 1, is_dead = 0.
+    task = [-0.15, 0.9, 0.1, 1.0, 0.25, 1.0, 3.0, 10.0]
+    obs, _ = env.reset(seed=0, options={"task": task})
+    assert obs[4] == 1.0 and obs[5] == 0.0
+    with pytest.raises(ValueError, match="water_level"):
+        env.reset(seed=0, options={"task": [-0.15, 0.9, 0.1, 2.0, 0.25, 1.0, 3.0, 10.0]})
+    with pytest.raises(ValueError, match="cppn_weights"):
+        gym.make("teachgym/Parkour-v0", config={"track": {"kind": "parkour", "cppn_weights": "/nope"}})
 
 
 def test_reset_options_task_and_task_sources() -> None:

@@ -156,7 +156,7 @@ class Barrage:
 
 
 def _section(name: str) -> str:
-    return "walker" if name in ("stump_tracks", "hexagon_tracks") else "webform" if name.startswith("webform") else name
+    return "walker" if name in ("stump_tracks", "hexagon_tracks", "parkour") else "webform" if name.startswith("webform") else name
 
 
 def _env_kwargs(b: Barrage, name: str, space: Any) -> dict[str, Any]:

@@ -123,6 +123,85 @@ pub struct BodyDef {
     pub spawn_height: f32,
     /// Width used to size the start pad (m).
     pub width: f32,
+    /// How the body lives with water: its survival rule and default lidar in Parkour.
+    pub locomotion: Locomotion,
+    /// Hand sensors that grasp Parkour's ceiling and creepers (climbers), in action order after
+    /// the motors: one grasp action each.
+    pub grasp_sensors: Vec<GraspSensor>,
+    /// Whether the critical parts stay critical in Parkour. TeachMyAgent builds its walkers for
+    /// Parkour with `reset_on_hull_critical_contact = False` (the hull may touch the terrain);
+    /// only the chimpanzee's head and chest are critical everywhere.
+    pub critical_on_parkour: bool,
+}
+
+/// A climber's hand sensor: a circle of [`GRASP_SENSOR_RADIUS`] welded to a hand part. While
+/// its grasp action is positive and it touches the ceiling or a creeper, a revolute joint holds
+/// it there; a non-positive action lets go.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GraspSensor {
+    /// The hand part it is welded to.
+    pub part: usize,
+    /// Its centre relative to the body's spawn point (m), at spawn.
+    pub offset: [f32; 2],
+}
+
+/// Radius of a grasp sensor (m).
+pub const GRASP_SENSOR_RADIUS: f32 = 0.05;
+
+/// How a body lives with water (TeachMyAgent's body types), which sets its survival rule and
+/// its default lidar fan in Parkour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Locomotion {
+    /// Walks; dies after [`SURVIVAL_STEPS`] consecutive steps with its head under water.
+    Walker,
+    /// Swims; dies after [`SURVIVAL_STEPS`] consecutive steps with its head out of water.
+    Swimmer,
+    /// Walks and swims; never dies.
+    Amphibian,
+    /// Hangs from Parkour's ceiling and creepers by its hands (Parkour only); dies as a walker
+    /// does, and falls when its head, chest or lower legs touch anything but the ceiling.
+    Climber,
+}
+
+/// Consecutive steps a walker survives with its head under water, or a swimmer out of it.
+pub const SURVIVAL_STEPS: u32 = 600;
+
+/// The fan of Parkour's lidar rays: ray `i` points `fan · i / 10 + offset` rad from straight
+/// down towards the front.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LidarMode {
+    /// 1.5 rad forward from straight down (walkers; Stump Tracks' only fan).
+    Down,
+    /// 2.3 rad from 1.5 rad: forward and up (climbers).
+    Up,
+    /// π rad from straight down to straight up, through the front (swimmers).
+    Full,
+}
+
+impl LidarMode {
+    /// `(fan, offset)` in radians.
+    pub fn fan(self) -> (f32, f32) {
+        match self {
+            LidarMode::Down => (1.5, 0.0),
+            LidarMode::Up => (2.3, 1.5),
+            LidarMode::Full => (PI, 0.0),
+        }
+    }
+}
+
+impl Locomotion {
+    /// The lidar fan a body of this kind gets in Parkour unless the configuration picks one.
+    /// TeachMyAgent sets none for amphibians (its args handler leaves the angle undefined);
+    /// teachgym gives them the swimmers' full fan, as they move in both media.
+    pub fn default_lidar(self) -> LidarMode {
+        match self {
+            Locomotion::Walker => LidarMode::Down,
+            Locomotion::Climber => LidarMode::Up,
+            Locomotion::Swimmer | Locomotion::Amphibian => LidarMode::Full,
+        }
+    }
 }
 
 /// The torque every body's effort is charged at: TeachMyAgent multiplies `TORQUE_PENALTY` by the
@@ -132,23 +211,31 @@ pub const EFFORT_TORQUE: f32 = BIPEDAL_MOTORS_TORQUE;
 const BIPEDAL_MOTORS_TORQUE: f32 = 80.0;
 
 impl BodyDef {
-    /// Length of the action vector (one per motor).
+    /// Length of the action vector: one per motor, then one grasp per hand sensor.
     pub fn action_dim(&self) -> usize {
-        self.joints.len()
+        self.joints.len() + self.grasp_sensors.len()
     }
 
-    /// Length of the motor block of the observation: 2 per motor (+1 when the motor reports a
-    /// contact). TeachMyAgent calls it the body's state size.
+    /// Length of the body block of the observation: 2 per motor (+1 when the motor reports a
+    /// contact), then 2 per hand sensor (touching something graspable, holding). TeachMyAgent
+    /// calls it the body's state size.
     pub fn state_dim(&self) -> usize {
         self.joints
             .iter()
             .map(|j| 2 + usize::from(j.contact_part.is_some()))
-            .sum()
+            .sum::<usize>()
+            + 2 * self.grasp_sensors.len()
     }
 
     /// Length of the observation vector: 4 head values, the motor block, then the lidar.
     pub fn observation_dim(&self) -> usize {
         4 + self.state_dim() + super::constants::LIDAR_RAYS
+    }
+
+    /// Length of the observation vector in Parkour: 6 head values (with `is_under_water` and
+    /// `is_dead`), the motor block, the lidar fractions and the lidar surface flags.
+    pub fn parkour_observation_dim(&self) -> usize {
+        6 + self.state_dim() + 2 * super::constants::LIDAR_RAYS
     }
 }
 
@@ -179,11 +266,23 @@ pub enum Embodiment {
     /// TeachMyAgent's `profile_chimpanzee`: head, chest, two legs and two arms ending in
     /// three-part hands, 100 N·m; its tilt is not charged.
     ProfileChimpanzee,
+    /// TeachMyAgent's `fish` (a swimmer): a hexagonal head, a three-segment tail and a fin,
+    /// 80 N·m, slightly lighter than water; it never falls, its tilt is not charged and it dies
+    /// after 600 steps out of water.
+    Fish,
+    /// TeachMyAgent's `amphibious_bipedal`: the classic bipedal with a hull 1.25 and legs 0.25
+    /// times as dense as water; it never dies of water.
+    AmphibiousBipedal,
+    /// TeachMyAgent's `climbing_profile_chimpanzee` (a climber, Parkour only): the profile
+    /// chimpanzee with its arms raised, one-part hands ending in grasp sensors, 100 N·m.
+    ClimbingProfileChimpanzee,
+    /// TeachMyAgent's `climbing_chest_profile_chimpanzee`: the climbing chimpanzee without legs.
+    ClimbingChestProfileChimpanzee,
 }
 
 impl Embodiment {
     /// All embodiments.
-    pub const ALL: [Embodiment; 8] = [
+    pub const ALL: [Embodiment; 12] = [
         Embodiment::ClassicBipedal,
         Embodiment::SmallBipedal,
         Embodiment::OldClassicBipedal,
@@ -192,6 +291,10 @@ impl Embodiment {
         Embodiment::Millipede,
         Embodiment::Wheel,
         Embodiment::ProfileChimpanzee,
+        Embodiment::Fish,
+        Embodiment::AmphibiousBipedal,
+        Embodiment::ClimbingProfileChimpanzee,
+        Embodiment::ClimbingChestProfileChimpanzee,
     ];
 
     /// Registry name (`classic_bipedal`, ...), the same as the serde name.
@@ -205,6 +308,10 @@ impl Embodiment {
             Embodiment::Millipede => "millipede",
             Embodiment::Wheel => "wheel",
             Embodiment::ProfileChimpanzee => "profile_chimpanzee",
+            Embodiment::Fish => "fish",
+            Embodiment::AmphibiousBipedal => "amphibious_bipedal",
+            Embodiment::ClimbingProfileChimpanzee => "climbing_profile_chimpanzee",
+            Embodiment::ClimbingChestProfileChimpanzee => "climbing_chest_profile_chimpanzee",
         }
     }
 
@@ -263,6 +370,10 @@ impl Embodiment {
             Embodiment::Millipede => millipede(),
             Embodiment::Wheel => wheel(),
             Embodiment::ProfileChimpanzee => profile_chimpanzee(),
+            Embodiment::Fish => fish(),
+            Embodiment::AmphibiousBipedal => amphibious_bipedal(),
+            Embodiment::ClimbingProfileChimpanzee => climbing_chimpanzee(true),
+            Embodiment::ClimbingChestProfileChimpanzee => climbing_chimpanzee(false),
         }
     }
 }
@@ -383,6 +494,8 @@ struct BodyTraits {
     penalise_head_tilt: bool,
     spawn_height: f32,
     width: f32,
+    locomotion: Locomotion,
+    critical_on_parkour: bool,
 }
 
 /// Parts and joints of a body under construction.
@@ -391,6 +504,7 @@ struct Assembly {
     parts: Vec<PartDef>,
     joints: Vec<JointDef>,
     passive_joints: Vec<HingeDef>,
+    grasp_sensors: Vec<GraspSensor>,
 }
 
 impl Assembly {
@@ -548,6 +662,9 @@ impl Assembly {
             penalise_head_tilt: traits.penalise_head_tilt,
             spawn_height: traits.spawn_height,
             width: traits.width,
+            locomotion: traits.locomotion,
+            critical_on_parkour: traits.critical_on_parkour,
+            grasp_sensors: self.grasp_sensors,
         }
     }
 }
@@ -673,6 +790,9 @@ fn bipedal(name: &'static str, leg_h: f32, width: f32, leg_down: f32, spawn_angl
         penalise_head_tilt: true,
         spawn_height: 2.0 * leg_h * libm::cosf(spawn_angle) + leg_down,
         width,
+        locomotion: Locomotion::Walker,
+        critical_on_parkour: false,
+        grasp_sensors: Vec::new(),
     }
 }
 
@@ -704,6 +824,8 @@ fn big_quadru() -> BodyDef {
         penalise_head_tilt: true,
         spawn_height: 2.0 * leg_h + leg_down,
         width: px(HULL_BOTTOM_WIDTH_PX),
+        locomotion: Locomotion::Walker,
+        critical_on_parkour: false,
     })
 }
 
@@ -793,6 +915,8 @@ fn spider() -> BodyDef {
         penalise_head_tilt: true,
         spawn_height: leg_h + leg_down,
         width: px(BODY_PX) + 4.0 * leg_h,
+        locomotion: Locomotion::Walker,
+        critical_on_parkour: false,
     })
 }
 
@@ -844,6 +968,8 @@ fn millipede() -> BodyDef {
         penalise_head_tilt: true,
         spawn_height: 2.0 * leg_h + leg_down,
         width: px(SEGMENT_PX) * SEGMENTS as f32,
+        locomotion: Locomotion::Walker,
+        critical_on_parkour: false,
     })
 }
 
@@ -891,27 +1017,53 @@ fn wheel() -> BodyDef {
         penalise_head_tilt: false,
         spawn_height: half + 2.0 * leg_h,
         width: px(HULL_PX),
+        locomotion: Locomotion::Walker,
+        critical_on_parkour: false,
     })
 }
 
 /// `profile_chimpanzee`, seen from the side: a head on a passive neck (±0.1π) above a
-/// trapezoid chest, two legs (hip, knee) and two arms (shoulder, elbow, three hand parts that
-/// report contact). Both legs spawn in the same place, and so do both arms. The spawn point is
-/// the chest's centre; head and chest are critical and the head is observed.
+/// trapezoid chest, two legs (hip, knee) and two arms hanging down (shoulder, elbow, three hand
+/// parts that report contact). Both legs spawn in the same place, and so do both arms. The spawn
+/// point is the chest's centre; head and chest are critical and the head is observed.
 ///
 /// Reference quirks kept: the head floats 0.2 m above the chest's nominal 45-px height, below
 /// which the neck joint sits (inside the chest, not the head); the chest polygon spans −20 to
 /// +25 px around the spawn point though its height is taken as 45 px centred.
 fn profile_chimpanzee() -> BodyDef {
+    chimpanzee(ChimpanzeeKind::Walking)
+}
+
+/// `climbing_profile_chimpanzee` (with legs) and `climbing_chest_profile_chimpanzee`
+/// (without): the profile chimpanzee's head and chest, its arms raised (shoulder [−1.5π, 0],
+/// elbow [0, 0.75π]) and ending in one-part hands (±0.5π) whose tips carry the grasp sensors;
+/// the lower legs are critical too.
+fn climbing_chimpanzee(legs: bool) -> BodyDef {
+    chimpanzee(ChimpanzeeKind::Climbing { legs })
+}
+
+/// The profile chimpanzees.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum ChimpanzeeKind {
+    /// Arms down, three-part hands.
+    Walking,
+    /// Arms up, one-part hands with grasp sensors.
+    Climbing { legs: bool },
+}
+
+fn chimpanzee(kind: ChimpanzeeKind) -> BodyDef {
     const CHEST_PX: [[f32; 2]; 4] = [[-12.0, 25.0], [12.0, 25.0], [8.0, -20.0], [-8.0, -20.0]];
     const CHEST_HEIGHT_PX: f32 = 45.0;
     const HEAD_HEIGHT_PX: f32 = 20.0;
     const HEAD_GAP: f32 = 0.2;
-    // Limits of the three hand joints, wrist first (units of π).
-    const HAND_LIMITS: [[f32; 2]; 3] = [[-0.4, 0.35], [-0.5, 0.0], [-0.8, 0.0]];
+    // Limits of the hand joints, wrist first (units of π).
+    const WALKING_HAND_LIMITS: &[[f32; 2]] = &[[-0.4, 0.35], [-0.5, 0.0], [-0.8, 0.0]];
+    const CLIMBING_HAND_LIMITS: &[[f32; 2]] = &[[-0.5, 0.5]];
     let (leg_down, arm_up) = (px(12.0), px(22.0));
     let (limb_w, limb_h) = (px(8.0), px(28.0));
     let (hand_w, hand_h) = (px(4.0), px(8.0));
+    let climbing = matches!(kind, ChimpanzeeKind::Climbing { .. });
+    let legs = !matches!(kind, ChimpanzeeKind::Climbing { legs: false });
 
     let mut a = Assembly::default();
     let head = a.hull(
@@ -940,67 +1092,251 @@ fn profile_chimpanzee() -> BodyDef {
             angle_correction,
             reports_contact,
         };
-    let limb = |name: String, width: f32, length: f32, motor: MotorSpec| Segment {
+    let arm_reach = if climbing {
+        Reach::PlusY
+    } else {
+        Reach::MinusY
+    };
+    let limb = |name: String, width: f32, length: f32, reach: Reach, motor: MotorSpec| Segment {
         name,
         width,
         length,
         angle: 0.0,
-        reach: Reach::MinusY,
+        reach,
         motor,
     };
-    for k in 0..2 {
-        let segments = vec![
-            limb(
-                format!("upper_leg_{k}"),
-                limb_w,
-                limb_h,
-                motor(HIP.speed, [-0.3 * PI, 0.6 * PI], 0.0, false),
-            ),
-            limb(
-                format!("lower_leg_{k}"),
-                LOWER_WIDTH_RATIO * limb_w,
-                limb_h,
-                motor(KNEE.speed, [-0.75 * PI, -0.1], KNEE.angle_correction, true),
-            ),
-        ];
-        a.chain(chest, 0.0, [0.0, -leg_down], segments, leg_color(1.0));
+    if legs {
+        for k in 0..2 {
+            let segments = vec![
+                limb(
+                    format!("upper_leg_{k}"),
+                    limb_w,
+                    limb_h,
+                    Reach::MinusY,
+                    motor(HIP.speed, [-0.3 * PI, 0.6 * PI], 0.0, false),
+                ),
+                limb(
+                    format!("lower_leg_{k}"),
+                    LOWER_WIDTH_RATIO * limb_w,
+                    limb_h,
+                    Reach::MinusY,
+                    motor(KNEE.speed, [-0.75 * PI, -0.1], KNEE.angle_correction, true),
+                ),
+            ];
+            a.chain(chest, 0.0, [0.0, -leg_down], segments, leg_color(1.0));
+            if climbing {
+                // A climber touching the ground with its lower legs falls.
+                let lower = a.parts.len() - 1;
+                a.parts[lower].critical = true;
+            }
+        }
     }
+    let (shoulder, elbow, hand_limits) = if climbing {
+        ([-1.5 * PI, 0.0], [0.0, 0.75 * PI], CLIMBING_HAND_LIMITS)
+    } else {
+        ([-0.5 * PI, 0.8 * PI], [0.0, 0.75 * PI], WALKING_HAND_LIMITS)
+    };
     for k in 0..2 {
         let mut segments = vec![
             limb(
                 format!("upper_arm_{k}"),
                 limb_w,
                 limb_h,
-                motor(HIP.speed, [-0.5 * PI, 0.8 * PI], 0.0, false),
+                arm_reach,
+                motor(HIP.speed, shoulder, 0.0, false),
             ),
             limb(
                 format!("lower_arm_{k}"),
                 LOWER_WIDTH_RATIO * limb_w,
                 limb_h,
-                motor(HIP.speed, [0.0, 0.75 * PI], 0.0, false),
+                arm_reach,
+                motor(HIP.speed, elbow, 0.0, false),
             ),
         ];
-        segments.extend(HAND_LIMITS.iter().enumerate().map(|(u, &[low, high])| {
+        segments.extend(hand_limits.iter().enumerate().map(|(u, &[low, high])| {
             limb(
                 format!("hand_{k}_{u}"),
                 hand_w,
                 hand_h,
+                arm_reach,
                 motor(HAND_SPEED, [low * PI, high * PI], 0.0, true),
             )
         }));
         a.chain(chest, 0.0, [0.0, arm_up], segments, leg_color(-1.0));
+        if climbing {
+            // The sensor sits at the tip of the (straight, raised) arm.
+            let reach = arm_up + 2.0 * limb_h + hand_h * hand_limits.len() as f32;
+            a.grasp_sensors.push(GraspSensor {
+                part: a.parts.len() - 1,
+                offset: [0.0, reach],
+            });
+        }
     }
+    let name = match kind {
+        ChimpanzeeKind::Walking => "profile_chimpanzee",
+        ChimpanzeeKind::Climbing { legs: true } => "climbing_profile_chimpanzee",
+        ChimpanzeeKind::Climbing { legs: false } => "climbing_chest_profile_chimpanzee",
+    };
     a.finish(BodyTraits {
-        name: "profile_chimpanzee",
+        name,
         head,
         pushed_parts: vec![head],
         motors_torque: 100.0,
-        // Legs, arms and hands: five limb groups.
+        // Legs, arms and hands: five limb groups (the legless climber keeps the divisor).
         torque_penalty: BASE_TORQUE_PENALTY / 5.0,
         penalise_head_tilt: false,
         spawn_height: 2.0 * limb_h + leg_down,
         width: px(24.0),
+        locomotion: if climbing {
+            Locomotion::Climber
+        } else {
+            Locomotion::Walker
+        },
+        critical_on_parkour: true,
     })
+}
+
+/// Density of water (kg/m²); Parkour's buoyancy uses the same value.
+pub const WATER_DENSITY: f32 = 1.0;
+
+/// `fish`: a hexagonal head, a tail of three tapering segments jointed one behind the other and
+/// a fin under the head, every part `WATER_DENSITY − 0.01` dense (it rises slowly in water when
+/// idle). All four motors turn at 6 rad/s and report their part's contact; nothing is critical
+/// and the reset push is off, as in the reference. The reference draws the fish 1 m above its
+/// spawn point.
+fn fish() -> BodyDef {
+    const HEAD_PX: [[f32; 2]; 6] = [
+        [-20.0, 12.0],
+        [6.0, 12.0],
+        [15.0, 4.0],
+        [15.0, -4.0],
+        [6.0, -12.0],
+        [-20.0, -12.0],
+    ];
+    // The tail: the segments' outlines (clockwise, pixels) and their joint limits (units of π).
+    const TAIL_PX: [[[f32; 2]; 4]; 3] = [
+        [[-8.0, 9.0], [8.0, 12.0], [8.0, -12.0], [-8.0, -9.0]],
+        [[-8.0, 4.0], [8.0, 9.0], [8.0, -9.0], [-8.0, -4.0]],
+        [[-4.0, 2.0], [4.0, 4.0], [4.0, -4.0], [-4.0, -2.0]],
+    ];
+    const TAIL_LENGTHS_PX: [f32; 3] = [16.0, 16.0, 8.0];
+    const TAIL_LIMITS: [[f32; 2]; 3] = [[-0.1, 0.2], [-0.15, 0.15], [-0.3, 0.3]];
+    const FIN_PX: [[f32; 2]; 4] = [[-1.0, -10.0], [-1.0, 10.0], [1.0, 10.0], [1.0, -10.0]];
+    const FIN_LENGTH_PX: f32 = 20.0;
+    const FIN_ANGLE: f32 = -0.2 * PI;
+    const HEAD_BOTTOM_WIDTH_PX: f32 = 35.0;
+    const SPEED: f32 = 6.0;
+    let density = WATER_DENSITY - 0.01;
+    let lift = 1.0;
+    let color = HULL_COLOR;
+    let mut a = Assembly::default();
+    let head = a.part(PartDef {
+        name: "head".into(),
+        shape: clockwise_px_polygon(&HEAD_PX),
+        density,
+        friction: HULL_FRICTION,
+        offset: [0.0, lift],
+        angle: 0.0,
+        critical: false,
+        color,
+    });
+    let motor = |a: &mut Assembly, name: String, hinge: HingeDef| {
+        let child = hinge.child;
+        a.joints.push(JointDef {
+            name,
+            hinge,
+            speed: SPEED,
+            angle_correction: 0.0,
+            contact_part: Some(child),
+        });
+    };
+    // Each tail segment is jointed at the back edge of the part before it.
+    let (mut parent, mut joint_x, mut front_half) = (head, -px(HEAD_BOTTOM_WIDTH_PX / 2.0), 0.0);
+    for (k, ((outline, length), [low, high])) in TAIL_PX
+        .iter()
+        .zip(TAIL_LENGTHS_PX)
+        .zip(TAIL_LIMITS)
+        .enumerate()
+    {
+        let x = joint_x - front_half - px(length / 2.0);
+        let segment = a.part(PartDef {
+            name: format!("tail_{k}"),
+            shape: clockwise_px_polygon(outline),
+            density,
+            friction: DEFAULT_PART_FRICTION,
+            offset: [x, lift],
+            angle: 0.0,
+            critical: false,
+            color,
+        });
+        motor(
+            &mut a,
+            format!("tail_{k}_joint"),
+            HingeDef {
+                parent,
+                child: segment,
+                anchor: [joint_x - front_half, lift],
+                limits: [low * PI, high * PI],
+                reference_angle: 0.0,
+            },
+        );
+        parent = segment;
+        joint_x = x;
+        front_half = px(length / 2.0);
+    }
+    let fin_anchor = [0.0, lift - px(11.0) + 0.2];
+    let (sin, cos) = (libm::sinf(FIN_ANGLE), libm::cosf(FIN_ANGLE));
+    let half = px(FIN_LENGTH_PX / 2.0);
+    let fin = a.part(PartDef {
+        name: "fin".into(),
+        shape: clockwise_px_polygon(&FIN_PX),
+        density,
+        friction: DEFAULT_PART_FRICTION,
+        offset: [fin_anchor[0] + sin * half, fin_anchor[1] - cos * half],
+        angle: FIN_ANGLE,
+        critical: false,
+        color,
+    });
+    motor(
+        &mut a,
+        "fin_joint".into(),
+        HingeDef {
+            parent: head,
+            child: fin,
+            anchor: fin_anchor,
+            limits: [-0.3 * PI, 0.2 * PI],
+            reference_angle: FIN_ANGLE,
+        },
+    );
+    a.finish(BodyTraits {
+        name: "fish",
+        head,
+        pushed_parts: Vec::new(),
+        motors_torque: BIPEDAL_MOTORS_TORQUE,
+        torque_penalty: BASE_TORQUE_PENALTY,
+        penalise_head_tilt: false,
+        spawn_height: px(9.0),
+        width: px(HEAD_BOTTOM_WIDTH_PX),
+        locomotion: Locomotion::Swimmer,
+        critical_on_parkour: false,
+    })
+}
+
+/// `amphibious_bipedal`: the classic bipedal with a hull 1.25 and limbs 0.25 times as dense as
+/// water, so it floats; it never dies of water.
+fn amphibious_bipedal() -> BodyDef {
+    let mut body = bipedal(
+        "amphibious_bipedal",
+        34.0 / SCALE,
+        64.0 / SCALE,
+        TMA_LEG_DOWN,
+        0.0,
+    );
+    for (i, part) in body.parts.iter_mut().enumerate() {
+        part.density = WATER_DENSITY * if i == body.head { 1.25 } else { 0.25 };
+    }
+    body.locomotion = Locomotion::Amphibian;
+    body
 }
 
 /// Number of start-pad steps a body needs (TeachMyAgent widens the pad for wide bodies).
@@ -1046,7 +1382,16 @@ mod tests {
             .filter(|e| !e.body().penalise_head_tilt)
             .map(Embodiment::name)
             .collect();
-        assert_eq!(uncharged, ["wheel", "profile_chimpanzee"]);
+        assert_eq!(
+            uncharged,
+            [
+                "wheel",
+                "profile_chimpanzee",
+                "fish",
+                "climbing_profile_chimpanzee",
+                "climbing_chest_profile_chimpanzee"
+            ]
+        );
         // Critical parts: the hull (head) for all but the millipede (none) and the chimpanzee
         // (head and chest).
         for e in Embodiment::ALL {
@@ -1055,14 +1400,19 @@ mod tests {
                 .filter(|&i| b.parts[i].critical)
                 .collect();
             let expected = match e {
-                Embodiment::Millipede => vec![],
-                Embodiment::ProfileChimpanzee => vec![b.head, 1],
+                Embodiment::Millipede | Embodiment::Fish => vec![],
+                Embodiment::ProfileChimpanzee | Embodiment::ClimbingChestProfileChimpanzee => {
+                    vec![b.head, 1]
+                }
+                // Head, chest and both lower legs.
+                Embodiment::ClimbingProfileChimpanzee => vec![b.head, 1, 3, 5],
                 _ => vec![b.head],
             };
             assert_eq!(critical, expected, "{}", e.name());
             // The reset push acts on the head, and on every segment of the millipede.
             let pushed = match e {
                 Embodiment::Millipede => vec![0, 5, 10, 15],
+                Embodiment::Fish => vec![],
                 _ => vec![b.head],
             };
             assert_eq!(b.pushed_parts, pushed, "{}", e.name());
@@ -1120,7 +1470,13 @@ mod tests {
                 assert!(h.limits[0] <= h.limits[1]);
                 // The chimpanzee's neck anchor lies inside the chest but below the head (a
                 // reference quirk); every other anchor lies on both parts.
-                let is_neck = e == Embodiment::ProfileChimpanzee && h.child == 1;
+                let chimpanzee = matches!(
+                    e,
+                    Embodiment::ProfileChimpanzee
+                        | Embodiment::ClimbingProfileChimpanzee
+                        | Embodiment::ClimbingChestProfileChimpanzee
+                );
+                let is_neck = chimpanzee && h.child == 1;
                 for (role, part) in [("parent", h.parent), ("child", h.child)] {
                     if is_neck && role == "parent" {
                         continue;
@@ -1162,6 +1518,21 @@ mod tests {
                 })
                 .fold(f32::INFINITY, f32::min);
             let clearance = lowest + b.spawn_height;
+            if e == Embodiment::Fish {
+                // Drawn 1 m above its spawn point, as the reference's: it drops into the water.
+                assert!(
+                    (0.5..1.0).contains(&clearance),
+                    "fish: clearance {clearance}"
+                );
+                continue;
+            }
+            if b.locomotion == Locomotion::Climber {
+                // Climbers spawn hanging from the ceiling: their sensors sit on the arms' tips.
+                for sensor in &b.grasp_sensors {
+                    assert!(contains(&b.parts[sensor.part], sensor.offset, 1e-5));
+                }
+                continue;
+            }
             // The spider's feet start 3.4 px up (its reference spawn height), the rest touch;
             // the spider's and old bipedal's slanted feet dip their corners by under 1 px.
             assert!(

@@ -6,7 +6,9 @@ use std::sync::LazyLock;
 use rapier2d::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::body::{BodyDef, HingeDef, PartDef, PartShape};
+use super::body::{
+    BodyDef, HingeDef, LidarMode, PartDef, PartShape, GRASP_SENSOR_RADIUS, WATER_DENSITY,
+};
 use super::constants::{
     FPS, GRAVITY, LIDAR_FAN, LIDAR_RANGE, LIDAR_RAYS, TERRAIN_FRICTION, TOUCH_DISTANCE,
 };
@@ -129,6 +131,15 @@ fn lidar_directions() -> &'static [Vector; LIDAR_RAYS] {
     &DIRECTIONS
 }
 
+/// Unit directions of a Parkour lidar fan (see [`LidarMode`]).
+pub(crate) fn parkour_lidar_directions(mode: LidarMode) -> [Vector; LIDAR_RAYS] {
+    let (fan, offset) = mode.fan();
+    std::array::from_fn(|i| {
+        let theta = fan * i as f32 / LIDAR_RAYS as f32 + offset;
+        Vector::new(libm::sinf(theta), -libm::cosf(theta))
+    })
+}
+
 /// A lidar reading: the nearest hit's distance as a fraction of [`LIDAR_RANGE`], 1.0 for none.
 fn lidar_fraction(hit: f32) -> f32 {
     if hit.is_finite() {
@@ -161,6 +172,216 @@ pub(crate) struct WalkerWorld {
     /// Obstacle outlines (the colliders' convex hulls, counter-clockwise) with their x extent,
     /// in increasing x order; the lidar intersects them directly.
     obstacles: Vec<ObstacleOutline>,
+    /// The ceiling polyline's vertices, x increasing (m); empty without a ceiling.
+    ceiling: Vec<Vector>,
+    /// Creeper outlines (sensors: seen by the lidar, never collided with), in increasing x.
+    creepers: Vec<ObstacleOutline>,
+    /// Height of the water surface (m), if any.
+    water_y: Option<f32>,
+    /// Each part's outline in its own frame (counter-clockwise), for the water forces.
+    outlines: Vec<Vec<Vector>>,
+    /// The static body holding the terrain colliders (grasp joints attach to it).
+    ground_body: RigidBodyHandle,
+    /// The ceiling's collider, which climbers may touch without falling.
+    ceiling_collider: Option<ColliderHandle>,
+    /// Hand sensors: the hand part and the sensor centre in the hand's frame.
+    sensors: Vec<(usize, Vector)>,
+    /// The joint holding each sensor to the terrain, if it grasps.
+    grasps: Vec<Option<ImpulseJointHandle>>,
+    /// Per motorised joint, what the water's push reads: the child part, the joint's anchor in
+    /// the child's frame, its angle limits, the parent part and the reference angle.
+    pushers: Vec<Pusher>,
+    /// Solver substeps per step (to turn the motors' per-substep impulses into torques).
+    substeps: usize,
+}
+
+/// A motorised joint as the water's push sees it.
+#[derive(Debug, Clone, Copy)]
+struct Pusher {
+    child: usize,
+    parent: usize,
+    local_anchor: Vector,
+    limits: [f32; 2],
+    reference_angle: f32,
+}
+
+/// Push coefficient of the reference's joint push force (per unit length, density and
+/// (N·m)²).
+const WATER_PUSH: f32 = 0.05;
+/// Bound on each component of one push force (N).
+const MAX_WATER_PUSH: f32 = 20.0;
+/// The time step the reference reads motor torques at (`GetMotorTorque(60)`), not its own 1/50 s.
+const PUSH_TORQUE_RATE: f32 = 60.0;
+
+/// How far beyond its radius a grasp sensor reaches for something to hold (m): Box2D's AABB
+/// margin in the reference's overlap test.
+const GRASP_MARGIN: f32 = 0.01;
+
+/// Distance from `p` to the segment `ab`.
+fn point_segment_distance(p: Vector, a: Vector, b: Vector) -> f32 {
+    let ab = b - a;
+    let len2 = ab.length_squared();
+    let t = if len2 > 0.0 {
+        ((p - a).dot(ab) / len2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    (p - (a + ab * t)).length()
+}
+
+/// Whether the disc of `radius` at `p` overlaps the axis-aligned box of a convex outline.
+fn disc_overlaps_box(p: Vector, radius: f32, outline: &ObstacleOutline) -> bool {
+    let (min_y, max_y) = outline
+        .hull
+        .iter()
+        .fold((f32::MAX, f32::MIN), |(lo, hi), v| {
+            (lo.min(v.y), hi.max(v.y))
+        });
+    p.x + radius >= outline.min_x
+        && p.x - radius <= outline.max_x
+        && p.y + radius >= min_y
+        && p.y - radius <= max_y
+}
+
+/// What a Parkour lidar ray hit first: its surface flag in the observation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Surface {
+    Solid,
+    Water,
+    Creeper,
+}
+
+impl Surface {
+    /// The observation's flag: −1 water, +1 creeper, 0 otherwise (TeachMyAgent's).
+    fn flag(self) -> f32 {
+        match self {
+            Surface::Solid => 0.0,
+            Surface::Water => -1.0,
+            Surface::Creeper => 1.0,
+        }
+    }
+}
+
+/// Drag coefficient of an edge moving through water, per unit length, density and speed².
+const WATER_DRAG: f32 = 0.25;
+/// Largest drag force on one edge (N).
+const MAX_WATER_DRAG: f32 = 2000.0;
+/// Largest lift force on one edge (N).
+const MAX_WATER_LIFT: f32 = 500.0;
+
+/// The part of a counter-clockwise polygon below `surface_y` (Sutherland–Hodgman against one
+/// half-plane), counter-clockwise.
+fn clip_below(polygon: &[Vector], surface_y: f32) -> Vec<Vector> {
+    let mut out = Vec::with_capacity(polygon.len() + 2);
+    for (&p, &q) in polygon.iter().zip(polygon.iter().cycle().skip(1)) {
+        let (p_in, q_in) = (p.y <= surface_y, q.y <= surface_y);
+        if p_in {
+            out.push(p);
+        }
+        if p_in != q_in {
+            let t = (surface_y - p.y) / (q.y - p.y);
+            out.push(Vector::new(p.x + t * (q.x - p.x), surface_y));
+        }
+    }
+    out
+}
+
+/// Area and centroid of a counter-clockwise polygon (shoelace formula); `None` when degenerate.
+fn area_centroid(polygon: &[Vector]) -> Option<(f32, Vector)> {
+    let (mut twice_area, mut cx, mut cy) = (0.0f32, 0.0f32, 0.0f32);
+    for (&p, &q) in polygon.iter().zip(polygon.iter().cycle().skip(1)) {
+        let cross = p.x * q.y - q.x * p.y;
+        twice_area += cross;
+        cx += (p.x + q.x) * cross;
+        cy += (p.y + q.y) * cross;
+    }
+    (twice_area > 1e-9).then(|| {
+        let area = twice_area / 2.0;
+        (area, Vector::new(cx / (6.0 * area), cy / (6.0 * area)))
+    })
+}
+
+/// The water's forces on one part whose submerged outline (world frame, counter-clockwise,
+/// from [`clip_below`]) is `submerged`, moving with `linvel`/`angvel` about `center_of_mass`:
+/// buoyancy `ρ · area · g` up at the
+/// submerged centroid, and per leading edge of the submerged polygon a drag
+/// `0.25 · cosθ · length · ρ · v²` against the edge's velocity (at most 2000 N) and a lift
+/// `0.25 · cosθ · sinθ · length · ρ · v²` across it (at most 500 N), θ between the edge's
+/// outward normal and its velocity (iforce2d's buoyancy model, as TeachMyAgent's).
+/// Returns `(force, point)` pairs.
+fn water_forces(
+    submerged: &[Vector],
+    center_of_mass: Vector,
+    linvel: Vector,
+    angvel: f32,
+) -> Vec<(Vector, Vector)> {
+    let Some((area, centroid)) = area_centroid(submerged) else {
+        return Vec::new();
+    };
+    let mut forces = vec![(Vector::new(0.0, -WATER_DENSITY * area * GRAVITY), centroid)];
+    for (&a, &b) in submerged.iter().zip(submerged.iter().cycle().skip(1)) {
+        let mid = (a + b) * 0.5;
+        let r = mid - center_of_mass;
+        let velocity = linvel + Vector::new(-angvel * r.y, angvel * r.x);
+        let speed = velocity.length();
+        let edge = b - a;
+        let length = edge.length();
+        if speed == 0.0 || length == 0.0 {
+            continue;
+        }
+        let direction = velocity / speed;
+        let along = edge / length;
+        let normal = Vector::new(along.y, -along.x);
+        let drag_dot = normal.dot(direction);
+        if drag_dot < 0.0 {
+            // A trailing edge.
+            continue;
+        }
+        let pressure = WATER_DRAG * length * WATER_DENSITY * speed * speed;
+        let drag = (drag_dot * pressure).min(MAX_WATER_DRAG);
+        forces.push((-direction * drag, mid));
+        let lift = (drag_dot * along.dot(direction) * pressure).min(MAX_WATER_LIFT);
+        forces.push((Vector::new(-direction.y, direction.x) * lift, mid));
+    }
+    forces
+}
+
+/// TeachMyAgent's "push" on a part driven by a motorised joint (its authors call it a wrong
+/// approximation; kept because it is how its swimmers swim): the torque `τ` turns the part
+/// about the joint, as if the force `F = lever × (−τ)` acted at its centre of mass (`lever` from
+/// the anchor to the centre). For every submerged edge whose outward normal `n` has
+/// `n · F > 0`, the water pushes back with `(n · F) · 0.05 · length · ρ · (τ + I·ω)² · (−F)`,
+/// each component clipped to ±20 N, at the joint's anchor. `τ` is the motor's torque as the
+/// reference reads it (impulse × 60 /s).
+fn push_forces(
+    submerged: &[Vector],
+    lever: Vector,
+    anchor: Vector,
+    torque: f32,
+    angular_momentum: f32,
+) -> Vec<(Vector, Vector)> {
+    let mut forces = Vec::new();
+    if submerged.len() < 3 {
+        return forces;
+    }
+    let turning = Vector::new(-torque * lever.y, torque * lever.x);
+    let speed = torque + angular_momentum;
+    for (&a, &b) in submerged.iter().zip(submerged.iter().cycle().skip(1)) {
+        let edge = b - a;
+        let length = edge.length();
+        if length == 0.0 {
+            continue;
+        }
+        let normal = Vector::new(edge.y, -edge.x) / length;
+        let push_dot = normal.dot(turning);
+        if push_dot > 0.0 {
+            let magnitude = push_dot * WATER_PUSH * length * WATER_DENSITY * speed * speed;
+            let force = -turning * magnitude;
+            let clip = |v: f32| v.clamp(-MAX_WATER_PUSH, MAX_WATER_PUSH);
+            forces.push((Vector::new(clip(force.x), clip(force.y)), anchor));
+        }
+    }
+    forces
 }
 
 impl WalkerWorld {
@@ -224,7 +445,45 @@ impl WalkerWorld {
             }
         }
 
+        let ceiling: Vec<Vector> = terrain
+            .ceiling
+            .iter()
+            .map(|&[x, y]| Vector::new(x, y))
+            .collect();
+        let ceiling_collider = (ceiling.len() >= 2).then(|| {
+            world.insert_collider(
+                ColliderBuilder::polyline(ceiling.clone(), None)
+                    .friction(TERRAIN_FRICTION)
+                    .friction_combine_rule(CoefficientCombineRule::GeometricMean)
+                    .collision_groups(terrain_groups),
+                Some(ground_body),
+            )
+        });
+        let creepers = terrain
+            .creepers
+            .iter()
+            .map(|c| {
+                let hull: Vec<Vector> =
+                    c.vertices.iter().map(|&[x, y]| Vector::new(x, y)).collect();
+                let (min_x, max_x) = hull.iter().fold((f32::MAX, f32::MIN), |(lo, hi), p| {
+                    (lo.min(p.x), hi.max(p.x))
+                });
+                ObstacleOutline { min_x, max_x, hull }
+            })
+            .collect();
+
         let mut parts = Vec::with_capacity(body.parts.len());
+        let outlines = body
+            .parts
+            .iter()
+            .map(|p| {
+                p.shape
+                    .vertices()
+                    .into_iter()
+                    .map(|[x, y]| Vector::new(x, y))
+                    .collect()
+            })
+            .collect();
         for part in &body.parts {
             let rb = world.insert_body(
                 RigidBodyBuilder::dynamic()
@@ -281,12 +540,255 @@ impl WalkerWorld {
 
         // Generated left to right, but keep the invariant explicit for the lidar's search.
         obstacles.sort_by(|a, b| a.min_x.total_cmp(&b.min_x));
+        let sensors: Vec<(usize, Vector)> = body
+            .grasp_sensors
+            .iter()
+            .map(|sensor| {
+                let part = &body.parts[sensor.part];
+                let (dx, dy) = (
+                    sensor.offset[0] - part.offset[0],
+                    sensor.offset[1] - part.offset[1],
+                );
+                let (sin, cos) = (libm::sinf(-part.angle), libm::cosf(-part.angle));
+                (
+                    sensor.part,
+                    Vector::new(cos * dx - sin * dy, sin * dx + cos * dy),
+                )
+            })
+            .collect();
         Self {
             world,
             parts,
             joints,
             ground,
             obstacles,
+            ceiling,
+            creepers,
+            water_y: terrain.water_y,
+            outlines,
+            ground_body,
+            ceiling_collider,
+            grasps: vec![None; sensors.len()],
+            sensors,
+            pushers: body
+                .joints
+                .iter()
+                .map(|j| {
+                    let child = &body.parts[j.hinge.child];
+                    let (dx, dy) = (
+                        j.hinge.anchor[0] - child.offset[0],
+                        j.hinge.anchor[1] - child.offset[1],
+                    );
+                    let (sin, cos) = (libm::sinf(-child.angle), libm::cosf(-child.angle));
+                    Pusher {
+                        child: j.hinge.child,
+                        parent: j.hinge.parent,
+                        local_anchor: Vector::new(cos * dx - sin * dy, sin * dx + cos * dy),
+                        limits: j.hinge.limits,
+                        reference_angle: j.hinge.reference_angle,
+                    }
+                })
+                .collect(),
+            substeps: physics.solver_iterations.max(1),
+        }
+    }
+
+    /// World position of hand sensor `k` (m).
+    pub(crate) fn sensor_position(&self, k: usize) -> Vector {
+        let (part, local) = self.sensors[k];
+        *self.world.bodies[self.parts[part].0].position() * local
+    }
+
+    /// Whether hand sensor `k` touches something graspable: the ceiling or a creeper, within
+    /// its radius plus [`GRASP_MARGIN`].
+    pub(crate) fn sensor_touches_grip(&self, k: usize) -> bool {
+        let p = self.sensor_position(k);
+        let reach = GRASP_SENSOR_RADIUS + GRASP_MARGIN;
+        let (left, right) = (p.x - reach, p.x + reach);
+        let first = self
+            .ceiling
+            .partition_point(|v| v.x < left)
+            .saturating_sub(1);
+        let near_ceiling = self.ceiling[first.min(self.ceiling.len())..]
+            .windows(2)
+            .take_while(|w| w[0].x <= right)
+            .any(|w| point_segment_distance(p, w[0], w[1]) <= reach);
+        near_ceiling || self.creepers.iter().any(|c| disc_overlaps_box(p, reach, c))
+    }
+
+    /// Whether hand sensor `k` holds on.
+    pub(crate) fn holding(&self, k: usize) -> bool {
+        self.grasps[k].is_some()
+    }
+
+    /// Lets hand sensor `k` go.
+    pub(crate) fn release(&mut self, k: usize) {
+        if let Some(handle) = self.grasps[k].take() {
+            self.world.remove_impulse_joint(handle);
+        }
+    }
+
+    /// Holds hand sensor `k` where it is: a revolute joint (free to turn) between the terrain
+    /// and the hand at the sensor's centre. No-op when it already holds.
+    pub(crate) fn grasp(&mut self, k: usize) {
+        if self.grasps[k].is_some() {
+            return;
+        }
+        let (part, local) = self.sensors[k];
+        let anchor = self.sensor_position(k);
+        let joint = RevoluteJointBuilder::new()
+            .local_anchor1(anchor)
+            .local_anchor2(local)
+            .build();
+        self.grasps[k] = Some(self.world.insert_impulse_joint(
+            self.ground_body,
+            self.parts[part].0,
+            joint,
+        ));
+    }
+
+    /// Whether part `i` touches the terrain other than the ceiling (within [`TOUCH_DISTANCE`]):
+    /// what makes a climber fall.
+    pub(crate) fn touching_below_ceiling(&self, i: usize) -> bool {
+        self.world.contact_pairs_with(self.parts[i].1).any(|pair| {
+            let ceiling = Some(pair.collider1) == self.ceiling_collider
+                || Some(pair.collider2) == self.ceiling_collider;
+            !ceiling
+                && pair
+                    .manifolds()
+                    .iter()
+                    .any(|m| m.points.iter().any(|p| p.dist <= TOUCH_DISTANCE))
+        })
+    }
+
+    /// Sets the water's forces on every part for the next step from the current state (as the
+    /// reference, which computes them after each step); no-op without water.
+    pub(crate) fn apply_water(&mut self) {
+        let Some(surface_y) = self.water_y else {
+            return;
+        };
+        // Each motorised joint pushes its child part (the reference's made-up "push"): read
+        // every joint's torque and state before any force changes.
+        let pushes: Vec<(usize, Vector, f32, f32)> = self
+            .pushers
+            .iter()
+            .zip(&self.joints)
+            .filter_map(|(p, handle)| {
+                let child = &self.world.bodies[self.parts[p.child].0];
+                let parent = &self.world.bodies[self.parts[p.parent].0];
+                let angle = wrap_angle(
+                    child.rotation().angle() - parent.rotation().angle() - p.reference_angle,
+                );
+                // Only a joint strictly within its limits pushes.
+                if !(p.limits[0] < angle && angle < p.limits[1]) {
+                    return None;
+                }
+                let joint = self.world.impulse_joints.get(*handle)?;
+                let impulse = joint.data.motor(JointAxis::AngX).map_or(0.0, |m| m.impulse);
+                // Box2D's motor impulse spans the whole step, rapier's one substep.
+                let torque = impulse * self.substeps as f32 * PUSH_TORQUE_RATE;
+                let anchor = *child.position() * p.local_anchor;
+                let angular_momentum =
+                    child.mass_properties().local_mprops.principal_inertia() * child.angvel();
+                Some((p.child, anchor, torque, angular_momentum))
+            })
+            .collect();
+        for (i, ((handle, _), outline)) in self.parts.iter().zip(&self.outlines).enumerate() {
+            let Some(rb) = self.world.bodies.get_mut(*handle) else {
+                continue;
+            };
+            rb.reset_forces(false);
+            let pose = *rb.position();
+            let polygon: Vec<Vector> = outline.iter().map(|&v| pose * v).collect();
+            let center = rb.center_of_mass();
+            let submerged = clip_below(&polygon, surface_y);
+            let mut forces = water_forces(&submerged, center, rb.linvel(), rb.angvel());
+            for &(_, anchor, torque, angular_momentum) in pushes.iter().filter(|p| p.0 == i) {
+                forces.extend(push_forces(
+                    &submerged,
+                    center - anchor,
+                    anchor,
+                    torque,
+                    angular_momentum,
+                ));
+            }
+            for (force, point) in forces {
+                rb.add_force_at_point(force, point, false);
+            }
+        }
+    }
+
+    /// Whether part `i`'s origin lies below the water surface.
+    pub(crate) fn under_water(&self, i: usize) -> bool {
+        let y = self.world.bodies[self.parts[i].0].translation().y;
+        self.water_y.is_some_and(|w| y <= w)
+    }
+
+    /// Parkour's lidar from part `head`: ray `i` at `fan·i/10 + offset` rad from straight down
+    /// (see [`LidarMode`]), intersected with the ground, the ceiling, the creepers (skipped when
+    /// the head is inside one: a sensor does not see out of itself) and the water surface (seen
+    /// from above only). Writes the hit fractions (1.0 for none) and the surface flags.
+    pub(crate) fn parkour_lidar(
+        &self,
+        head: usize,
+        directions: &[Vector; LIDAR_RAYS],
+        out: &mut [f32; LIDAR_RAYS],
+        flags: &mut [f32; LIDAR_RAYS],
+    ) {
+        let origin = self.world.bodies[self.parts[head].0].translation();
+        let (left, right) = (origin.x - LIDAR_RANGE, origin.x + LIDAR_RANGE);
+        // The segments of an x-sorted polyline that overlap [from, to] in x.
+        let window = |line: &[Vector], from: f32, to: f32| -> std::ops::Range<usize> {
+            if line.len() < 2 {
+                return 0..0;
+            }
+            let first = line.partition_point(|p| p.x < from).saturating_sub(1);
+            let last = line.partition_point(|p| p.x <= to).min(line.len() - 1);
+            first..last.max(first)
+        };
+        let creepers: Vec<&ObstacleOutline> = self
+            .creepers
+            .iter()
+            .filter(|c| c.max_x >= left && c.min_x <= right)
+            .filter(|c| {
+                ray_convex_polygon(origin, Vector::new(1.0, 0.0), &c.hull, 0.0) != Some(0.0)
+            })
+            .collect();
+        for ((slot, flag), &dir) in out.iter_mut().zip(flags.iter_mut()).zip(directions) {
+            let mut hit = (f32::INFINITY, Surface::Solid);
+            let mut consider = |t: Option<f32>, surface: Surface| {
+                if let Some(t) = t {
+                    if t < hit.0 {
+                        hit = (t, surface);
+                    }
+                }
+            };
+            // Only the segments within the ray's own x extent can cross it.
+            let reach = origin.x + LIDAR_RANGE * dir.x;
+            let (from, to) = (origin.x.min(reach), origin.x.max(reach));
+            for line in [&self.ground, &self.ceiling] {
+                let segments = window(line, from, to);
+                for w in line[segments.start..(segments.end + 1).min(line.len())].windows(2) {
+                    consider(
+                        ray_segment(origin, dir, w[0], w[1], LIDAR_RANGE),
+                        Surface::Solid,
+                    );
+                }
+            }
+            for c in &creepers {
+                consider(
+                    ray_convex_polygon(origin, dir, &c.hull, LIDAR_RANGE),
+                    Surface::Creeper,
+                );
+            }
+            if let Some(water_y) = self.water_y {
+                if origin.y > water_y && dir.y < 0.0 {
+                    let t = (origin.y - water_y) / -dir.y;
+                    consider((t <= LIDAR_RANGE).then_some(t), Surface::Water);
+                }
+            }
+            *slot = lidar_fraction(hit.0);
+            *flag = if hit.0.is_finite() { hit.1.flag() } else { 0.0 };
         }
     }
 
@@ -430,6 +932,37 @@ impl WalkerWorld {
         )
     }
 
+    /// Parkour's lidar against every segment of the ground and ceiling (reference for tests).
+    #[cfg(test)]
+    fn parkour_lidar_exhaustive(
+        &self,
+        head: usize,
+        directions: &[Vector; LIDAR_RAYS],
+        out: &mut [f32; LIDAR_RAYS],
+    ) {
+        let origin = self.world.bodies[self.parts[head].0].translation();
+        for (slot, &dir) in out.iter_mut().zip(directions) {
+            let hit = self
+                .ground
+                .windows(2)
+                .chain(self.ceiling.windows(2))
+                .filter_map(|w| ray_segment(origin, dir, w[0], w[1], LIDAR_RANGE))
+                .chain(self.creepers.iter().filter_map(|c| {
+                    let inside = ray_convex_polygon(origin, dir, &c.hull, 0.0) == Some(0.0);
+                    (!inside)
+                        .then(|| ray_convex_polygon(origin, dir, &c.hull, LIDAR_RANGE))
+                        .flatten()
+                }))
+                .chain(self.water_y.and_then(|w| {
+                    (origin.y > w && dir.y < 0.0)
+                        .then(|| (origin.y - w) / -dir.y)
+                        .filter(|&t| t <= LIDAR_RANGE)
+                }))
+                .fold(f32::INFINITY, f32::min);
+            *slot = lidar_fraction(hit);
+        }
+    }
+
     /// The lidar with every reachable ground segment intersected (reference for tests).
     #[cfg(test)]
     fn lidar_exhaustive(&self, head: usize, out: &mut [f32; LIDAR_RAYS]) {
@@ -521,13 +1054,167 @@ mod tests {
         let body = Embodiment::OldClassicBipedal.body();
         let terrain = Terrain {
             ground: vec![[0.0, 0.0], [100.0, 0.0]],
-            obstacles: vec![],
+            ..Terrain::default()
         };
         let w = WalkerWorld::new(&terrain, &body, [5.0, 3.0], &PhysicsConfig::default());
         let mass = |i: usize| w.world.bodies[w.parts[i].0].mass();
         assert!((mass(0) - 5.422_222).abs() < 1e-4);
         assert!((mass(1) - 0.302_222).abs() < 1e-5);
         assert!((mass(2) - 0.241_778).abs() < 1e-5);
+    }
+
+    fn unit_box(center: Vector, half_width: f32, half_height: f32) -> Vec<Vector> {
+        vec![
+            center + Vector::new(-half_width, -half_height),
+            center + Vector::new(half_width, -half_height),
+            center + Vector::new(half_width, half_height),
+            center + Vector::new(-half_width, half_height),
+        ]
+    }
+
+    #[test]
+    fn buoyancy_of_a_box_matches_the_closed_form() {
+        // A 2 m × 1 m box at rest: fully under water, ρ·A·g = 1·2·10 = 20 N up at its centre.
+        let center = Vector::new(3.0, -2.0);
+        let polygon = unit_box(center, 1.0, 0.5);
+        let still = Vector::new(0.0, 0.0);
+        let forces = water_forces(&clip_below(&polygon, 0.0), center, still, 0.0);
+        assert_eq!(forces.len(), 1, "no drag at rest");
+        let (force, point) = forces[0];
+        assert!((force.y - 20.0).abs() < 1e-4 && force.x == 0.0, "{force:?}");
+        assert!((point - center).length() < 1e-5);
+        // Half under water: half the force, at the centre of the lower half.
+        let forces = water_forces(&clip_below(&polygon, center.y), center, still, 0.0);
+        assert!((forces[0].0.y - 10.0).abs() < 1e-4);
+        assert!((forces[0].1.y - (center.y - 0.25)).abs() < 1e-5);
+        // Above the water: nothing.
+        assert!(water_forces(&clip_below(&polygon, -10.0), center, still, 0.0).is_empty());
+        // Sinking at 1 m/s: the bottom edge leads; drag 0.25·2·1·1² = 0.5 N up, no lift.
+        let forces = water_forces(
+            &clip_below(&polygon, 0.0),
+            center,
+            Vector::new(0.0, -1.0),
+            0.0,
+        );
+        let total: Vector = forces.iter().map(|f| f.0).fold(Vector::ZERO, |a, b| a + b);
+        assert!(
+            (total.y - 20.5).abs() < 1e-4 && total.x.abs() < 1e-6,
+            "{total:?}"
+        );
+    }
+
+    #[test]
+    fn a_hand_sensor_grasps_a_creeper_and_holds_its_body() {
+        use crate::walker::terrain::{Obstacle, ObstacleKind};
+        let body = Embodiment::ClimbingChestProfileChimpanzee.body();
+        let spawn = [5.0, 10.0];
+        let sensor = body.grasp_sensors[0].offset;
+        let (x, y) = (spawn[0] + sensor[0], spawn[1] + sensor[1]);
+        // A creeper around the sensor, the ceiling far above, the ground far below.
+        let creeper = Obstacle {
+            kind: ObstacleKind::Creeper,
+            vertices: vec![
+                [x - 0.1, y - 1.0],
+                [x + 0.1, y - 1.0],
+                [x + 0.1, y + 1.0],
+                [x - 0.1, y + 1.0],
+            ],
+        };
+        let terrain = Terrain {
+            ground: vec![[0.0, 0.0], [100.0, 0.0]],
+            ceiling: vec![[0.0, 30.0], [100.0, 30.0]],
+            creepers: vec![creeper],
+            ..Terrain::default()
+        };
+        let mut w = WalkerWorld::new(&terrain, &body, spawn, &PhysicsConfig::default());
+        assert!(w.sensor_touches_grip(0) && w.sensor_touches_grip(1));
+        w.grasp(0);
+        w.grasp(1);
+        assert!(w.holding(0) && w.holding(1));
+        for _ in 0..100 {
+            w.step();
+        }
+        // Held: the hands stay on the creeper instead of falling 5 m in two seconds.
+        let held = w.sensor_position(0);
+        assert!((held.y - y).abs() < 0.2, "{} vs {y}", held.y);
+        w.release(0);
+        w.release(1);
+        for _ in 0..50 {
+            w.step();
+        }
+        assert!(w.sensor_position(0).y < y - 1.0);
+        // Away from the creeper and the ceiling, nothing to hold.
+        assert!(!w.sensor_touches_grip(0));
+    }
+
+    #[test]
+    fn the_joint_push_opposes_the_turning_and_is_clipped() {
+        // A 1 m × 0.2 m paddle under water, hinged at its left end, its motor turning it
+        // counter-clockwise: the centre moves up, so the water pushes down, at the hinge.
+        let paddle = unit_box(Vector::new(0.5, -1.0), 0.5, 0.1);
+        let anchor = Vector::new(0.0, -1.0);
+        let lever = Vector::new(0.5, 0.0);
+        let forces = push_forces(&paddle, lever, anchor, 2.0, 0.0);
+        assert!(!forces.is_empty());
+        for (force, point) in &forces {
+            assert_eq!(*point, anchor);
+            assert!(force.y < 0.0 && force.x.abs() < 1e-6, "{force:?}");
+            assert!(force.y >= -MAX_WATER_PUSH);
+        }
+        // A strong motor saturates the clip; no torque, no push.
+        let strong = push_forces(&paddle, lever, anchor, 500.0, 0.0);
+        assert!(strong.iter().all(|(f, _)| f.y == -MAX_WATER_PUSH));
+        assert!(push_forces(&paddle, lever, anchor, 0.0, 3.0).is_empty());
+    }
+
+    #[test]
+    fn parkour_lidar_matches_an_exhaustive_search_in_every_mode() {
+        use crate::walker::cppn::Cppn;
+        use crate::walker::terrain::{generate_parkour, ParkourTrack};
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(8);
+        let track = ParkourTrack {
+            input_vector: [-0.3, 0.7, 0.25],
+            water_level: 0.9,
+            creepers_width: 0.25,
+            creepers_height: 3.0,
+            creepers_spacing: 1.0,
+            cppn_scale: 10.0,
+            ceiling_offset: 40.0,
+            ceiling_clip_offset: 0.0,
+            creeper_height_std: 0.1,
+        };
+        let terrain = generate_parkour(&track, &Cppn::builtin(), 20, &mut rng);
+        let body = Embodiment::ClassicBipedal.body();
+        let mut w = WalkerWorld::new(&terrain, &body, [4.6, 5.7], &PhysicsConfig::default());
+        let mut hits = 0;
+        for mode in [LidarMode::Down, LidarMode::Up, LidarMode::Full] {
+            let directions = parkour_lidar_directions(mode);
+            for step in 0..400 {
+                // Sweep the head along the track and through the tunnel's height.
+                let x = 2.0 + step as f32 * 0.2;
+                let y = 3.0 + (step % 7) as f32 * 0.5;
+                w.set_part_state(
+                    0,
+                    &PartState {
+                        position: [x, y],
+                        angle: 0.0,
+                        linvel: [0.0, 0.0],
+                        angvel: 0.0,
+                    },
+                );
+                let (mut fast, mut flags, mut reference) =
+                    ([0.0; LIDAR_RAYS], [0.0; LIDAR_RAYS], [0.0; LIDAR_RAYS]);
+                w.parkour_lidar(0, &directions, &mut fast, &mut flags);
+                w.parkour_lidar_exhaustive(0, &directions, &mut reference);
+                assert_eq!(
+                    fast.map(f32::to_bits),
+                    reference.map(f32::to_bits),
+                    "{mode:?} at ({x}, {y})"
+                );
+                hits += fast.iter().filter(|&&f| f < 1.0).count();
+            }
+        }
+        assert!(hits > 1000, "{hits}");
     }
 
     #[test]

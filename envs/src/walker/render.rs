@@ -1,12 +1,12 @@
 //! Software rendering of a walker episode with tiny-skia: a 600×400 RGB frame with the sky, the
-//! ground, obstacles, lidar rays and the body, the camera following the hull as in the original.
+//! ground, obstacles, lidar rays and the body, the camera following the hull as in the original;
+//! on Parkour also the ceiling, the creepers and the water, the camera following the hull
+//! vertically too.
 
 use teachgym_core::{Error, Result, RgbFrame};
 use tiny_skia::{Color, FillRule, Paint, PathBuilder, Pixmap, Stroke, Transform};
 
-use super::constants::{
-    LIDAR_FAN, LIDAR_RANGE, LIDAR_RAYS, SCALE, TRACK_END_X, VIEWPORT_H, VIEWPORT_W,
-};
+use super::constants::{LIDAR_RANGE, LIDAR_RAYS, SCALE, VIEWPORT_H, VIEWPORT_W};
 use super::env::WalkerEnv;
 use super::terrain::ObstacleKind;
 
@@ -22,6 +22,12 @@ const HEXAGON: [u8; 3] = [120, 110, 100];
 const LIDAR: [u8; 3] = [255, 40, 40];
 const OUTLINE: [u8; 3] = [40, 40, 60];
 const FLAG: [u8; 3] = [230, 51, 0];
+const CEILING: [u8; 3] = [90, 90, 90];
+const CREEPER: [u8; 3] = [40, 130, 40];
+const SENSOR: [u8; 3] = [230, 0, 0];
+/// Water, drawn over everything with [`WATER_ALPHA`].
+const WATER: [u8; 3] = [40, 90, 230];
+const WATER_ALPHA: u8 = 110;
 
 fn paint(rgb: [u8; 3]) -> Paint<'static> {
     let mut p = Paint::default();
@@ -30,14 +36,27 @@ fn paint(rgb: [u8; 3]) -> Paint<'static> {
     p
 }
 
-/// Screen mapping: world metres to pixels, x scrolled so the hull sits at a fifth of the width.
+/// Screen mapping: world metres to pixels, x scrolled so the hull sits at a fifth of the width,
+/// y scrolled by `scroll_y` (0 on the flat tracks).
 struct Camera {
     scroll_x: f32,
+    scroll_y: f32,
 }
 
 impl Camera {
     fn map(&self, [x, y]: [f32; 2]) -> (f32, f32) {
-        ((x - self.scroll_x) * SCALE, VIEWPORT_H - y * SCALE)
+        (
+            (x - self.scroll_x) * SCALE,
+            VIEWPORT_H - (y - self.scroll_y) * SCALE,
+        )
+    }
+
+    /// Lowest and highest visible y (m), with a margin.
+    fn y_range(&self) -> (f32, f32) {
+        (
+            self.scroll_y - 1.0,
+            self.scroll_y + VIEWPORT_H / SCALE + 1.0,
+        )
     }
 }
 
@@ -61,9 +80,18 @@ pub(crate) fn render(env: &WalkerEnv) -> Result<RgbFrame> {
             _ => return Err(Error::ResetNeeded { call: "render" }),
         };
     let body = env.body();
+    let head = poses[body.head].position;
+    // Parkour's terrain climbs and falls by metres: keep the hull at mid-height there.
+    let scroll_y = if terrain.ceiling.is_empty() {
+        0.0
+    } else {
+        head[1] - VIEWPORT_H / SCALE / 2.0
+    };
     let camera = Camera {
         scroll_x: hull_x - VIEWPORT_W / SCALE / 5.0,
+        scroll_y,
     };
+    let (view_bottom, view_top) = camera.y_range();
     let mut pixmap = Pixmap::new(FRAME_WIDTH, FRAME_HEIGHT).expect("frame size is non-zero");
     pixmap.fill(Color::from_rgba8(SKY[0], SKY[1], SKY[2], 255));
     let id = Transform::identity();
@@ -75,24 +103,36 @@ pub(crate) fn render(env: &WalkerEnv) -> Result<RgbFrame> {
     // Ground: the polyline closed down to the bottom of the view.
     let view_left = camera.scroll_x - 1.0;
     let view_right = camera.scroll_x + VIEWPORT_W / SCALE + 1.0;
-    let visible: Vec<[f32; 2]> = terrain
-        .ground
-        .iter()
-        .copied()
-        .filter(|p| p[0] >= view_left - 10.0 && p[0] <= view_right + 10.0)
-        .collect();
-    if let (Some(first), Some(last)) = (visible.first(), visible.last()) {
-        let mut ring = visible.clone();
-        ring.push([last[0], -1.0]);
-        ring.push([first[0], -1.0]);
-        if let Some(path) = polygon(&camera, &ring) {
-            pixmap.fill_path(&path, &paint(GRASS), FillRule::Winding, id, None);
+    // Ground closed down to the bottom of the view, ceiling up to its top.
+    for (line, edge_y, color) in [
+        (&terrain.ground, view_bottom.min(-1.0), GRASS),
+        (&terrain.ceiling, view_top, CEILING),
+    ] {
+        let visible: Vec<[f32; 2]> = line
+            .iter()
+            .copied()
+            .filter(|p| p[0] >= view_left - 10.0 && p[0] <= view_right + 10.0)
+            .collect();
+        if let (Some(first), Some(last)) = (visible.first(), visible.last()) {
+            let mut ring = visible.clone();
+            ring.push([last[0], edge_y]);
+            ring.push([first[0], edge_y]);
+            if let Some(path) = polygon(&camera, &ring) {
+                pixmap.fill_path(&path, &paint(color), FillRule::Winding, id, None);
+            }
         }
     }
 
     // Finish flag.
+    let end_x = env.track_end_x();
+    let end_y = terrain
+        .ground
+        .iter()
+        .find(|p| p[0] >= end_x)
+        .or(terrain.ground.last())
+        .map_or(0.0, |p| p[1]);
     let mut pb = PathBuilder::new();
-    let (fx, fy) = camera.map([TRACK_END_X, terrain.ground[0][1]]);
+    let (fx, fy) = camera.map([end_x, end_y]);
     pb.move_to(fx, fy);
     pb.line_to(fx, fy - 50.0);
     pb.line_to(fx + 25.0, fy - 42.0);
@@ -110,7 +150,7 @@ pub(crate) fn render(env: &WalkerEnv) -> Result<RgbFrame> {
         );
     }
 
-    for obstacle in &terrain.obstacles {
+    for obstacle in terrain.obstacles.iter().chain(&terrain.creepers) {
         let max_x = obstacle
             .vertices
             .iter()
@@ -127,6 +167,7 @@ pub(crate) fn render(env: &WalkerEnv) -> Result<RgbFrame> {
         let color = match obstacle.kind {
             ObstacleKind::Stump => STUMP,
             ObstacleKind::Hexagon => HEXAGON,
+            ObstacleKind::Creeper => CREEPER,
         };
         if let Some(path) = polygon(&camera, &obstacle.vertices) {
             pixmap.fill_path(&path, &paint(color), FillRule::Winding, id, None);
@@ -135,16 +176,11 @@ pub(crate) fn render(env: &WalkerEnv) -> Result<RgbFrame> {
     }
 
     // Lidar rays from the hull to their hit points.
-    let head = poses[body.head].position;
     let (ox, oy) = camera.map(head);
     let mut pb = PathBuilder::new();
-    for (i, fraction) in lidar.iter().enumerate().take(LIDAR_RAYS) {
-        let theta = LIDAR_FAN * i as f32 / LIDAR_RAYS as f32;
+    for (fraction, [dx, dy]) in lidar.iter().zip(env.lidar_directions()).take(LIDAR_RAYS) {
         let d = fraction * LIDAR_RANGE;
-        let (ex, ey) = camera.map([
-            head[0] + libm::sinf(theta) * d,
-            head[1] - libm::cosf(theta) * d,
-        ]);
+        let (ex, ey) = camera.map([head[0] + dx * d, head[1] + dy * d]);
         pb.move_to(ox, oy);
         pb.line_to(ex, ey);
     }
@@ -175,6 +211,29 @@ pub(crate) fn render(env: &WalkerEnv) -> Result<RgbFrame> {
         if let Some(path) = polygon(&camera, &world) {
             pixmap.fill_path(&path, &paint(part.color), FillRule::Winding, id, None);
             pixmap.stroke_path(&path, &paint(OUTLINE), &outline, id, None);
+        }
+    }
+
+    // Climbers' hand sensors: red dots.
+    for p in env.grasp_sensor_positions().unwrap_or_default() {
+        let (x, y) = camera.map(p);
+        if let Some(dot) = PathBuilder::from_circle(x, y, 3.0) {
+            pixmap.fill_path(&dot, &paint(SENSOR), FillRule::Winding, id, None);
+        }
+    }
+
+    if let Some(water_y) = terrain.water_y.filter(|&w| w > view_bottom) {
+        let top = water_y.min(view_top);
+        let ring = [
+            [view_left, view_bottom],
+            [view_right, view_bottom],
+            [view_right, top],
+            [view_left, top],
+        ];
+        if let Some(path) = polygon(&camera, &ring) {
+            let mut water = paint(WATER);
+            water.set_color_rgba8(WATER[0], WATER[1], WATER[2], WATER_ALPHA);
+            pixmap.fill_path(&path, &water, FillRule::Winding, id, None);
         }
     }
 
