@@ -247,7 +247,7 @@ def test_every_body_builds_with_the_reference_sizes_and_steps_reproducibly() -> 
 def test_parkour_task_space_and_water_observations() -> None:
     env = gym.make("teachgym/Parkour-v0", body="fish")
     space = env.unwrapped.task_space
-    assert space.names[:4] == ["input_vector_0", "input_vector_1", "input_vector_2", "water_level"]
+    assert list(space.names[:4]) == ["input_vector_0", "input_vector_1", "input_vector_2", "water_level"]
     # Under water from the start (water up to the ceiling): is_under_water = 1, is_dead = 0.
     task = [-0.15, 0.9, 0.1, 1.0, 0.25, 1.0, 3.0, 10.0]
     obs, _ = env.reset(seed=0, options={"task": task})

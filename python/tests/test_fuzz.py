@@ -56,7 +56,8 @@ class FlakyTeacher:
     def sample_task(self) -> np.ndarray:
         if self.rng.random() < 0.05:
             raise FlakyError("flaky sample_task")
-        return self.rng.uniform(self.space.low, self.space.high)
+        low, high = np.asarray(self.space.low, dtype=float), np.asarray(self.space.high, dtype=float)
+        return low + self.rng.random(low.shape) * (high - low)
 
     def update(self, task: Any, episode_return: float, success: bool) -> None:
         if self.rng.random() < 0.05:
@@ -89,13 +90,19 @@ class Barrage:
             return self.pick(WILD)
         return self.pick(ODD)
 
+    def uniform_task(self, space: Any) -> Any:
+        # Not `rng.uniform(low, high)`: numpy refuses a range of -0.0 (bounds (0, -0.0) are a
+        # valid fixed dimension).
+        low, high = np.asarray(space.low, dtype=float), np.asarray(space.high, dtype=float)
+        return low + self.rng.random(low.shape) * (high - low)
+
     def task(self, space: Any) -> Any:
         dim = space.shape[0]
         r = self.rng.random()
         if r < 0.6:
-            return self.rng.uniform(space.low, space.high)
+            return self.uniform_task(space)
         if r < 0.8:
-            t = self.rng.uniform(space.low, space.high)
+            t = self.uniform_task(space)
             t[int(self.rng.integers(dim))] = self.pick(WILD)
             return t
         if r < 0.9:
