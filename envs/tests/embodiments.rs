@@ -4,7 +4,10 @@
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 use teachgym_core::Env;
-use teachgym_envs::walker::PartPose;
+use teachgym_envs::walker::{Locomotion, PartPose};
+
+mod support;
+use support::trajectory;
 use teachgym_envs::{BodyDef, Embodiment, WalkerConfig, WalkerEnv};
 
 /// The reference table (TeachMyAgent notes §1.4): name, action size, state size (the motor
@@ -23,18 +26,12 @@ const REFERENCE_TABLE: [(&str, usize, usize, usize, f32, f32); 10] = [
 ];
 
 /// Every body but the climbers, which need Parkour's ceiling.
-const STUMP_TRACKS_BODIES: [Embodiment; 10] = [
-    Embodiment::ClassicBipedal,
-    Embodiment::SmallBipedal,
-    Embodiment::OldClassicBipedal,
-    Embodiment::BigQuadru,
-    Embodiment::Spider,
-    Embodiment::Millipede,
-    Embodiment::Wheel,
-    Embodiment::ProfileChimpanzee,
-    Embodiment::Fish,
-    Embodiment::AmphibiousBipedal,
-];
+fn stump_tracks_bodies() -> Vec<Embodiment> {
+    Embodiment::ALL
+        .into_iter()
+        .filter(|b| b.body().locomotion != Locomotion::Climber)
+        .collect()
+}
 
 #[test]
 fn climbers_are_refused_off_parkour_with_a_typed_error() {
@@ -42,7 +39,7 @@ fn climbers_are_refused_off_parkour_with_a_typed_error() {
         let mut config = WalkerConfig::stump_tracks();
         config.body = body;
         let result = WalkerEnv::new(config);
-        if STUMP_TRACKS_BODIES.contains(&body) {
+        if stump_tracks_bodies().contains(&body) {
             assert!(result.is_ok(), "{}", body.name());
         } else {
             match result.err() {
@@ -70,7 +67,10 @@ fn random_action(rng: &mut Pcg64, n: usize) -> Vec<f32> {
 fn every_body_has_the_reference_sizes_torque_and_penalty() {
     let mut listed: Vec<_> = REFERENCE_TABLE.iter().map(|row| row.0).collect();
     // The climbers exist in Parkour only (tests/parkour.rs).
-    let mut known: Vec<_> = STUMP_TRACKS_BODIES.map(Embodiment::name).to_vec();
+    let mut known: Vec<_> = stump_tracks_bodies()
+        .into_iter()
+        .map(Embodiment::name)
+        .collect();
     listed.sort_unstable();
     known.sort_unstable();
     assert_eq!(
@@ -92,29 +92,9 @@ fn every_body_has_the_reference_sizes_torque_and_penalty() {
     }
 }
 
-/// Observations, rewards and end flags of `steps` seeded random actions, as bit patterns,
-/// resetting (with the next seed) when an episode ends.
-fn trajectory(env: &mut WalkerEnv, seed: u64, task: &[f64], steps: usize) -> Vec<u64> {
-    let mut rng = Pcg64::seed_from_u64(seed ^ 0x5eed);
-    let n = env.body().action_dim();
-    let (obs, _) = env.reset(Some(seed), task).unwrap();
-    let mut out: Vec<u64> = obs.iter().map(|v| u64::from(v.to_bits())).collect();
-    for _ in 0..steps {
-        let s = env.step(&random_action(&mut rng, n)).unwrap();
-        out.extend(s.obs.iter().map(|v| u64::from(v.to_bits())));
-        out.push(s.reward.to_bits());
-        out.push(u64::from(s.terminated) << 1 | u64::from(s.truncated));
-        if s.terminated || s.truncated {
-            let (obs, _) = env.reset(None, task).unwrap();
-            out.extend(obs.iter().map(|v| u64::from(v.to_bits())));
-        }
-    }
-    out
-}
-
 #[test]
 fn same_seed_and_task_give_bit_identical_trajectories_for_every_body() {
-    for body in STUMP_TRACKS_BODIES {
+    for body in stump_tracks_bodies() {
         let task = [1.5, 2.0];
         let mut a = env_for(body);
         let mut b = env_for(body);
@@ -181,7 +161,7 @@ fn spawn_reach(body: &BodyDef) -> f32 {
 
 #[test]
 fn every_body_moves_without_nan_under_random_actions_on_stump_tracks() {
-    for body in STUMP_TRACKS_BODIES {
+    for body in stump_tracks_bodies() {
         let mut env = env_for(body);
         let n = env.body().action_dim();
         // Parts stay within twice their spawn distance of the head (limbs swing, they do not fly

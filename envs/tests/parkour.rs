@@ -8,6 +8,9 @@ use teachgym_core::{Env, Error};
 use teachgym_envs::walker::{ParkourConfig, SURVIVAL_STEPS};
 use teachgym_envs::{Embodiment, TrackConfig, WalkerConfig, WalkerEnv};
 
+mod support;
+use support::trajectory;
+
 /// Parkour observation sizes of the reference table (TeachMyAgent notes §1.4).
 const PARKOUR_OBS: [(&str, usize, usize); 12] = [
     ("old_classic_bipedal", 36, 4),
@@ -79,24 +82,6 @@ fn every_body_has_the_reference_parkour_sizes() {
         .map(|i| space.names()[i])
         .collect();
     assert_eq!(fixed, ["creepers_width", "terrain_cppn_scale"]);
-}
-
-fn trajectory(env: &mut WalkerEnv, seed: u64, task: &[f64], steps: usize) -> Vec<u64> {
-    let mut rng = Pcg64::seed_from_u64(seed ^ 0x5eed);
-    let n = env.body().action_dim();
-    let (obs, _) = env.reset(Some(seed), task).unwrap();
-    let mut out: Vec<u64> = obs.iter().map(|v| u64::from(v.to_bits())).collect();
-    for _ in 0..steps {
-        let action: Vec<f32> = (0..n).map(|_| rng.random_range(-1.0..=1.0)).collect();
-        let s = env.step(&action).unwrap();
-        out.extend(s.obs.iter().map(|v| u64::from(v.to_bits())));
-        out.push(s.reward.to_bits());
-        out.push(u64::from(s.terminated) << 1 | u64::from(s.truncated));
-        if s.terminated || s.truncated {
-            break;
-        }
-    }
-    out
 }
 
 #[test]
