@@ -184,7 +184,7 @@ impl LidarMode {
     /// `(fan, offset)` in radians.
     pub fn fan(self) -> (f32, f32) {
         match self {
-            LidarMode::Down => (1.5, 0.0),
+            LidarMode::Down => (super::constants::LIDAR_FAN, 0.0),
             LidarMode::Up => (2.3, 1.5),
             LidarMode::Full => (PI, 0.0),
         }

@@ -59,7 +59,7 @@ use super::body::{
 use super::constants::*;
 use super::cppn::Cppn;
 use super::physics::{
-    parkour_lidar_directions, PartPose, PartState, PhysicsConfig, WalkerWorld, MAX_PGS_ITERATIONS,
+    lidar_fan_directions, PartPose, PartState, PhysicsConfig, WalkerWorld, MAX_PGS_ITERATIONS,
     MAX_SOLVER_ITERATIONS,
 };
 use super::terrain::{generate, generate_parkour, ObstacleGenerator, ParkourTrack, Terrain};
@@ -686,7 +686,7 @@ impl WalkerEnv {
                 Some(ParkourSetup {
                     track: c.clone(),
                     cppn,
-                    lidar: parkour_lidar_directions(mode),
+                    lidar: lidar_fan_directions(mode),
                     track_end_x: (TERRAIN_LENGTH + startpad_steps(&body) - PARKOUR_TERRAIN_END)
                         as f32
                         * TERRAIN_STEP,
@@ -813,13 +813,11 @@ impl WalkerEnv {
 
     /// The lidar fan's ray directions (unit vectors).
     pub fn lidar_directions(&self) -> [[f32; 2]; LIDAR_RAYS] {
-        match &self.parkour {
-            Some(p) => p.lidar.map(|v| [v.x, v.y]),
-            None => std::array::from_fn(|i| {
-                let theta = LIDAR_FAN * i as f32 / LIDAR_RAYS as f32;
-                [libm::sinf(theta), -libm::cosf(theta)]
-            }),
-        }
+        let fan = match &self.parkour {
+            Some(p) => p.lidar,
+            None => lidar_fan_directions(LidarMode::Down),
+        };
+        fan.map(|v| [v.x, v.y])
     }
 
     /// x of the head beyond which the episode ends as a success (m).
@@ -873,6 +871,7 @@ impl WalkerEnv {
     fn advance(&mut self) -> (Vec<f32>, f64, bool) {
         let body = &self.body;
         let factor = self.config.physics.motor_factor;
+        let track_end = self.track_end_x();
         let ep = self
             .episode
             .as_mut()
@@ -984,7 +983,6 @@ impl WalkerEnv {
             reward = FALL_REWARD;
             terminated = true;
         }
-        let track_end = self.parkour.as_ref().map_or(TRACK_END_X, |p| p.track_end_x);
         if head.position[0] > track_end {
             terminated = true;
         }

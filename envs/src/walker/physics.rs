@@ -9,9 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::body::{
     BodyDef, HingeDef, LidarMode, PartDef, PartShape, GRASP_SENSOR_RADIUS, WATER_DENSITY,
 };
-use super::constants::{
-    FPS, GRAVITY, LIDAR_FAN, LIDAR_RANGE, LIDAR_RAYS, TERRAIN_FRICTION, TOUCH_DISTANCE,
-};
+use super::constants::{FPS, GRAVITY, LIDAR_RANGE, LIDAR_RAYS, TERRAIN_FRICTION, TOUCH_DISTANCE};
 use super::terrain::Terrain;
 
 /// Default number of solver substeps per env step (see `BENCHMARKS.md`, calibration).
@@ -87,8 +85,50 @@ pub struct PartState {
 struct ObstacleOutline {
     min_x: f32,
     max_x: f32,
+    min_y: f32,
+    max_y: f32,
     /// Counter-clockwise hull vertices in world coordinates (m).
     hull: Vec<Vector>,
+}
+
+impl ObstacleOutline {
+    /// The outline of a counter-clockwise hull, with its bounding box.
+    fn new(hull: Vec<Vector>) -> Self {
+        let (mut min_x, mut max_x, mut min_y, mut max_y) = (f32::MAX, f32::MIN, f32::MAX, f32::MIN);
+        for p in &hull {
+            (min_x, max_x) = (min_x.min(p.x), max_x.max(p.x));
+            (min_y, max_y) = (min_y.min(p.y), max_y.max(p.y));
+        }
+        Self {
+            min_x,
+            max_x,
+            min_y,
+            max_y,
+            hull,
+        }
+    }
+}
+
+/// The vertices of an x-sorted polyline whose segments can overlap `[from, to]` in x: from the
+/// last vertex left of `from` to the first right of `to` (empty for fewer than two vertices).
+fn polyline_span(line: &[Vector], from: f32, to: f32) -> &[Vector] {
+    if line.len() < 2 {
+        return &[];
+    }
+    let first = line.partition_point(|p| p.x < from).saturating_sub(1);
+    let last = line
+        .partition_point(|p| p.x <= to)
+        .min(line.len() - 1)
+        .max(first);
+    &line[first..=last]
+}
+
+/// A point given relative to the body's spawn point (m), in the frame of `part` at spawn (parts
+/// spawn unrotated or rotated by their `angle`).
+fn in_part_frame(part: &PartDef, point: [f32; 2]) -> Vector {
+    let (dx, dy) = (point[0] - part.offset[0], point[1] - part.offset[1]);
+    let (sin, cos) = (libm::sinf(-part.angle), libm::cosf(-part.angle));
+    Vector::new(cos * dx - sin * dy, sin * dx + cos * dy)
 }
 
 /// Distance along a unit ray to the first point of a convex counter-clockwise polygon, by
@@ -119,20 +159,16 @@ fn ray_convex_polygon(origin: Vector, dir: Vector, hull: &[Vector], max_toi: f32
     Some(t_enter)
 }
 
-/// Unit directions of the lidar rays: ray `i` is `LIDAR_FAN·i/LIDAR_RAYS` rad forward of
-/// straight down. Computed once: the sines and cosines are a measurable share of a step.
+/// Unit directions of the Stump and Hexagon Tracks lidar (the `Down` fan). Computed once: the
+/// sines and cosines are a measurable share of a step.
 fn lidar_directions() -> &'static [Vector; LIDAR_RAYS] {
-    static DIRECTIONS: LazyLock<[Vector; LIDAR_RAYS]> = LazyLock::new(|| {
-        std::array::from_fn(|i| {
-            let theta = LIDAR_FAN * i as f32 / LIDAR_RAYS as f32;
-            Vector::new(libm::sinf(theta), -libm::cosf(theta))
-        })
-    });
+    static DIRECTIONS: LazyLock<[Vector; LIDAR_RAYS]> =
+        LazyLock::new(|| lidar_fan_directions(LidarMode::Down));
     &DIRECTIONS
 }
 
-/// Unit directions of a Parkour lidar fan (see [`LidarMode`]).
-pub(crate) fn parkour_lidar_directions(mode: LidarMode) -> [Vector; LIDAR_RAYS] {
+/// Unit directions of a lidar fan (see [`LidarMode`]; Stump and Hexagon Tracks use `Down`).
+pub(crate) fn lidar_fan_directions(mode: LidarMode) -> [Vector; LIDAR_RAYS] {
     let (fan, offset) = mode.fan();
     std::array::from_fn(|i| {
         let theta = fan * i as f32 / LIDAR_RAYS as f32 + offset;
@@ -231,16 +267,10 @@ fn point_segment_distance(p: Vector, a: Vector, b: Vector) -> f32 {
 
 /// Whether the disc of `radius` at `p` overlaps the axis-aligned box of a convex outline.
 fn disc_overlaps_box(p: Vector, radius: f32, outline: &ObstacleOutline) -> bool {
-    let (min_y, max_y) = outline
-        .hull
-        .iter()
-        .fold((f32::MAX, f32::MIN), |(lo, hi), v| {
-            (lo.min(v.y), hi.max(v.y))
-        });
     p.x + radius >= outline.min_x
         && p.x - radius <= outline.max_x
-        && p.y + radius >= min_y
-        && p.y - radius <= max_y
+        && p.y + radius >= outline.min_y
+        && p.y - radius <= outline.max_y
 }
 
 /// What a Parkour lidar ray hit first: its surface flag in the observation.
@@ -438,10 +468,7 @@ impl WalkerWorld {
                     .as_convex_polygon()
                     .map(|polygon| polygon.points().to_vec())
                     .expect("convex_hull builds a convex polygon");
-                let (min_x, max_x) = hull.iter().fold((f32::MAX, f32::MIN), |(lo, hi), p| {
-                    (lo.min(p.x), hi.max(p.x))
-                });
-                obstacles.push(ObstacleOutline { min_x, max_x, hull });
+                obstacles.push(ObstacleOutline::new(hull));
             }
         }
 
@@ -463,12 +490,7 @@ impl WalkerWorld {
             .creepers
             .iter()
             .map(|c| {
-                let hull: Vec<Vector> =
-                    c.vertices.iter().map(|&[x, y]| Vector::new(x, y)).collect();
-                let (min_x, max_x) = hull.iter().fold((f32::MAX, f32::MIN), |(lo, hi), p| {
-                    (lo.min(p.x), hi.max(p.x))
-                });
-                ObstacleOutline { min_x, max_x, hull }
+                ObstacleOutline::new(c.vertices.iter().map(|&[x, y]| Vector::new(x, y)).collect())
             })
             .collect();
 
@@ -544,15 +566,9 @@ impl WalkerWorld {
             .grasp_sensors
             .iter()
             .map(|sensor| {
-                let part = &body.parts[sensor.part];
-                let (dx, dy) = (
-                    sensor.offset[0] - part.offset[0],
-                    sensor.offset[1] - part.offset[1],
-                );
-                let (sin, cos) = (libm::sinf(-part.angle), libm::cosf(-part.angle));
                 (
                     sensor.part,
-                    Vector::new(cos * dx - sin * dy, sin * dx + cos * dy),
+                    in_part_frame(&body.parts[sensor.part], sensor.offset),
                 )
             })
             .collect();
@@ -573,20 +589,12 @@ impl WalkerWorld {
             pushers: body
                 .joints
                 .iter()
-                .map(|j| {
-                    let child = &body.parts[j.hinge.child];
-                    let (dx, dy) = (
-                        j.hinge.anchor[0] - child.offset[0],
-                        j.hinge.anchor[1] - child.offset[1],
-                    );
-                    let (sin, cos) = (libm::sinf(-child.angle), libm::cosf(-child.angle));
-                    Pusher {
-                        child: j.hinge.child,
-                        parent: j.hinge.parent,
-                        local_anchor: Vector::new(cos * dx - sin * dy, sin * dx + cos * dy),
-                        limits: j.hinge.limits,
-                        reference_angle: j.hinge.reference_angle,
-                    }
+                .map(|j| Pusher {
+                    child: j.hinge.child,
+                    parent: j.hinge.parent,
+                    local_anchor: in_part_frame(&body.parts[j.hinge.child], j.hinge.anchor),
+                    limits: j.hinge.limits,
+                    reference_angle: j.hinge.reference_angle,
                 })
                 .collect(),
             substeps: physics.solver_iterations.max(1),
@@ -605,13 +613,8 @@ impl WalkerWorld {
         let p = self.sensor_position(k);
         let reach = GRASP_SENSOR_RADIUS + GRASP_MARGIN;
         let (left, right) = (p.x - reach, p.x + reach);
-        let first = self
-            .ceiling
-            .partition_point(|v| v.x < left)
-            .saturating_sub(1);
-        let near_ceiling = self.ceiling[first.min(self.ceiling.len())..]
+        let near_ceiling = polyline_span(&self.ceiling, left, right)
             .windows(2)
-            .take_while(|w| w[0].x <= right)
             .any(|w| point_segment_distance(p, w[0], w[1]) <= reach);
         near_ceiling || self.creepers.iter().any(|c| disc_overlaps_box(p, reach, c))
     }
@@ -737,15 +740,6 @@ impl WalkerWorld {
     ) {
         let origin = self.world.bodies[self.parts[head].0].translation();
         let (left, right) = (origin.x - LIDAR_RANGE, origin.x + LIDAR_RANGE);
-        // The segments of an x-sorted polyline that overlap [from, to] in x.
-        let window = |line: &[Vector], from: f32, to: f32| -> std::ops::Range<usize> {
-            if line.len() < 2 {
-                return 0..0;
-            }
-            let first = line.partition_point(|p| p.x < from).saturating_sub(1);
-            let last = line.partition_point(|p| p.x <= to).min(line.len() - 1);
-            first..last.max(first)
-        };
         let creepers: Vec<&ObstacleOutline> = self
             .creepers
             .iter()
@@ -767,8 +761,7 @@ impl WalkerWorld {
             let reach = origin.x + LIDAR_RANGE * dir.x;
             let (from, to) = (origin.x.min(reach), origin.x.max(reach));
             for line in [&self.ground, &self.ceiling] {
-                let segments = window(line, from, to);
-                for w in line[segments.start..(segments.end + 1).min(line.len())].windows(2) {
+                for w in polyline_span(line, from, to).windows(2) {
                     consider(
                         ray_segment(origin, dir, w[0], w[1], LIDAR_RANGE),
                         Surface::Solid,
@@ -917,18 +910,9 @@ impl WalkerWorld {
             .obstacles
             .partition_point(|o| o.min_x <= origin.x + LIDAR_RANGE)
             .max(first);
-        let seg_first = self
-            .ground
-            .partition_point(|p| p.x < origin.x)
-            .saturating_sub(1);
-        let seg_last = self
-            .ground
-            .partition_point(|p| p.x <= origin.x + LIDAR_RANGE)
-            .min(self.ground.len() - 1)
-            .max(seg_first);
         (
             &self.obstacles[first..last],
-            &self.ground[seg_first..=seg_last],
+            polyline_span(&self.ground, origin.x, origin.x + LIDAR_RANGE),
         )
     }
 
@@ -1005,16 +989,9 @@ impl WalkerWorld {
 /// A limited revolute joint between the hinge's parts, without contacts between them, its
 /// anchors in each part's spawn frame.
 fn revolute(body: &BodyDef, hinge: &HingeDef) -> RevoluteJointBuilder {
-    let local = |p: &PartDef| {
-        // Anchor in the part's frame (parts spawn unrotated or rotated by `angle`).
-        let dx = hinge.anchor[0] - p.offset[0];
-        let dy = hinge.anchor[1] - p.offset[1];
-        let (s, c) = (libm::sinf(-p.angle), libm::cosf(-p.angle));
-        Vector::new(c * dx - s * dy, s * dx + c * dy)
-    };
     RevoluteJointBuilder::new()
-        .local_anchor1(local(&body.parts[hinge.parent]))
-        .local_anchor2(local(&body.parts[hinge.child]))
+        .local_anchor1(in_part_frame(&body.parts[hinge.parent], hinge.anchor))
+        .local_anchor2(in_part_frame(&body.parts[hinge.child], hinge.anchor))
         .limits(hinge.limits)
         .contacts_enabled(false)
 }
@@ -1188,7 +1165,7 @@ mod tests {
         let mut w = WalkerWorld::new(&terrain, &body, [4.6, 5.7], &PhysicsConfig::default());
         let mut hits = 0;
         for mode in [LidarMode::Down, LidarMode::Up, LidarMode::Full] {
-            let directions = parkour_lidar_directions(mode);
+            let directions = lidar_fan_directions(mode);
             for step in 0..400 {
                 // Sweep the head along the track and through the tunnel's height.
                 let x = 2.0 + step as f32 * 0.2;
