@@ -185,6 +185,37 @@ fn lidar_fraction(hit: f32) -> f32 {
     }
 }
 
+/// The nearer of `hit` and the ray's first crossing (within [`LIDAR_RANGE`]) of `line`, an
+/// x-sorted polyline that is a graph of x (the ground, the ceiling). Along a ray, distance grows
+/// with the distance in x from the origin, so the segments are visited outward from the origin
+/// in the ray's x direction, and the search stops at the first segment that starts beyond the
+/// nearest hit so far: it cannot be nearer. The 1 mm margin keeps the segment that shares the
+/// hit's vertex, so the result is the minimum over every segment, bit for bit. (Before any hit
+/// the bound is infinite, or NaN for a vertical ray, and the test is false.)
+fn nearest_on_graph(line: &[Vector], origin: Vector, dir: Vector, mut hit: f32) -> f32 {
+    let visit = |a: Vector, b: Vector, hit: &mut f32| {
+        if let Some(t) = ray_segment(origin, dir, a, b, LIDAR_RANGE) {
+            *hit = hit.min(t);
+        }
+    };
+    if dir.x >= 0.0 {
+        for w in line.windows(2) {
+            if w[0].x > origin.x + hit * dir.x + 1e-3 {
+                break;
+            }
+            visit(w[0], w[1], &mut hit);
+        }
+    } else {
+        for w in line.windows(2).rev() {
+            if w[1].x < origin.x + hit * dir.x - 1e-3 {
+                break;
+            }
+            visit(w[0], w[1], &mut hit);
+        }
+    }
+    hit
+}
+
 /// Distance along a unit ray to a segment, if it crosses it within `max_toi`.
 fn ray_segment(origin: Vector, dir: Vector, a: Vector, b: Vector, max_toi: f32) -> Option<f32> {
     let edge = b - a;
@@ -216,6 +247,9 @@ pub(crate) struct WalkerWorld {
     water_y: Option<f32>,
     /// Each part's outline in its own frame (counter-clockwise), for the water forces.
     outlines: Vec<Vec<Vector>>,
+    /// Which parts the water pushed in the last step: only their forces need clearing (touching
+    /// a rapier body mutably marks it modified, which costs the pipeline work every step).
+    water_forced: Vec<bool>,
     /// The static body holding the terrain colliders (grasp joints attach to it).
     ground_body: RigidBodyHandle,
     /// The ceiling's collider, which climbers may touch without falling.
@@ -581,6 +615,7 @@ impl WalkerWorld {
             ceiling,
             creepers,
             water_y: terrain.water_y,
+            water_forced: vec![false; body.parts.len()],
             outlines,
             ground_body,
             ceiling_collider,
@@ -670,6 +705,22 @@ impl WalkerWorld {
         let Some(surface_y) = self.water_y else {
             return;
         };
+        // The submerged outline of every part that reaches into the water. A part wholly above
+        // it gets no force (its clipped outline would be empty), so a dry body skips the rest.
+        let mut submerged: Vec<(usize, Vec<Vector>)> = Vec::new();
+        for (i, ((handle, _), outline)) in self.parts.iter().zip(&self.outlines).enumerate() {
+            if std::mem::take(&mut self.water_forced[i]) {
+                self.world.bodies[*handle].reset_forces(false);
+            }
+            let pose = *self.world.bodies[*handle].position();
+            if outline.iter().any(|&v| (pose * v).y <= surface_y) {
+                let polygon: Vec<Vector> = outline.iter().map(|&v| pose * v).collect();
+                submerged.push((i, clip_below(&polygon, surface_y)));
+            }
+        }
+        if submerged.is_empty() {
+            return;
+        }
         // Each motorised joint pushes its child part (the reference's made-up "push"): read
         // every joint's torque and state before any force changes.
         let pushes: Vec<(usize, Vector, f32, f32)> = self
@@ -696,15 +747,9 @@ impl WalkerWorld {
                 Some((p.child, anchor, torque, angular_momentum))
             })
             .collect();
-        for (i, ((handle, _), outline)) in self.parts.iter().zip(&self.outlines).enumerate() {
-            let Some(rb) = self.world.bodies.get_mut(*handle) else {
-                continue;
-            };
-            rb.reset_forces(false);
-            let pose = *rb.position();
-            let polygon: Vec<Vector> = outline.iter().map(|&v| pose * v).collect();
+        for (i, submerged) in submerged {
+            let rb = &mut self.world.bodies[self.parts[i].0];
             let center = rb.center_of_mass();
-            let submerged = clip_below(&polygon, surface_y);
             let mut forces = water_forces(&submerged, center, rb.linvel(), rb.angvel());
             for &(_, anchor, torque, angular_momentum) in pushes.iter().filter(|p| p.0 == i) {
                 forces.extend(push_forces(
@@ -715,6 +760,7 @@ impl WalkerWorld {
                     angular_momentum,
                 ));
             }
+            self.water_forced[i] = !forces.is_empty();
             for (force, point) in forces {
                 rb.add_force_at_point(force, point, false);
             }
@@ -740,16 +786,44 @@ impl WalkerWorld {
     ) {
         let origin = self.world.bodies[self.parts[head].0].translation();
         let (left, right) = (origin.x - LIDAR_RANGE, origin.x + LIDAR_RANGE);
-        let creepers: Vec<&ObstacleOutline> = self
+        // Creepers are x-sorted and equally wide, so both their left and right edges increase.
+        let first = self.creepers.partition_point(|c| c.max_x < left);
+        let last = self
             .creepers
-            .iter()
-            .filter(|c| c.max_x >= left && c.min_x <= right)
-            .filter(|c| {
-                ray_convex_polygon(origin, Vector::new(1.0, 0.0), &c.hull, 0.0) != Some(0.0)
-            })
-            .collect();
+            .partition_point(|c| c.min_x <= right)
+            .max(first);
+        let near = &self.creepers[first..last];
+        // At most one creeper starts at each terrain point, so the window holds fewer than 64.
+        debug_assert!(near.len() <= 64);
+        let seen: u64 = near.iter().enumerate().fold(0, |mask, (k, c)| {
+            let inside =
+                ray_convex_polygon(origin, Vector::new(1.0, 0.0), &c.hull, 0.0) == Some(0.0);
+            if inside || k >= 64 {
+                mask
+            } else {
+                mask | 1 << k
+            }
+        });
+        // What of the ground and ceiling the fan can reach, and how high (low) they get there:
+        // a ray whose height range stays above the ground's top (below the ceiling's bottom)
+        // skips it, e.g. every downward ray skips the ceiling above the head.
+        let ground = polyline_span(&self.ground, left, right);
+        let ceiling = polyline_span(&self.ceiling, left, right);
+        let ground_top = ground.iter().map(|p| p.y).fold(f32::MIN, f32::max);
+        let ceiling_bottom = ceiling.iter().map(|p| p.y).fold(f32::MAX, f32::min);
         for ((slot, flag), &dir) in out.iter_mut().zip(flags.iter_mut()).zip(directions) {
-            let mut hit = (f32::INFINITY, Surface::Solid);
+            // Only the segments within the ray's own extent can cross it (1 mm margins).
+            let reach = origin + dir * LIDAR_RANGE;
+            let (from, to) = (origin.x.min(reach.x), origin.x.max(reach.x));
+            let (low, high) = (origin.y.min(reach.y) - 1e-3, origin.y.max(reach.y) + 1e-3);
+            let mut solid = f32::INFINITY;
+            if ground_top >= low {
+                solid = nearest_on_graph(polyline_span(ground, from, to), origin, dir, solid);
+            }
+            if ceiling_bottom <= high {
+                solid = nearest_on_graph(polyline_span(ceiling, from, to), origin, dir, solid);
+            }
+            let mut hit = (solid, Surface::Solid);
             let mut consider = |t: Option<f32>, surface: Surface| {
                 if let Some(t) = t {
                     if t < hit.0 {
@@ -757,22 +831,13 @@ impl WalkerWorld {
                     }
                 }
             };
-            // Only the segments within the ray's own x extent can cross it.
-            let reach = origin.x + LIDAR_RANGE * dir.x;
-            let (from, to) = (origin.x.min(reach), origin.x.max(reach));
-            for line in [&self.ground, &self.ceiling] {
-                for w in polyline_span(line, from, to).windows(2) {
+            for (k, c) in near.iter().enumerate() {
+                if seen & (1 << k) != 0 {
                     consider(
-                        ray_segment(origin, dir, w[0], w[1], LIDAR_RANGE),
-                        Surface::Solid,
+                        ray_convex_polygon(origin, dir, &c.hull, LIDAR_RANGE),
+                        Surface::Creeper,
                     );
                 }
-            }
-            for c in &creepers {
-                consider(
-                    ray_convex_polygon(origin, dir, &c.hull, LIDAR_RANGE),
-                    Surface::Creeper,
-                );
             }
             if let Some(water_y) = self.water_y {
                 if origin.y > water_y && dir.y < 0.0 {
@@ -881,24 +946,11 @@ impl WalkerWorld {
         let origin = self.world.bodies[self.parts[head].0].translation();
         let (reachable, ground) = self.lidar_candidates(origin);
         for (slot, &dir) in out.iter_mut().zip(lidar_directions()) {
-            let mut hit = reachable
+            let hit = reachable
                 .iter()
                 .filter_map(|o| ray_convex_polygon(origin, dir, &o.hull, LIDAR_RANGE))
                 .fold(f32::INFINITY, f32::min);
-            // The ground is a graph of x and the rays never point backwards, so a point farther
-            // along a ray lies farther right: segments starting right of the nearest hit so far
-            // cannot be nearer. The 1 mm margin keeps the segment that shares the hit's vertex,
-            // so the minimum is the one over every segment, bit for bit. (Before any hit the
-            // bound is infinite, or NaN for the vertical ray, and the test is false.)
-            for w in ground.windows(2) {
-                if w[0].x > origin.x + hit * dir.x + 1e-3 {
-                    break;
-                }
-                if let Some(t) = ray_segment(origin, dir, w[0], w[1], LIDAR_RANGE) {
-                    hit = hit.min(t);
-                }
-            }
-            *slot = lidar_fraction(hit);
+            *slot = lidar_fraction(nearest_on_graph(ground, origin, dir, hit));
         }
     }
 
