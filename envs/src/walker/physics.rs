@@ -193,24 +193,42 @@ fn lidar_fraction(hit: f32) -> f32 {
 /// hit's vertex, so the result is the minimum over every segment, bit for bit. (Before any hit
 /// the bound is infinite, or NaN for a vertical ray, and the test is false.)
 fn nearest_on_graph(line: &[Vector], origin: Vector, dir: Vector, mut hit: f32) -> f32 {
+    // A segment whose ends both lie more than 1 mm to the same side of the ray's line cannot
+    // cross it: a test without divisions, each end's side computed once. (Near the line,
+    // rounding could flip a side, so those segments get the full test.)
+    let side = |p: Vector| (p - origin).perp_dot(dir);
+    let apart = |a: f32, b: f32| (a > 1e-3 && b > 1e-3) || (a < -1e-3 && b < -1e-3);
     let visit = |a: Vector, b: Vector, hit: &mut f32| {
         if let Some(t) = ray_segment(origin, dir, a, b, LIDAR_RANGE) {
             *hit = hit.min(t);
         }
     };
+    let Some(&first) = line.first() else {
+        return hit;
+    };
     if dir.x >= 0.0 {
+        let mut side_a = side(first);
         for w in line.windows(2) {
             if w[0].x > origin.x + hit * dir.x + 1e-3 {
                 break;
             }
-            visit(w[0], w[1], &mut hit);
+            let side_b = side(w[1]);
+            if !apart(side_a, side_b) {
+                visit(w[0], w[1], &mut hit);
+            }
+            side_a = side_b;
         }
     } else {
+        let mut side_b = side(line[line.len() - 1]);
         for w in line.windows(2).rev() {
             if w[1].x < origin.x + hit * dir.x - 1e-3 {
                 break;
             }
-            visit(w[0], w[1], &mut hit);
+            let side_a = side(w[0]);
+            if !apart(side_a, side_b) {
+                visit(w[0], w[1], &mut hit);
+            }
+            side_b = side_a;
         }
     }
     hit
