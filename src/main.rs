@@ -462,6 +462,13 @@ fn parse_expert_level(text: &str) -> Result<ExpertLevel, String> {
 }
 
 fn main() -> ExitCode {
+    // Rust ignores SIGPIPE, so printing into a closed pipe panics; a command-line tool should
+    // just stop, as `cat` does.
+    #[cfg(unix)]
+    // SAFETY: called first thing in `main`, before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = match Cli::from_arg_matches(&command().get_matches()) {
         Ok(cli) => cli,
         Err(err) => err.exit(),
