@@ -282,6 +282,39 @@ mod tests {
     }
 
     #[test]
+    fn the_vector_path_computes_the_same_bits_as_the_scalar_one() {
+        // The loops vectorise in optimised builds (`cargo test --release` exercises the AVX2
+        // code); in any build the dispatched path must give the scalar function's bits.
+        let values: Vec<f32> = (-300_000..300_000)
+            .map(|i| i as f32 * 1e-4)
+            .chain([
+                1e30,
+                -1e30,
+                f32::INFINITY,
+                f32::NEG_INFINITY,
+                f32::NAN,
+                0.0,
+                -0.0,
+            ])
+            .collect();
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
+        let mut tanh = values.clone();
+        activate(&mut tanh, fast_tanh);
+        let scalar: Vec<f32> = values.iter().map(|&v| fast_tanh(v)).collect();
+        assert!(
+            bits(&tanh) == bits(&scalar),
+            "fast_tanh differs between the paths"
+        );
+        let mut soft = values.clone();
+        activate(&mut soft, softplus);
+        let scalar: Vec<f32> = values.iter().map(|&v| softplus(v)).collect();
+        assert!(
+            bits(&soft) == bits(&scalar),
+            "softplus differs between the paths"
+        );
+    }
+
+    #[test]
     fn bad_files_are_typed_errors() {
         let short = Cppn::from_bytes(&[0; 12]).unwrap_err();
         assert!(short.to_string().contains("50688"), "{short}");
