@@ -45,8 +45,9 @@ use crate::train::{describe_difference, human_duration, RunConfig, RunSummary};
 /// The name of the spec file a cell's directory holds.
 pub const CELL_SPEC_FILE: &str = "spec.toml";
 
-/// One of TeachMyAgent's Stump Tracks challenges (its radar's axes), or none: the label of a
-/// cell, used by the report to place TeachMyAgent's published ratios beside ours.
+/// One of TeachMyAgent's Stump Tracks challenges (its radar's axes), its Parkour benchmark, or
+/// none: the label of a cell, used by the report to place TeachMyAgent's published ratios beside
+/// ours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Challenge {
@@ -62,17 +63,21 @@ pub enum Challenge {
     RuggedDifficulty,
     /// Variety of students (bodies × students, merged).
     VarietyOfStudents,
+    /// Parkour: a walker, the fish and a climber, merged (TeachMyAgent's second benchmark).
+    Parkour,
 }
 
 impl Challenge {
-    /// Every challenge, in the order of TeachMyAgent's radar (none first).
-    pub const ALL: [Challenge; 6] = [
+    /// Every label: none, the Stump Tracks challenges in the order of TeachMyAgent's radar,
+    /// then Parkour.
+    pub const ALL: [Challenge; 7] = [
         Challenge::None,
         Challenge::MostlyUnfeasible,
         Challenge::MostlyTrivial,
         Challenge::ForgettingStudent,
         Challenge::RuggedDifficulty,
         Challenge::VarietyOfStudents,
+        Challenge::Parkour,
     ];
 
     /// The name in specs.
@@ -84,6 +89,7 @@ impl Challenge {
             Challenge::ForgettingStudent => "forgetting_student",
             Challenge::RuggedDifficulty => "rugged_difficulty",
             Challenge::VarietyOfStudents => "variety_of_students",
+            Challenge::Parkour => "parkour",
         }
     }
 }
@@ -157,8 +163,8 @@ fn default_levels() -> Vec<ExpertLevel> {
 
 /// The built-in specs: TeachMyAgent's protocol on Stump Tracks (SAC as TeachMyAgent ran it,
 /// old_classic_bipedal, 20 M steps, an evaluation every 500 k steps, 16 seeds), one cell per
-/// challenge, plus the challenge-free cell.
-pub const BUILT_IN_SPECS: [(&str, &str); 6] = [
+/// challenge, plus the challenge-free cell; and its Parkour benchmark (three bodies merged).
+pub const BUILT_IN_SPECS: [(&str, &str); 7] = [
     (
         "no_challenge",
         include_str!("../examples/benchmarks/no_challenge.toml"),
@@ -182,6 +188,10 @@ pub const BUILT_IN_SPECS: [(&str, &str); 6] = [
     (
         "variety_of_students",
         include_str!("../examples/benchmarks/variety_of_students.toml"),
+    ),
+    (
+        "parkour",
+        include_str!("../examples/benchmarks/parkour.toml"),
     ),
 ];
 

@@ -177,7 +177,10 @@ pub struct RunConfig {
     pub student: StudentKind,
     /// Seed of everything random in the run. Default: 0.
     pub seed: u64,
-    /// CSV file of test tasks; absent = the protocol's default set for the env.
+    /// CSV file of test tasks. Absent = the protocol's set for the env: on Parkour the body's
+    /// fixed skill set (walking, swimming or climbing, TeachMyAgent's protocol) when the run's
+    /// task space holds all of its tasks, otherwise — as on the other envs — the 10×10 grid of
+    /// a 2-D space or 100 seeded uniform draws from it.
     pub test_set: Option<PathBuf>,
     /// How much the teacher knows in advance (TeachMyAgent's expert-knowledge levels): `none`,
     /// `low` (the env's mastery threshold and ADR's reward thresholds) or `high` (also an
@@ -532,16 +535,27 @@ impl RunConfig {
         Ok(match &self.test_set {
             Some(path) => TestSet::load(space, path)?,
             None if self.test_set_on_default_bounds => {
-                let defaults =
-                    registry::env_config(&self.env, &EnvOptions::default())?.task_space()?;
-                let tasks = TestSet::default_for(&defaults)?;
+                let tasks = match self.env_config()?.protocol_test_set() {
+                    Some(tasks) => tasks,
+                    None => {
+                        let defaults = registry::env_config(&self.env, &EnvOptions::default())?
+                            .task_space()?;
+                        TestSet::default_for(&defaults)?.tasks().to_vec()
+                    }
+                };
                 // The same tasks, checked against (and named by) the run's space.
-                TestSet::new(space, tasks.tasks().to_vec()).context(
+                TestSet::new(space, tasks).context(
                     "test_set_on_default_bounds: the default task space's test set lies outside \
                      the run's bounds",
                 )?
             }
-            None => TestSet::default_for(space)?,
+            None => match self.env_config()?.protocol_test_set() {
+                // A narrower space (an easy corner) cannot hold the fixed set: draw from it.
+                Some(tasks) if tasks.iter().all(|task| space.validate(task).is_ok()) => {
+                    TestSet::new(space, tasks)?
+                }
+                _ => TestSet::default_for(space)?,
+            },
         })
     }
 }

@@ -1030,3 +1030,50 @@ fn shuffle_dimensions_maps_the_teachers_tasks_and_resumes_exactly() {
         );
     }
 }
+
+/// Without `--test-set`, a Parkour run is tested on its body's fixed skill set (TeachMyAgent's
+/// protocol: the swimming set for the fish, the climbing set for a climber, the walking set for
+/// walkers), and on draws from its own space when that space is too narrow to hold the set.
+#[test]
+fn parkour_runs_test_on_their_bodys_skill_set_when_their_space_holds_it() {
+    let dir = scratch("parkour_test_sets");
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("short.toml");
+    std::fs::write(
+        &config,
+        "env = \"parkour\"\n[trainer]\ntotal_steps = 64\neval_every = 64\nnum_envs = 2\n\
+         eval_at_start = false\n[ppo]\nrollout_steps = 64\nminibatch_size = 32\n",
+    )
+    .unwrap();
+    let stored = |skill: &str| {
+        std::fs::read_to_string(format!("examples/test_sets/parkour_{skill}.csv")).unwrap()
+    };
+    let run = |name: &str, extra: &[&str]| {
+        let out = dir.join(name);
+        let mut args = vec![
+            "--config",
+            config.to_str().unwrap(),
+            "--max-episode-steps",
+            "5",
+        ];
+        args.extend_from_slice(extra);
+        ok(&cli::train_into(&out, &args, &[]));
+        std::fs::read_to_string(out.join("test_set.csv")).unwrap()
+    };
+    for (body, skill) in [
+        ("classic_bipedal", "walking"),
+        ("fish", "swimming"),
+        ("climbing_profile_chimpanzee", "climbing"),
+    ] {
+        assert_eq!(run(body, &["--body", body]), stored(skill), "{body}");
+    }
+    // An easy corner of the CPPN's inputs cannot hold the walking set: 100 draws from it.
+    let corner = run("corner", &["--bound", "input_vector_0=-0.25,-0.05"]);
+    assert_ne!(corner, stored("walking"));
+    assert_eq!(corner.lines().count(), 101);
+    for row in corner.lines().skip(1) {
+        let first: f64 = row.split(',').next().unwrap().parse().unwrap();
+        assert!((-0.25..=-0.05).contains(&first), "{row}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -302,6 +302,16 @@ impl EnvConfig {
         })
     }
 
+    /// The fixed test set of the env's evaluation protocol, if it has one (Parkour: the body's
+    /// walking, swimming or climbing set); `None` where the protocol draws its test set from the
+    /// run's task space.
+    pub fn protocol_test_set(&self) -> Option<Vec<Vec<f64>>> {
+        match self {
+            EnvConfig::Walker(c) => c.protocol_test_set(),
+            _ => None,
+        }
+    }
+
     /// The task space the configuration defines (without building the env).
     ///
     /// # Errors

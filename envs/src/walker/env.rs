@@ -63,6 +63,7 @@ use super::physics::{
     MAX_SOLVER_ITERATIONS,
 };
 use super::terrain::{generate, generate_parkour, ObstacleGenerator, ParkourTrack, Terrain};
+use super::test_sets::ParkourSkill;
 
 /// Default bounds of `stump_height` (terrain steps), as in TeachMyAgent's benchmark.
 pub const DEFAULT_STUMP_HEIGHT_BOUNDS: [f64; 2] = [0.0, 3.0];
@@ -401,6 +402,22 @@ impl WalkerConfig {
                     Self::ENV_NAMES.join(", ")
                 ),
             }),
+        }
+    }
+
+    /// The fixed test set of the track's evaluation protocol, if it has one: on Parkour, the
+    /// body's skill set ([`ParkourSkill::of`]: walking, swimming or climbing, 100 tasks each).
+    /// Stump and Hexagon Tracks have none (the 10×10 grid over the run's space is the protocol).
+    pub fn protocol_test_set(&self) -> Option<Vec<Vec<f64>>> {
+        match &self.track {
+            TrackConfig::Parkour(_) => Some(
+                ParkourSkill::of(self.body)
+                    .tasks()
+                    .into_iter()
+                    .map(Vec::from)
+                    .collect(),
+            ),
+            _ => None,
         }
     }
 

@@ -18,6 +18,7 @@
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 
+use super::body::{Embodiment, Locomotion};
 use super::env::{ParkourConfig, PARKOUR_DIM_NAMES};
 
 /// Seed of the first set's stream (walking); swimming and climbing add 1 and 2.
@@ -78,6 +79,16 @@ impl ParkourSkill {
                 [a, b, c, water, 0.25, height, spacing, 10.0]
             })
             .collect()
+    }
+
+    /// The set TeachMyAgent's Parkour protocol tests `body` on: swimmers the swimming set,
+    /// climbers the climbing set, walkers and amphibians (bipedal walkers first) the walking set.
+    pub fn of(body: Embodiment) -> Self {
+        match body.body().locomotion {
+            Locomotion::Swimmer => ParkourSkill::Swimming,
+            Locomotion::Climber => ParkourSkill::Climbing,
+            Locomotion::Walker | Locomotion::Amphibian => ParkourSkill::Walking,
+        }
     }
 
     /// The set as CSV text: a header of the dimension names, then one task per row (the format
