@@ -405,3 +405,35 @@ fn renders_show_the_ceiling_the_water_and_the_climbers_hands() {
         .count();
     assert!(red > 5, "{red} red pixels");
 }
+
+#[test]
+fn movable_creepers_hang_in_segments_are_drawn_and_replay_bit_for_bit() {
+    let mut fixed = parkour_env(Embodiment::ClimbingProfileChimpanzee, |_| {});
+    let mut movable = parkour_env(Embodiment::ClimbingProfileChimpanzee, |c| {
+        c.movable_creepers = true
+    });
+    fixed.reset(Some(3), &DRY).unwrap();
+    movable.reset(Some(3), &DRY).unwrap();
+    // The same creepers, cut into segments of at most 1 m: as many or more outlines, the
+    // same column of x at rest.
+    let (rigid, chains) = (fixed.creepers().unwrap(), movable.creepers().unwrap());
+    assert_eq!(rigid, fixed.terrain().unwrap().creepers);
+    assert!(!rigid.is_empty() && chains.len() >= rigid.len());
+    let left_edges = |creepers: &[teachgym_envs::walker::Obstacle]| {
+        let mut xs: Vec<i64> = creepers
+            .iter()
+            .map(|c| (c.vertices.iter().map(|v| v[0]).fold(f32::MAX, f32::min) * 1e3) as i64)
+            .collect();
+        xs.dedup();
+        xs
+    };
+    assert_eq!(left_edges(&rigid), left_edges(&chains));
+    assert!(movable.render().is_ok());
+    let mut again = parkour_env(Embodiment::ClimbingProfileChimpanzee, |c| {
+        c.movable_creepers = true
+    });
+    assert_eq!(
+        trajectory(&mut movable, 5, &DRY, 300),
+        trajectory(&mut again, 5, &DRY, 300)
+    );
+}

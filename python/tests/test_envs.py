@@ -256,6 +256,20 @@ def test_parkour_task_space_and_water_observations() -> None:
         env.reset(seed=0, options={"task": [-0.15, 0.9, 0.1, 2.0, 0.25, 1.0, 3.0, 10.0]})
     with pytest.raises(ValueError, match="cppn_weights"):
         gym.make("teachgym/Parkour-v0", config={"track": {"kind": "parkour", "cppn_weights": "/nope"}})
+    # TeachMyAgent's movable creepers: a config option, deterministic like the rest.
+    rollouts = []
+    for _ in range(2):
+        movable = gym.make(
+            "teachgym/Parkour-v0",
+            body="climbing_profile_chimpanzee",
+            config={"track": {"kind": "parkour", "movable_creepers": True}},
+        )
+        obs, _ = movable.reset(seed=1, options={"task": [-0.15, 0.9, 0.1, 0.0, 0.25, 2.0, 1.0, 10.0]})
+        steps = [obs]
+        for _ in range(20):
+            steps.append(movable.step(np.full(12, 0.5, dtype=np.float32))[0])
+        rollouts.append(np.stack(steps))
+    np.testing.assert_array_equal(rollouts[0], rollouts[1])
 
 
 def test_reset_options_task_and_task_sources() -> None:

@@ -62,7 +62,9 @@ use super::physics::{
     lidar_fan_directions, PartPose, PartState, PhysicsConfig, WalkerWorld, MAX_PGS_ITERATIONS,
     MAX_SOLVER_ITERATIONS,
 };
-use super::terrain::{generate, generate_parkour, ObstacleGenerator, ParkourTrack, Terrain};
+use super::terrain::{
+    generate, generate_parkour, Obstacle, ObstacleGenerator, ObstacleKind, ParkourTrack, Terrain,
+};
 use super::test_sets::ParkourSkill;
 
 /// Default bounds of `stump_height` (terrain steps), as in TeachMyAgent's benchmark.
@@ -200,6 +202,11 @@ pub struct ParkourConfig {
     pub lidar_mode: Option<LidarMode>,
     /// A CPPN weight file to use instead of teachgym's built-in weights (see [`Cppn`]).
     pub cppn_weights: Option<String>,
+    /// Creepers as TeachMyAgent's `movable_creepers`: chains of dynamic segments (at most
+    /// [`MOVABLE_CREEPER_SEGMENT`](super::MOVABLE_CREEPER_SEGMENT) m long, joined with ±0.4π limits, hanging from the ceiling)
+    /// that swing when grasped, instead of static sensor rectangles. They never collide either;
+    /// the lidar sees them where they hang now. Default: false (TeachMyAgent's default).
+    pub movable_creepers: bool,
 }
 
 impl Default for ParkourConfig {
@@ -216,6 +223,7 @@ impl Default for ParkourConfig {
             creeper_height_std: DEFAULT_CREEPER_HEIGHT_STD,
             lidar_mode: None,
             cppn_weights: None,
+            movable_creepers: false,
         }
     }
 }
@@ -746,6 +754,23 @@ impl WalkerEnv {
         self.episode.as_ref().map(|e| &e.terrain)
     }
 
+    /// The creepers as they hang now: the terrain's, or with movable creepers every segment
+    /// where it swings (`None` before the first reset).
+    pub fn creepers(&self) -> Option<Vec<Obstacle>> {
+        let ep = self.episode.as_ref()?;
+        Some(if ep.world.movable_creepers() {
+            ep.world
+                .creeper_outlines()
+                .map(|hull| Obstacle {
+                    kind: ObstacleKind::Creeper,
+                    vertices: hull.iter().map(|v| [v.x, v.y]).collect(),
+                })
+                .collect()
+        } else {
+            ep.terrain.creepers.clone()
+        })
+    }
+
     /// The task of the current episode.
     pub fn task(&self) -> Option<&[f64]> {
         self.episode.as_ref().map(|e| e.task.as_slice())
@@ -1080,6 +1105,7 @@ impl Env for WalkerEnv {
                     ceiling_offset: p.track.ceiling_offset,
                     ceiling_clip_offset: p.track.ceiling_clip_offset,
                     creeper_height_std: p.track.creeper_height_std,
+                    movable_creepers: p.track.movable_creepers,
                 };
                 generate_parkour(&track, &p.cppn, startpad, &mut terrain_rng)
             }

@@ -150,7 +150,8 @@ pub(crate) fn render(env: &WalkerEnv) -> Result<RgbFrame> {
         );
     }
 
-    for obstacle in terrain.obstacles.iter().chain(&terrain.creepers) {
+    let creepers = env.creepers().unwrap_or_default();
+    for obstacle in terrain.obstacles.iter().chain(&creepers) {
         let max_x = obstacle
             .vertices
             .iter()

@@ -43,6 +43,8 @@ pub struct Terrain {
     /// Height of the water surface (m), if the track has water (Parkour). The water fills
     /// everything below it.
     pub water_y: Option<f32>,
+    /// Whether the creepers are chains of dynamic segments rather than static sensors.
+    pub movable_creepers: bool,
 }
 
 /// How obstacles are drawn after the start pad.
@@ -162,6 +164,8 @@ pub(crate) struct ParkourTrack {
     pub ceiling_clip_offset: f64,
     /// Standard deviation of each creeper's height (m).
     pub creeper_height_std: f64,
+    /// Creepers as swinging chains ([`Terrain::movable_creepers`]).
+    pub movable_creepers: bool,
 }
 
 /// Smallest water level (the reference's clip).
@@ -244,6 +248,7 @@ pub(crate) fn generate_parkour<R: Rng + ?Sized>(
         ceiling,
         creepers,
         water_y: Some(water_y as f32),
+        movable_creepers: track.movable_creepers,
     }
 }
 
@@ -318,6 +323,7 @@ mod tests {
             ceiling_offset: 200.0,
             ceiling_clip_offset: 0.0,
             creeper_height_std: 0.1,
+            movable_creepers: false,
         }
     }
 
