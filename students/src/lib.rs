@@ -23,6 +23,7 @@
 pub mod dqn;
 mod error;
 pub mod eval;
+pub mod inet;
 pub mod ppo;
 pub mod qweb;
 pub mod replay;
@@ -42,6 +43,7 @@ pub use teachgym_nn::{
 pub use dqn::{DqnAgent, DqnConfig};
 pub use error::{Result, StudentError};
 pub use eval::{evaluate, Evaluation, TestSet};
+pub use inet::{Inet, InetConfig, InetTrainer};
 pub use ppo::{PpoAgent, PpoConfig};
 pub use qweb::{FormEnv, QwebDqnAgent, QwebDqnConfig};
 pub use replay::{BoxReplayBuffer, BoxTransition, ReplayBuffer, Transition};
