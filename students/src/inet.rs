@@ -1,7 +1,7 @@
 //! INET, QWeb's instruction-generation network (webnav.md §1.6): given a goal state of a web
 //! form and one instruction key, it picks the element (`a^D`) and the attribute (`a^A`) whose
 //! value the key should get. Trained with DQN on the instruction-generation env
-//! ([`InstructionEnv`]), then frozen and used by MetaQWeb as the
+//! ([`InstructionEnv`]), then frozen and used by MetaQWeb ([`crate::meta_qweb`]) as the
 //! [`Instructor`] that turns RRND's goals into instructions.
 //!
 //! Network, in QWeb's factorisation:

@@ -139,7 +139,7 @@ pub use observe::{
     ObsArray, WebFormObs, ATTRIBUTES, ELEMENT_FEATURES, FILLED_FEATURE, MATCH_FEATURES,
     PROGRESS_FEATURES,
 };
-pub use oracle::oracle_action;
+pub use oracle::{oracle_action, oracle_calls};
 pub use raster::{RENDER_HEIGHT, RENDER_WIDTH};
 pub use words::WidgetKind;
 
