@@ -96,8 +96,8 @@ pub struct InetAccuracy {
 
 /// Trains INET on the instruction-generation env of `env_config`'s forms for
 /// `config.inet_answers` answers, checking its accuracy after each of `checkpoints` (answer
-/// counts, increasing, the last being the budget; empty = only at the end); returns the frozen
-/// network and the accuracies.
+/// counts; those outside `1..inet_answers` and repeats are skipped) and at the end; returns the
+/// frozen network and the accuracies.
 ///
 /// # Errors
 /// A bad configuration, network or env errors.
@@ -112,9 +112,11 @@ pub fn train_inet(
     let mut marks: Vec<u64> = checkpoints
         .iter()
         .copied()
-        .filter(|&c| c < config.inet_answers)
+        .filter(|&c| c > 0 && c < config.inet_answers)
         .collect();
     marks.push(config.inet_answers);
+    marks.sort_unstable();
+    marks.dedup();
     let chance =
         trainer
             .inet()
@@ -267,6 +269,24 @@ impl MetaQweb {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inet_accuracy_is_checked_once_per_distinct_mark() {
+        let config = MetaQwebConfig {
+            inet: InetConfig {
+                encoder_hidden: vec![4],
+                attribute_hidden: vec![4],
+                batch_size: 2,
+                ..InetConfig::default()
+            },
+            inet_answers: 4,
+            inet_eval_forms: 2,
+        };
+        let (_, checks) =
+            train_inet(&config, &WebFormConfig::default(), 0, &[0, 0, 2, 2, 9]).unwrap();
+        let answers: Vec<u64> = checks.iter().map(|c| c.answers).collect();
+        assert_eq!(answers, [2, 4]);
+    }
 
     #[test]
     fn bad_meta_config_values_name_their_field() {
