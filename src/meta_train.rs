@@ -14,7 +14,7 @@
 //! | `inet.json` | the frozen INET (`--inet` loads one instead of training) |
 //! | `inet_accuracy.csv` | INET's greedy accuracy (share of keys right) at a quarter, half, three quarters and all of its budget, beside a uniform policy's |
 //! | `evaluations.csv` | every evaluation: step, % of the test set mastered, mean test return |
-//! | `qweb.json` | the trained QWeb student (`teachgym eval`-style checkpoint of the agent alone) |
+//! | `qweb.json` | the trained QWeb student (`QwebDqnAgent::to_json`, replay buffer included; not a `teachgym eval` run checkpoint) |
 //! | `summary.json` | the final numbers; written when the run ends |
 //!
 //! There is no resume: a run is restarted from the beginning.
