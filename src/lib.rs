@@ -42,6 +42,7 @@ pub use teachgym_teachers as teachers;
 
 pub mod benchmark;
 pub mod media;
+pub mod meta_train;
 pub mod plots;
 pub mod report;
 pub mod rollout;

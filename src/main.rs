@@ -12,6 +12,7 @@ use teachgym::benchmark::{
     load_specs, run_benchmark, BenchmarkOptions, BenchmarkSpec, SpecOverrides, BUILT_IN_SPECS,
 };
 use teachgym::media::{caption, write_png, GifWriter};
+use teachgym::meta_train::{meta_train, MetaTrainOptions};
 use teachgym::report::{write_report, ReportOptions};
 use teachgym::rollout::{measure_throughput, policy_stats, run_episode, Policy};
 use teachgym::train::{eval, train, EvalOptions, RunConfig, TrainOptions};
@@ -215,6 +216,44 @@ enum Command {
         /// benchmark that started it).
         #[arg(long, hide = true)]
         exit_with_parent: bool,
+    },
+    /// QWeb's meta-trainer without an expert (web forms): trains INET on the
+    /// instruction-generation env (or loads one with --inet), then the QWeb DQN on tasks made of
+    /// an RRND goal and INET's instruction for it, never asking the oracle; evaluates on the test
+    /// set's real forms. Reads a `train` config with env `webform`, student `dqn` and an optional
+    /// [meta] section; writes config.toml, inet.json, inet_accuracy.csv, evaluations.csv,
+    /// qweb.json and summary.json to --out.
+    MetaTrain {
+        /// TOML run configuration (env `webform`, student `dqn`, optional [meta]).
+        #[arg(long)]
+        config: PathBuf,
+        /// Teacher choosing the forms' task vectors.
+        #[arg(long)]
+        teacher: Option<String>,
+        /// MetaQWeb's budget in env steps.
+        #[arg(long, allow_hyphen_values = true, value_parser = parse_positive::<u64>)]
+        steps: Option<u64>,
+        /// INET's budget in answers ([meta] inet_answers).
+        #[arg(long, allow_hyphen_values = true, value_parser = parse_positive::<u64>)]
+        inet_answers: Option<u64>,
+        /// Seed of the run.
+        #[arg(long, allow_hyphen_values = true, value_parser = parse_count::<u64>)]
+        seed: Option<u64>,
+        /// Worker threads (0 = one per core); results do not depend on it.
+        #[arg(long, allow_hyphen_values = true, value_parser = parse_count::<usize>)]
+        threads: Option<usize>,
+        /// Evaluate on the test set every this many env steps.
+        #[arg(long, allow_hyphen_values = true, value_parser = parse_positive::<u64>)]
+        eval_every: Option<u64>,
+        /// Test set CSV (default: the config's).
+        #[arg(long)]
+        test_set: Option<PathBuf>,
+        /// A trained INET (inet.json of an earlier run) instead of training one.
+        #[arg(long)]
+        inet: Option<PathBuf>,
+        /// Run directory.
+        #[arg(long, default_value = "runs/meta")]
+        out: PathBuf,
     },
     /// Run a benchmark: each spec (a built-in name or a TOML file) expands into runs over
     /// teachers × expert-knowledge levels × seeds, run --jobs at a time, each a `teachgym train`
@@ -847,6 +886,50 @@ fn run(cli: Cli) -> Result<()> {
             for path in &summary.artefacts {
                 println!("  {}", path.display());
             }
+        }
+        Command::MetaTrain {
+            config,
+            teacher,
+            steps,
+            inet_answers,
+            seed,
+            threads,
+            eval_every,
+            test_set,
+            inet,
+            out,
+        } => {
+            let mut run = RunConfig::from_toml_file(&config)?;
+            if let Some(v) = teacher {
+                run.teacher = v;
+            }
+            if let Some(v) = steps {
+                run.trainer.total_steps = v;
+            }
+            if let Some(v) = seed {
+                run.seed = v;
+            }
+            if let Some(v) = threads {
+                run.trainer.threads = v;
+            }
+            if let Some(v) = eval_every {
+                run.trainer.eval_every = v;
+            }
+            if let Some(v) = test_set {
+                run.test_set = Some(v);
+            }
+            if let Some(v) = inet_answers {
+                run.meta.get_or_insert_with(Default::default).inet_answers = v;
+            }
+            let summary = meta_train(&MetaTrainOptions {
+                config: run,
+                out,
+                inet,
+            })?;
+            println!(
+                "MetaQWeb: {:.1} % of the test set mastered after {} env steps (best {:.1} %)",
+                summary.final_mastered_percent, summary.steps, summary.best_mastered_percent
+            );
         }
         Command::Benchmark {
             specs,

@@ -34,8 +34,8 @@ use teachgym_envs::{
 };
 use teachgym_students::qweb::{FormEnv, FormShape};
 use teachgym_students::{
-    evaluate, DqnAgent, DqnConfig, EpisodeRecord, Evaluation, PpoAgent, PpoConfig, QwebDqnAgent,
-    QwebDqnConfig, SacAgent, SacConfig, Student, TestSet, Trainer, TrainerCheckpoint,
+    evaluate, DqnAgent, DqnConfig, EpisodeRecord, Evaluation, MetaQwebConfig, PpoAgent, PpoConfig,
+    QwebDqnAgent, QwebDqnConfig, SacAgent, SacConfig, Student, TestSet, Trainer, TrainerCheckpoint,
     TrainerConfig,
 };
 use teachgym_teachers::again::{ClassroomEntry, ClassroomStudent};
@@ -230,6 +230,9 @@ pub struct RunConfig {
     /// The QWeb-style DQN's hyper-parameters (student `dqn` on `webform`); absent = the
     /// defaults.
     pub qweb: Option<QwebDqnConfig>,
+    /// QWeb's meta-trainer (`teachgym meta-train` only: INET and its training before
+    /// MetaQWeb); absent = its defaults. `teachgym train` refuses it.
+    pub meta: Option<MetaQwebConfig>,
     /// The teacher's configuration (its fields, as `teachgym teachers NAME` prints them);
     /// absent = its defaults.
     pub teacher_config: Option<serde_json::Value>,
@@ -263,6 +266,7 @@ impl Default for RunConfig {
             dqn: None,
             sac: None,
             qweb: None,
+            meta: None,
             teacher_config: None,
             plot: PlotConfig::default(),
             env_options: EnvOptions::default(),
@@ -404,6 +408,12 @@ impl RunConfig {
     /// section with every field explicit.
     fn resolve_student(&mut self, env: &EnvConfig) -> Result<()> {
         let web_form = matches!(env, EnvConfig::WebForm(_) | EnvConfig::WebFormMd(_));
+        if let Some(meta) = &self.meta {
+            if !(web_form && self.student == StudentKind::Dqn) {
+                bail!("a [meta] section was given, but it configures student `dqn` on `webform`");
+            }
+            meta.validate().context("invalid [meta] section")?;
+        }
         if self.qweb.is_some() && !(web_form && self.student == StudentKind::Dqn) {
             bail!(
                 "a [qweb] section was given, but it configures student `dqn` on the web-form envs"
@@ -531,7 +541,7 @@ impl RunConfig {
         Ok(self.env_config()?.task_space()?)
     }
 
-    fn test_set(&self, space: &TaskSpace) -> Result<TestSet> {
+    pub(crate) fn test_set(&self, space: &TaskSpace) -> Result<TestSet> {
         Ok(match &self.test_set {
             Some(path) => TestSet::load(space, path)?,
             None if self.test_set_on_default_bounds => {
@@ -731,6 +741,9 @@ pub fn train_with_progress(
     hook: &mut dyn FnMut(&ProgressReport) -> Result<()>,
 ) -> Result<TrainSummary> {
     let config = options.config.clone().resolve()?;
+    if config.meta.is_some() {
+        bail!("a [meta] section configures `teachgym meta-train`, not `teachgym train`");
+    }
     dispatch!(config, |E, S, make_env| run::<E, S>(
         &config, &options, make_env, hook
     ))

@@ -9,6 +9,9 @@
 //!   SpinningUp 0.1.1 V network, fixed or tuned α, replay buffer in its checkpoint.
 //! - [`qweb`]: a QWeb-style DQN for the web-form env ([`QwebDqnConfig`], [`QwebDqnAgent`]):
 //!   Q-values of composite actions from per-element and per-field encodings with shared weights.
+//! - [`inet`] and [`meta_qweb`]: QWeb's meta-trainer without an expert: INET ([`Inet`], DQN on
+//!   the instruction-generation env) and MetaQWeb ([`MetaQweb`]), the QWeb DQN trained on
+//!   (INET instruction, RRND goal) tasks.
 //! - [`vec_env`]: N env copies stepped in lock-step on worker threads, reset on a teacher's
 //!   tasks, checkpointable by replay; results never depend on the thread count.
 //! - [`trainer`]: the teacher-driven training loop ([`Trainer`]) over any [`Student`], with
@@ -23,6 +26,8 @@
 pub mod dqn;
 mod error;
 pub mod eval;
+pub mod inet;
+pub mod meta_qweb;
 pub mod ppo;
 pub mod qweb;
 pub mod replay;
@@ -42,6 +47,8 @@ pub use teachgym_nn::{
 pub use dqn::{DqnAgent, DqnConfig};
 pub use error::{Result, StudentError};
 pub use eval::{evaluate, Evaluation, TestSet};
+pub use inet::{Inet, InetConfig, InetTrainer};
+pub use meta_qweb::{train_inet, InetAccuracy, MetaQweb, MetaQwebConfig};
 pub use ppo::{PpoAgent, PpoConfig};
 pub use qweb::{FormEnv, QwebDqnAgent, QwebDqnConfig};
 pub use replay::{BoxReplayBuffer, BoxTransition, ReplayBuffer, Transition};

@@ -52,6 +52,7 @@ use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use teachgym_core::Env;
+use teachgym_envs::webform::MetaWebFormEnv;
 use teachgym_envs::{WebFormConfig, WebFormEnv, WebFormMdEnv, WebFormObs};
 
 use crate::adam::Adam;
@@ -699,6 +700,18 @@ pub trait FormEnv: Env<Obs = Arc<WebFormObs>> + Send {
 }
 
 impl FormEnv for WebFormEnv {
+    type Owned = usize;
+
+    fn form_config(&self) -> &WebFormConfig {
+        self.config()
+    }
+
+    fn encode(_form: &FormShape, flat: usize) -> usize {
+        flat
+    }
+}
+
+impl FormEnv for MetaWebFormEnv {
     type Owned = usize;
 
     fn form_config(&self) -> &WebFormConfig {

@@ -292,6 +292,66 @@ impl Env for WebFormEnv {
             self.rng = Pcg64::seed_from_u64(seed);
         }
         let form = generate(&self.config, task, &mut self.rng)?;
+        self.start_episode(form, task)
+    }
+
+    fn step(&mut self, action: &usize) -> Result<Step<Arc<WebFormObs>>> {
+        let n = self.n_actions();
+        if *action >= n {
+            return Err(Error::ActionOutOfRange {
+                value: i64::try_from(*action).unwrap_or(i64::MAX),
+                n,
+            });
+        }
+        let (slot, field) = self.decode_action(*action);
+        self.step_decoded(slot, field)
+    }
+
+    fn render(&self) -> Result<RgbFrame> {
+        let ep = self.episode("render")?;
+        Ok(raster::render(&ep.form, &ep.state))
+    }
+
+    fn render_text(&self) -> Option<Result<String>> {
+        Some(self.text_view())
+    }
+
+    /// The observation's `action_mask` as booleans; `None` before the first reset.
+    fn action_mask(&self) -> Option<Vec<bool>> {
+        let ep = self.episode.as_ref()?;
+        Some(ep.obs.action_mask.iter().map(|&m| m == 1).collect())
+    }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
+}
+
+impl WebFormEnv {
+    /// Starts an episode on a form made elsewhere (the meta-trainer's generated tasks) as if
+    /// `task` had generated it: same observation, dynamics, rewards and step limit. The form
+    /// must fit this env's caps (a layout from [`generate`] with this config, with at most
+    /// `max_fields` fields).
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for a form with no field or more than `max_fields`, a task
+    /// outside the space.
+    pub fn reset_with_form(&mut self, form: Form, task: &[f64]) -> Result<(Arc<WebFormObs>, Info)> {
+        self.task_space.validate(task)?;
+        if form.fields.is_empty() || form.fields.len() > self.config.max_fields {
+            return Err(Error::InvalidConfig {
+                field: "form".into(),
+                reason: format!(
+                    "has {} fields, need 1..={}",
+                    form.fields.len(),
+                    self.config.max_fields
+                ),
+            });
+        }
+        self.start_episode(form, task)
+    }
+
+    fn start_episode(&mut self, form: Form, task: &[f64]) -> Result<(Arc<WebFormObs>, Info)> {
         let state = form.initial_state();
         let optimal_steps = form.optimal_steps(&state);
         let max_steps = self.config.max_steps(optimal_steps);
@@ -328,37 +388,6 @@ impl Env for WebFormEnv {
         let obs = episode.obs.clone();
         self.episode = Some(episode);
         Ok((obs, info))
-    }
-
-    fn step(&mut self, action: &usize) -> Result<Step<Arc<WebFormObs>>> {
-        let n = self.n_actions();
-        if *action >= n {
-            return Err(Error::ActionOutOfRange {
-                value: i64::try_from(*action).unwrap_or(i64::MAX),
-                n,
-            });
-        }
-        let (slot, field) = self.decode_action(*action);
-        self.step_decoded(slot, field)
-    }
-
-    fn render(&self) -> Result<RgbFrame> {
-        let ep = self.episode("render")?;
-        Ok(raster::render(&ep.form, &ep.state))
-    }
-
-    fn render_text(&self) -> Option<Result<String>> {
-        Some(self.text_view())
-    }
-
-    /// The observation's `action_mask` as booleans; `None` before the first reset.
-    fn action_mask(&self) -> Option<Vec<bool>> {
-        let ep = self.episode.as_ref()?;
-        Some(ep.obs.action_mask.iter().map(|&m| m == 1).collect())
-    }
-
-    fn as_any(&self) -> Option<&dyn std::any::Any> {
-        Some(self)
     }
 }
 

@@ -77,6 +77,12 @@
 //! [`WebFormEnv::text_view`] lists the instruction and every element slot of the view with its
 //! valid actions, numbered as the actions' slots.
 //!
+//! # Meta-trainer (no expert)
+//! QWeb's meta-trainer on the env side: [`UninstructedForm`] (a form without its
+//! instruction), [`rrnd`] (the randomised policy that makes goal states), the
+//! instruction-generation env [`InstructionEnv`] and [`MetaWebFormEnv`], which plays the tasks
+//! (generated instruction, RRND goal) an [`Instructor`] (INET, in `teachgym-students`) makes.
+//!
 //! # Observation
 //! `Obs = Arc<WebFormObs>`: the env keeps its buffers behind the `Arc` and copies them on the
 //! next step only if the caller still holds the observation. See [`WebFormObs`] for the keys,
@@ -107,6 +113,7 @@ mod env;
 mod form;
 mod generate;
 mod html;
+mod meta;
 mod observe;
 mod oracle;
 mod raster;
@@ -123,11 +130,16 @@ pub use form::{
 };
 pub use generate::{generate, stochastic_round, MAX_MONTH_REACH};
 pub use html::{form_html, page_state, text_view, PAGE_SCRIPT};
+pub use meta::{
+    instructed_form, rrnd, GoalAttribute, GoalElement, GoalView, InstructionEnv, Instructor,
+    MetaWebFormEnv, RrndAction, RrndRollout, RrndStep, UninstructedForm, GOAL_ATTRIBUTES,
+    MAX_META_DRAWS,
+};
 pub use observe::{
     ObsArray, WebFormObs, ATTRIBUTES, ELEMENT_FEATURES, FILLED_FEATURE, MATCH_FEATURES,
     PROGRESS_FEATURES,
 };
-pub use oracle::oracle_action;
+pub use oracle::{oracle_action, oracle_calls};
 pub use raster::{RENDER_HEIGHT, RENDER_WIDTH};
 pub use words::WidgetKind;
 

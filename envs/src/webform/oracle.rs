@@ -3,6 +3,8 @@
 //! spends an action a field does not need). It reads the hidden goal, so it is a reference, not
 //! a baseline.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use super::form::{
     ButtonRole, Form, FormState, Popup, PopupEntry, Role, Value, WidgetState,
     CALENDAR_FIRST_DAY_SLOT,
@@ -10,9 +12,20 @@ use super::form::{
 use super::words::WidgetKind;
 use super::InteractionLevel;
 
+/// Calls of [`oracle_action`] in this process.
+static ORACLE_CALLS: AtomicU64 = AtomicU64::new(0);
+
+/// How many times [`oracle_action`] (and so [`super::WebFormEnv::oracle_action`]) ran in this
+/// process: a test of a training path that must never ask the expert (MetaQWeb) reads it
+/// before and after, alone in its test binary.
+pub fn oracle_calls() -> u64 {
+    ORACLE_CALLS.load(Ordering::Relaxed)
+}
+
 /// The oracle's next action as `(slot, field)`: `field == None` is `Click(slot)`,
 /// `Some(j)` is `Type(slot, j)`.
 pub fn oracle_action(form: &Form, state: &FormState) -> (usize, Option<usize>) {
+    ORACLE_CALLS.fetch_add(1, Ordering::Relaxed);
     let page_len = form.pages[state.page].elements.len();
     // Finish the pop-up of a wrong field first.
     if let Some(popup) = &state.popup {

@@ -1,0 +1,132 @@
+//! `teachgym meta-train` (issue 20.4): INET then MetaQWeb on tiny budgets writes the run's
+//! files; a bad `[meta]` value is an error naming the field; `teachgym train` refuses a `[meta]`
+//! section; a corrupt `--inet` file is a clear error.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("teachgym-meta-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn teachgym(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_teachgym"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+const CONFIG: &str = r#"
+env = "webform"
+student = "dqn"
+teacher = "random"
+
+[trainer]
+total_steps = 64
+num_envs = 2
+eval_every = 32
+
+[webform]
+max_fields = 2
+max_pages = 1
+max_distractors = 0
+max_elements = 16
+task_low  = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0]
+task_high = [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0]
+
+[meta]
+inet_answers = 40
+inet_eval_forms = 10
+"#;
+
+#[test]
+fn meta_train_writes_its_run_and_refuses_bad_input() {
+    let dir = scratch("run");
+    let config = dir.join("meta.toml");
+    std::fs::write(&config, CONFIG).unwrap();
+    let out = dir.join("run");
+    let (config_arg, out_arg) = (config.to_str().unwrap(), out.to_str().unwrap());
+    let run = teachgym(&["meta-train", "--config", config_arg, "--out", out_arg]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    for file in [
+        "config.toml",
+        "test_set.csv",
+        "inet.json",
+        "inet_accuracy.csv",
+        "evaluations.csv",
+        "qweb.json",
+        "summary.json",
+    ] {
+        assert!(out.join(file).exists(), "no {file}");
+    }
+    let evaluations = std::fs::read_to_string(out.join("evaluations.csv")).unwrap();
+    assert_eq!(evaluations.lines().count(), 1 + 3, "{evaluations}"); // steps 0, 32, 64
+    let accuracy = std::fs::read_to_string(out.join("inet_accuracy.csv")).unwrap();
+    assert_eq!(accuracy.lines().count(), 1 + 4, "{accuracy}");
+
+    // The frozen INET of that run instead of a new one.
+    let again = dir.join("again");
+    let inet = out.join("inet.json");
+    let reuse = teachgym(&[
+        "meta-train",
+        "--config",
+        config_arg,
+        "--inet",
+        inet.to_str().unwrap(),
+        "--out",
+        again.to_str().unwrap(),
+    ]);
+    assert!(
+        reuse.status.success(),
+        "{}",
+        String::from_utf8_lossy(&reuse.stderr)
+    );
+    assert!(!again.join("inet_accuracy.csv").exists());
+
+    let corrupt = dir.join("corrupt.json");
+    std::fs::write(&corrupt, "{\"format_version\": 1}").unwrap();
+    let bad = teachgym(&[
+        "meta-train",
+        "--config",
+        config_arg,
+        "--inet",
+        corrupt.to_str().unwrap(),
+        "--out",
+        again.to_str().unwrap(),
+    ]);
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("corrupt"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+
+    let bad_config = dir.join("bad.toml");
+    std::fs::write(
+        &bad_config,
+        CONFIG.replace("inet_answers = 40", "inet_answers = 0"),
+    )
+    .unwrap();
+    let bad = teachgym(&[
+        "meta-train",
+        "--config",
+        bad_config.to_str().unwrap(),
+        "--out",
+        out_arg,
+    ]);
+    assert!(!bad.status.success());
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.contains("inet_answers"), "{stderr}");
+
+    let train = teachgym(&["train", "--quiet", "--config", config_arg, "--out", out_arg]);
+    assert!(!train.status.success());
+    assert!(String::from_utf8_lossy(&train.stderr).contains("meta-train"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
