@@ -1269,30 +1269,39 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_hand_sensor_grasps_a_creeper_and_holds_its_body() {
+    /// A chest climber spawned at (5, 10) m in a world with flat ground at 0 and a ceiling at
+    /// 30 m, and one 0.2 m wide creeper around its first hand sensor, from `below` m under
+    /// the sensor to `above` m over it. Returns the world and the sensor's spawn position.
+    fn climber_beside_a_creeper(below: f32, above: f32, movable: bool) -> (WalkerWorld, f32) {
         use crate::walker::terrain::{Obstacle, ObstacleKind};
         let body = Embodiment::ClimbingChestProfileChimpanzee.body();
         let spawn = [5.0, 10.0];
         let sensor = body.grasp_sensors[0].offset;
         let (x, y) = (spawn[0] + sensor[0], spawn[1] + sensor[1]);
-        // A creeper around the sensor, the ceiling far above, the ground far below.
         let creeper = Obstacle {
             kind: ObstacleKind::Creeper,
             vertices: vec![
-                [x - 0.1, y - 1.0],
-                [x + 0.1, y - 1.0],
-                [x + 0.1, y + 1.0],
-                [x - 0.1, y + 1.0],
+                [x - 0.1, y - below],
+                [x + 0.1, y - below],
+                [x + 0.1, y + above],
+                [x - 0.1, y + above],
             ],
         };
         let terrain = Terrain {
             ground: vec![[0.0, 0.0], [100.0, 0.0]],
             ceiling: vec![[0.0, 30.0], [100.0, 30.0]],
             creepers: vec![creeper],
+            movable_creepers: movable,
             ..Terrain::default()
         };
-        let mut w = WalkerWorld::new(&terrain, &body, spawn, &PhysicsConfig::default());
+        let world = WalkerWorld::new(&terrain, &body, spawn, &PhysicsConfig::default());
+        (world, y)
+    }
+
+    #[test]
+    fn a_hand_sensor_grasps_a_creeper_and_holds_its_body() {
+        // The ceiling far above, the ground far below.
+        let (mut w, y) = climber_beside_a_creeper(1.0, 1.0, false);
         assert!(w.sensor_touches_grip(0) && w.sensor_touches_grip(1));
         w.grasp(0);
         w.grasp(1);
@@ -1315,29 +1324,8 @@ mod tests {
 
     #[test]
     fn a_hand_grasps_a_movable_creeper_that_swings_and_holds_the_body() {
-        use crate::walker::terrain::{Obstacle, ObstacleKind};
-        let body = Embodiment::ClimbingChestProfileChimpanzee.body();
-        let spawn = [5.0, 10.0];
-        let sensor = body.grasp_sensors[0].offset;
-        let (x, y) = (spawn[0] + sensor[0], spawn[1] + sensor[1]);
         // A 2.5 m creeper whose lowest segment holds the sensors: three segments of 5/6 m.
-        let creeper = Obstacle {
-            kind: ObstacleKind::Creeper,
-            vertices: vec![
-                [x - 0.1, y - 0.3],
-                [x + 0.1, y - 0.3],
-                [x + 0.1, y + 2.2],
-                [x - 0.1, y + 2.2],
-            ],
-        };
-        let terrain = Terrain {
-            ground: vec![[0.0, 0.0], [100.0, 0.0]],
-            ceiling: vec![[0.0, 30.0], [100.0, 30.0]],
-            creepers: vec![creeper],
-            movable_creepers: true,
-            ..Terrain::default()
-        };
-        let mut w = WalkerWorld::new(&terrain, &body, spawn, &PhysicsConfig::default());
+        let (mut w, y) = climber_beside_a_creeper(0.3, 2.2, true);
         let links: Vec<RigidBodyHandle> = w.creeper_links.iter().map(|l| l.0).collect();
         assert_eq!(links.len(), 3);
         let hanging: Vec<Vec<Vector>> = w.creeper_outlines().map(<[Vector]>::to_vec).collect();
