@@ -4,9 +4,13 @@
 
 use teachgym_core::Env;
 use teachgym_envs::{WebFormConfig, WebFormEnv};
-use teachgym_students::qweb::{FormShape, QwebDqnAgent, QwebDqnConfig};
+use teachgym_students::qweb::{FormShape, QwebDqnAgent};
 use teachgym_students::{Evaluation, TestSet, Trainer, TrainerCheckpoint, TrainerConfig};
 use teachgym_teachers::{build_teacher, Teacher};
+
+#[path = "support/easy_forms.rs"]
+mod easy_forms;
+use easy_forms::{easy_forms, student};
 
 /// The test set: forms of exactly 2 text fields (the hardest of the training range).
 fn test_set() -> TestSet {
@@ -14,42 +18,8 @@ fn test_set() -> TestSet {
     TestSet::new(&easy_forms().bounded_task_space().unwrap(), vec![task; 20]).unwrap()
 }
 
-/// 1–2 text fields on one page, no distractors, no noise, nothing pre-filled.
-fn easy_forms() -> WebFormConfig {
-    let mut config = WebFormConfig {
-        max_fields: 2,
-        max_pages: 1,
-        max_distractors: 0,
-        ..WebFormConfig::default()
-    };
-    config.max_elements = config.min_elements();
-    config.task_low = vec![0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0];
-    config.task_high = vec![1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0];
-    config
-}
-
 fn make_env() -> teachgym_students::Result<WebFormEnv> {
     Ok(WebFormEnv::new(easy_forms())?)
-}
-
-fn student(seed: u64) -> QwebDqnAgent {
-    let config = QwebDqnConfig {
-        embedding_dim: 8,
-        encoder_hidden: vec![32],
-        encoding_dim: 16,
-        pair_hidden: vec![32],
-        click_hidden: vec![32],
-        learning_starts: 200,
-        exploration_steps: 1_000,
-        target_update_interval: 200,
-        train_frequency: 4,
-        batch_size: 32,
-        buffer_size: 5_000,
-        learning_rate: 1e-3,
-        anneal_lr: false,
-        ..QwebDqnConfig::default()
-    };
-    QwebDqnAgent::new(config, FormShape::of(&easy_forms()), seed).unwrap()
 }
 
 fn teacher(seed: u64) -> Box<dyn Teacher> {
