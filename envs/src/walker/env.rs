@@ -202,10 +202,11 @@ pub struct ParkourConfig {
     pub lidar_mode: Option<LidarMode>,
     /// A CPPN weight file to use instead of teachgym's built-in weights (see [`Cppn`]).
     pub cppn_weights: Option<String>,
-    /// Creepers as TeachMyAgent's `movable_creepers`: chains of dynamic segments (at most
-    /// [`MOVABLE_CREEPER_SEGMENT`](super::MOVABLE_CREEPER_SEGMENT) m long, joined with ±0.4π limits, hanging from the ceiling)
-    /// that swing when grasped, instead of static sensor rectangles. They never collide either;
-    /// the lidar sees them where they hang now. Default: false (TeachMyAgent's default).
+    /// Creepers as TeachMyAgent's `movable_creepers`: chains of dynamic segments (each at most
+    /// [`MOVABLE_CREEPER_SEGMENT`](super::MOVABLE_CREEPER_SEGMENT) m long, joined with ±0.4π
+    /// limits, hanging from the ceiling) that swing when grasped, instead of static sensor
+    /// rectangles. They never collide either; the lidar sees them where they hang now.
+    /// Default: false (TeachMyAgent's default).
     pub movable_creepers: bool,
 }
 

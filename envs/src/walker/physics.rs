@@ -711,33 +711,32 @@ impl WalkerWorld {
     }
 
     /// Whether hand sensor `k` touches something graspable: the ceiling or a creeper, within
-    /// its radius plus [`GRASP_MARGIN`].
+    /// the sensor's radius plus [`GRASP_MARGIN`].
     pub(crate) fn sensor_touches_grip(&self, k: usize) -> bool {
-        let p = self.sensor_position(k);
-        let reach = GRASP_SENSOR_RADIUS + GRASP_MARGIN;
-        let (left, right) = (p.x - reach, p.x + reach);
-        let near_ceiling = polyline_span(&self.ceiling, left, right)
-            .windows(2)
-            .any(|w| point_segment_distance(p, w[0], w[1]) <= reach);
-        near_ceiling || self.creepers.iter().any(|c| disc_overlaps_box(p, reach, c))
+        self.grip_target(k).is_some()
     }
 
-    /// The body hand sensor `k` grasps: the terrain's (the ceiling, a static creeper) or a
-    /// movable creeper's segment, the ceiling first.
-    fn grip_body(&self, k: usize) -> RigidBodyHandle {
+    /// The body hand sensor `k` would grasp, if it touches something graspable (see
+    /// [`WalkerWorld::sensor_touches_grip`]): the terrain's for the ceiling or a static creeper,
+    /// a movable creeper's segment otherwise; the ceiling first.
+    fn grip_target(&self, k: usize) -> Option<RigidBodyHandle> {
         let p = self.sensor_position(k);
         let reach = GRASP_SENSOR_RADIUS + GRASP_MARGIN;
         let near_ceiling = polyline_span(&self.ceiling, p.x - reach, p.x + reach)
             .windows(2)
             .any(|w| point_segment_distance(p, w[0], w[1]) <= reach);
         if near_ceiling {
-            return self.ground_body;
+            return Some(self.ground_body);
         }
-        self.creepers
+        let creeper = self
+            .creepers
             .iter()
-            .position(|c| disc_overlaps_box(p, reach, c))
-            .and_then(|i| self.creeper_links.get(i))
-            .map_or(self.ground_body, |(handle, _)| *handle)
+            .position(|c| disc_overlaps_box(p, reach, c))?;
+        Some(
+            self.creeper_links
+                .get(creeper)
+                .map_or(self.ground_body, |(handle, _)| *handle),
+        )
     }
 
     /// Whether hand sensor `k` holds on.
@@ -759,7 +758,8 @@ impl WalkerWorld {
             return;
         }
         let (part, local) = self.sensors[k];
-        let held = self.grip_body(k);
+        // A caller that did not check for a grip still holds on to the terrain.
+        let held = self.grip_target(k).unwrap_or(self.ground_body);
         // The sensor's centre in the held body's frame (the terrain's frame is the world's).
         let anchor = self.world.bodies[held].position().inverse() * self.sensor_position(k);
         let joint = RevoluteJointBuilder::new()
@@ -1330,7 +1330,7 @@ mod tests {
         assert_eq!(links.len(), 3);
         let hanging: Vec<Vec<Vector>> = w.creeper_outlines().map(<[Vector]>::to_vec).collect();
         assert!(w.sensor_touches_grip(0) && w.sensor_touches_grip(1));
-        assert_eq!(w.grip_body(0), links[2]);
+        assert_eq!(w.grip_target(0), Some(links[2]));
         w.grasp(0);
         w.grasp(1);
         for _ in 0..100 {
