@@ -4,6 +4,27 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Applies `f` to every element of `values` in place, on the AVX2 path where the CPU has it:
+/// the same IEEE operations eight lanes at a time (no fused multiply-add), so the values are
+/// identical on every path. For element-wise functions written to vectorise (no branches, no
+/// calls), such as [`fast_tanh`]; `f` is inlined into the loop.
+#[inline(always)]
+pub fn map_in_place(values: &mut [f32], f: impl Fn(f32) -> f32) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2, checked just above.
+        unsafe { map_in_place_avx2(values, f) };
+        return;
+    }
+    values.iter_mut().for_each(|v| *v = f(*v));
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn map_in_place_avx2(values: &mut [f32], f: impl Fn(f32) -> f32) {
+    values.iter_mut().for_each(|v| *v = f(*v));
+}
+
 /// Bound on `|fast_tanh(x) - tanh(x)|` for finite `f32` inputs, checked in this module's tests by
 /// a sweep of [-10, 10] in steps of 5e-6 plus every 997th `f32` bit pattern (measured maximum:
 /// 4.6e-7, near x = ±5.9).
@@ -45,7 +66,7 @@ impl Activation {
     /// Applies the activation to every element of `values` in place.
     pub fn apply_in_place(self, values: &mut [f32]) {
         match self {
-            Activation::Tanh => values.iter_mut().for_each(|v| *v = fast_tanh(*v)),
+            Activation::Tanh => map_in_place(values, fast_tanh),
             Activation::Relu => values.iter_mut().for_each(|v| *v = v.max(0.0)),
             Activation::LeakyRelu => values.iter_mut().for_each(|v| {
                 if *v <= 0.0 {
@@ -128,6 +149,34 @@ pub fn fast_tanh(x: f32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A dense sweep over the range a layer produces, plus extremes and non-finite values.
+    fn sweep() -> Vec<f32> {
+        (-300_000..300_000)
+            .map(|i| i as f32 * 1e-4)
+            .chain([
+                1e30,
+                -1e30,
+                f32::INFINITY,
+                f32::NEG_INFINITY,
+                f32::NAN,
+                0.0,
+                -0.0,
+            ])
+            .collect()
+    }
+
+    #[test]
+    fn the_vector_path_computes_the_same_bits_as_the_scalar_one() {
+        // The loop vectorises in optimised builds (`cargo test --release` exercises the AVX2
+        // code); in any build the dispatched path must give the scalar function's bits.
+        let values = sweep();
+        let mut mapped = values.clone();
+        map_in_place(&mut mapped, fast_tanh);
+        let scalar: Vec<u32> = values.iter().map(|&v| fast_tanh(v).to_bits()).collect();
+        let mapped: Vec<u32> = mapped.iter().map(|v| v.to_bits()).collect();
+        assert!(mapped == scalar, "fast_tanh differs between the paths");
+    }
 
     #[test]
     fn fast_tanh_is_within_documented_error_of_std_tanh() {

@@ -33,7 +33,9 @@ pub mod kernel;
 pub mod mlp;
 pub mod rmsprop;
 
-pub use activation::{fast_tanh, Activation, FAST_TANH_MAX_ABS_ERROR, LEAKY_RELU_SLOPE};
+pub use activation::{
+    fast_tanh, map_in_place, Activation, FAST_TANH_MAX_ABS_ERROR, LEAKY_RELU_SLOPE,
+};
 pub use adam::{Adam, AdamConfig};
 pub use checkpoint::{Checkpoint, CHECKPOINT_FORMAT_VERSION};
 pub use error::{NnError, Result};
