@@ -69,8 +69,10 @@ use network::{NetworkShape, Pass, QwebGrads, QwebNet};
 pub use snapshot::{FormShape, FormSnapshot, SnapshotReplay};
 use snapshot::{ReplayState, SnapshotBatch};
 
-/// Version of the [`QwebDqnAgent::to_json`] format.
-pub const QWEB_CHECKPOINT_VERSION: u32 = 1;
+/// Version of the [`QwebDqnAgent::to_json`] format (2: the config has `pair_product`,
+/// `row_context` and `soft_match`; a version-1 checkpoint is read with all three off, the
+/// network it was written by).
+pub const QWEB_CHECKPOINT_VERSION: u32 = 2;
 
 /// Hyper-parameters of the QWeb-style DQN student. The network widths are QWeb-sized but
 /// small; the learning fields mean what they mean in [`DqnConfig`], with defaults tuned on the
@@ -90,6 +92,20 @@ pub struct QwebDqnConfig {
     pub pooled_dim: usize,
     /// Hidden widths (ReLU) of the click head. Default `[64]`.
     pub click_hidden: Vec<usize>,
+    /// The pair head also reads the element-wise product of the element's and the field's
+    /// encodings (QWeb's field × element product). Default false: with `row_context` on, the
+    /// hard forms' success was the same with and without it (`BENCHMARKS.md` §10.6).
+    pub pair_product: bool,
+    /// Each element is encoded with the text of its row's label, and the pair head reads that
+    /// label's word overlap with the field (QWeb encodes elements in their document context):
+    /// an input named only by a separate label element can then be matched. Default true
+    /// (`BENCHMARKS.md` §10.6).
+    pub row_context: bool,
+    /// The pair head also reads the dot products of the field key's pooled word embeddings with
+    /// the element's text, name and row label's: the embeddings can learn a label's synonyms
+    /// and abbreviations. Default false: on the hard forms it did not raise the success on
+    /// such labels (`BENCHMARKS.md` §10.6).
+    pub soft_match: bool,
     /// Adam step size. Default 5e-4, annealed (`anneal_lr`). With these widths and batch 64
     /// it ended higher on the 1–3-field forms than 32-wide networks at 1e-3, constant or
     /// annealed (`BENCHMARKS.md` §10).
@@ -139,6 +155,9 @@ impl Default for QwebDqnConfig {
             pair_hidden: vec![64],
             pooled_dim: 8,
             click_hidden: vec![64],
+            pair_product: false,
+            row_context: true,
+            soft_match: false,
             learning_rate: 5e-4,
             adam_epsilon: 1e-8,
             buffer_size: 20_000,
@@ -214,6 +233,9 @@ impl QwebDqnConfig {
             pair_hidden: self.pair_hidden.clone(),
             pooled_dim: self.pooled_dim,
             click_hidden: self.click_hidden.clone(),
+            pair_product: self.pair_product,
+            row_context: self.row_context,
+            soft_match: self.soft_match,
         }
     }
 }
@@ -524,13 +546,21 @@ impl QwebDqnAgent {
     /// [`StudentError::CorruptCheckpoint`] for unparsable or inconsistent text.
     pub fn from_json(text: &str) -> Result<Self> {
         let corrupt = |reason: String| StudentError::CorruptCheckpoint { reason };
-        let state: QwebCheckpoint =
+        let mut state: QwebCheckpoint =
             serde_json::from_str(text).map_err(|e| corrupt(e.to_string()))?;
-        if state.format_version != QWEB_CHECKPOINT_VERSION {
-            return Err(StudentError::UnsupportedCheckpointVersion {
-                found: state.format_version,
-                supported: QWEB_CHECKPOINT_VERSION,
-            });
+        match state.format_version {
+            QWEB_CHECKPOINT_VERSION => {}
+            1 => {
+                state.config.pair_product = false;
+                state.config.row_context = false;
+                state.config.soft_match = false;
+            }
+            found => {
+                return Err(StudentError::UnsupportedCheckpointVersion {
+                    found,
+                    supported: QWEB_CHECKPOINT_VERSION,
+                })
+            }
         }
         let mut agent = QwebDqnAgent::new(state.config, state.form, 0)
             .map_err(|e| corrupt(format!("config: {e}")))?;

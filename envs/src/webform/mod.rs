@@ -137,7 +137,7 @@ pub use meta::{
 };
 pub use observe::{
     ObsArray, WebFormObs, ATTRIBUTES, ELEMENT_FEATURES, FILLED_FEATURE, MATCH_FEATURES,
-    PROGRESS_FEATURES,
+    PARENT_FEATURE, PROGRESS_FEATURES,
 };
 pub use oracle::{oracle_action, oracle_calls};
 pub use raster::{RENDER_HEIGHT, RENDER_WIDTH};

@@ -31,6 +31,9 @@ const FEAT_POPUP: usize = ElementKind::COUNT + 3;
 const FEAT_EXPANDED: usize = ElementKind::COUNT + 4;
 const FEAT_DEPTH: usize = ElementKind::COUNT + 5;
 const FEAT_PARENT: usize = ElementKind::COUNT + 6;
+/// Index in an element's [`WebFormObs::dom_feat`] row of `(parent slot + 1) / E` (0 for the
+/// root), from which a network can rebuild the page's tree.
+pub const PARENT_FEATURE: usize = FEAT_PARENT;
 const FEAT_POSITION: usize = ElementKind::COUNT + 7;
 const FEAT_TYPED: usize = ElementKind::COUNT + 8;
 

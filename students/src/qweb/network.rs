@@ -11,12 +11,30 @@
 //!    some element already holds field `j`'s value;
 //! 4. click head per element: `Q_click(e) = MLP_C([h_e, mean_j u_je, progress, mean_j sat_j])`.
 //!
+//! Two options bring the pair head closer to QWeb's network, where fields and elements meet in
+//! a product (`M = f · E_treeᵀ`) and each element is encoded in its document context (a biLSTM
+//! over the element list):
+//! - `pair_product`: the pair head also reads `h_e ⊙ g_j`, so a key and a label that the
+//!   embeddings bring close (a synonym, an abbreviation) score high without the MLP having to
+//!   learn a similarity from a concatenation;
+//! - `row_context`: each element's encoder also reads the pooled text of its row's label (the
+//!   nearest earlier `label` element with the same parent), and the pair head the word-overlap
+//!   features of that label with the field, so an input whose only name is a separate label
+//!   element (`label_ambiguity`) and the options of a radio or checkbox group can be told apart;
+//! - `soft_match`: the pair head also reads the dot products of the field's pooled key embedding
+//!   with the element's pooled text, name and (with `row_context`) row-label embeddings, QWeb's
+//!   field–element intersection at the word level: the gradient of a rewarded `Type` pulls a
+//!   label's words (`surname`) towards its key's (`last name`), which the word-overlap features
+//!   cannot see.
+//!
 //! Every weight is shared across elements and fields (QWeb's factorisation), so the parameter
 //! count does not depend on the caps; the work grows with `E_b · F_b`.
 
 use ndarray::{s, Array2, ArrayView2};
 use rand::Rng;
-use teachgym_envs::webform::{ATTRIBUTES, ELEMENT_FEATURES, MATCH_FEATURES, PROGRESS_FEATURES};
+use teachgym_envs::webform::{
+    ElementKind, ATTRIBUTES, ELEMENT_FEATURES, MATCH_FEATURES, PARENT_FEATURE, PROGRESS_FEATURES,
+};
 
 use super::snapshot::{FormShape, FormSnapshot};
 use crate::activation::Activation;
@@ -33,7 +51,13 @@ pub(crate) struct NetworkShape {
     pub pair_hidden: Vec<usize>,
     pub pooled_dim: usize,
     pub click_hidden: Vec<usize>,
+    pub pair_product: bool,
+    pub row_context: bool,
+    pub soft_match: bool,
 }
+
+/// Dot products of the pooled key with the element's text, name and row label (`soft_match`).
+const SOFT_MATCHES: usize = 3;
 
 /// Extra inputs of the pair head after `[h_e, g_j]`: the match features and `sat_j`.
 const PAIR_EXTRA: usize = MATCH_FEATURES + 1;
@@ -49,11 +73,17 @@ pub(crate) fn mlp_configs(shape: &NetworkShape) -> [MlpConfig; 4] {
         c.layers.last_mut().expect("output layer").activation = Activation::Tanh;
         c
     };
+    let context = usize::from(shape.row_context);
+    let product = usize::from(shape.pair_product);
     [
         encoder(2 * d),
-        encoder(ATTRIBUTES * d + ELEMENT_FEATURES),
+        encoder(ATTRIBUTES * d + ELEMENT_FEATURES + context * d),
         MlpConfig::new(
-            2 * h + PAIR_EXTRA,
+            2 * h
+                + PAIR_EXTRA
+                + product * h
+                + context * MATCH_FEATURES
+                + usize::from(shape.soft_match) * SOFT_MATCHES,
             &shape.pair_hidden,
             Activation::Relu,
             1 + k,
@@ -78,6 +108,12 @@ pub(crate) struct QwebNet {
     pub embedding: Vec<f32>,
     /// Field encoder, element encoder, pair head, click head.
     pub mlps: [Mlp; 4],
+    /// The pair head reads `h_e ⊙ g_j` (see the module docs).
+    pub pair_product: bool,
+    /// Elements are encoded with their row's label (see the module docs).
+    pub row_context: bool,
+    /// The pair head reads key–element embedding dot products (see the module docs).
+    pub soft_match: bool,
 }
 
 /// Gradients of a [`QwebNet`].
@@ -138,6 +174,29 @@ pub(crate) struct Pass {
     encoded_fields: Array2<f32>,
     encoded_elements: Array2<f32>,
     pair_out: Array2<f32>,
+    /// Per batch item (with `row_context`): each element's row label.
+    row_labels: Vec<Vec<Option<usize>>>,
+    /// The encoders' inputs (pooled embeddings), for `soft_match`'s backward pass.
+    field_in: Array2<f32>,
+    element_in: Array2<f32>,
+}
+
+/// Offsets of the pair head's optional inputs, in input order.
+struct PairLayout {
+    product_at: usize,
+    context_at: usize,
+    soft_at: usize,
+    width: usize,
+}
+
+/// Columns of an element encoder's input holding the pooled text, name and row label, in
+/// [`SOFT_MATCHES`] order (the row label's only with `row_context`).
+fn soft_match_columns(d: usize, row_context: bool) -> [Option<usize>; SOFT_MATCHES] {
+    [
+        Some(d),
+        Some(2 * d),
+        row_context.then_some(ATTRIBUTES * d + ELEMENT_FEATURES),
+    ]
 }
 
 /// Mean of the embeddings of the non-padding `ids` into `out` (zeros if there are none).
@@ -170,6 +229,34 @@ fn pool_backward(d_embedding: &mut [f32], d: usize, ids: &[u16], d_out: &[f32]) 
     }
 }
 
+/// Per element of `s`, the index of its row's label: the nearest earlier element of kind
+/// `label` with the same parent (read back from the parent feature, `(parent + 1) / E`).
+pub(crate) fn row_labels(s: &FormSnapshot, max_elements: usize) -> Vec<Option<usize>> {
+    let label = ElementKind::ALL
+        .iter()
+        .position(|&k| k == ElementKind::Label)
+        .expect("labels are an element kind");
+    let mut last_label_of_parent: Vec<Option<usize>> = vec![None; max_elements + 1];
+    (0..s.n_elements)
+        .map(|e| {
+            let feat = &s.element_features[e * ELEMENT_FEATURES..(e + 1) * ELEMENT_FEATURES];
+            let parent =
+                ((feat[PARENT_FEATURE] * max_elements as f32).round() as usize).min(max_elements);
+            let context = last_label_of_parent[parent];
+            if parent > 0 && feat[label] > 0.5 {
+                last_label_of_parent[parent] = Some(e);
+            }
+            context.filter(|_| parent > 0)
+        })
+        .collect()
+}
+
+/// The visible-text tokens of element `e` of `s`.
+fn text_tokens(s: &FormSnapshot, e: usize, t: usize) -> &[u16] {
+    let at = (e * ATTRIBUTES + 1) * t;
+    &s.element_tokens[at..at + t]
+}
+
 impl QwebNet {
     /// A fresh network drawn from `rng`: the embedding table uniform in
     /// `±EMBEDDING_INIT_SCALE`, then the four MLPs in order.
@@ -192,6 +279,9 @@ impl QwebNet {
                 Mlp::new(c, rng)?,
                 Mlp::new(e, rng)?,
             ],
+            pair_product: shape.pair_product,
+            row_context: shape.row_context,
+            soft_match: shape.soft_match,
         })
     }
 
@@ -201,6 +291,20 @@ impl QwebNet {
 
     fn pooled_dim(&self) -> usize {
         self.mlps[2].outputs() - 1
+    }
+
+    fn pair_layout(&self) -> PairLayout {
+        let h = self.encoding_dim();
+        let product_at = 2 * h + PAIR_EXTRA;
+        let context_at = product_at + usize::from(self.pair_product) * h;
+        let soft_at = context_at + usize::from(self.row_context) * MATCH_FEATURES;
+        let width = soft_at + usize::from(self.soft_match) * SOFT_MATCHES;
+        PairLayout {
+            product_at,
+            context_at,
+            soft_at,
+            width,
+        }
     }
 
     /// Every parameter tensor: the embedding table, then each MLP's `W_1, b_1, …`.
@@ -247,6 +351,7 @@ impl QwebNet {
         pass.field_offset.clear();
         pass.element_offset.clear();
         pass.pair_offset.clear();
+        pass.row_labels.clear();
         let (mut nf, mut ne, mut np) = (0, 0, 0);
         for s in batch {
             pass.field_offset.push(nf);
@@ -260,8 +365,15 @@ impl QwebNet {
         pass.element_offset.push(ne);
         pass.pair_offset.push(np);
 
+        if self.row_context {
+            for s in batch {
+                pass.row_labels.push(row_labels(s, form.max_elements));
+            }
+        }
+        let context_width = usize::from(self.row_context) * d;
         let mut field_in = Array2::<f32>::zeros((nf, 2 * d));
-        let mut element_in = Array2::<f32>::zeros((ne, ATTRIBUTES * d + ELEMENT_FEATURES));
+        let mut element_in =
+            Array2::<f32>::zeros((ne, ATTRIBUTES * d + ELEMENT_FEATURES + context_width));
         for (b, s) in batch.iter().enumerate() {
             for j in 0..s.n_fields {
                 let mut row = field_in.row_mut(pass.field_offset[b] + j);
@@ -291,9 +403,17 @@ impl QwebNet {
                         &mut row[a * d..(a + 1) * d],
                     );
                 }
-                row[ATTRIBUTES * d..].copy_from_slice(
+                row[ATTRIBUTES * d..ATTRIBUTES * d + ELEMENT_FEATURES].copy_from_slice(
                     &s.element_features[e * ELEMENT_FEATURES..(e + 1) * ELEMENT_FEATURES],
                 );
+                if let Some(Some(l)) = pass.row_labels.get(b).map(|labels| labels[e]) {
+                    pool(
+                        &self.embedding,
+                        d,
+                        text_tokens(s, l, t),
+                        &mut row[ATTRIBUTES * d + ELEMENT_FEATURES..],
+                    );
+                }
             }
         }
         let [c_field, c_element, c_pair, c_click] = &mut pass.caches;
@@ -302,7 +422,14 @@ impl QwebNet {
             .forward(element_in.view(), c_element)?
             .to_owned();
 
-        let mut pair_in = Array2::<f32>::zeros((np, 2 * h + PAIR_EXTRA));
+        let PairLayout {
+            product_at,
+            context_at,
+            soft_at,
+            width,
+        } = self.pair_layout();
+        let soft_columns = soft_match_columns(d, self.row_context);
+        let mut pair_in = Array2::<f32>::zeros((np, width));
         let mut satisfied_fraction = vec![0.0f32; batch.len()];
         for (b, s) in batch.iter().enumerate() {
             let sat: Vec<f32> = (0..s.n_fields).map(|j| s.field_satisfied(j)).collect();
@@ -323,10 +450,33 @@ impl QwebNet {
                     row[2 * h..2 * h + MATCH_FEATURES]
                         .copy_from_slice(&s.match_features[m..m + MATCH_FEATURES]);
                     row[2 * h + MATCH_FEATURES] = sat_j;
+                    if self.pair_product {
+                        for c in 0..h {
+                            row[product_at + c] = row[c] * row[h + c];
+                        }
+                    }
+                    if let Some(Some(l)) = pass.row_labels.get(b).map(|labels| labels[e]) {
+                        let m = (j * s.n_elements + l) * MATCH_FEATURES;
+                        row[context_at..context_at + MATCH_FEATURES]
+                            .copy_from_slice(&s.match_features[m..m + MATCH_FEATURES]);
+                    }
+                    if self.soft_match {
+                        let key = field_in.row(pass.field_offset[b] + j);
+                        let element = element_in.row(pass.element_offset[b] + e);
+                        for (i, column) in soft_columns.iter().enumerate() {
+                            if let Some(at) = column {
+                                row[soft_at + i] = (0..d).map(|c| key[c] * element[at + c]).sum();
+                            }
+                        }
+                    }
                 }
             }
         }
         pass.pair_out = self.mlps[2].forward(pair_in.view(), c_pair)?.to_owned();
+        if self.soft_match {
+            pass.field_in = field_in;
+            pass.element_in = element_in;
+        }
 
         let mut click_in = Array2::<f32>::zeros((ne, h + k + CLICK_EXTRA));
         for (b, s) in batch.iter().enumerate() {
@@ -421,6 +571,11 @@ impl QwebNet {
         )?;
         let mut d_elements = d_click_in.slice(s![.., ..h]).to_owned();
         let mut d_fields = Array2::<f32>::zeros((nf, h));
+        let PairLayout {
+            product_at,
+            soft_at,
+            ..
+        } = self.pair_layout();
         for (b, s) in batch.iter().enumerate() {
             for e in 0..s.n_elements {
                 let row_e = pass.element_offset[b] + e;
@@ -431,19 +586,49 @@ impl QwebNet {
                         d_elements[(row_e, c)] += d_pair_in[(p, c)];
                         d_fields[(row_f, c)] += d_pair_in[(p, h + c)];
                     }
+                    if self.pair_product {
+                        // ∂(h_e ⊙ g_j)/∂h_e = g_j and /∂g_j = h_e.
+                        for c in 0..h {
+                            let g = d_pair_in[(p, product_at + c)];
+                            d_elements[(row_e, c)] += g * pass.encoded_fields[(row_f, c)];
+                            d_fields[(row_f, c)] += g * pass.encoded_elements[(row_e, c)];
+                        }
+                    }
                 }
             }
         }
-        let d_element_in = self.mlps[1].backward_with_input_gradient(
+        let mut d_element_in = self.mlps[1].backward_with_input_gradient(
             &pass.caches[1],
             d_elements.view(),
             &mut grads.mlps[1],
         )?;
-        let d_field_in = self.mlps[0].backward_with_input_gradient(
+        let mut d_field_in = self.mlps[0].backward_with_input_gradient(
             &pass.caches[0],
             d_fields.view(),
             &mut grads.mlps[0],
         )?;
+        if self.soft_match {
+            // ∂(k · x)/∂k = x and ∂(k · x)/∂x = k, into the pooled embeddings.
+            let columns = soft_match_columns(d, self.row_context);
+            for (b, s) in batch.iter().enumerate() {
+                for e in 0..s.n_elements {
+                    let row_e = pass.element_offset[b] + e;
+                    for j in 0..s.n_fields {
+                        let p = pass.pair_offset[b] + e * s.n_fields + j;
+                        let row_f = pass.field_offset[b] + j;
+                        for (i, column) in columns.iter().enumerate() {
+                            let (Some(at), g) = (column, d_pair_in[(p, soft_at + i)]) else {
+                                continue;
+                            };
+                            for c in 0..d {
+                                d_field_in[(row_f, c)] += g * pass.element_in[(row_e, at + c)];
+                                d_element_in[(row_e, at + c)] += g * pass.field_in[(row_f, c)];
+                            }
+                        }
+                    }
+                }
+            }
+        }
         grads.embedding.fill(0.0);
         for (b, s) in batch.iter().enumerate() {
             for j in 0..s.n_fields {
@@ -464,6 +649,14 @@ impl QwebNet {
                         d,
                         &s.element_tokens[at..at + t],
                         &row[a * d..(a + 1) * d],
+                    );
+                }
+                if let Some(Some(l)) = pass.row_labels.get(b).map(|labels| labels[e]) {
+                    pool_backward(
+                        &mut grads.embedding,
+                        d,
+                        text_tokens(s, l, t),
+                        &row[ATTRIBUTES * d + ELEMENT_FEATURES..],
                     );
                 }
             }

@@ -6,7 +6,7 @@ use rand_pcg::Pcg64;
 use teachgym_core::Env;
 use teachgym_envs::{WebFormConfig, WebFormEnv, WebFormMdEnv, WebFormObs};
 
-use super::network::{NetworkShape, Pass, QwebGrads, QwebNet};
+use super::network::{row_labels, NetworkShape, Pass, QwebGrads, QwebNet};
 use super::*;
 use crate::activation::Activation;
 
@@ -116,6 +116,12 @@ fn parameter_count_does_not_depend_on_the_caps() {
 
 #[test]
 fn network_gradients_match_finite_differences() {
+    for options in 0..8 {
+        gradients_match_finite_differences(options & 1 == 1, options & 2 == 2, options & 4 == 4);
+    }
+}
+
+fn gradients_match_finite_differences(pair_product: bool, row_context: bool, soft_match: bool) {
     let form = shape();
     let mut rng = Pcg64::seed_from_u64(3);
     let net_shape = NetworkShape {
@@ -125,6 +131,9 @@ fn network_gradients_match_finite_differences() {
         pair_hidden: vec![4],
         pooled_dim: 2,
         click_hidden: vec![3],
+        pair_product,
+        row_context,
+        soft_match,
     };
     let mut net = QwebNet::new(&net_shape, &form, &mut rng).unwrap();
     // Smooth activations, so finite differences do not straddle ReLU kinks.
@@ -139,6 +148,12 @@ fn network_gradients_match_finite_differences() {
         .map(|o| FormSnapshot::from_obs(o, &form).unwrap())
         .collect();
     let batch: Vec<&FormSnapshot> = snaps.iter().collect();
+    // Every input but the form title's and buttons' sits in a row with a label.
+    let with_label: usize = batch
+        .iter()
+        .map(|s| row_labels(s, form.max_elements).iter().flatten().count())
+        .sum();
+    assert!(with_label >= 8, "{with_label} elements with a row label");
     let n = form.n_actions();
     // Loss = Σ c·Q over the legal actions.
     let mut weights = Array2::<f32>::zeros((batch.len(), n));
@@ -185,7 +200,8 @@ fn network_gradients_match_finite_differences() {
             let tol = 3e-3 + 2e-2 * numeric.abs();
             assert!(
                 (numeric - exact as f64).abs() <= tol,
-                "tensor {t} element {i}: analytic {exact} vs numeric {numeric}"
+                "product {pair_product}, context {row_context}, soft {soft_match}: tensor {t} element {i}: \
+                 analytic {exact} vs numeric {numeric}"
             );
             checked += 1;
         }
@@ -317,6 +333,40 @@ fn train_a_little(agent: &mut QwebDqnAgent, iterations: usize, seed: u64) {
         };
         agent.train_iteration(&mut vec_env, clock).unwrap();
     }
+}
+
+#[test]
+fn a_version_1_checkpoint_loads_with_the_network_it_was_written_by() {
+    let config = QwebDqnConfig {
+        pair_product: false,
+        row_context: false,
+        soft_match: false,
+        ..small_config()
+    };
+    let mut agent = QwebDqnAgent::new(config, shape(), 5).unwrap();
+    train_a_little(&mut agent, 10, 5);
+    // A checkpoint as version 1 wrote it: no network options in its config. (Edited as text: the
+    // RNG's 128-bit state does not survive a `serde_json::Value`.)
+    let text = agent.to_json();
+    let options = r#""pair_product":false,"row_context":false,"soft_match":false,"#;
+    assert!(text.contains(options));
+    let version = format!(r#""format_version":{QWEB_CHECKPOINT_VERSION},"#);
+    assert!(text.starts_with(&format!("{{{version}")));
+    let v1 = text
+        .replacen(options, "", 1)
+        .replacen(&version, r#""format_version":1,"#, 1);
+    let restored = QwebDqnAgent::from_json(&v1).unwrap();
+    assert_eq!(restored.config(), agent.config());
+    let obs = observations(3);
+    for o in &obs {
+        assert_eq!(restored.q_values(o).unwrap(), agent.q_values(o).unwrap());
+    }
+    // Read as the current version, the same file asks for the default network, which its
+    // weights do not fit.
+    assert!(matches!(
+        QwebDqnAgent::from_json(&text.replacen(options, "", 1)),
+        Err(StudentError::CorruptCheckpoint { .. })
+    ));
 }
 
 #[test]

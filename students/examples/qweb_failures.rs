@@ -1,0 +1,203 @@
+//! Why a trained QWeb DQN fails the forms it fails: replays a run's greedy policy on a web-form
+//! test set and sorts every episode's end (success, wrong submission, a decoy or link, the step
+//! limit) and every targeted field's final correctness by widget kind, label variant and page.
+//!
+//! `cargo run --release -p teachgym-students --example qweb_failures -- RUN_DIR/checkpoint.json
+//! TEST_SET.csv [MAX_FIELDS MAX_PAGES MAX_DISTRACTORS MAX_ELEMENTS]` (the caps default to the
+//! hard configs' 8, 2, 8, 72; they must be the run's `[webform]` caps).
+
+use std::collections::BTreeMap;
+
+use teachgym_core::Env;
+use teachgym_envs::webform::{ButtonRole, Form, FormState, Role, Slot, WebFormConfig, WebFormEnv};
+use teachgym_students::trainer::DEFAULT_EVAL_SEED;
+use teachgym_students::{QwebDqnAgent, Student, TestSet};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [checkpoint, test_set, caps @ ..] = args.as_slice() else {
+        return Err("usage: qweb_failures CHECKPOINT TEST_SET [F P D E]".into());
+    };
+    let caps: Vec<usize> = caps.iter().map(|c| c.parse()).collect::<Result<_, _>>()?;
+    let cap = |i: usize, default: usize| caps.get(i).copied().unwrap_or(default);
+    let config = WebFormConfig {
+        max_fields: cap(0, 8),
+        max_pages: cap(1, 2),
+        max_distractors: cap(2, 8),
+        max_elements: cap(3, 72),
+        ..WebFormConfig::default()
+    };
+    let raw: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(checkpoint)?)?;
+    let student = raw["trainer"]["student"]
+        .as_str()
+        .map(str::to_owned)
+        .unwrap_or_else(|| raw["trainer"]["student"].to_string());
+    let mut agent = QwebDqnAgent::from_json(&student)?;
+    let mut env = WebFormEnv::new(config)?;
+    let tests = TestSet::load(env.task_space(), std::path::Path::new(test_set))?;
+
+    let mut endings: BTreeMap<String, usize> = BTreeMap::new();
+    // category -> (correct, total) over the targeted fields of every episode's final state
+    let mut fields: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let mut wrong_per_failed: BTreeMap<usize, usize> = BTreeMap::new();
+    // step-limit episodes: the action repeated most in the last steps, and the page they end on
+    let mut loops: BTreeMap<String, usize> = BTreeMap::new();
+    // wrong targeted fields: what their widget holds and where their value went, per label kind
+    let mut misses: BTreeMap<String, usize> = BTreeMap::new();
+    for (j, task) in tests.tasks().iter().enumerate() {
+        let (mut obs, _) = env.reset(Some(DEFAULT_EVAL_SEED + j as u64), task)?;
+        let mut history: Vec<(usize, Option<usize>, Option<Role>)> = Vec::new();
+        let ending = loop {
+            let mask: Vec<bool> = obs.action_mask.iter().map(|&m| m == 1).collect();
+            let action =
+                <QwebDqnAgent as Student<WebFormEnv>>::act_greedy(&mut agent, &obs, Some(&mask))?;
+            let (slot, field) = env.decode_action(action);
+            let clicked = {
+                let (form, state) = (env.form()?, env.state()?);
+                role_of(form, state, slot)
+            };
+            history.push((slot, field, clicked));
+            let step = env.step(&action)?;
+            obs = step.obs;
+            if step.terminated || step.truncated {
+                let success = step
+                    .info
+                    .values
+                    .iter()
+                    .any(|&(k, v)| k == "success" && v > 0.5);
+                break if success {
+                    "success".to_string()
+                } else if step.truncated {
+                    "step limit".to_string()
+                } else {
+                    match clicked {
+                        Some(Role::Button(ButtonRole::Submit)) => "wrong submission".into(),
+                        Some(Role::Button(b)) => format!("decoy {b:?}"),
+                        Some(Role::Link) => "link".into(),
+                        other => format!("other {other:?}"),
+                    }
+                };
+            }
+        };
+        let (form, state) = (env.form()?, env.state()?);
+        if ending == "step limit" {
+            let tail = &history[history.len().saturating_sub(6)..];
+            let what = match tail.last() {
+                Some((_, Some(_), _)) => "Type".to_string(),
+                Some((_, None, Some(Role::Button(b)))) => format!("Click {b:?}"),
+                Some((_, None, Some(role))) => format!("Click {role:?}")
+                    .split('(')
+                    .next()
+                    .unwrap_or("Click")
+                    .to_string(),
+                _ => "Click pop-up".to_string(),
+            };
+            let distinct: std::collections::BTreeSet<_> =
+                tail.iter().map(|(slot, field, _)| (slot, field)).collect();
+            *loops
+                .entry(format!(
+                    "page {} of {}, last action {what}, {} distinct in the last 6",
+                    state.page + 1,
+                    form.pages.len(),
+                    distinct.len()
+                ))
+                .or_default() += 1;
+        }
+        let mut wrong = 0;
+        for (f, field) in form.fields.iter().enumerate() {
+            if form.widgets[field.widget].target.is_none() {
+                continue;
+            }
+            let ok = form.field_correct(state, f);
+            wrong += usize::from(!ok);
+            let widget = &form.widgets[field.widget];
+            let page = form.pages[widget.page].elements.get(widget.element);
+            let name = page.map(|e| e.name.as_ref()).unwrap_or("");
+            let variant = if widget.placeholder_only {
+                "placeholder only"
+            } else if name.is_empty() {
+                "label sibling only (no name)"
+            } else if widget.label == field.key {
+                "plain label"
+            } else {
+                "synonym/abbreviation"
+            };
+            let key = if field.shown_key.is_empty() {
+                "key omitted"
+            } else if field.shown_key == field.key {
+                "key as is"
+            } else {
+                "key synonym"
+            };
+            if !ok {
+                let held = form.widget_value(state, field.widget);
+                let what = match held {
+                    None => "its widget empty",
+                    Some(v) if form.fields.iter().any(|g| g.value == v) => {
+                        "its widget holds another field's value"
+                    }
+                    Some(_) => "its widget holds a wrong value",
+                };
+                let elsewhere = (0..form.widgets.len())
+                    .any(|w| w != field.widget && form.widget_value(state, w) == Some(field.value));
+                let placed = if elsewhere {
+                    "its value in another widget"
+                } else {
+                    "its value nowhere"
+                };
+                *misses
+                    .entry(format!("{variant}: {what}, {placed}"))
+                    .or_default() += 1;
+            }
+            for category in [
+                format!("kind {:?}", widget.kind),
+                format!("label {variant}"),
+                format!("instruction {key}"),
+                format!("page {}", widget.page),
+                "all".to_string(),
+            ] {
+                let entry = fields.entry(category).or_default();
+                entry.0 += usize::from(ok);
+                entry.1 += 1;
+            }
+        }
+        if ending != "success" {
+            *wrong_per_failed.entry(wrong).or_default() += 1;
+        }
+        *endings.entry(ending).or_default() += 1;
+    }
+    println!("episode endings over {} forms:", tests.len());
+    for (ending, n) in &endings {
+        println!(
+            "  {ending:<28} {n:>4}  {:5.1} %",
+            100.0 * *n as f64 / tests.len() as f64
+        );
+    }
+    println!("failed episodes by number of wrong targeted fields at the end:");
+    for (wrong, n) in &wrong_per_failed {
+        println!("  {wrong} wrong: {n}");
+    }
+    println!("step-limit episodes:");
+    for (what, n) in &loops {
+        println!("  {what}: {n}");
+    }
+    println!("wrong targeted fields at the episode's end:");
+    for (what, n) in &misses {
+        println!("  {what}: {n}");
+    }
+    println!("targeted fields correct at the episode's end:");
+    for (category, (ok, total)) in &fields {
+        println!(
+            "  {category:<36} {ok:>5} / {total:<5} {:5.1} %",
+            100.0 * *ok as f64 / *total as f64
+        );
+    }
+    Ok(())
+}
+
+fn role_of(form: &Form, state: &FormState, slot: usize) -> Option<Role> {
+    match form.slot(state, slot)? {
+        Slot::Page(i) => Some(form.pages[state.page].elements[i].role),
+        Slot::Popup(_) => None,
+    }
+}
