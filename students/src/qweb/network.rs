@@ -181,6 +181,27 @@ pub(crate) struct Pass {
     element_in: Array2<f32>,
 }
 
+impl Pass {
+    /// Every (element, field) pair of `batch` as (pair row, element row, field row), in the
+    /// order of the pair head's input rows.
+    fn pair_rows<'a>(
+        &'a self,
+        batch: &'a [&FormSnapshot],
+    ) -> impl Iterator<Item = (usize, usize, usize)> + 'a {
+        batch.iter().enumerate().flat_map(move |(b, s)| {
+            (0..s.n_elements).flat_map(move |e| {
+                (0..s.n_fields).map(move |j| {
+                    (
+                        self.pair_offset[b] + e * s.n_fields + j,
+                        self.element_offset[b] + e,
+                        self.field_offset[b] + j,
+                    )
+                })
+            })
+        })
+    }
+}
+
 /// Offsets of the pair head's optional inputs, in input order.
 struct PairLayout {
     product_at: usize,
@@ -576,24 +597,17 @@ impl QwebNet {
             soft_at,
             ..
         } = self.pair_layout();
-        for (b, s) in batch.iter().enumerate() {
-            for e in 0..s.n_elements {
-                let row_e = pass.element_offset[b] + e;
-                for j in 0..s.n_fields {
-                    let p = pass.pair_offset[b] + e * s.n_fields + j;
-                    let row_f = pass.field_offset[b] + j;
-                    for c in 0..h {
-                        d_elements[(row_e, c)] += d_pair_in[(p, c)];
-                        d_fields[(row_f, c)] += d_pair_in[(p, h + c)];
-                    }
-                    if self.pair_product {
-                        // ∂(h_e ⊙ g_j)/∂h_e = g_j and /∂g_j = h_e.
-                        for c in 0..h {
-                            let g = d_pair_in[(p, product_at + c)];
-                            d_elements[(row_e, c)] += g * pass.encoded_fields[(row_f, c)];
-                            d_fields[(row_f, c)] += g * pass.encoded_elements[(row_e, c)];
-                        }
-                    }
+        for (p, row_e, row_f) in pass.pair_rows(batch) {
+            for c in 0..h {
+                d_elements[(row_e, c)] += d_pair_in[(p, c)];
+                d_fields[(row_f, c)] += d_pair_in[(p, h + c)];
+            }
+            if self.pair_product {
+                // ∂(h_e ⊙ g_j)/∂h_e = g_j and /∂g_j = h_e.
+                for c in 0..h {
+                    let g = d_pair_in[(p, product_at + c)];
+                    d_elements[(row_e, c)] += g * pass.encoded_fields[(row_f, c)];
+                    d_fields[(row_f, c)] += g * pass.encoded_elements[(row_e, c)];
                 }
             }
         }
@@ -610,21 +624,14 @@ impl QwebNet {
         if self.soft_match {
             // ∂(k · x)/∂k = x and ∂(k · x)/∂x = k, into the pooled embeddings.
             let columns = soft_match_columns(d, self.row_context);
-            for (b, s) in batch.iter().enumerate() {
-                for e in 0..s.n_elements {
-                    let row_e = pass.element_offset[b] + e;
-                    for j in 0..s.n_fields {
-                        let p = pass.pair_offset[b] + e * s.n_fields + j;
-                        let row_f = pass.field_offset[b] + j;
-                        for (i, column) in columns.iter().enumerate() {
-                            let (Some(at), g) = (column, d_pair_in[(p, soft_at + i)]) else {
-                                continue;
-                            };
-                            for c in 0..d {
-                                d_field_in[(row_f, c)] += g * pass.element_in[(row_e, at + c)];
-                                d_element_in[(row_e, at + c)] += g * pass.field_in[(row_f, c)];
-                            }
-                        }
+            for (p, row_e, row_f) in pass.pair_rows(batch) {
+                for (i, column) in columns.iter().enumerate() {
+                    let (Some(at), g) = (column, d_pair_in[(p, soft_at + i)]) else {
+                        continue;
+                    };
+                    for c in 0..d {
+                        d_field_in[(row_f, c)] += g * pass.element_in[(row_e, at + c)];
+                        d_element_in[(row_e, at + c)] += g * pass.field_in[(row_f, c)];
                     }
                 }
             }
