@@ -34,7 +34,8 @@ pub mod mlp;
 pub mod rmsprop;
 
 pub use activation::{
-    fast_tanh, map_in_place, Activation, FAST_TANH_MAX_ABS_ERROR, LEAKY_RELU_SLOPE,
+    fast_tanh, first_map_in_place_mismatch, map_in_place, Activation, FAST_TANH_MAX_ABS_ERROR,
+    LEAKY_RELU_SLOPE,
 };
 pub use adam::{Adam, AdamConfig};
 pub use checkpoint::{Checkpoint, CHECKPOINT_FORMAT_VERSION};
