@@ -3,10 +3,12 @@
 //! limit) and every targeted field's final correctness by widget kind, label variant and page.
 //!
 //! `cargo run --release -p teachgym-students --example qweb_failures -- RUN_DIR/checkpoint.json
-//! TEST_SET.csv [MAX_FIELDS MAX_PAGES MAX_DISTRACTORS MAX_ELEMENTS]` (the caps default to the
-//! hard configs' 8, 2, 8, 72; they must be the run's `[webform]` caps).
+//! [TEST_SET.csv]`: the env (its `[webform]` section) and the evaluation seed are the run's own,
+//! read from the configuration inside the checkpoint; the test set defaults to the run's
+//! `test_set.csv`.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use teachgym_core::Env;
 use teachgym_envs::webform::{ButtonRole, Form, FormState, Role, Slot, WebFormConfig, WebFormEnv};
@@ -15,26 +17,34 @@ use teachgym_students::{QwebDqnAgent, Student, TestSet};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [checkpoint, test_set, caps @ ..] = args.as_slice() else {
-        return Err("usage: qweb_failures CHECKPOINT TEST_SET [F P D E]".into());
-    };
-    let caps: Vec<usize> = caps.iter().map(|c| c.parse()).collect::<Result<_, _>>()?;
-    let cap = |i: usize, default: usize| caps.get(i).copied().unwrap_or(default);
-    let config = WebFormConfig {
-        max_fields: cap(0, 8),
-        max_pages: cap(1, 2),
-        max_distractors: cap(2, 8),
-        max_elements: cap(3, 72),
-        ..WebFormConfig::default()
+    let (checkpoint, test_set) = match args.as_slice() {
+        [checkpoint] => {
+            let run_dir = Path::new(checkpoint).parent().unwrap_or(Path::new("."));
+            (checkpoint, run_dir.join("test_set.csv"))
+        }
+        [checkpoint, test_set] => (checkpoint, test_set.into()),
+        _ => return Err("usage: qweb_failures CHECKPOINT [TEST_SET]".into()),
     };
     let raw: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(checkpoint)?)?;
+    let run_config: toml::Table = raw["config"]
+        .as_str()
+        .ok_or("the checkpoint holds no run configuration")?
+        .parse()?;
+    let config: WebFormConfig = match run_config.get("webform") {
+        Some(section) => section.clone().try_into()?,
+        None => WebFormConfig::default(),
+    };
+    let eval_seed = run_config
+        .get("trainer")
+        .and_then(|trainer| trainer.get("eval_seed"))
+        .and_then(|seed| seed.as_integer())
+        .map_or(DEFAULT_EVAL_SEED, |seed| seed as u64);
     let student = raw["trainer"]["student"]
         .as_str()
-        .map(str::to_owned)
-        .unwrap_or_else(|| raw["trainer"]["student"].to_string());
-    let mut agent = QwebDqnAgent::from_json(&student)?;
+        .ok_or("the checkpoint holds no student")?;
+    let mut agent = QwebDqnAgent::from_json(student)?;
     let mut env = WebFormEnv::new(config)?;
-    let tests = TestSet::load(env.task_space(), std::path::Path::new(test_set))?;
+    let tests = TestSet::load(env.task_space(), &test_set)?;
 
     let mut endings: BTreeMap<String, usize> = BTreeMap::new();
     // category -> (correct, total) over the targeted fields of every episode's final state
@@ -45,7 +55,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // wrong targeted fields: what their widget holds and where their value went, per label kind
     let mut misses: BTreeMap<String, usize> = BTreeMap::new();
     for (j, task) in tests.tasks().iter().enumerate() {
-        let (mut obs, _) = env.reset(Some(DEFAULT_EVAL_SEED + j as u64), task)?;
+        let (mut obs, _) = env.reset(Some(eval_seed + j as u64), task)?;
         let mut history: Vec<(usize, Option<usize>, Option<Role>)> = Vec::new();
         let ending = loop {
             let mask: Vec<bool> = obs.action_mask.iter().map(|&m| m == 1).collect();

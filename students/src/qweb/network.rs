@@ -73,21 +73,11 @@ pub(crate) fn mlp_configs(shape: &NetworkShape) -> [MlpConfig; 4] {
         c.layers.last_mut().expect("output layer").activation = Activation::Tanh;
         c
     };
-    let context = usize::from(shape.row_context);
-    let product = usize::from(shape.pair_product);
+    let pair = PairLayout::new(h, shape.pair_product, shape.row_context, shape.soft_match);
     [
         encoder(2 * d),
-        encoder(ATTRIBUTES * d + ELEMENT_FEATURES + context * d),
-        MlpConfig::new(
-            2 * h
-                + PAIR_EXTRA
-                + product * h
-                + context * MATCH_FEATURES
-                + usize::from(shape.soft_match) * SOFT_MATCHES,
-            &shape.pair_hidden,
-            Activation::Relu,
-            1 + k,
-        ),
+        encoder(row_label_at(d) + usize::from(shape.row_context) * d),
+        MlpConfig::new(pair.width, &shape.pair_hidden, Activation::Relu, 1 + k),
         MlpConfig::new(
             h + k + CLICK_EXTRA,
             &shape.click_hidden,
@@ -181,6 +171,12 @@ pub(crate) struct Pass {
     element_in: Array2<f32>,
 }
 
+/// The row label of element `e` of batch item `b` in [`Pass::row_labels`] (none without
+/// `row_context`, when the list is empty).
+fn row_label(row_labels: &[Vec<Option<usize>>], b: usize, e: usize) -> Option<usize> {
+    row_labels.get(b).and_then(|labels| labels[e])
+}
+
 impl Pass {
     /// Every (element, field) pair of `batch` as (pair row, element row, field row), in the
     /// order of the pair head's input rows.
@@ -202,7 +198,7 @@ impl Pass {
     }
 }
 
-/// Offsets of the pair head's optional inputs, in input order.
+/// Offsets of the pair head's optional inputs, in input order, and its input width.
 struct PairLayout {
     product_at: usize,
     context_at: usize,
@@ -210,14 +206,32 @@ struct PairLayout {
     width: usize,
 }
 
+impl PairLayout {
+    /// The layout for encodings of width `h` and the options that are on.
+    fn new(h: usize, pair_product: bool, row_context: bool, soft_match: bool) -> Self {
+        let product_at = 2 * h + PAIR_EXTRA;
+        let context_at = product_at + usize::from(pair_product) * h;
+        let soft_at = context_at + usize::from(row_context) * MATCH_FEATURES;
+        let width = soft_at + usize::from(soft_match) * SOFT_MATCHES;
+        PairLayout {
+            product_at,
+            context_at,
+            soft_at,
+            width,
+        }
+    }
+}
+
+/// Column of an element encoder's input where the row label's pooled text starts (after the
+/// pooled attributes and the element features), for embeddings of width `d`.
+fn row_label_at(d: usize) -> usize {
+    ATTRIBUTES * d + ELEMENT_FEATURES
+}
+
 /// Columns of an element encoder's input holding the pooled text, name and row label, in
 /// [`SOFT_MATCHES`] order (the row label's only with `row_context`).
 fn soft_match_columns(d: usize, row_context: bool) -> [Option<usize>; SOFT_MATCHES] {
-    [
-        Some(d),
-        Some(2 * d),
-        row_context.then_some(ATTRIBUTES * d + ELEMENT_FEATURES),
-    ]
+    [Some(d), Some(2 * d), row_context.then_some(row_label_at(d))]
 }
 
 /// Mean of the embeddings of the non-padding `ids` into `out` (zeros if there are none).
@@ -315,17 +329,12 @@ impl QwebNet {
     }
 
     fn pair_layout(&self) -> PairLayout {
-        let h = self.encoding_dim();
-        let product_at = 2 * h + PAIR_EXTRA;
-        let context_at = product_at + usize::from(self.pair_product) * h;
-        let soft_at = context_at + usize::from(self.row_context) * MATCH_FEATURES;
-        let width = soft_at + usize::from(self.soft_match) * SOFT_MATCHES;
-        PairLayout {
-            product_at,
-            context_at,
-            soft_at,
-            width,
-        }
+        PairLayout::new(
+            self.encoding_dim(),
+            self.pair_product,
+            self.row_context,
+            self.soft_match,
+        )
     }
 
     /// Every parameter tensor: the embedding table, then each MLP's `W_1, b_1, …`.
@@ -391,10 +400,8 @@ impl QwebNet {
                 pass.row_labels.push(row_labels(s, form.max_elements));
             }
         }
-        let context_width = usize::from(self.row_context) * d;
         let mut field_in = Array2::<f32>::zeros((nf, 2 * d));
-        let mut element_in =
-            Array2::<f32>::zeros((ne, ATTRIBUTES * d + ELEMENT_FEATURES + context_width));
+        let mut element_in = Array2::<f32>::zeros((ne, self.mlps[1].inputs()));
         for (b, s) in batch.iter().enumerate() {
             for j in 0..s.n_fields {
                 let mut row = field_in.row_mut(pass.field_offset[b] + j);
@@ -424,15 +431,15 @@ impl QwebNet {
                         &mut row[a * d..(a + 1) * d],
                     );
                 }
-                row[ATTRIBUTES * d..ATTRIBUTES * d + ELEMENT_FEATURES].copy_from_slice(
+                row[ATTRIBUTES * d..row_label_at(d)].copy_from_slice(
                     &s.element_features[e * ELEMENT_FEATURES..(e + 1) * ELEMENT_FEATURES],
                 );
-                if let Some(Some(l)) = pass.row_labels.get(b).map(|labels| labels[e]) {
+                if let Some(l) = row_label(&pass.row_labels, b, e) {
                     pool(
                         &self.embedding,
                         d,
                         text_tokens(s, l, t),
-                        &mut row[ATTRIBUTES * d + ELEMENT_FEATURES..],
+                        &mut row[row_label_at(d)..],
                     );
                 }
             }
@@ -476,7 +483,7 @@ impl QwebNet {
                             row[product_at + c] = row[c] * row[h + c];
                         }
                     }
-                    if let Some(Some(l)) = pass.row_labels.get(b).map(|labels| labels[e]) {
+                    if let Some(l) = row_label(&pass.row_labels, b, e) {
                         let m = (j * s.n_elements + l) * MATCH_FEATURES;
                         row[context_at..context_at + MATCH_FEATURES]
                             .copy_from_slice(&s.match_features[m..m + MATCH_FEATURES]);
@@ -658,12 +665,12 @@ impl QwebNet {
                         &row[a * d..(a + 1) * d],
                     );
                 }
-                if let Some(Some(l)) = pass.row_labels.get(b).map(|labels| labels[e]) {
+                if let Some(l) = row_label(&pass.row_labels, b, e) {
                     pool_backward(
                         &mut grads.embedding,
                         d,
                         text_tokens(s, l, t),
-                        &row[ATTRIBUTES * d + ELEMENT_FEATURES..],
+                        &row[row_label_at(d)..],
                     );
                 }
             }
