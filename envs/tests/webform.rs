@@ -7,7 +7,8 @@ use rand_pcg::Pcg64;
 use teachgym_core::{Env, Error, Space};
 use teachgym_envs::webform::{
     form_html, generate, InteractionLevel, ObsArray, ShapingMode, WebFormConfig, WebFormEnv,
-    WebFormMdEnv, WebFormObs, GOAL_COVERAGE_DIM, TASK_DIMS,
+    WebFormMdEnv, WebFormObs, ELEMENT_FEATURES, FILLED_FEATURE, GOAL_COVERAGE_DIM, MATCH_FEATURES,
+    TASK_DIMS,
 };
 
 /// An env over the whole task box (`goal_coverage` opened: its default bounds are `[1, 1]`).
@@ -72,6 +73,65 @@ fn oracle_solves_every_form_of_a_grid_in_the_optimal_number_of_steps() {
         }
         assert_eq!(forms, 19683);
     }
+}
+
+/// Whether some element in view holds field `j`'s value (exact match and filled).
+fn held_in_view(obs: &WebFormObs, config: &WebFormConfig, j: usize) -> bool {
+    let e_cap = config.max_elements;
+    (0..e_cap).any(|e| {
+        obs.dom_mask[e] == 1
+            && obs.match_feat[(j * e_cap + e) * MATCH_FEATURES + 2] == 1.0
+            && obs.dom_feat[e * ELEMENT_FEATURES + FILLED_FEATURE] == 1.0
+    })
+}
+
+#[test]
+fn instr_placed_counts_values_on_every_page_not_only_in_view() {
+    // The hard forms' caps (examples/configs/webform_hard_random.toml).
+    let config = WebFormConfig {
+        max_fields: 8,
+        max_pages: 2,
+        max_distractors: 8,
+        max_elements: 72,
+        task_low: vec![0.0; TASK_DIMS],
+        ..WebFormConfig::default()
+    };
+    let mut env = WebFormEnv::new(config.clone()).unwrap();
+    let (mut out_of_view, mut two_page_forms) = (0, 0);
+    for seed in 0..30 {
+        let (mut obs, _) = env.reset(Some(seed), &every_field(0.9)).unwrap();
+        let fields = obs.instr_mask.iter().filter(|&&m| m == 1).count();
+        two_page_forms += usize::from(env.form().unwrap().pages.len() == 2);
+        loop {
+            let step = env.step(&env.oracle_action().unwrap()).unwrap();
+            if step.terminated {
+                assert_eq!(step.info.get("success"), Some(1.0));
+                // Submitted with every value placed.
+                assert!(
+                    obs.instr_placed[..fields].iter().all(|&p| p == 1),
+                    "seed {seed}"
+                );
+                break;
+            }
+            for j in 0..fields {
+                // The oracle never erases a right value, and what is in view is placed.
+                assert!(
+                    step.obs.instr_placed[j] >= obs.instr_placed[j],
+                    "seed {seed} field {j}"
+                );
+                if held_in_view(&step.obs, &config, j) {
+                    assert_eq!(step.obs.instr_placed[j], 1, "seed {seed} field {j}");
+                } else if step.obs.instr_placed[j] == 1 && step.obs.progress[1] > 0.0 {
+                    out_of_view += 1;
+                }
+            }
+            assert!(step.obs.instr_placed[fields..].iter().all(|&p| p == 0));
+            obs = step.obs;
+        }
+    }
+    assert!(two_page_forms >= 10, "{two_page_forms} two-page forms");
+    // On page 2, page 1's values are out of view but still placed.
+    assert!(out_of_view >= 20, "{out_of_view} placed values out of view");
 }
 
 #[test]
@@ -738,6 +798,7 @@ fn check_in_space(obs: &WebFormObs, space: &Space) {
         obs.dom_mask.iter().map(|&v| f64::from(v)).collect(),
         obs.match_feat.iter().map(|&v| f64::from(v)).collect(),
         obs.action_mask.iter().map(|&v| f64::from(v)).collect(),
+        obs.instr_placed.iter().map(|&v| f64::from(v)).collect(),
         obs.progress.iter().map(|&v| f64::from(v)).collect(),
     ];
     assert_eq!(entries.len(), arrays.len());

@@ -5,7 +5,8 @@
 //! `cargo run --release -p teachgym-students --example qweb_failures -- RUN_DIR/checkpoint.json
 //! [TEST_SET.csv]`: the env (its `[webform]` section) and the evaluation seed are the run's own,
 //! read from the configuration inside the checkpoint; the test set defaults to the run's
-//! `test_set.csv`.
+//! `test_set.csv`. `--trace N` also prints, action by action, the first N episodes that end at
+//! the step limit.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -16,14 +17,22 @@ use teachgym_students::trainer::DEFAULT_EVAL_SEED;
 use teachgym_students::{QwebDqnAgent, Student, TestSet};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let mut traces_left = 0usize;
+    if let Some(at) = args.iter().position(|a| a == "--trace") {
+        traces_left = args
+            .get(at + 1)
+            .and_then(|n| n.parse().ok())
+            .ok_or("--trace takes a number of episodes")?;
+        args.drain(at..at + 2);
+    }
     let (checkpoint, test_set) = match args.as_slice() {
         [checkpoint] => {
             let run_dir = Path::new(checkpoint).parent().unwrap_or(Path::new("."));
             (checkpoint, run_dir.join("test_set.csv"))
         }
         [checkpoint, test_set] => (checkpoint, test_set.into()),
-        _ => return Err("usage: qweb_failures CHECKPOINT [TEST_SET]".into()),
+        _ => return Err("usage: qweb_failures CHECKPOINT [TEST_SET] [--trace N]".into()),
     };
     let raw: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(checkpoint)?)?;
     let run_config: toml::Table = raw["config"]
@@ -57,6 +66,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (j, task) in tests.tasks().iter().enumerate() {
         let (mut obs, _) = env.reset(Some(eval_seed + j as u64), task)?;
         let mut history: Vec<(usize, Option<usize>, Option<Role>)> = Vec::new();
+        let mut trace: Vec<String> = Vec::new();
         let ending = loop {
             let mask: Vec<bool> = obs.action_mask.iter().map(|&m| m == 1).collect();
             let action =
@@ -67,6 +77,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 role_of(form, state, slot)
             };
             history.push((slot, field, clicked));
+            if traces_left > 0 {
+                let (form, state) = (env.form()?, env.state()?);
+                trace.push(describe_action(form, state, slot, field, clicked));
+            }
             let step = env.step(&action)?;
             obs = step.obs;
             if step.terminated || step.truncated {
@@ -90,6 +104,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         };
         let (form, state) = (env.form()?, env.state()?);
+        if ending == "step limit" && traces_left > 0 {
+            traces_left -= 1;
+            println!(
+                "form {j}: {} fields on {} pages, {} steps:",
+                form.fields.len(),
+                form.pages.len(),
+                history.len()
+            );
+            for line in &trace {
+                println!("    {line}");
+            }
+        }
         if ending == "step limit" {
             let tail = &history[history.len().saturating_sub(6)..];
             let what = match tail.last() {
@@ -203,6 +229,53 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     Ok(())
+}
+
+/// One line per action: what was clicked, or which field was typed where and whether that
+/// element is the field's own widget.
+fn describe_action(
+    form: &Form,
+    state: &FormState,
+    slot: usize,
+    field: Option<usize>,
+    clicked: Option<Role>,
+) -> String {
+    let widget_of = |role: Option<Role>| match role {
+        Some(Role::Input(w)) | Some(Role::GroupOption { widget: w, .. }) => Some(w),
+        _ => None,
+    };
+    let page = state.page + 1;
+    match field {
+        Some(f) => {
+            let Some(target) = form.fields.get(f) else {
+                return format!("p{page} Type slot {slot} <- field {f} (not in the instruction)");
+            };
+            let verdict = match widget_of(clicked) {
+                Some(w) if w == target.widget => "own widget",
+                Some(w) => {
+                    if form.fields.iter().any(|g| g.widget == w) {
+                        "ANOTHER FIELD'S WIDGET"
+                    } else {
+                        "UNTARGETED WIDGET"
+                    }
+                }
+                None => "NOT A WIDGET",
+            };
+            let held = form.widget_value(state, target.widget);
+            let status = if held == Some(target.value) {
+                "already right"
+            } else if held.is_none() {
+                "empty"
+            } else {
+                "wrong"
+            };
+            format!(
+                "p{page} Type `{}` into slot {slot} ({verdict}); its own widget was {status}",
+                target.key
+            )
+        }
+        None => format!("p{page} Click slot {slot} {clicked:?}"),
+    }
 }
 
 fn role_of(form: &Form, state: &FormState, slot: usize) -> Option<Role> {

@@ -69,10 +69,11 @@ use network::{NetworkShape, Pass, QwebGrads, QwebNet};
 pub use snapshot::{FormShape, FormSnapshot, SnapshotReplay};
 use snapshot::{ReplayState, SnapshotBatch};
 
-/// Version of the [`QwebDqnAgent::to_json`] format (2: the config has `pair_product`,
-/// `row_context` and `soft_match`; a version-1 checkpoint is read with all three off, the
-/// network it was written by).
-pub const QWEB_CHECKPOINT_VERSION: u32 = 2;
+/// Version of the [`QwebDqnAgent::to_json`] format (3: the config has
+/// `satisfied_across_pages` and replayed observations their `instr_placed` flags; 2: the config
+/// has `pair_product`, `row_context` and `soft_match`). An older checkpoint is read with the
+/// options it did not know off: the network it was written by.
+pub const QWEB_CHECKPOINT_VERSION: u32 = 3;
 
 /// Hyper-parameters of the QWeb-style DQN student. The network widths are QWeb-sized but
 /// small; the learning fields mean what they mean in [`DqnConfig`], with defaults tuned on the
@@ -106,6 +107,11 @@ pub struct QwebDqnConfig {
     /// and abbreviations. Default false: on the hard forms it did not raise the success on
     /// such labels (`BENCHMARKS.md` §10.6).
     pub soft_match: bool,
+    /// A field counts as satisfied (`sat_j`, read by the pair and click heads) when its value
+    /// sits in a widget on any page (the observation's `instr_placed`), not only in an element
+    /// of the page in view: on page 2 the agent can tell that page 1's fields are done, and on
+    /// page 1 that page 2's are. Default true (`BENCHMARKS.md` §10.7).
+    pub satisfied_across_pages: bool,
     /// Adam step size. Default 5e-4, annealed (`anneal_lr`). With these widths and batch 64
     /// it ended higher on the 1–3-field forms than 32-wide networks at 1e-3, constant or
     /// annealed (`BENCHMARKS.md` §10).
@@ -158,6 +164,7 @@ impl Default for QwebDqnConfig {
             pair_product: false,
             row_context: true,
             soft_match: false,
+            satisfied_across_pages: true,
             learning_rate: 5e-4,
             adam_epsilon: 1e-8,
             buffer_size: 20_000,
@@ -236,6 +243,7 @@ impl QwebDqnConfig {
             pair_product: self.pair_product,
             row_context: self.row_context,
             soft_match: self.soft_match,
+            satisfied_across_pages: self.satisfied_across_pages,
         }
     }
 }
@@ -550,10 +558,12 @@ impl QwebDqnAgent {
             serde_json::from_str(text).map_err(|e| corrupt(e.to_string()))?;
         match state.format_version {
             QWEB_CHECKPOINT_VERSION => {}
+            2 => state.config.satisfied_across_pages = false,
             1 => {
                 state.config.pair_product = false;
                 state.config.row_context = false;
                 state.config.soft_match = false;
+                state.config.satisfied_across_pages = false;
             }
             found => {
                 return Err(StudentError::UnsupportedCheckpointVersion {

@@ -505,6 +505,7 @@ mod tests {
             .or_else(|| find("dom_mask", &a.dom_mask, &b.dom_mask))
             .or_else(|| find("match", &a.match_feat, &b.match_feat))
             .or_else(|| find("action_mask", &a.action_mask, &b.action_mask))
+            .or_else(|| find("instr_placed", &a.instr_placed, &b.instr_placed))
             .or_else(|| find("progress", &a.progress, &b.progress))
             .unwrap_or_default()
     }

@@ -72,6 +72,11 @@ pub struct WebFormObs {
     pub match_feat: Vec<f32>,
     /// `(E·(1 + F),)` 1 for valid flat actions.
     pub action_mask: Vec<u8>,
+    /// `(F,)` 1 if some widget of the form, on any page, holds field `j`'s value (as
+    /// [`Form::holds`] judges it: a committed value, the chosen or only ticked option). The
+    /// hidden pages of a multi-page form stay in its document, so a browser agent can read
+    /// this too; it says where a value went, not whether that widget is the field's own.
+    pub instr_placed: Vec<u8>,
     /// `(3,)` steps / step limit, page / (max_pages − 1), (pages − 1) / (max_pages − 1).
     pub progress: Vec<f32>,
 }
@@ -94,6 +99,7 @@ impl WebFormObs {
             dom_mask: vec![0; e],
             match_feat: vec![0.0; f * e * MATCH_FEATURES],
             action_mask: vec![0; config.n_actions()],
+            instr_placed: vec![0; f],
             progress: vec![0.0; PROGRESS_FEATURES],
         }
     }
@@ -109,6 +115,7 @@ impl WebFormObs {
             + self.dom_mask.len()
             + self.match_feat.len()
             + self.action_mask.len()
+            + self.instr_placed.len()
             + self.progress.len()
     }
 
@@ -126,12 +133,13 @@ impl WebFormObs {
         out.extend(self.dom_mask.iter().map(|&v| f32::from(v)));
         out.extend_from_slice(&self.match_feat);
         out.extend(self.action_mask.iter().map(|&v| f32::from(v)));
+        out.extend(self.instr_placed.iter().map(|&v| f32::from(v)));
         out.extend_from_slice(&self.progress);
     }
 
     /// Every array with its key in the observation space, in the space's order (for bindings
     /// that copy each key into a typed buffer, e.g. numpy arrays of a gymnasium `Dict`).
-    pub fn entries(&self) -> [(&'static str, ObsArray<'_>); 10] {
+    pub fn entries(&self) -> [(&'static str, ObsArray<'_>); 11] {
         [
             ("instr_key", ObsArray::I64(&self.instr_key)),
             ("instr_val", ObsArray::I64(&self.instr_val)),
@@ -142,6 +150,7 @@ impl WebFormObs {
             ("dom_mask", ObsArray::U8(&self.dom_mask)),
             ("match", ObsArray::F32(&self.match_feat)),
             ("action_mask", ObsArray::U8(&self.action_mask)),
+            ("instr_placed", ObsArray::U8(&self.instr_placed)),
             ("progress", ObsArray::F32(&self.progress)),
         ]
     }
@@ -214,6 +223,7 @@ pub(crate) fn observation_space(config: &WebFormConfig) -> Result<Space> {
             "action_mask".into(),
             unit(vec![config.n_actions()], DType::U8)?,
         ),
+        ("instr_placed".into(), unit(vec![f], DType::U8)?),
         (
             "progress".into(),
             unit(vec![PROGRESS_FEATURES], DType::F32)?,
@@ -649,8 +659,16 @@ impl Encoder<'_> {
         }
     }
 
-    /// Writes the progress features.
+    /// Writes the progress features and the per-field placed flags (both change with any
+    /// action, on any page).
     pub fn progress(&self, state: &FormState, steps: u32, max_steps: u32, obs: &mut WebFormObs) {
+        // The buffers outlive episodes: clear the flags of a previous form's extra fields.
+        obs.instr_placed.fill(0);
+        for (j, field) in self.form.fields.iter().enumerate() {
+            let placed =
+                (0..self.form.widgets.len()).any(|w| self.form.holds(state, w, field.value));
+            obs.instr_placed[j] = u8::from(placed);
+        }
         let pages_span = (self.config.max_pages.max(2) - 1) as f32;
         obs.progress[0] = (steps as f32 / max_steps as f32).min(1.0);
         obs.progress[1] = state.page as f32 / pages_span;

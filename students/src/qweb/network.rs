@@ -8,7 +8,8 @@
 //!    `h_e = MLP_E([tag_e, text_e, name_e, value_e, features_e])`, both with tanh outputs;
 //! 3. pair head over every (element, field): `MLP_P([h_e, g_j, match_je, sat_j]) = (Q_type(e, j),
 //!    u_je)`, where `match_je` are the env's three word-overlap features and `sat_j` says whether
-//!    some element already holds field `j`'s value;
+//!    some element already holds field `j`'s value (with `satisfied_across_pages`, some widget
+//!    on any page: the observation's `instr_placed`);
 //! 4. click head per element: `Q_click(e) = MLP_C([h_e, mean_j u_je, progress, mean_j sat_j])`.
 //!
 //! Two options bring the pair head closer to QWeb's network, where fields and elements meet in
@@ -54,6 +55,7 @@ pub(crate) struct NetworkShape {
     pub pair_product: bool,
     pub row_context: bool,
     pub soft_match: bool,
+    pub satisfied_across_pages: bool,
 }
 
 /// Dot products of the pooled key with the element's text, name and row label (`soft_match`).
@@ -104,6 +106,8 @@ pub(crate) struct QwebNet {
     pub row_context: bool,
     /// The pair head reads key–element embedding dot products (see the module docs).
     pub soft_match: bool,
+    /// `sat_j` counts a value placed on any page (see [`FormSnapshot::field_satisfied`]).
+    pub satisfied_across_pages: bool,
 }
 
 /// Gradients of a [`QwebNet`].
@@ -317,6 +321,7 @@ impl QwebNet {
             pair_product: shape.pair_product,
             row_context: shape.row_context,
             soft_match: shape.soft_match,
+            satisfied_across_pages: shape.satisfied_across_pages,
         })
     }
 
@@ -460,7 +465,9 @@ impl QwebNet {
         let mut pair_in = Array2::<f32>::zeros((np, width));
         let mut satisfied_fraction = vec![0.0f32; batch.len()];
         for (b, s) in batch.iter().enumerate() {
-            let sat: Vec<f32> = (0..s.n_fields).map(|j| s.field_satisfied(j)).collect();
+            let sat: Vec<f32> = (0..s.n_fields)
+                .map(|j| s.field_satisfied(j, self.satisfied_across_pages))
+                .collect();
             satisfied_fraction[b] = sat.iter().sum::<f32>() / s.n_fields as f32;
             for e in 0..s.n_elements {
                 let he = pass.encoded_elements.row(pass.element_offset[b] + e);

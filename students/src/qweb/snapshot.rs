@@ -91,6 +91,10 @@ pub struct FormSnapshot {
     pub(crate) mask: Vec<bool>,
     /// Progress features.
     pub(crate) progress: Vec<f32>,
+    /// `(n_fields,)`: the field's value sits in a widget on some page (`instr_placed`). Empty
+    /// in snapshots of a version-2 checkpoint, whose network does not read it.
+    #[serde(default)]
+    pub(crate) placed: Vec<bool>,
 }
 
 fn shape_error(what: &'static str, expected: String, got: String) -> StudentError {
@@ -129,6 +133,7 @@ impl FormSnapshot {
             ("dom_mask", obs.dom_mask.len(), e),
             ("match", obs.match_feat.len(), f * e * MATCH_FEATURES),
             ("action_mask", obs.action_mask.len(), shape.n_actions()),
+            ("instr_placed", obs.instr_placed.len(), f),
             ("progress", obs.progress.len(), PROGRESS_FEATURES),
         ];
         for (what, got, expected) in lengths {
@@ -217,6 +222,10 @@ impl FormSnapshot {
             match_features,
             mask,
             progress: obs.progress.clone(),
+            placed: obs.instr_placed[..n_fields]
+                .iter()
+                .map(|&p| p != 0)
+                .collect(),
         })
     }
 
@@ -231,7 +240,8 @@ impl FormSnapshot {
             && self.element_features.len() == e * ELEMENT_FEATURES
             && self.match_features.len() == f * e * MATCH_FEATURES
             && self.mask.len() == e * (1 + f)
-            && self.progress.len() == PROGRESS_FEATURES;
+            && self.progress.len() == PROGRESS_FEATURES
+            && (self.placed.len() == f || self.placed.is_empty());
         let tokens_ok = self
             .key_tokens
             .iter()
@@ -266,6 +276,7 @@ impl FormSnapshot {
         self.value_tokens.hash(&mut h);
         self.element_tokens.hash(&mut h);
         self.mask.hash(&mut h);
+        self.placed.hash(&mut h);
         for v in self
             .element_features
             .iter()
@@ -288,6 +299,7 @@ impl FormSnapshot {
             && self.value_tokens == other.value_tokens
             && self.element_tokens == other.element_tokens
             && self.mask == other.mask
+            && self.placed == other.placed
             && bits(&self.element_features, &other.element_features)
             && bits(&self.match_features, &other.match_features)
             && bits(&self.progress, &other.progress)
@@ -304,8 +316,14 @@ impl FormSnapshot {
     }
 
     /// `sat_j`: 1 if some element currently holds field `j`'s value (an input with that value,
-    /// or a ticked option offering it), from the exact-match feature and the `filled` flag.
-    pub(crate) fn field_satisfied(&self, j: usize) -> f32 {
+    /// or a ticked option offering it), from the exact-match feature and the `filled` flag;
+    /// `across_pages`: 1 if some widget on any page holds it (`instr_placed`, a superset).
+    pub(crate) fn field_satisfied(&self, j: usize, across_pages: bool) -> f32 {
+        if across_pages {
+            if let Some(&placed) = self.placed.get(j) {
+                return f32::from(u8::from(placed));
+            }
+        }
         let e = self.n_elements;
         (0..e)
             .map(|k| {

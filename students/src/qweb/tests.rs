@@ -134,6 +134,7 @@ fn gradients_match_finite_differences(pair_product: bool, row_context: bool, sof
         pair_product,
         row_context,
         soft_match,
+        satisfied_across_pages: true,
     };
     let mut net = QwebNet::new(&net_shape, &form, &mut rng).unwrap();
     // Smooth activations, so finite differences do not straddle ReLU kinks.
@@ -335,38 +336,89 @@ fn train_a_little(agent: &mut QwebDqnAgent, iterations: usize, seed: u64) {
     }
 }
 
-#[test]
-fn a_version_1_checkpoint_loads_with_the_network_it_was_written_by() {
+/// A checkpoint as `version` wrote it (edited as text: the RNG's 128-bit state does not
+/// survive a `serde_json::Value`): without the config options it did not know, which the
+/// agent had off, and (before version 3) without the replayed observations' placed flags.
+/// Loads with the network it was written by; read as the current version, the same file is
+/// rejected or gives another network.
+fn an_old_checkpoint_loads_with_the_network_it_was_written_by(version: u32, options: &str) {
     let config = QwebDqnConfig {
         pair_product: false,
-        row_context: false,
+        row_context: version >= 2,
         soft_match: false,
+        satisfied_across_pages: false,
         ..small_config()
     };
     let mut agent = QwebDqnAgent::new(config, shape(), 5).unwrap();
     train_a_little(&mut agent, 10, 5);
-    // A checkpoint as version 1 wrote it: no network options in its config. (Edited as text: the
-    // RNG's 128-bit state does not survive a `serde_json::Value`.)
     let text = agent.to_json();
-    let options = r#""pair_product":false,"row_context":false,"soft_match":false,"#;
-    assert!(text.contains(options));
-    let version = format!(r#""format_version":{QWEB_CHECKPOINT_VERSION},"#);
-    assert!(text.starts_with(&format!("{{{version}")));
-    let v1 = text
-        .replacen(options, "", 1)
-        .replacen(&version, r#""format_version":1,"#, 1);
-    let restored = QwebDqnAgent::from_json(&v1).unwrap();
+    assert!(text.contains(options), "{options}");
+    assert!(text.contains(r#","placed":["#));
+    let current = format!(r#""format_version":{QWEB_CHECKPOINT_VERSION},"#);
+    assert!(text.starts_with(&format!("{{{current}")));
+    let placed_flags = regex_free_remove(&text.replacen(options, "", 1), r#","placed":["#, ']');
+    let old = placed_flags.replacen(&current, &format!(r#""format_version":{version},"#), 1);
+    let restored = QwebDqnAgent::from_json(&old).unwrap();
     assert_eq!(restored.config(), agent.config());
     let obs = observations(3);
     for o in &obs {
         assert_eq!(restored.q_values(o).unwrap(), agent.q_values(o).unwrap());
     }
-    // Read as the current version, the same file asks for the default network, which its
-    // weights do not fit.
-    assert!(matches!(
-        QwebDqnAgent::from_json(&text.replacen(options, "", 1)),
-        Err(StudentError::CorruptCheckpoint { .. })
-    ));
+    match QwebDqnAgent::from_json(&placed_flags) {
+        // Version 1: the default network does not fit the weights.
+        Err(StudentError::CorruptCheckpoint { .. }) => assert_eq!(version, 1),
+        // Version 2: the same weights, but `sat_j` now reads the placed flags.
+        Ok(as_current) => {
+            assert_eq!(version, 2);
+            assert!(as_current.config().satisfied_across_pages);
+        }
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// `text` without every `start…end` span (`end` included).
+fn regex_free_remove(text: &str, start: &str, end: char) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(start) {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + start.len()..];
+        rest = &after[after.find(end).expect("closed") + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn sat_reads_the_placed_flags_only_across_pages() {
+    let across = QwebDqnAgent::new(small_config(), shape(), 9).unwrap();
+    let mut in_view = across.clone();
+    in_view.online.satisfied_across_pages = false;
+    // The first observation of a cold-start form: nothing is held anywhere.
+    let obs = observations(1).remove(0);
+    assert!(obs.instr_placed.iter().all(|&p| p == 0));
+    let mut placed = (*obs).clone();
+    placed.instr_placed[0] = 1;
+    let q = |agent: &QwebDqnAgent, o: &WebFormObs| agent.q_values(o).unwrap();
+    assert_eq!(q(&across, &obs), q(&in_view, &obs));
+    assert_eq!(q(&in_view, &placed), q(&in_view, &obs));
+    assert_ne!(q(&across, &placed), q(&across, &obs));
+}
+
+#[test]
+fn a_version_1_checkpoint_loads_with_the_network_it_was_written_by() {
+    an_old_checkpoint_loads_with_the_network_it_was_written_by(
+        1,
+        r#""pair_product":false,"row_context":false,"soft_match":false,"satisfied_across_pages":false,"#,
+    );
+}
+
+#[test]
+fn a_version_2_checkpoint_loads_with_sat_read_from_the_page_in_view() {
+    an_old_checkpoint_loads_with_the_network_it_was_written_by(
+        2,
+        r#""satisfied_across_pages":false,"#,
+    );
 }
 
 #[test]
