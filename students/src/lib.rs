@@ -52,7 +52,7 @@ pub use meta_qweb::{train_inet, InetAccuracy, MetaQweb, MetaQwebConfig};
 pub use ppo::{PpoAgent, PpoConfig};
 pub use qweb::{FormEnv, QwebDqnAgent, QwebDqnConfig};
 pub use replay::{BoxReplayBuffer, BoxTransition, ReplayBuffer, Transition};
-pub use sac::{SacAgent, SacConfig};
+pub use sac::{LogStdBound, SacAgent, SacConfig};
 pub use student::{Student, TrainClock};
 pub use trainer::{train_for, IterationReport, Trainer, TrainerCheckpoint, TrainerConfig};
 pub use vec_env::{

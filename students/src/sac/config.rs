@@ -59,6 +59,18 @@ pub const SQUASH_EPSILON: f32 = 1e-6;
 /// Version of the [`super::SacAgent::to_json`] format.
 pub const SAC_CHECKPOINT_VERSION: u32 = 1;
 
+/// How the policy's log-std stays within `[log_std_min, log_std_max]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogStdBound {
+    /// `min + ½(max − min)(tanh r + 1)` (SpinningUp, CleanRL). An actor output of 0 means the
+    /// middle of the range: σ ≈ 1e-4 at SpinningUp's [−20, 2], σ ≈ 0.22 at CleanRL's [−5, 2].
+    Tanh,
+    /// `clamp(r, min, max)`, no gradient outside (Stable-Baselines3): an actor output of 0
+    /// means σ = 1 whatever the bounds.
+    Clip,
+}
+
 /// When gradient steps happen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
@@ -127,6 +139,8 @@ pub struct SacConfig {
     pub log_std_min: f32,
     /// Upper bound of the policy's log-std (> `log_std_min`). Default: [`DEFAULT_LOG_STD_MAX`].
     pub log_std_max: f32,
+    /// How the actor's output is kept within the bounds. Default: [`LogStdBound::Tanh`].
+    pub log_std_bound: LogStdBound,
     /// Step rewards below this are raised to it before they enter the replay buffer; `None`
     /// keeps them. Why a walker student may want it: [`crate::PpoConfig::reward_floor`].
     /// Default: none.
@@ -152,6 +166,7 @@ impl Default for SacConfig {
             value_network: DEFAULT_VALUE_NETWORK,
             log_std_min: DEFAULT_LOG_STD_MIN,
             log_std_max: DEFAULT_LOG_STD_MAX,
+            log_std_bound: LogStdBound::Tanh,
             reward_floor: None,
         }
     }
@@ -179,13 +194,14 @@ impl SacConfig {
             },
             value_network: true,
             log_std_min: -20.0,
+            log_std_bound: LogStdBound::Tanh,
             ..SacConfig::default()
         }
     }
 
     /// RL-Baselines3-Zoo's SAC for BipedalWalker-v3: 400-300, lr 7.3e-4, buffer 300 000,
     /// batch 256, γ 0.98, τ 0.02, α tuned, 10 000 steps before learning, 64 gradient steps
-    /// every 64 env steps (one per env step).
+    /// every 64 env steps (one per env step); SB3's log-std clipped to [−20, 2].
     pub fn sb3_zoo_bipedal_walker() -> Self {
         SacConfig {
             hidden_sizes: vec![400, 300],
@@ -203,6 +219,7 @@ impl SacConfig {
                 gradient_steps: 64,
             },
             log_std_min: -20.0,
+            log_std_bound: LogStdBound::Clip,
             ..SacConfig::default()
         }
     }
@@ -348,6 +365,15 @@ impl SacConfig {
             learning_rate: self.learning_rate,
             epsilon: self.adam_epsilon,
             ..AdamConfig::default()
+        }
+    }
+
+    /// The log-std bounds and their [`LogStdBound`], as the policy applies them.
+    pub(super) fn log_std_map(&self) -> super::policy::LogStdMap {
+        super::policy::LogStdMap {
+            min: self.log_std_min,
+            max: self.log_std_max,
+            bound: self.log_std_bound,
         }
     }
 

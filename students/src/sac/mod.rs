@@ -326,8 +326,7 @@ impl SacAgent {
         };
         let outputs = self.actor.forward_one(obs, &mut self.scratch.buffers)?;
         let outputs = ArrayView2::from_shape((1, 2 * act_dim), outputs).expect("one row");
-        let (min, max) = (self.config.log_std_min, self.config.log_std_max);
-        Ok(sample_squashed(outputs, noise, min, max).actions)
+        Ok(sample_squashed(outputs, noise, self.config.log_std_map()).actions)
     }
 
     /// A squashed action mapped onto the env's action bounds.
@@ -403,7 +402,7 @@ impl SacAgent {
         let mut batch = std::mem::take(&mut self.scratch.batch);
         self.replay.sample(b, &mut self.rng, &mut batch)?;
         let alpha = self.alpha();
-        let (min, max) = (cfg.log_std_min, cfg.log_std_max);
+        let log_std = cfg.log_std_map();
         let obs = ArrayView2::from_shape((b, d), &batch.obs).expect("sampled b rows");
         let next_obs = ArrayView2::from_shape((b, d), &batch.next_obs).expect("sampled b rows");
 
@@ -419,7 +418,7 @@ impl SacAgent {
         let q_targets: Vec<f32> = if let Some(v_next) = v_next {
             let noise = self.noise(b);
             let outputs = self.actor.predict(obs)?;
-            let fresh = sample_squashed(outputs.view(), noise, min, max);
+            let fresh = sample_squashed(outputs.view(), noise, log_std);
             let q_fresh = self.critic_min(obs, &fresh.actions)?;
             v_targets = (0..b)
                 .map(|i| (q_fresh[i] as f64 - alpha * fresh.log_probs[i] as f64) as f32)
@@ -433,7 +432,7 @@ impl SacAgent {
         } else {
             let noise = self.noise(b);
             let outputs = self.actor.predict(next_obs)?;
-            let next = sample_squashed(outputs.view(), noise, min, max);
+            let next = sample_squashed(outputs.view(), noise, log_std);
             let targets = self
                 .critic_targets
                 .as_ref()
@@ -500,11 +499,11 @@ impl SacAgent {
             .actor
             .forward(obs, &mut self.scratch.actor_cache)?
             .to_owned();
-        let sample = sample_squashed(outputs.view(), noise, min, max);
+        let sample = sample_squashed(outputs.view(), noise, log_std);
         let (q_pi, d_actions) = self.policy_q_gradient(obs, &sample.actions)?;
         let d_log_probs = vec![(alpha / b as f64) as f32; b];
         let d_outputs =
-            squashed_output_gradient(outputs.view(), &sample, &d_actions, &d_log_probs, min, max);
+            squashed_output_gradient(outputs.view(), &sample, &d_actions, &d_log_probs, log_std);
         let actor_grads = self
             .scratch
             .actor_grads

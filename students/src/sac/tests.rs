@@ -49,6 +49,17 @@ fn presets_hold_their_documented_values_and_validate() {
     );
     assert!(tma.value_network);
     assert_eq!((tma.log_std_min, tma.log_std_max), (-20.0, 2.0));
+    // SpinningUp rescales the log-std by a tanh, Stable-Baselines3 clips it.
+    assert_eq!(tma.log_std_bound, LogStdBound::Tanh);
+    for sb3 in ["sb3_zoo_bipedal_walker", "teachgym_walker"] {
+        assert_eq!(
+            SacConfig::preset(sb3).unwrap().log_std_bound,
+            LogStdBound::Clip
+        );
+    }
+    let clipped: SacConfig = serde_json::from_str(r#"{"log_std_bound": "clip"}"#).unwrap();
+    assert_eq!(clipped.log_std_bound, LogStdBound::Clip);
+    assert!(serde_json::from_str::<SacConfig>(r#"{"log_std_bound": "clamp"}"#).is_err());
     assert_invalid_field(SacConfig::preset("spinup"), "preset");
     // A partial TOML/JSON section takes the defaults for the rest.
     let parsed: SacConfig = serde_json::from_str(
