@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("teachgym-meta-{name}-{}", std::process::id()));
+    // Cargo's scratch directory for integration tests: a rerun replaces the run.
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("teachgym-meta-{name}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir

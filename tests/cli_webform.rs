@@ -5,7 +5,7 @@ use std::process::Command;
 
 #[test]
 fn render_writes_the_webform_html_and_png() {
-    let dir = std::env::temp_dir().join(format!("teachgym-cli-webform-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("teachgym-cli-webform");
     std::fs::create_dir_all(&dir).unwrap();
     let (html, png) = (dir.join("form.html"), dir.join("form.png"));
     let out = Command::new(env!("CARGO_BIN_EXE_teachgym"))

@@ -22,7 +22,9 @@ fn options(out: &Path, resume: bool) -> TrainOptions {
 }
 
 fn scratch(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("teachgym-progress-{}-{name}", std::process::id()));
+    // Cargo's scratch directory for integration tests: a rerun replaces the run.
+    let dir =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("teachgym-progress-{name}"));
     let _ = std::fs::remove_dir_all(&dir);
     dir
 }

@@ -13,13 +13,12 @@ pub fn teachgym(args: &[&str]) -> Output {
         .expect("the teachgym binary runs")
 }
 
-/// An empty path under the temp dir, unique to this test binary, process and `name`.
+/// An empty path under Cargo's scratch directory for integration tests (`target/tmp`), unique
+/// to this test binary and `name`: a rerun replaces it and `cargo clean` removes it, so runs
+/// do not pile up in the system's temp dir.
 pub fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "teachgym-{}-{}-{name}",
-        env!("CARGO_CRATE_NAME"),
-        std::process::id()
-    ));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("teachgym-{}-{name}", env!("CARGO_CRATE_NAME")));
     let _ = std::fs::remove_dir_all(&dir);
     dir
 }
