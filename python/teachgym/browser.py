@@ -12,8 +12,9 @@ simulator, where it is an invalid action.
 :class:`WebFormBrowserEnv` (``teachgym/WebFormBrowser-v0``) has the same observation and action
 spaces as ``teachgym/WebForm-v0`` and acts on the page. The Rust simulator runs in lock-step:
 it encodes the observations and computes the rewards, and after every action the page's state
-(every widget's value, the page shown, the open pop-up, the verdict of a submission, whether the
-action was taken) is read back and must equal the simulator's, else :class:`BrowserDivergence`.
+(every widget's value, the page shown, the open pop-up, the widgets marked invalid after a
+refused Next, the verdict of a submission, whether the action was taken) is read back and must
+equal the simulator's, else :class:`BrowserDivergence`.
 So a policy stepping this env sees exactly what the page shows; ``info["browser_success"]`` is
 the page's own verdict.
 
@@ -105,7 +106,7 @@ class FormPage:
 def compare_states(simulator: dict[str, Any], page: dict[str, Any]) -> str | None:
     """The first difference between the simulator's page state (``RustEnv.webform_state``) and
     the page's (``FormPage.state`` without ``ended``), or None."""
-    for key in ("page", "popup"):
+    for key in ("page", "popup", "invalid"):
         if simulator[key] != page[key]:
             return f"{key}: simulator {simulator[key]!r}, page {page[key]!r}"
     for w, (s, p) in enumerate(zip(simulator["widgets"], page["widgets"])):

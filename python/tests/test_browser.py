@@ -116,6 +116,7 @@ def run_episode(env, sim, rng, mode, stats):
                 stats["kinds"].add(a["kind"])
         if after["popup"] is not None:
             stats["popups"].add(after["popup"]["kind"])
+        stats["marked"] += bool(after["invalid"])
         before = after
         if terminated or truncated:
             stats["ends"].add("success" if info["browser_success"] else ("failure" if terminated else "truncated"))
@@ -126,7 +127,7 @@ def run_episode(env, sim, rng, mode, stats):
 @pytest.mark.parametrize("level", ["semantic", "widget"])
 def test_the_page_equals_the_simulator_action_by_action(level):
     rng = np.random.default_rng(7)
-    stats = {"steps": 0, "invalid": 0, "kinds": set(), "popups": set(), "ends": set()}
+    stats = {"steps": 0, "invalid": 0, "marked": 0, "kinds": set(), "popups": set(), "ends": set()}
     config = {**CONFIG, "interaction_level": level}
     env = gym.make("teachgym/WebFormBrowser-v0", config=config)
     sim = teachgym.WebFormEnv(config=config)
@@ -143,6 +144,8 @@ def test_the_page_equals_the_simulator_action_by_action(level):
     print(f"{level}: {stats['steps']} steps in {elapsed:.1f} s, {stats}")
     assert stats["kinds"] == KINDS, f"widget kinds never changed: {KINDS - stats['kinds']}"
     assert stats["invalid"] > 0
+    # Steps after a refused Next, with the page's validation marks compared too.
+    assert stats["marked"] > 0
     assert {"success", "failure"} <= stats["ends"]
     if level == "widget":
         assert stats["popups"] == {"dropdown", "calendar", "suggestions"}

@@ -69,11 +69,12 @@ use network::{NetworkShape, Pass, QwebGrads, QwebNet};
 pub use snapshot::{FormShape, FormSnapshot, SnapshotReplay};
 use snapshot::{ReplayState, SnapshotBatch};
 
-/// Version of the [`QwebDqnAgent::to_json`] format (3: the config has
+/// Version of the [`QwebDqnAgent::to_json`] format (4: the config has `validation_marks` and
+/// replayed observations the element feature `invalid`; 3: the config has
 /// `satisfied_across_pages` and replayed observations their `instr_placed` flags; 2: the config
 /// has `pair_product`, `row_context` and `soft_match`). An older checkpoint is read with the
 /// options it did not know off: the network it was written by.
-pub const QWEB_CHECKPOINT_VERSION: u32 = 3;
+pub const QWEB_CHECKPOINT_VERSION: u32 = 4;
 
 /// Hyper-parameters of the QWeb-style DQN student. The network widths are QWeb-sized but
 /// small; the learning fields mean what they mean in [`DqnConfig`], with defaults tuned on the
@@ -112,6 +113,10 @@ pub struct QwebDqnConfig {
     /// of the page in view: on page 2 the agent can tell that page 1's fields are done, and on
     /// page 1 that page 2's are. Default true (`BENCHMARKS.md` §10.7).
     pub satisfied_across_pages: bool,
+    /// The element encoder reads the observation's `invalid` mark, which a refused Next puts on
+    /// the page's required widgets that are still empty (a browser's validation message): the
+    /// agent can see which field blocks the page. Default true (`BENCHMARKS.md` §10.9).
+    pub validation_marks: bool,
     /// Adam step size. Default 5e-4, annealed (`anneal_lr`). With these widths and batch 64
     /// it ended higher on the 1–3-field forms than 32-wide networks at 1e-3, constant or
     /// annealed (`BENCHMARKS.md` §10).
@@ -165,6 +170,7 @@ impl Default for QwebDqnConfig {
             row_context: true,
             soft_match: false,
             satisfied_across_pages: true,
+            validation_marks: true,
             learning_rate: 5e-4,
             adam_epsilon: 1e-8,
             buffer_size: 20_000,
@@ -244,6 +250,7 @@ impl QwebDqnConfig {
             row_context: self.row_context,
             soft_match: self.soft_match,
             satisfied_across_pages: self.satisfied_across_pages,
+            validation_marks: self.validation_marks,
         }
     }
 }
@@ -558,12 +565,18 @@ impl QwebDqnAgent {
             serde_json::from_str(text).map_err(|e| corrupt(e.to_string()))?;
         match state.format_version {
             QWEB_CHECKPOINT_VERSION => {}
-            2 => state.config.satisfied_across_pages = false,
-            1 => {
-                state.config.pair_product = false;
-                state.config.row_context = false;
-                state.config.soft_match = false;
-                state.config.satisfied_across_pages = false;
+            1..=3 => {
+                // Written before each option existed: the network without it.
+                let config = &mut state.config;
+                config.validation_marks = false;
+                config.satisfied_across_pages &= state.format_version >= 3;
+                if state.format_version == 1 {
+                    config.pair_product = false;
+                    config.row_context = false;
+                    config.soft_match = false;
+                }
+                // Their replayed observations lack the last element feature: it was 0.
+                state.replay.append_element_feature()?;
             }
             found => {
                 return Err(StudentError::UnsupportedCheckpointVersion {

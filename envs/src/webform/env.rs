@@ -222,7 +222,7 @@ impl WebFormEnv {
         };
         // Copies the buffers only if the caller still holds the previous observation.
         let obs = Arc::make_mut(&mut ep.obs);
-        if outcome.view_changed || outcome.page_cleared {
+        if outcome.view_changed || outcome.page_restyled {
             encoder.view(&ep.state, obs, &mut ep.cache);
         } else if let Some(w) = outcome.changed_widget {
             encoder.widget(&ep.state, w, obs);

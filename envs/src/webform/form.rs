@@ -464,6 +464,11 @@ pub struct FormState {
     pub page: usize,
     /// Open pop-up, if any.
     pub popup: Option<Popup>,
+    /// A Next was refused on this page (a required field is empty) and the page shows why,
+    /// as a browser shows its validation message: every required widget of the page that is
+    /// still empty is marked invalid ([`Form::marked_invalid`]). Cleared when the page changes
+    /// and by Reset.
+    pub validation_shown: bool,
 }
 
 /// The element behind a slot of the current view.
@@ -504,8 +509,9 @@ pub struct Outcome {
     pub view_changed: bool,
     /// The state of this widget changed.
     pub changed_widget: Option<usize>,
-    /// Every widget of the page may have changed (Reset).
-    pub page_cleared: bool,
+    /// Every element of the page may have changed: Reset emptied its widgets, or a refused
+    /// Next marked its empty required widgets invalid.
+    pub page_restyled: bool,
 }
 
 impl Form {
@@ -515,6 +521,7 @@ impl Form {
             widgets: self.initial.clone(),
             page: 0,
             popup: None,
+            validation_shown: false,
         }
     }
 
@@ -662,6 +669,17 @@ impl Form {
             WidgetState::Auto { committed, .. } => committed.is_some(),
             WidgetState::Date(d) => d.is_some(),
         }
+    }
+
+    /// Whether widget `w` shows as invalid: a refused Next on its page marked it (see
+    /// [`FormState::validation_shown`]), it is required (targeted) and it is still empty. Live,
+    /// as a browser's `:user-invalid`: filling the widget clears its mark.
+    pub fn marked_invalid(&self, state: &FormState, w: usize) -> bool {
+        let widget = &self.widgets[w];
+        state.validation_shown
+            && widget.page == state.page
+            && widget.target.is_some()
+            && !Self::is_filled(&state.widgets[w])
     }
 
     /// Month a calendar opens on: the input's date if set, otherwise "today".
@@ -854,12 +872,17 @@ impl Form {
                     .all(|w| Self::is_filled(&state.widgets[w]));
                 if page_filled && state.page + 1 < self.pages.len() {
                     state.page += 1;
+                    state.validation_shown = false;
                     outcome.view_changed = true;
+                } else if !page_filled && !state.validation_shown {
+                    state.validation_shown = true;
+                    outcome.page_restyled = true;
                 }
             }
             Role::Button(ButtonRole::Back) => {
                 if state.page > 0 {
                     state.page -= 1;
+                    state.validation_shown = false;
                     outcome.view_changed = true;
                 }
             }
@@ -873,7 +896,8 @@ impl Form {
                         state.widgets[w] = WidgetState::empty(widget.kind);
                     }
                 }
-                outcome.page_cleared = true;
+                state.validation_shown = false;
+                outcome.page_restyled = true;
             }
             Role::Button(ButtonRole::SaveDraft) | Role::Inert => {}
         }

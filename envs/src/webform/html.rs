@@ -50,7 +50,8 @@ const STYLE: &str = "body{font-family:sans-serif;max-width:40em;margin:2em auto;
     .tg-popup{border:1px solid #888;background:#fff;padding:.3em;margin:.3em 0 .3em 10em;\
     max-width:22em}.tg-popup .tg-entry{display:block;cursor:pointer;padding:.1em .3em}\
     .tg-popup .tg-entry:hover{background:#def}.tg-popup.calendar .tg-day{display:inline-block;\
-    width:2.2em;margin:.1em}.verdict{font-weight:bold;margin:1em 0}";
+    width:2.2em;margin:.1em}.verdict{font-weight:bold;margin:1em 0}\
+    [aria-invalid=true]{outline:2px solid #c00}";
 
 /// The page's script: the widgets and `window.teachgym` (see the module docs).
 pub const PAGE_SCRIPT: &str = include_str!("page.js");
@@ -131,6 +132,7 @@ fn element_html(
         widgets: Vec::new(),
         page: p,
         popup: None,
+        validation_shown: false,
     };
     let act = if form.clickable(&view, Slot::Page(i)) {
         " data-act=\"click\""
@@ -188,10 +190,11 @@ fn element_html(
                 } => format!(" data-committed=\"{}\"", escape(phrases_table().text(*c))),
                 _ => String::new(),
             };
+            let invalid = invalid_attribute(form, state, w);
             let _ = write!(
                 html,
                 "<input type=\"text\" autocomplete=\"off\" class=\"tg-{}\" data-slot=\"{i}\" \
-                 data-widget=\"{w}\"{act} name=\"{name}\" value=\"{value}\"{placeholder}{readonly}{committed}>",
+                 data-widget=\"{w}\"{act} name=\"{name}\" value=\"{value}\"{placeholder}{readonly}{committed}{invalid}>",
                 widget.kind.name()
             );
         }
@@ -206,12 +209,13 @@ fn element_html(
             } else {
                 ""
             };
+            let invalid = invalid_attribute(form, state, widget);
             // Radio groups are linked by `name`, which must be unique: the element's name
             // attribute (possibly shared with a sibling widget) goes to `data-name`.
             let _ = write!(
                 html,
                 "<label class=\"option\"><input type=\"{input}\" data-slot=\"{i}\" data-widget=\"{widget}\" \
-                 data-option=\"{option}\"{act} name=\"w{widget}\" data-name=\"{name}\"{checked}> {text}</label> "
+                 data-option=\"{option}\"{act} name=\"w{widget}\" data-name=\"{name}\"{checked}{invalid}> {text}</label> "
             );
         }
         (_, Role::Button(role)) => {
@@ -238,6 +242,16 @@ fn element_html(
             let _ = write!(html, "<span data-slot=\"{i}\">{text}</span>");
             subtree(html);
         }
+    }
+}
+
+/// `aria-invalid` on the elements of a widget that a refused Next marked (see
+/// [`Form::marked_invalid`]); the page's script keeps it up to date.
+fn invalid_attribute(form: &Form, state: &FormState, w: usize) -> &'static str {
+    if form.marked_invalid(state, w) {
+        " aria-invalid=\"true\""
+    } else {
+        ""
     }
 }
 
@@ -268,6 +282,7 @@ fn page_spec(form: &Form, state: &FormState) -> Json {
             InteractionLevel::Widget => "widget",
         },
         "page": state.page,
+        "validation_shown": state.validation_shown,
         "page_sizes": form.pages.iter().map(|p| p.elements.len()).collect::<Vec<_>>(),
         "today_month": form.today_month,
         "first_month": FIRST_YEAR * 12,
@@ -286,7 +301,8 @@ fn page_spec(form: &Form, state: &FormState) -> Json {
 /// "value"}` with the value: text inputs the text or `null`; selects and radio groups the
 /// option index or `null`; checkboxes the ticked option indices; dates `"2026-05-14"` or
 /// `null`; autocompletes `{"committed": the picked option's text or null, "text": the input's
-/// text or null}`.
+/// text or null}`; `invalid` lists the widgets marked invalid after a refused Next
+/// ([`Form::marked_invalid`]), ascending.
 pub fn page_state(form: &Form, state: &FormState) -> Json {
     let phrases = phrases_table();
     let widgets: Vec<Json> = form
@@ -332,12 +348,16 @@ pub fn page_state(form: &Form, state: &FormState) -> Json {
             ),
         }),
     });
-    json!({"page": state.page, "popup": popup, "widgets": widgets})
+    let invalid: Vec<usize> = (0..form.widgets.len())
+        .filter(|&w| form.widgets[w].element != usize::MAX && form.marked_invalid(state, w))
+        .collect();
+    json!({"page": state.page, "popup": popup, "widgets": widgets, "invalid": invalid})
 }
 
 /// The instruction, the page number, then one line per element slot of the current view:
 /// `[slot] tag "text" name=... value=...` indented by depth, marked `click` / `type` when those
-/// actions are valid and `on` when an option is ticked. Slot numbers are the action slots.
+/// actions are valid, `on` when an option is ticked and `invalid` when a refused Next marked
+/// the element's widget. Slot numbers are the action slots.
 pub fn text_view(form: &Form, state: &FormState) -> String {
     let mut out = String::new();
     match &form.sentence {
@@ -382,6 +402,11 @@ pub fn text_view(form: &Form, state: &FormState) -> String {
                         line.push_str(" on");
                     }
                     _ => {}
+                }
+                if let Role::Input(w) | Role::GroupOption { widget: w, .. } = el.role {
+                    if form.marked_invalid(state, w) {
+                        line.push_str(" invalid");
+                    }
                 }
             }
             Slot::Popup(i) => {

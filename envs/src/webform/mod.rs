@@ -55,7 +55,10 @@
 //! - Radio options select themselves; checkboxes toggle; a checkbox field is correct when exactly
 //!   the box labelled with its value is ticked.
 //! - Next advances only when every targeted widget of the page holds something (HTML
-//!   `required`); Back always works; Submit ends the episode (success iff every targeted field
+//!   `required`); when it refuses, the page marks its required widgets that are still empty
+//!   as invalid (`aria-invalid`, the observation's `invalid` element feature), as a browser
+//!   shows its validation message, until each is filled, the page changes or Reset; Back always
+//!   works; Submit ends the episode (success iff every targeted field
 //!   is correct; untargeted widgets do not matter); Cancel and links end it as a failure; Reset
 //!   empties the page's widgets; Save draft does nothing.
 //! - At the `widget` level an open pop-up's entries take the element slots after the page's;
@@ -71,8 +74,9 @@
 //! Python package's browser parity test and `teachgym/WebFormBrowser-v0` drive it in Chromium. `render()` returns a [`RENDER_WIDTH`]×[`RENDER_HEIGHT`] picture of the
 //! current view with real text: the instruction on top (one chip per field, green when the field
 //! holds its value: it shows the goal, for debugging) with the page number, then the page's rows
-//! with labels, inputs showing their values (light blue once filled), radio buttons and
-//! checkboxes with their option texts (dark when ticked), buttons with their captions (Submit
+//! with labels, inputs showing their values (light blue once filled; a red border while a
+//! refused Next marks them invalid), radio buttons and checkboxes with their option texts
+//! (dark when ticked), buttons with their captions (Submit
 //! green, Next/Back blue, decoys red) and underlined links, and an open pop-up below its input.
 //! [`WebFormEnv::text_view`] lists the instruction and every element slot of the view with its
 //! valid actions, numbered as the actions' slots.
@@ -136,8 +140,8 @@ pub use meta::{
     MAX_META_DRAWS,
 };
 pub use observe::{
-    ObsArray, WebFormObs, ATTRIBUTES, ELEMENT_FEATURES, FILLED_FEATURE, MATCH_FEATURES,
-    PARENT_FEATURE, PROGRESS_FEATURES,
+    ObsArray, WebFormObs, ATTRIBUTES, ELEMENT_FEATURES, FILLED_FEATURE, INVALID_FEATURE,
+    MATCH_FEATURES, PARENT_FEATURE, PROGRESS_FEATURES,
 };
 pub use oracle::{oracle_action, oracle_calls};
 pub use raster::{RENDER_HEIGHT, RENDER_WIDTH};

@@ -15,7 +15,7 @@ use super::WebFormConfig;
 /// String attributes per element, in order: tag, visible text, name (or placeholder), value.
 pub const ATTRIBUTES: usize = 4;
 /// Features per element (see [`WebFormObs::dom_feat`]).
-pub const ELEMENT_FEATURES: usize = ElementKind::COUNT + 9;
+pub const ELEMENT_FEATURES: usize = ElementKind::COUNT + 10;
 /// Word-overlap features per (field, element) pair (see [`WebFormObs::match_feat`]).
 pub const MATCH_FEATURES: usize = 3;
 /// Progress features (see [`WebFormObs::progress`]).
@@ -36,6 +36,9 @@ const FEAT_PARENT: usize = ElementKind::COUNT + 6;
 pub const PARENT_FEATURE: usize = FEAT_PARENT;
 const FEAT_POSITION: usize = ElementKind::COUNT + 7;
 const FEAT_TYPED: usize = ElementKind::COUNT + 8;
+/// Index in an element's [`WebFormObs::dom_feat`] row of the `invalid` mark (the last
+/// feature: a network trained before it existed reads the row without it).
+pub const INVALID_FEATURE: usize = ElementKind::COUNT + 9;
 
 /// One observation of a web-form env. Shapes use `F = max_fields`, `E = max_elements`,
 /// `T = tokens_per_string`, `L = instruction_tokens`, `A = ATTRIBUTES`, `K = ELEMENT_FEATURES`;
@@ -62,7 +65,8 @@ pub struct WebFormObs {
     /// `(E, K)` element features in [0, 1]: kind one-hot (13, in [`ElementKind`] order),
     /// clickable, typable, filled (input holds a value / option ticked), pop-up entry,
     /// expanded (its pop-up is open), depth / 4, (parent slot + 1) / E, slot / E,
-    /// typed-but-not-picked (autocomplete).
+    /// typed-but-not-picked (autocomplete), invalid (a refused Next marked the element's
+    /// required widget, still empty: [`Form::marked_invalid`]).
     pub dom_feat: Vec<f32>,
     /// `(E,)` 1 for real element slots (the page's elements, then the open pop-up's entries).
     pub dom_mask: Vec<u8>,
@@ -607,7 +611,7 @@ impl Encoder<'_> {
         let Slot::Page(i) = slot else {
             return;
         };
-        let (filled, value, typed, expanded, option_of) =
+        let (widget, filled, value, typed, expanded, option_of) =
             match self.form.pages[state.page].elements[i].role {
                 Role::Input(w) => {
                     let ws = &state.widgets[w];
@@ -620,6 +624,7 @@ impl Encoder<'_> {
                     );
                     let expanded = state.popup.as_ref().is_some_and(|p| p.widget() == w);
                     (
+                        w,
                         Form::is_filled(ws),
                         self.form.widget_value(state, w),
                         typed,
@@ -628,6 +633,7 @@ impl Encoder<'_> {
                     )
                 }
                 Role::GroupOption { widget, option } => (
+                    widget,
                     Form::option_on(state, widget, option),
                     None,
                     false,
@@ -647,6 +653,7 @@ impl Encoder<'_> {
         feat[FEAT_FILLED] = f32::from(u8::from(filled));
         feat[FEAT_EXPANDED] = f32::from(u8::from(expanded));
         feat[FEAT_TYPED] = f32::from(u8::from(typed));
+        feat[INVALID_FEATURE] = f32::from(u8::from(self.form.marked_invalid(state, widget)));
         if self.config.match_features {
             for (j, field) in self.form.fields.iter().enumerate() {
                 let exact = match option_of {

@@ -9,6 +9,9 @@
   var page = spec.page;
   var popup = null; // {kind, widget, month, items, element}
   var ended = null; // null, "success" or "failure"
+  // A Next was refused on this page: its empty required widgets show as invalid
+  // (aria-invalid, kept live by refreshMarks), as a browser shows its validation message.
+  var validationShown = spec.validation_shown;
 
   function widgetElements(w) {
     return document.querySelectorAll('[data-widget="' + w + '"]');
@@ -84,6 +87,16 @@
     if (spec.widgets[w].kind === "checkbox") return v.length > 0;
     if (spec.widgets[w].kind === "autocomplete") return v.committed !== null;
     return v !== null;
+  }
+  function refreshMarks() {
+    spec.widgets.forEach(function (widget, w) {
+      if (!widget.placed) return;
+      var invalid = validationShown && widget.required && widget.page === page && !filled(w);
+      widgetElements(w).forEach(function (e) {
+        if (invalid) e.setAttribute("aria-invalid", "true");
+        else e.removeAttribute("aria-invalid");
+      });
+    });
   }
   function fieldCorrect(f) {
     var field = spec.fields[f];
@@ -194,6 +207,7 @@
       s.classList.toggle("hidden", s.getAttribute("data-page") !== String(p));
     });
     page = p;
+    validationShown = false;
   }
   function end(verdict) {
     ended = verdict;
@@ -205,7 +219,10 @@
     switch (role) {
       case "next":
         for (w = 0; w < spec.widgets.length; w++) {
-          if (spec.widgets[w].required && spec.widgets[w].page === page && !filled(w)) return;
+          if (spec.widgets[w].required && spec.widgets[w].page === page && !filled(w)) {
+            validationShown = true;
+            return;
+          }
         }
         if (page + 1 < spec.page_sizes.length) showPage(page + 1);
         return;
@@ -229,6 +246,7 @@
             e.removeAttribute("data-committed");
           });
         }
+        validationShown = false;
         return;
     }
   }
@@ -296,9 +314,14 @@
     if (items.length) openPopup("suggestions", w, null, items);
   });
 
+  // Registered last: the marks follow every change the handlers above made.
+  document.addEventListener("click", refreshMarks);
+  document.addEventListener("input", refreshMarks);
+  refreshMarks();
+
   window.teachgym = {
     ready: true,
-    // The page's state: {page, popup, widgets, ended} (see page_state in html.rs).
+    // The page's state: {page, popup, widgets, invalid, ended} (see page_state in html.rs).
     state: function () {
       var widgets = spec.widgets.map(function (widget, w) {
         return widget.placed ? { kind: widget.kind, value: widgetValue(w) } : null;
@@ -309,7 +332,14 @@
         if (popup.kind === "suggestions") p.items = popup.items;
         if (popup.kind === "calendar") p.month = monthIso(popup.month);
       }
-      return { page: page, popup: p, widgets: widgets, ended: ended };
+      var invalid = [];
+      spec.widgets.forEach(function (widget, w) {
+        var marked = Array.prototype.some.call(widgetElements(w), function (e) {
+          return e.getAttribute("aria-invalid") === "true";
+        });
+        if (marked) invalid.push(w);
+      });
+      return { page: page, popup: p, widgets: widgets, invalid: invalid, ended: ended };
     },
     // The element behind action slot `slot` of the current view and the actions it takes:
     // [element or null, clickable, typable].

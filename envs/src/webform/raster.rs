@@ -231,14 +231,15 @@ fn page(c: &mut Canvas, form: &Form, state: &FormState, top: i32) -> Option<Rect
                     let mark = box_h.min(12);
                     let r = Rect::new(x, y + (line_h - mark) / 2, mark, mark);
                     let on = Form::option_on(state, widget, option);
+                    let border = border_of(form, state, widget);
                     if el.kind == ElementKind::Radio {
-                        c.disc(r, BORDER);
+                        c.disc(r, border);
                         c.disc(r.inset(1), WHITE);
                         if on {
                             c.disc(r.inset(3), TEXT);
                         }
                     } else {
-                        c.outlined(r, if on { TEXT } else { WHITE }, BORDER);
+                        c.outlined(r, if on { TEXT } else { WHITE }, border);
                     }
                     let text = Rect::new(x + mark + 4, y, slot - mark - 10, line_h);
                     c.text(text, &el.text, size, TEXT);
@@ -269,6 +270,15 @@ fn page(c: &mut Canvas, form: &Form, state: &FormState, top: i32) -> Option<Rect
     opener
 }
 
+/// The border of widget `w`'s boxes: red while a refused Next marks it invalid.
+fn border_of(form: &Form, state: &FormState, w: usize) -> Rgb {
+    if form.marked_invalid(state, w) {
+        RED
+    } else {
+        BORDER
+    }
+}
+
 /// An input box `r` of widget `w`, with its value or placeholder.
 fn input(
     c: &mut Canvas,
@@ -287,7 +297,7 @@ fn input(
         s if Form::is_filled(s) => FILLED,
         _ => WHITE,
     };
-    c.outlined(r, fill, BORDER);
+    c.outlined(r, fill, border_of(form, state, w));
     let mark = (r.h - 8).clamp(4, 10);
     let mut text = Rect::new(r.x + 5, r.y, r.w - 6, r.h);
     match kind {
@@ -463,6 +473,39 @@ mod tests {
             checked += 1;
         }
         assert!(checked > 3, "too few forms with a text input");
+    }
+
+    #[test]
+    fn the_validation_marks_draw_red_borders_and_nothing_else() {
+        let mut checked = 0;
+        for seed in 0..20 {
+            let form = form(seed);
+            let mut marked = form.initial_state();
+            marked.validation_shown = true;
+            let required = (0..form.widgets.len())
+                .filter(|&w| form.widgets[w].page == 0 && form.marked_invalid(&marked, w))
+                .count();
+            if required == 0 {
+                continue;
+            }
+            let (plain, red) = (render(&form, &form.initial_state()), render(&form, &marked));
+            let changed: Vec<(&[u8], &[u8])> = plain
+                .data
+                .chunks(3)
+                .zip(red.data.chunks(3))
+                .filter(|(a, b)| a != b)
+                .collect();
+            assert!(!changed.is_empty(), "seed {seed}: no mark drawn");
+            for (before, after) in changed {
+                assert_eq!(before, BORDER, "seed {seed}");
+                assert_eq!(after, RED, "seed {seed}");
+            }
+            checked += 1;
+        }
+        assert!(
+            checked > 5,
+            "{checked} forms with required widgets on page 1"
+        );
     }
 
     #[test]

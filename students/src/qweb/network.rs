@@ -28,13 +28,18 @@
 //!   label's words (`surname`) towards its key's (`last name`), which the word-overlap features
 //!   cannot see.
 //!
+//! With `validation_marks` the element features include the `invalid` mark that a refused Next
+//! puts on the page's empty required widgets; without it (a network trained before the mark
+//! existed) the encoder reads every feature but that last one.
+//!
 //! Every weight is shared across elements and fields (QWeb's factorisation), so the parameter
 //! count does not depend on the caps; the work grows with `E_b · F_b`.
 
 use ndarray::{s, Array2, ArrayView2};
 use rand::Rng;
 use teachgym_envs::webform::{
-    ElementKind, ATTRIBUTES, ELEMENT_FEATURES, MATCH_FEATURES, PARENT_FEATURE, PROGRESS_FEATURES,
+    ElementKind, ATTRIBUTES, ELEMENT_FEATURES, INVALID_FEATURE, MATCH_FEATURES, PARENT_FEATURE,
+    PROGRESS_FEATURES,
 };
 
 use super::snapshot::{FormShape, FormSnapshot};
@@ -56,6 +61,7 @@ pub(crate) struct NetworkShape {
     pub row_context: bool,
     pub soft_match: bool,
     pub satisfied_across_pages: bool,
+    pub validation_marks: bool,
 }
 
 /// Dot products of the pooled key with the element's text, name and row label (`soft_match`).
@@ -78,7 +84,10 @@ pub(crate) fn mlp_configs(shape: &NetworkShape) -> [MlpConfig; 4] {
     let pair = PairLayout::new(h, shape.pair_product, shape.row_context, shape.soft_match);
     [
         encoder(2 * d),
-        encoder(row_label_at(d) + usize::from(shape.row_context) * d),
+        encoder(
+            row_label_at(d, element_features_read(shape.validation_marks))
+                + usize::from(shape.row_context) * d,
+        ),
         MlpConfig::new(pair.width, &shape.pair_hidden, Activation::Relu, 1 + k),
         MlpConfig::new(
             h + k + CLICK_EXTRA,
@@ -108,6 +117,9 @@ pub(crate) struct QwebNet {
     pub soft_match: bool,
     /// `sat_j` counts a value placed on any page (see [`FormSnapshot::field_satisfied`]).
     pub satisfied_across_pages: bool,
+    /// Element features the element encoder reads: the first this many of each row (all of
+    /// them, or all but the last, `invalid`, for a network trained before it existed).
+    pub element_features: usize,
 }
 
 /// Gradients of a [`QwebNet`].
@@ -226,16 +238,27 @@ impl PairLayout {
     }
 }
 
+/// How many of an element's features the element encoder reads: all, or all but the last
+/// ([`INVALID_FEATURE`], which networks trained before it existed do not read).
+pub(crate) fn element_features_read(validation_marks: bool) -> usize {
+    const _: () = assert!(INVALID_FEATURE == ELEMENT_FEATURES - 1);
+    ELEMENT_FEATURES - usize::from(!validation_marks)
+}
+
 /// Column of an element encoder's input where the row label's pooled text starts (after the
-/// pooled attributes and the element features), for embeddings of width `d`.
-fn row_label_at(d: usize) -> usize {
-    ATTRIBUTES * d + ELEMENT_FEATURES
+/// pooled attributes and the `k` element features read), for embeddings of width `d`.
+fn row_label_at(d: usize, k: usize) -> usize {
+    ATTRIBUTES * d + k
 }
 
 /// Columns of an element encoder's input holding the pooled text, name and row label, in
 /// [`SOFT_MATCHES`] order (the row label's only with `row_context`).
-fn soft_match_columns(d: usize, row_context: bool) -> [Option<usize>; SOFT_MATCHES] {
-    [Some(d), Some(2 * d), row_context.then_some(row_label_at(d))]
+fn soft_match_columns(d: usize, k: usize, row_context: bool) -> [Option<usize>; SOFT_MATCHES] {
+    [
+        Some(d),
+        Some(2 * d),
+        row_context.then_some(row_label_at(d, k)),
+    ]
 }
 
 /// Mean of the embeddings of the non-padding `ids` into `out` (zeros if there are none).
@@ -322,6 +345,7 @@ impl QwebNet {
             row_context: shape.row_context,
             soft_match: shape.soft_match,
             satisfied_across_pages: shape.satisfied_across_pages,
+            element_features: element_features_read(shape.validation_marks),
         })
     }
 
@@ -436,15 +460,16 @@ impl QwebNet {
                         &mut row[a * d..(a + 1) * d],
                     );
                 }
-                row[ATTRIBUTES * d..row_label_at(d)].copy_from_slice(
-                    &s.element_features[e * ELEMENT_FEATURES..(e + 1) * ELEMENT_FEATURES],
+                let k = self.element_features;
+                row[ATTRIBUTES * d..row_label_at(d, k)].copy_from_slice(
+                    &s.element_features[e * ELEMENT_FEATURES..e * ELEMENT_FEATURES + k],
                 );
                 if let Some(l) = row_label(&pass.row_labels, b, e) {
                     pool(
                         &self.embedding,
                         d,
                         text_tokens(s, l, t),
-                        &mut row[row_label_at(d)..],
+                        &mut row[row_label_at(d, k)..],
                     );
                 }
             }
@@ -461,7 +486,7 @@ impl QwebNet {
             soft_at,
             width,
         } = self.pair_layout();
-        let soft_columns = soft_match_columns(d, self.row_context);
+        let soft_columns = soft_match_columns(d, self.element_features, self.row_context);
         let mut pair_in = Array2::<f32>::zeros((np, width));
         let mut satisfied_fraction = vec![0.0f32; batch.len()];
         for (b, s) in batch.iter().enumerate() {
@@ -637,7 +662,7 @@ impl QwebNet {
         )?;
         if self.soft_match {
             // ∂(k · x)/∂k = x and ∂(k · x)/∂x = k, into the pooled embeddings.
-            let columns = soft_match_columns(d, self.row_context);
+            let columns = soft_match_columns(d, self.element_features, self.row_context);
             for (p, row_e, row_f) in pass.pair_rows(batch) {
                 for (i, column) in columns.iter().enumerate() {
                     let (Some(at), g) = (column, d_pair_in[(p, soft_at + i)]) else {
@@ -677,7 +702,7 @@ impl QwebNet {
                         &mut grads.embedding,
                         d,
                         text_tokens(s, l, t),
-                        &row[row_label_at(d)..],
+                        &row[row_label_at(d, self.element_features)..],
                     );
                 }
             }

@@ -577,4 +577,31 @@ impl ReplayState {
     pub(crate) fn capacity(&self) -> usize {
         self.capacity
     }
+
+    /// Widens every snapshot's element features by one zero column at the end: the rows of a
+    /// checkpoint written before the last feature (`invalid`, 0 then) existed.
+    ///
+    /// # Errors
+    /// [`StudentError::CorruptCheckpoint`] when a snapshot's rows are not of the old width.
+    pub(crate) fn append_element_feature(&mut self) -> Result<()> {
+        let old = ELEMENT_FEATURES - 1;
+        for s in &mut self.snapshots {
+            if s.element_features.len() != s.n_elements * old {
+                return Err(StudentError::CorruptCheckpoint {
+                    reason: format!(
+                        "a replayed observation has {} element features for {} elements \
+                         (expected {old} each)",
+                        s.element_features.len(),
+                        s.n_elements
+                    ),
+                });
+            }
+            s.element_features = s
+                .element_features
+                .chunks(old)
+                .flat_map(|row| row.iter().copied().chain([0.0]))
+                .collect();
+        }
+        Ok(())
+    }
 }

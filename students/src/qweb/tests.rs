@@ -4,6 +4,7 @@ use ndarray::Array2;
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 use teachgym_core::Env;
+use teachgym_envs::webform::{ELEMENT_FEATURES, INVALID_FEATURE};
 use teachgym_envs::{WebFormConfig, WebFormEnv, WebFormMdEnv, WebFormObs};
 
 use super::network::{row_labels, NetworkShape, Pass, QwebGrads, QwebNet};
@@ -135,6 +136,7 @@ fn gradients_match_finite_differences(pair_product: bool, row_context: bool, sof
         row_context,
         soft_match,
         satisfied_across_pages: true,
+        validation_marks: true,
     };
     let mut net = QwebNet::new(&net_shape, &form, &mut rng).unwrap();
     // Smooth activations, so finite differences do not straddle ReLU kinks.
@@ -338,15 +340,16 @@ fn train_a_little(agent: &mut QwebDqnAgent, iterations: usize, seed: u64) {
 
 /// A checkpoint as `version` wrote it (edited as text: the RNG's 128-bit state does not
 /// survive a `serde_json::Value`): without the config options it did not know, which the
-/// agent had off, and (before version 3) without the replayed observations' placed flags.
-/// Loads with the network it was written by; read as the current version, the same file is
-/// rejected or gives another network.
+/// agent had off, with replayed observations one element feature narrower (the `invalid`
+/// mark came with version 4) and, before version 3, without their placed flags. Loads with the
+/// network it was written by; read as the current version, the same file is rejected.
 fn an_old_checkpoint_loads_with_the_network_it_was_written_by(version: u32, options: &str) {
     let config = QwebDqnConfig {
         pair_product: false,
         row_context: version >= 2,
         soft_match: false,
-        satisfied_across_pages: false,
+        satisfied_across_pages: version >= 3,
+        validation_marks: false,
         ..small_config()
     };
     let mut agent = QwebDqnAgent::new(config, shape(), 5).unwrap();
@@ -356,24 +359,51 @@ fn an_old_checkpoint_loads_with_the_network_it_was_written_by(version: u32, opti
     assert!(text.contains(r#","placed":["#));
     let current = format!(r#""format_version":{QWEB_CHECKPOINT_VERSION},"#);
     assert!(text.starts_with(&format!("{{{current}")));
-    let placed_flags = regex_free_remove(&text.replacen(options, "", 1), r#","placed":["#, ']');
-    let old = placed_flags.replacen(&current, &format!(r#""format_version":{version},"#), 1);
+    let mut as_written = drop_last_element_feature(&text.replacen(options, "", 1));
+    if version < 3 {
+        as_written = regex_free_remove(&as_written, r#","placed":["#, ']');
+    }
+    let old = as_written.replacen(&current, &format!(r#""format_version":{version},"#), 1);
     let restored = QwebDqnAgent::from_json(&old).unwrap();
     assert_eq!(restored.config(), agent.config());
     let obs = observations(3);
     for o in &obs {
         assert_eq!(restored.q_values(o).unwrap(), agent.q_values(o).unwrap());
     }
-    match QwebDqnAgent::from_json(&placed_flags) {
-        // Version 1: the default network does not fit the weights.
-        Err(StudentError::CorruptCheckpoint { .. }) => assert_eq!(version, 1),
-        // Version 2: the same weights, but `sat_j` now reads the placed flags.
-        Ok(as_current) => {
-            assert_eq!(version, 2);
-            assert!(as_current.config().satisfied_across_pages);
-        }
-        Err(e) => panic!("{e}"),
+    // Written back as the current version, with the replay's rows widened.
+    let again = QwebDqnAgent::from_json(&restored.to_json()).unwrap();
+    assert_eq!(
+        again.q_values(&obs[0]).unwrap(),
+        agent.q_values(&obs[0]).unwrap()
+    );
+    // Read as the current version: neither the network nor the replay's rows fit.
+    assert!(matches!(
+        QwebDqnAgent::from_json(&as_written),
+        Err(StudentError::CorruptCheckpoint { .. })
+    ));
+}
+
+/// `text` with the last column of every `"element_features"` array's rows dropped.
+fn drop_last_element_feature(text: &str) -> String {
+    const KEY: &str = r#""element_features":["#;
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(KEY) {
+        out.push_str(&rest[..at + KEY.len()]);
+        let after = &rest[at + KEY.len()..];
+        let close = after.find(']').expect("closed");
+        let kept: Vec<&str> = after[..close]
+            .split(',')
+            .filter(|v| !v.is_empty())
+            .enumerate()
+            .filter(|(i, _)| i % ELEMENT_FEATURES != ELEMENT_FEATURES - 1)
+            .map(|(_, v)| v)
+            .collect();
+        out.push_str(&kept.join(","));
+        rest = &after[close..];
     }
+    out.push_str(rest);
+    out
 }
 
 /// `text` without every `start…end` span (`end` included).
@@ -406,10 +436,31 @@ fn sat_reads_the_placed_flags_only_across_pages() {
 }
 
 #[test]
+fn the_validation_marks_reach_q_only_when_read() {
+    let obs = observations(1).remove(0);
+    let mut marked = (*obs).clone();
+    let e = 0;
+    assert_eq!(marked.dom_mask[e], 1);
+    marked.dom_feat[e * ELEMENT_FEATURES + INVALID_FEATURE] = 1.0;
+    for validation_marks in [true, false] {
+        let config = QwebDqnConfig {
+            validation_marks,
+            ..small_config()
+        };
+        let agent = QwebDqnAgent::new(config, shape(), 9).unwrap();
+        let (q, q_marked) = (
+            agent.q_values(&obs).unwrap(),
+            agent.q_values(&marked).unwrap(),
+        );
+        assert_eq!(q != q_marked, validation_marks);
+    }
+}
+
+#[test]
 fn a_version_1_checkpoint_loads_with_the_network_it_was_written_by() {
     an_old_checkpoint_loads_with_the_network_it_was_written_by(
         1,
-        r#""pair_product":false,"row_context":false,"soft_match":false,"satisfied_across_pages":false,"#,
+        r#""pair_product":false,"row_context":false,"soft_match":false,"satisfied_across_pages":false,"validation_marks":false,"#,
     );
 }
 
@@ -417,8 +468,13 @@ fn a_version_1_checkpoint_loads_with_the_network_it_was_written_by() {
 fn a_version_2_checkpoint_loads_with_sat_read_from_the_page_in_view() {
     an_old_checkpoint_loads_with_the_network_it_was_written_by(
         2,
-        r#""satisfied_across_pages":false,"#,
+        r#""satisfied_across_pages":false,"validation_marks":false,"#,
     );
+}
+
+#[test]
+fn a_version_3_checkpoint_loads_without_the_validation_marks() {
+    an_old_checkpoint_loads_with_the_network_it_was_written_by(3, r#""validation_marks":false,"#);
 }
 
 #[test]
