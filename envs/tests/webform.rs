@@ -85,17 +85,21 @@ fn held_in_view(obs: &WebFormObs, config: &WebFormConfig, j: usize) -> bool {
     })
 }
 
-#[test]
-fn instr_placed_counts_values_on_every_page_not_only_in_view() {
-    // The hard forms' caps (examples/configs/webform_hard_random.toml).
-    let config = WebFormConfig {
+/// The hard forms' caps (examples/configs/webform_hard_random.toml) over the whole task box.
+fn hard_form_caps() -> WebFormConfig {
+    WebFormConfig {
         max_fields: 8,
         max_pages: 2,
         max_distractors: 8,
         max_elements: 72,
         task_low: vec![0.0; TASK_DIMS],
         ..WebFormConfig::default()
-    };
+    }
+}
+
+#[test]
+fn instr_placed_counts_values_on_every_page_not_only_in_view() {
+    let config = hard_form_caps();
     let mut env = WebFormEnv::new(config.clone()).unwrap();
     let (mut out_of_view, mut two_page_forms) = (0, 0);
     for seed in 0..30 {
@@ -143,14 +147,7 @@ fn marked_elements(obs: &WebFormObs) -> Vec<usize> {
 
 #[test]
 fn a_refused_next_marks_the_empty_required_widgets_until_they_are_filled() {
-    let config = WebFormConfig {
-        max_fields: 8,
-        max_pages: 2,
-        max_distractors: 8,
-        max_elements: 72,
-        task_low: vec![0.0; TASK_DIMS],
-        ..WebFormConfig::default()
-    };
+    let config = hard_form_caps();
     let mut env = WebFormEnv::new(config).unwrap();
     let mut checked = 0;
     for seed in 0..40 {
