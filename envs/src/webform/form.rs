@@ -671,15 +671,19 @@ impl Form {
         }
     }
 
-    /// Whether widget `w` shows as invalid: a refused Next on its page marked it (see
-    /// [`FormState::validation_shown`]), it is required (targeted) and it is still empty. Live,
-    /// as a browser's `:user-invalid`: filling the widget clears its mark.
-    pub fn marked_invalid(&self, state: &FormState, w: usize) -> bool {
+    /// Whether widget `w` is on the page in view, required (targeted: HTML `required`) and
+    /// still empty: such a widget blocks Next.
+    pub fn required_and_empty(&self, state: &FormState, w: usize) -> bool {
         let widget = &self.widgets[w];
-        state.validation_shown
-            && widget.page == state.page
-            && widget.target.is_some()
-            && !Self::is_filled(&state.widgets[w])
+        widget.page == state.page && widget.target.is_some() && !Self::is_filled(&state.widgets[w])
+    }
+
+    /// Whether widget `w` shows as invalid: a refused Next on its page marked it (see
+    /// [`FormState::validation_shown`]) and it still blocks Next
+    /// ([`Form::required_and_empty`]). Live, as a browser's `:user-invalid`: filling the widget
+    /// clears its mark.
+    pub fn marked_invalid(&self, state: &FormState, w: usize) -> bool {
+        state.validation_shown && self.required_and_empty(state, w)
     }
 
     /// Month a calendar opens on: the input's date if set, otherwise "today".
@@ -864,12 +868,8 @@ impl Form {
                 outcome.view_changed = true;
             }
             Role::Button(ButtonRole::Next) => {
-                let page_filled = self
-                    .fields
-                    .iter()
-                    .map(|f| f.widget)
-                    .filter(|&w| self.widgets[w].page == state.page)
-                    .all(|w| Self::is_filled(&state.widgets[w]));
+                let page_filled =
+                    !(0..self.widgets.len()).any(|w| self.required_and_empty(state, w));
                 if page_filled && state.page + 1 < self.pages.len() {
                     state.page += 1;
                     state.validation_shown = false;

@@ -88,10 +88,14 @@
     if (spec.widgets[w].kind === "autocomplete") return v.committed !== null;
     return v !== null;
   }
+  // Widget w is on this page, required and still empty: it blocks Next.
+  function requiredAndEmpty(w) {
+    return spec.widgets[w].required && spec.widgets[w].page === page && !filled(w);
+  }
   function refreshMarks() {
     spec.widgets.forEach(function (widget, w) {
       if (!widget.placed) return;
-      var invalid = validationShown && widget.required && widget.page === page && !filled(w);
+      var invalid = validationShown && requiredAndEmpty(w);
       widgetElements(w).forEach(function (e) {
         if (invalid) e.setAttribute("aria-invalid", "true");
         else e.removeAttribute("aria-invalid");
@@ -219,7 +223,7 @@
     switch (role) {
       case "next":
         for (w = 0; w < spec.widgets.length; w++) {
-          if (spec.widgets[w].required && spec.widgets[w].page === page && !filled(w)) {
+          if (requiredAndEmpty(w)) {
             validationShown = true;
             return;
           }
