@@ -199,6 +199,8 @@ impl Region {
 }
 
 /// ALP of a return sequence: |mean(older half) − mean(newer half)| over its last `window` values.
+/// Always finite, so that the region and the saved state stay valid: returns near ±`f64::MAX`
+/// are finite inputs too.
 fn window_alp(rewards: &VecDeque<f64>, window: usize) -> f64 {
     let n = rewards.len();
     if n <= 2 {
@@ -206,8 +208,18 @@ fn window_alp(rewards: &VecDeque<f64>, window: usize) -> f64 {
     }
     let w = n.min(window);
     let h = w / 2;
-    let mean = |a: usize, b: usize| rewards.range(a..b).sum::<f64>() / (b - a) as f64;
-    (mean(n - w, n - h) - mean(n - h, n)).abs()
+    let mean = |a: usize, b: usize| {
+        let count = (b - a) as f64;
+        let sum = rewards.range(a..b).sum::<f64>();
+        if sum.is_finite() {
+            sum / count
+        } else {
+            // The sum overflowed; the mean of finite values lies between them.
+            rewards.range(a..b).map(|r| r / count).sum::<f64>()
+        }
+    };
+    // Two means of opposite sign near the limits differ by more than f64::MAX.
+    (mean(n - w, n - h) - mean(n - h, n)).abs().min(f64::MAX)
 }
 
 /// The RIAC teacher. See the [module docs](self).
@@ -545,6 +557,37 @@ mod tests {
         assert!((window_alp(&r, 10) - (4.0 - 1.0 / 3.0)).abs() < 1e-12);
         // w = 4, h = 2: older = [0, 1], newer = [3, 5]: |0.5 − 4| = 3.5.
         assert_eq!(window_alp(&r, 4), 3.5);
+    }
+
+    #[test]
+    fn window_alp_stays_finite_at_the_limits_of_f64() {
+        let r: VecDeque<f64> = [f64::MAX, f64::MAX, 1e300, -f64::MAX, -f64::MAX]
+            .into_iter()
+            .collect();
+        assert_eq!(window_alp(&r, 10), f64::MAX);
+        let r: VecDeque<f64> = [f64::MAX, f64::MAX, f64::MAX, 0.0].into_iter().collect();
+        // Older [MAX, MAX] (mean MAX), newer [MAX, 0] (mean MAX / 2).
+        assert_eq!(window_alp(&r, 4), f64::MAX / 2.0);
+    }
+
+    #[test]
+    fn huge_returns_leave_a_state_that_restores() {
+        let mut teacher = split_test_teacher();
+        for (i, ret) in [0.0, 217.9, f64::MAX, 1e300, -f64::MAX, 160.4]
+            .iter()
+            .cycle()
+            .take(120)
+            .enumerate()
+        {
+            let task = teacher.sample_task();
+            teacher
+                .update(&task, &EpisodeOutcome::new(*ret, i % 3 == 0, 100))
+                .unwrap();
+        }
+        let state = teacher.save_state().unwrap();
+        let mut copy = split_test_teacher();
+        copy.load_state(&state).unwrap();
+        assert_eq!(copy.sample_task(), teacher.sample_task());
     }
 
     fn split_test_teacher() -> Riac {
