@@ -1339,8 +1339,10 @@ fn run_notes<E: Env, S: Student<E>>(
     for (dim, default) in space.dims().iter().zip(defaults.dims()) {
         if dim.low < default.low || dim.high > default.high {
             notes.push(format!(
-                "{} spans [{}, {}], beyond the env's default [{}, {}]: tasks out there may be \
-                 unfeasible (TeachMyAgent's 'mostly unfeasible' challenge does this on purpose)",
+                "{} spans [{}, {}], beyond the env's default [{}, {}]: the teacher also draws tasks \
+                 the env's default space leaves out, harder or easier ones (TeachMyAgent's \
+                 'mostly unfeasible' challenge widens the stump heights on purpose, QWeb's goal \
+                 simulation opens the web forms' goal_coverage)",
                 dim.name, dim.low, dim.high, default.low, default.high
             ));
         }
