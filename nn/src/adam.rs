@@ -207,7 +207,9 @@ impl Adam {
             epsilon,
             weight_decay,
         } = self.config;
-        self.steps_taken += 1;
+        // Saturating: a restored state may carry any count (the bias corrections use the
+        // powers below, not the count).
+        self.steps_taken = self.steps_taken.saturating_add(1);
         self.beta1_power *= beta1 as f64;
         self.beta2_power *= beta2 as f64;
         let step_size = (learning_rate as f64 / (1.0 - self.beta1_power)) as f32;
@@ -343,5 +345,17 @@ mod tests {
         assert!(adam.set_learning_rate(f32::INFINITY).is_err());
         adam.set_learning_rate(0.5).unwrap();
         assert_eq!(adam.config().learning_rate, 0.5);
+    }
+
+    /// A restored state may carry any step count (a checkpoint edited or corrupted): stepping
+    /// from the largest one saturates instead of overflowing.
+    #[test]
+    fn a_restored_step_count_at_u64_max_saturates() {
+        let mut adam = Adam::for_tensor_lengths(AdamConfig::default(), &[1]).unwrap();
+        adam.steps_taken = u64::MAX;
+        let mut p = [1.0f32];
+        adam.step_slices(&mut [&mut p], &[&[2.0]]).unwrap();
+        assert_eq!(adam.steps_taken(), u64::MAX);
+        assert!(p[0] < 1.0);
     }
 }

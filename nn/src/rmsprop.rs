@@ -228,7 +228,8 @@ impl RmsProp {
             ..
         } = self.config;
         let keep = 1.0 - decay;
-        self.steps_taken += 1;
+        // Saturating: a restored state may carry any count (the update does not read it).
+        self.steps_taken = self.steps_taken.saturating_add(1);
         for ((param, grad), mean_square) in params.iter_mut().zip(grads).zip(&mut self.mean_squares)
         {
             // Equal-length re-slicing lets the compiler drop bounds checks and vectorise.
@@ -292,6 +293,18 @@ mod tests {
         let mut p = [0.0f32];
         rmsprop.step_slices(&mut [&mut p], &[&[5.0]]).unwrap();
         assert!((p[0] + 0.1 / 0.1f32.sqrt()).abs() < 1e-5, "{}", p[0]);
+    }
+
+    /// A restored state may carry any step count (a checkpoint edited or corrupted): stepping
+    /// from the largest one saturates instead of overflowing.
+    #[test]
+    fn a_restored_step_count_at_u64_max_saturates() {
+        let mut rmsprop = RmsProp::for_tensor_lengths(RmsPropConfig::default(), &[1]).unwrap();
+        rmsprop.steps_taken = u64::MAX;
+        let mut p = [1.0f32];
+        rmsprop.step_slices(&mut [&mut p], &[&[2.0]]).unwrap();
+        assert_eq!(rmsprop.steps_taken(), u64::MAX);
+        assert!(p[0] < 1.0);
     }
 
     #[test]
