@@ -172,7 +172,11 @@ impl TaskSpace {
 
     /// Centre of the box.
     pub fn center(&self) -> Vec<f64> {
-        self.dims.iter().map(|d| 0.5 * (d.low + d.high)).collect()
+        // Halves first: `low + high` can overflow where the width does not.
+        self.dims
+            .iter()
+            .map(|d| 0.5 * d.low + 0.5 * d.high)
+            .collect()
     }
 
     /// Index of the dimension called `name`.
@@ -293,7 +297,17 @@ impl TaskSpace {
 
 pub(crate) fn check_bounds(dim: &str, low: f64, high: f64) -> Result<()> {
     if low.is_finite() && high.is_finite() && low <= high {
-        Ok(())
+        // Teachers scale, centre and draw by `high − low`: it must be a number too.
+        if (high - low).is_finite() {
+            Ok(())
+        } else {
+            Err(Error::InvalidTaskSpace {
+                reason: format!(
+                    "`{dim}` spans [{low}, {high}], wider than the largest f64 (high - low \
+                     overflows)"
+                ),
+            })
+        }
     } else {
         Err(Error::InvalidBounds {
             dim: dim.to_string(),
@@ -347,6 +361,15 @@ mod tests {
         ])
         .is_err());
         assert!(TaskSpace::from_bounds(&[0.0], &[1.0, 2.0]).is_err());
+        // Finite bounds whose width overflows.
+        let err = TaskSpace::from_bounds(&[-f64::MAX], &[f64::MAX]).unwrap_err();
+        assert!(
+            err.to_string().contains("wider than the largest f64"),
+            "{err}"
+        );
+        // Bounds near the top of f64 whose sum overflows: the centre is still theirs.
+        let s = TaskSpace::from_bounds(&[1e300], &[f64::MAX]).unwrap();
+        assert!(s.center()[0] > 1e300 && s.center()[0] < f64::MAX);
         // A fixed dimension is allowed.
         assert!(TaskSpace::new(vec![TaskDim::new("w", 0.25, 0.25, "")]).is_ok());
     }

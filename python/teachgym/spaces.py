@@ -43,6 +43,12 @@ class TaskSpace(spaces.Box):
                 raise ValueError(
                     f"invalid bounds for `{name}`: low = {lo}, high = {hi} (need finite low <= high)"
                 )
+            with np.errstate(over="ignore"):
+                width = hi - lo
+            if not np.isfinite(width):
+                raise ValueError(
+                    f"`{name}` spans [{lo}, {hi}], wider than the largest f64 (high - low overflows)"
+                )
         docs = tuple(docs) if docs is not None else ("",) * len(names)
         if len(docs) != len(names):
             raise ValueError(f"{len(docs)} docs given for {len(names)} dimensions")

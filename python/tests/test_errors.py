@@ -138,6 +138,10 @@ def test_teacher_bad_input() -> None:
         ADR(low=[0.0], high=[1.0])
     with pytest.raises(ValueError, match="invalid bounds"):
         ALPGMM(low=[1.0], high=[0.0])
+    with pytest.raises(ValueError, match="wider than the largest f64"):
+        ALPGMM(low=[-1.7e308], high=[1.7e308])
+    with pytest.raises(ValueError, match="wider than the largest f64"):
+        teachgym.TaskSpace(["x"], [-1.7e308], [1.7e308])
     with pytest.raises(TypeError, match="low= and high="):
         ALPGMM()
     with pytest.raises(ValueError, match="cannot restore"):
