@@ -12,7 +12,7 @@
 //! | `episodes.csv` | every training episode: step, env copy, task, return, length, success |
 //! | `evaluations.csv` | every evaluation: step, % mastered, mean test return |
 //! | `evaluations.jsonl` | every evaluation with the return of each test task |
-//! | `checkpoint.json` | student, teacher and env states after the last evaluation |
+//! | `checkpoint.json` | student, teacher and env states at the end of the learning iteration that follows the last evaluation (a DQN/SAC vector step, a PPO rollout and update): `teachgym eval` on the checkpoint of a run cut short scores a slightly newer policy than its last `evaluations.csv` row; on a finished run's it repeats the final evaluation |
 //! | `summary.json` | written when the budget is spent: the final evaluation's numbers; its presence marks the run finished |
 //! | `learning_curve.png` | % of the test set mastered and the mean test return against env steps |
 //! | `curriculum.png` | the training tasks over two task dimensions (`[plot] dims`), coloured by env step and by return, with colour bars |
