@@ -130,15 +130,7 @@ impl Gradients {
     }
 
     pub(crate) fn resize_scratch(&mut self, batch: usize, sizes: &[usize]) {
-        let fits = self.scratch.len() == sizes.len()
-            && self
-                .scratch
-                .iter()
-                .zip(sizes)
-                .all(|(a, &w)| a.dim() == (batch, w));
-        if !fits {
-            self.scratch = sizes.iter().map(|&w| Array2::zeros((batch, w))).collect();
-        }
+        crate::mlp::reshape_buffers(&mut self.scratch, batch, sizes);
     }
 }
 

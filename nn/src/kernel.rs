@@ -22,13 +22,23 @@
 //!
 //! `out` is always `rows × cols`. The backward pass of a layer `Y = X · W + b` uses
 //! [`matmul_at_b`] for `∂W = Xᵀ · ∂Y` and [`matmul_a_bt`] for `∂X = ∂Y · Wᵀ`. The kernels
-//! copy blocks of the right operand into a scratch panel kept per thread (`inner × 16` values,
+//! copy blocks of the right operand into a scratch panel kept per thread (`inner × 32` values,
 //! grown on demand), so they do not allocate once warm.
+//!
+//! Three paths, chosen at run time, compute the same bits: AVX-512 (output tiles 32 columns
+//! wide), AVX (16) and portable SSE (8). [`matmul_at_b`], whose summed dimension is a batch
+//! (thousands of rows for the web-form agent's element × field pairs), walks it in blocks of
+//! [`SUM_BLOCK`] and keeps each element's partial sum in `out` between blocks: a partial sum is
+//! an `f32` either way, so the blocks change only what stays in cache, not the rounding.
 
 /// Output columns computed together without AVX (two SSE registers per row).
 const TILE_OUTPUTS_SSE: usize = 8;
-/// Output columns computed together with AVX (two AVX registers per row).
+/// Output columns computed together with AVX-512 (two 512-bit registers per row): 1.5–1.9×
+/// the AVX path's multiply-adds per second on the Xeon VM of `BENCHMARKS.md` §4.
 #[cfg(target_arch = "x86_64")]
+const TILE_OUTPUTS_AVX512: usize = 32;
+/// Output columns computed together with AVX (two AVX registers per row), and after the
+/// AVX-512 tiles (one 512-bit register per row).
 const TILE_OUTPUTS_AVX: usize = 16;
 /// Output columns computed together after the AVX tiles (one AVX register per row), e.g. the
 /// last 8 of 24 inputs.
@@ -37,10 +47,15 @@ const TILE_OUTPUTS_MEDIUM: usize = 8;
 /// 4 outputs of a small action head.
 const TILE_OUTPUTS_NARROW: usize = 4;
 /// The widest column tile, for the size of the scratch panel.
-const TILE_OUTPUTS_MAX: usize = 16;
+const TILE_OUTPUTS_MAX: usize = 32;
 /// Output rows computed together, so each loaded tile of the right operand is reused this many
 /// times.
 const TILE_ROWS: usize = 4;
+/// Length of the blocks of the summed dimension in [`matmul_at_b`], so that a block of the
+/// right operand's panel (`SUM_BLOCK × 32` values, 8 KiB) and of the left operand stay in L1
+/// while every row tile reads them. Without blocks, a `∂W` summed over 36 864 pair rows ran
+/// at a quarter of the forward pass's speed, streaming a 4.7 MB panel once per row tile.
+pub const SUM_BLOCK: usize = 64;
 
 /// Computes `out[r, j] = bias[j] + Σ_k x[r, k] · w[k, j]` (`k` increasing) for row-major `x`
 /// (`rows × inputs`), `w` (`inputs × outputs`) and `out` (`rows × outputs`), where
@@ -67,7 +82,7 @@ pub fn affine_forward(
         inner: inputs,
         cols: outputs,
     };
-    product::<false, false>(x, w, dims, Some(bias), out);
+    product::<false, false>(x, w, dims, Start::Bias(bias), out);
 }
 
 /// Computes `out[i, j] = Σ_k a[i, k] · b[k, j]` (`k` increasing from `+0.0`) for row-major `a`
@@ -78,7 +93,7 @@ pub fn matmul(a: &[f32], b: &[f32], rows: usize, inner: usize, cols: usize, out:
     check_len("a", a, rows * inner);
     check_len("b", b, inner * cols);
     check_len("out", out, rows * cols);
-    product::<false, false>(a, b, Dims { rows, inner, cols }, None, out);
+    product::<false, false>(a, b, Dims { rows, inner, cols }, Start::Zero, out);
 }
 
 /// Computes `out[i, j] = Σ_k a[k, i] · b[k, j]` (`k` increasing from `+0.0`), i.e. `Aᵀ · B`,
@@ -90,7 +105,7 @@ pub fn matmul_at_b(a: &[f32], b: &[f32], inner: usize, rows: usize, cols: usize,
     check_len("a", a, inner * rows);
     check_len("b", b, inner * cols);
     check_len("out", out, rows * cols);
-    product::<true, false>(a, b, Dims { rows, inner, cols }, None, out);
+    product::<true, false>(a, b, Dims { rows, inner, cols }, Start::Zero, out);
 }
 
 /// Computes `out[i, j] = Σ_k a[i, k] · b[j, k]` (`k` increasing from `+0.0`), i.e. `A · Bᵀ`,
@@ -102,7 +117,7 @@ pub fn matmul_a_bt(a: &[f32], b: &[f32], rows: usize, inner: usize, cols: usize,
     check_len("a", a, rows * inner);
     check_len("b", b, cols * inner);
     check_len("out", out, rows * cols);
-    product::<false, true>(a, b, Dims { rows, inner, cols }, None, out);
+    product::<false, true>(a, b, Dims { rows, inner, cols }, Start::Zero, out);
 }
 
 /// Writes the transpose of row-major `a` (`rows × cols`) into `out` (`cols × rows`).
@@ -136,13 +151,47 @@ fn check_len(what: &str, values: &[f32], expected: usize) {
 /// `out[i, j] = start_j + Σ_k left(i, k) · right(k, j)` with `left(i, k) = left[i, k]` (`left`
 /// is `rows × inner`) or, if `TRANSPOSED_LEFT`, `left[k, i]` (`left` is `inner × rows`);
 /// `right(k, j) = right[k, j]` (`right` is `inner × cols`) or, if `TRANSPOSED_RIGHT`,
-/// `right[j, k]` (`right` is `cols × inner`); `start_j = init[j]`, or `+0.0` without `init`.
-/// Lengths are checked by the callers.
+/// `right[j, k]` (`right` is `cols × inner`); the start values are `start`'s. Lengths are
+/// checked by the callers.
 fn product<const TRANSPOSED_LEFT: bool, const TRANSPOSED_RIGHT: bool>(
     left: &[f32],
     right: &[f32],
     dims: Dims,
-    init: Option<&[f32]>,
+    start: Start<'_>,
+    out: &mut [f32],
+) {
+    // Only Aᵀ·B has both operands' blocks of the summed dimension contiguous (its rows), and
+    // only ∂W sums over a long dimension.
+    if TRANSPOSED_LEFT && !TRANSPOSED_RIGHT && dims.inner > SUM_BLOCK {
+        let Dims { rows, inner, cols } = dims;
+        let mut first = 0;
+        while first < inner {
+            let end = (first + SUM_BLOCK).min(inner);
+            let block = Dims {
+                inner: end - first,
+                ..dims
+            };
+            let block_start = if first == 0 { start } else { Start::Out };
+            product_block::<true, false>(
+                &left[first * rows..end * rows],
+                &right[first * cols..end * cols],
+                block,
+                block_start,
+                out,
+            );
+            first = end;
+        }
+        return;
+    }
+    product_block::<TRANSPOSED_LEFT, TRANSPOSED_RIGHT>(left, right, dims, start, out);
+}
+
+/// [`product`] over the whole summed dimension at once, with the thread's scratch panel.
+fn product_block<const TRANSPOSED_LEFT: bool, const TRANSPOSED_RIGHT: bool>(
+    left: &[f32],
+    right: &[f32],
+    dims: Dims,
+    start: Start<'_>,
     out: &mut [f32],
 ) {
     let pack = TRANSPOSED_RIGHT || dims.rows > TILE_ROWS;
@@ -151,7 +200,7 @@ fn product<const TRANSPOSED_LEFT: bool, const TRANSPOSED_RIGHT: bool>(
             left,
             right,
             dims,
-            init,
+            start,
             &mut [],
             out,
         );
@@ -164,7 +213,7 @@ fn product<const TRANSPOSED_LEFT: bool, const TRANSPOSED_RIGHT: bool>(
                 panel.resize(len, 0.0);
             }
             product_with_panel::<TRANSPOSED_LEFT, TRANSPOSED_RIGHT>(
-                left, right, dims, init, &mut panel, out,
+                left, right, dims, start, &mut panel, out,
             );
         }
         // Only if a kernel ran inside another on this thread, which none does.
@@ -172,7 +221,7 @@ fn product<const TRANSPOSED_LEFT: bool, const TRANSPOSED_RIGHT: bool>(
             left,
             right,
             dims,
-            init,
+            start,
             &mut vec![0.0; len],
             out,
         ),
@@ -186,43 +235,77 @@ thread_local! {
 }
 
 /// [`product`] with a scratch `panel` of at least `inner × C` values when the panel is used
-/// (`TRANSPOSED_RIGHT` or more than [`TILE_ROWS`] rows), on the AVX path if the CPU has AVX.
+/// (`TRANSPOSED_RIGHT` or more than [`TILE_ROWS`] rows), on the widest path the CPU has.
 fn product_with_panel<const TRANSPOSED_LEFT: bool, const TRANSPOSED_RIGHT: bool>(
     left: &[f32],
     right: &[f32],
     dims: Dims,
-    init: Option<&[f32]>,
+    start: Start<'_>,
     panel: &mut [f32],
     out: &mut [f32],
 ) {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx") {
-        // SAFETY: the CPU supports AVX, checked just above.
-        unsafe {
-            product_avx::<TRANSPOSED_LEFT, TRANSPOSED_RIGHT>(left, right, dims, init, panel, out)
-        };
-        return;
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU supports AVX-512F, checked just above.
+            unsafe {
+                product_avx512::<TRANSPOSED_LEFT, TRANSPOSED_RIGHT>(
+                    left, right, dims, start, panel, out,
+                )
+            };
+            return;
+        }
+        if std::arch::is_x86_feature_detected!("avx") {
+            // SAFETY: the CPU supports AVX, checked just above.
+            unsafe {
+                product_avx::<TRANSPOSED_LEFT, TRANSPOSED_RIGHT>(
+                    left, right, dims, start, panel, out,
+                )
+            };
+            return;
+        }
     }
     product_tiled::<TILE_OUTPUTS_SSE, TRANSPOSED_LEFT, TRANSPOSED_RIGHT>(
-        left, right, dims, init, panel, out,
+        left, right, dims, start, panel, out,
     );
 }
 
-/// [`product_tiled`] compiled for AVX. AVX without FMA performs the very same multiply and add
-/// per element as SSE, so the result is identical.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx")]
-fn product_avx<const TRANSPOSED_LEFT: bool, const TRANSPOSED_RIGHT: bool>(
-    left: &[f32],
-    right: &[f32],
-    dims: Dims,
-    init: Option<&[f32]>,
-    panel: &mut [f32],
-    out: &mut [f32],
-) {
-    product_tiled::<TILE_OUTPUTS_AVX, TRANSPOSED_LEFT, TRANSPOSED_RIGHT>(
-        left, right, dims, init, panel, out,
-    );
+/// Defines `$name`: [`product_tiled`] with `$tile`-column tiles, compiled for the x86-64
+/// extension `$feature`. Its multiplies and adds (never fused) are the very same per element
+/// as SSE's, so the result is identical; only the register width differs.
+macro_rules! product_for_extension {
+    ($name:ident, $feature:literal, $tile:expr) => {
+        #[doc = concat!("[`product_tiled`] compiled for `", $feature, "`, ", stringify!($tile), "-column tiles.")]
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = $feature)]
+        fn $name<const TRANSPOSED_LEFT: bool, const TRANSPOSED_RIGHT: bool>(
+            left: &[f32],
+            right: &[f32],
+            dims: Dims,
+            start: Start<'_>,
+            panel: &mut [f32],
+            out: &mut [f32],
+        ) {
+            product_tiled::<{ $tile }, TRANSPOSED_LEFT, TRANSPOSED_RIGHT>(
+                left, right, dims, start, panel, out,
+            );
+        }
+    };
+}
+
+product_for_extension!(product_avx512, "avx512f", TILE_OUTPUTS_AVX512);
+product_for_extension!(product_avx, "avx", TILE_OUTPUTS_AVX);
+
+/// Where the sum of each output element starts.
+#[derive(Clone, Copy)]
+enum Start<'a> {
+    /// `+0.0`.
+    Zero,
+    /// `bias[j]` for column `j`.
+    Bias(&'a [f32]),
+    /// The element's value in `out`: the partial sum of the previous block of the summed
+    /// dimension.
+    Out,
 }
 
 /// The dimensions of one product: `out` is `rows × cols`, `inner` is the summed dimension.
@@ -238,7 +321,7 @@ struct Dims {
 struct Operands<'a> {
     left: &'a [f32],
     dims: Dims,
-    init: Option<&'a [f32]>,
+    start: Start<'a>,
 }
 
 /// A block of columns of the right operand: element `(k, j)` of the block is
@@ -250,8 +333,9 @@ struct Panel<'a> {
     first_col: usize,
 }
 
-/// Loops over blocks of output columns (`C` wide, then [`TILE_OUTPUTS_MEDIUM`] if narrower
-/// than `C`, then [`TILE_OUTPUTS_NARROW`], then one) and, within a block, over tiles of
+/// Loops over blocks of output columns (`C` wide, then [`TILE_OUTPUTS_AVX`] and
+/// [`TILE_OUTPUTS_MEDIUM`] where narrower than `C`, then [`TILE_OUTPUTS_NARROW`], then one)
+/// and, within a block, over tiles of
 /// [`TILE_ROWS`] output rows (then single rows). When several row tiles use a column block, or
 /// the right operand is transposed, the block of the right operand is first copied into a
 /// contiguous panel (`inner × width`, in `panel`) that stays in L1 while they run. Neither the
@@ -261,16 +345,22 @@ fn product_tiled<const C: usize, const TRANSPOSED_LEFT: bool, const TRANSPOSED_R
     left: &[f32],
     right: &[f32],
     dims: Dims,
-    init: Option<&[f32]>,
+    start: Start<'_>,
     panel: &mut [f32],
     out: &mut [f32],
 ) {
-    let ops = Operands { left, dims, init };
+    let ops = Operands { left, dims, start };
     let pack = TRANSPOSED_RIGHT || dims.rows > TILE_ROWS;
     let mut col = 0;
     while col + C <= dims.cols {
         column_block::<C, TRANSPOSED_LEFT, TRANSPOSED_RIGHT>(ops, right, col, pack, panel, out);
         col += C;
+    }
+    while C > TILE_OUTPUTS_AVX && col + TILE_OUTPUTS_AVX <= dims.cols {
+        column_block::<TILE_OUTPUTS_AVX, TRANSPOSED_LEFT, TRANSPOSED_RIGHT>(
+            ops, right, col, pack, panel, out,
+        );
+        col += TILE_OUTPUTS_AVX;
     }
     while C > TILE_OUTPUTS_MEDIUM && col + TILE_OUTPUTS_MEDIUM <= dims.cols {
         column_block::<TILE_OUTPUTS_MEDIUM, TRANSPOSED_LEFT, TRANSPOSED_RIGHT>(
@@ -362,12 +452,21 @@ fn product_tile<const R: usize, const C: usize, const TRANSPOSED_LEFT: bool>(
     col: usize,
     out: &mut [f32],
 ) {
-    let Operands { left, dims, init } = ops;
+    let Operands { left, dims, start } = ops;
     let Dims { rows, inner, cols } = dims;
     let mut acc = [[0.0f32; C]; R];
-    if let Some(init) = init {
-        for row_acc in acc.iter_mut() {
-            row_acc.copy_from_slice(&init[col..col + C]);
+    match start {
+        Start::Zero => {}
+        Start::Bias(bias) => {
+            for row_acc in acc.iter_mut() {
+                row_acc.copy_from_slice(&bias[col..col + C]);
+            }
+        }
+        Start::Out => {
+            for (r, row_acc) in acc.iter_mut().enumerate() {
+                let first = (first_row + r) * cols + col;
+                row_acc.copy_from_slice(&out[first..first + C]);
+            }
         }
     }
     // Rows of a row-major left operand, sliced once so the loop below needs no bounds checks.
@@ -403,9 +502,10 @@ fn product_tile<const R: usize, const C: usize, const TRANSPOSED_LEFT: bool>(
 mod tests {
     use super::*;
 
-    /// Sizes that exercise every tile: full and partial row tiles, wide, narrow and single
-    /// columns, and a summed dimension of one.
-    const SIZES: [usize; 5] = [1, 3, 7, 17, 65];
+    /// Sizes that exercise every tile: full and partial row tiles, 32-, 16-, 8-, 4- and
+    /// 1-column tiles, a summed dimension of one, and summed dimensions of one block and a
+    /// bit ([`SUM_BLOCK`] + 1) and of two blocks and a bit.
+    const SIZES: [usize; 7] = [1, 3, 7, 17, 37, 65, 130];
 
     fn values(n: usize, seed: f32) -> Vec<f32> {
         // Mixed magnitudes, so a different summation order would change the rounding.
@@ -447,8 +547,8 @@ mod tests {
         }
     }
 
-    /// Every kernel equals the naive loop bit for bit, and so does the portable (non-AVX) path
-    /// of the same product.
+    /// Every kernel equals the naive loop bit for bit, and so do the tilings of the other
+    /// paths (AVX-512, AVX, portable) of the same product, whichever path this CPU takes.
     #[test]
     fn every_kernel_and_path_matches_the_naive_loop_bit_for_bit() {
         for rows in SIZES {
@@ -477,30 +577,52 @@ mod tests {
                     matmul_a_bt(&a, &b_t, rows, inner, cols, &mut out);
                     assert_bits_eq(&out, &plain, &format!("matmul_a_bt, {context}"));
 
-                    // The portable path, which CPUs without AVX take.
-                    let sse = TILE_OUTPUTS_SSE;
+                    // The tilings of the three paths, whichever this CPU takes; the blocks of
+                    // the summed dimension (Aᵀ·B) only where `product` uses them.
+                    let operands = Operands3 {
+                        a: &a,
+                        a_t: &a_t,
+                        b: &b,
+                        b_t: &b_t,
+                        bias: &bias,
+                    };
+                    let expected = (affine.as_slice(), plain.as_slice());
                     let dims = Dims { rows, inner, cols };
-                    let panel = &mut vec![0.0; inner * TILE_OUTPUTS_SSE];
-                    product_tiled::<TILE_OUTPUTS_SSE, false, false>(
-                        &a,
-                        &b,
-                        dims,
-                        Some(&bias),
-                        panel,
-                        &mut out,
-                    );
-                    assert_bits_eq(&out, &affine, &format!("tile {sse}, affine, {context}"));
-                    product_tiled::<TILE_OUTPUTS_SSE, true, false>(
-                        &a_t, &b, dims, None, panel, &mut out,
-                    );
-                    assert_bits_eq(&out, &plain, &format!("tile {sse}, Aᵀ·B, {context}"));
-                    product_tiled::<TILE_OUTPUTS_SSE, false, true>(
-                        &a, &b_t, dims, None, panel, &mut out,
-                    );
-                    assert_bits_eq(&out, &plain, &format!("tile {sse}, A·Bᵀ, {context}"));
+                    check_tiling::<TILE_OUTPUTS_SSE>(operands, dims, expected, &context);
+                    check_tiling::<TILE_OUTPUTS_AVX>(operands, dims, expected, &context);
+                    check_tiling::<32>(operands, dims, expected, &context);
                 }
             }
         }
+    }
+
+    /// The operands of one product in every layout.
+    #[derive(Clone, Copy)]
+    struct Operands3<'a> {
+        a: &'a [f32],
+        a_t: &'a [f32],
+        b: &'a [f32],
+        b_t: &'a [f32],
+        bias: &'a [f32],
+    }
+
+    /// The three products through [`product_tiled`] with `C`-column tiles, against the naive
+    /// `affine` and `plain` results.
+    fn check_tiling<const C: usize>(
+        ops: Operands3<'_>,
+        dims: Dims,
+        (affine, plain): (&[f32], &[f32]),
+        context: &str,
+    ) {
+        let mut out = vec![f32::NAN; dims.rows * dims.cols];
+        let panel = &mut vec![0.0; dims.inner * C];
+        let bias = Start::Bias(ops.bias);
+        product_tiled::<C, false, false>(ops.a, ops.b, dims, bias, panel, &mut out);
+        assert_bits_eq(&out, affine, &format!("tile {C}, affine, {context}"));
+        product_tiled::<C, true, false>(ops.a_t, ops.b, dims, Start::Zero, panel, &mut out);
+        assert_bits_eq(&out, plain, &format!("tile {C}, Aᵀ·B, {context}"));
+        product_tiled::<C, false, true>(ops.a, ops.b_t, dims, Start::Zero, panel, &mut out);
+        assert_bits_eq(&out, plain, &format!("tile {C}, A·Bᵀ, {context}"));
     }
 
     /// The test above would notice a kernel that sums in another order: with these values, the
