@@ -33,8 +33,8 @@
 
 /// Output columns computed together without AVX (two SSE registers per row).
 const TILE_OUTPUTS_SSE: usize = 8;
-/// Output columns computed together with AVX-512 (two 512-bit registers per row): 1.5–1.9×
-/// the AVX path's multiply-adds per second on the Xeon VM of `BENCHMARKS.md` §4.
+/// Output columns computed together with AVX-512 (two 512-bit registers per row): 1.4–1.9×
+/// the AVX path's multiply-adds per second on the Xeon VM of `BENCHMARKS.md` §4.1.
 #[cfg(target_arch = "x86_64")]
 const TILE_OUTPUTS_AVX512: usize = 32;
 /// Output columns computed together with AVX (two AVX registers per row), and after the
