@@ -224,9 +224,10 @@ enum Command {
     /// [meta] section; writes config.toml, inet.json, inet_accuracy.csv, evaluations.csv,
     /// qweb.json and summary.json to --out.
     MetaTrain {
-        /// TOML run configuration (env `webform`, student `dqn`, optional [meta]).
+        /// TOML run configuration (env `webform`, student `dqn`, optional [meta]); with
+        /// --resume, the run's own config.toml by default.
         #[arg(long)]
-        config: PathBuf,
+        config: Option<PathBuf>,
         /// Teacher choosing the forms' task vectors.
         #[arg(long)]
         teacher: Option<String>,
@@ -254,6 +255,13 @@ enum Command {
         /// Run directory.
         #[arg(long, default_value = "runs/meta")]
         out: PathBuf,
+        /// Continue the run in --out from its checkpoint (written after every evaluation),
+        /// exactly as if never stopped.
+        #[arg(long)]
+        resume: bool,
+        /// Stop with a checkpoint once this many env steps are done (continue with --resume).
+        #[arg(long, allow_hyphen_values = true, value_parser = parse_count::<u64>)]
+        stop_after: Option<u64>,
     },
     /// Run a benchmark: each spec (a built-in name or a TOML file) expands into runs over
     /// teachers × expert-knowledge levels × seeds, run --jobs at a time, each a `teachgym train`
@@ -898,8 +906,17 @@ fn run(cli: Cli) -> Result<()> {
             test_set,
             inet,
             out,
+            resume,
+            stop_after,
         } => {
-            let mut run = RunConfig::from_toml_file(&config)?;
+            let mut run = match (&config, resume) {
+                (Some(path), _) => RunConfig::from_toml_file(path)?,
+                (None, true) => RunConfig::from_toml_file(&out.join("config.toml"))?,
+                (None, false) => bail!(
+                    "meta-train needs --config (a run configuration with env `webform` and \
+                     student `dqn`), or --resume to continue the run in --out"
+                ),
+            };
             if let Some(v) = teacher {
                 run.teacher = v;
             }
@@ -925,11 +942,23 @@ fn run(cli: Cli) -> Result<()> {
                 config: run,
                 out,
                 inet,
+                resume,
+                stop_after,
             })?;
-            println!(
-                "MetaQWeb: {:.1} % of the test set mastered after {} env steps (best {:.1} %)",
-                summary.final_mastered_percent, summary.steps, summary.best_mastered_percent
-            );
+            match (
+                summary.final_mastered_percent,
+                summary.best_mastered_percent,
+            ) {
+                (Some(last), Some(best)) => println!(
+                    "MetaQWeb: {last:.1} % of the test set mastered after {} env steps (best \
+                     {best:.1} %)",
+                    summary.steps
+                ),
+                _ => println!("MetaQWeb: {} env steps, no evaluation yet", summary.steps),
+            }
+            if !summary.finished {
+                println!("the run is not finished; continue it with --resume");
+            }
         }
         Command::Benchmark {
             specs,

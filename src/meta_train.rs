@@ -14,22 +14,29 @@
 //! | `inet.json` | the frozen INET (`--inet` loads one instead of training) |
 //! | `inet_accuracy.csv` | INET's greedy accuracy (share of keys right) at a quarter, half, three quarters and all of its budget, beside a uniform policy's |
 //! | `evaluations.csv` | every evaluation: step, % of the test set mastered, mean test return |
-//! | `qweb.json` | the trained QWeb student (`QwebDqnAgent::to_json`, replay buffer included; not a `teachgym eval` run checkpoint) |
+//! | `checkpoint.json` | the run's state after its last evaluation (the student with its replay buffer, the teacher, the running episodes, the evaluations so far): `--resume` continues from it exactly; removed when the run ends |
+//! | `qweb.json` | the trained QWeb student (`QwebDqnAgent::to_json`, replay buffer included; not a `teachgym eval` run checkpoint); written when the run ends |
 //! | `summary.json` | the final numbers; written when the run ends |
 //!
-//! There is no resume: a run is restarted from the beginning.
+//! A run stopped at any moment (or with `--stop-after`) continues with `--resume` from its
+//! last checkpoint, and ends with the files an uninterrupted run writes, byte for byte.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use teachgym_students::meta_qweb::MetaQwebCheckpoint;
 use teachgym_students::qweb::FormShape;
-use teachgym_students::{train_inet, Evaluation, Inet, InetAccuracy, MetaQweb, QwebDqnAgent};
+use teachgym_students::{
+    train_inet, Evaluation, Inet, InetAccuracy, MetaQweb, QwebDqnAgent, TestSet,
+};
 use teachgym_teachers::build_teacher;
 
-use crate::train::{RunConfig, StudentKind};
+use crate::train::{describe_difference, write_atomically, write_file, RunConfig, StudentKind};
+
+/// Version of a meta-train run's `checkpoint.json`.
+const META_RUN_CHECKPOINT_VERSION: u32 = 1;
 
 /// What `teachgym meta-train` is asked to do.
 #[derive(Debug, Clone)]
@@ -40,27 +47,39 @@ pub struct MetaTrainOptions {
     pub out: PathBuf,
     /// A trained INET (`inet.json` of an earlier run) to use instead of training one.
     pub inet: Option<PathBuf>,
+    /// Continue the run in `out` from its checkpoint (its own INET, test set and
+    /// configuration; only the thread count may differ).
+    pub resume: bool,
+    /// Stop with a checkpoint once this many env steps are done (continue with `resume`).
+    pub stop_after: Option<u64>,
 }
 
-/// The numbers of a finished run (`summary.json`).
-#[derive(Debug, Clone, Serialize)]
+/// The numbers of a run (`summary.json` once it is finished).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MetaTrainSummary {
     /// INET's accuracy checks (empty when loaded with `--inet`).
     pub inet_accuracy: Vec<InetAccuracyRow>,
     /// Env steps of MetaQWeb training.
     pub steps: u64,
-    /// % of the test set mastered at the last evaluation.
-    pub final_mastered_percent: f64,
+    /// % of the test set mastered at the last evaluation (`None` before the first one).
+    pub final_mastered_percent: Option<f64>,
     /// Mean test return at the last evaluation.
-    pub final_mean_return: f64,
+    pub final_mean_return: Option<f64>,
     /// Best % mastered over the evaluations.
-    pub best_mastered_percent: f64,
-    /// Wall time of INET's training and of MetaQWeb's, in seconds.
+    pub best_mastered_percent: Option<f64>,
+    /// Wall time of INET's training and of MetaQWeb's (summed over resumes), in seconds.
     pub seconds: [f64; 2],
+    /// Whether the budget is spent (false: stopped by `stop_after`, continue with `resume`).
+    #[serde(default = "finished_default")]
+    pub finished: bool,
+}
+
+fn finished_default() -> bool {
+    true
 }
 
 /// One INET accuracy check.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct InetAccuracyRow {
     /// Answers given in training.
     pub answers: u64,
@@ -80,8 +99,54 @@ impl From<InetAccuracy> for InetAccuracyRow {
     }
 }
 
-fn write(path: &Path, text: &str) -> Result<()> {
-    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+/// A meta-train run's `checkpoint.json`: MetaQWeb's state plus what the run directory needs.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MetaRunCheckpoint {
+    format_version: u32,
+    /// The resolved configuration, TOML (`config.toml`'s text).
+    config: String,
+    run: MetaQwebCheckpoint,
+    /// Every evaluation so far (`evaluations.csv` is rewritten from them on resume).
+    evaluations: Vec<Evaluation>,
+    /// INET's accuracy checks (empty when it was loaded with `--inet`).
+    inet_accuracy: Vec<InetAccuracyRow>,
+    /// Wall time of INET's training and of MetaQWeb's so far, in seconds.
+    seconds: [f64; 2],
+}
+
+const EVALUATIONS_HEADER: &str = "step,mastered_percent,mean_return\n";
+
+fn evaluation_row(e: &Evaluation) -> String {
+    format!(
+        "{},{},{}\n",
+        e.global_step, e.mastered_percent, e.mean_return
+    )
+}
+
+fn read_meta_checkpoint(path: &Path) -> Result<MetaRunCheckpoint> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read checkpoint {}", path.display()))?;
+    let value: serde_json::Value = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not a meta-train checkpoint (corrupt JSON)",
+            path.display()
+        )
+    })?;
+    match value.get("format_version").and_then(|v| v.as_u64()) {
+        Some(found) if found == u64::from(META_RUN_CHECKPOINT_VERSION) => {}
+        Some(found) => bail!(
+            "{} is a meta-train checkpoint of format {found}; this build reads format \
+             {META_RUN_CHECKPOINT_VERSION}",
+            path.display()
+        ),
+        None => bail!(
+            "{} is not a meta-train checkpoint (no `format_version` field)",
+            path.display()
+        ),
+    }
+    serde_json::from_value(value)
+        .with_context(|| format!("{} is a corrupt meta-train checkpoint", path.display()))
 }
 
 /// Runs `teachgym meta-train` (see the module docs); prints one line per INET check and per
@@ -89,7 +154,8 @@ fn write(path: &Path, text: &str) -> Result<()> {
 ///
 /// # Errors
 /// A configuration that is not `webform` with student `dqn`, invalid sections, an unreadable
-/// or corrupt `--inet` file, I/O errors.
+/// or corrupt `--inet` file, a directory that holds an unfinished run (without `resume`), a
+/// checkpoint of another configuration or a corrupt one, I/O errors.
 pub fn meta_train(options: &MetaTrainOptions) -> Result<MetaTrainSummary> {
     let config = options.config.clone().resolve()?;
     if config.env != "webform" || config.student != StudentKind::Dqn {
@@ -104,102 +170,219 @@ pub fn meta_train(options: &MetaTrainOptions) -> Result<MetaTrainSummary> {
     let meta = config.meta.clone().unwrap_or_default();
     let qweb = config.qweb.clone().unwrap_or_default();
     let space = web.bounded_task_space()?;
-    let test_set = config.test_set(&space)?;
     let out = &options.out;
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    write(
-        &out.join("config.toml"),
-        &RunConfig {
-            meta: Some(meta.clone()),
-            ..config.clone()
-        }
-        .to_toml()?,
-    )?;
-    test_set.save(&out.join("test_set.csv"))?;
-
-    let started = Instant::now();
-    let (inet, accuracy) = match &options.inet {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read INET checkpoint {}", path.display()))?;
-            let inet = Inet::from_json(&text)
-                .with_context(|| format!("INET checkpoint {}", path.display()))?;
-            (inet, Vec::new())
-        }
-        None => {
-            let quarter = meta.inet_answers / 4;
-            let marks = [quarter, 2 * quarter, 3 * quarter];
-            let (inet, accuracy) = train_inet(&meta, &web, config.seed, &marks)?;
-            let mut csv = String::from("answers,greedy_accuracy,chance_accuracy\n");
-            for a in &accuracy {
-                eprintln!(
-                    "INET after {} answers: {:.1} % of keys right (chance {:.1} %)",
-                    a.answers,
-                    100.0 * a.greedy,
-                    100.0 * a.chance
-                );
-                csv.push_str(&format!("{},{},{}\n", a.answers, a.greedy, a.chance));
-            }
-            write(&out.join("inet_accuracy.csv"), &csv)?;
-            (inet, accuracy)
-        }
-    };
-    write(&out.join("inet.json"), &inet.to_json())?;
-    let inet_seconds = started.elapsed().as_secs_f64();
-
-    let started = Instant::now();
+    let config_toml = RunConfig {
+        meta: Some(meta.clone()),
+        ..config.clone()
+    }
+    .to_toml()?;
+    let checkpoint_path = out.join("checkpoint.json");
+    let summary_path = out.join("summary.json");
+    let evaluations_path = out.join("evaluations.csv");
     let teacher = build_teacher(
         &config.teacher,
         space.clone(),
         config.seed,
         config.teacher_config.clone().unwrap_or_default(),
     )?;
-    let student = QwebDqnAgent::new(qweb, FormShape::of(&web), config.seed)?;
-    let mut run = MetaQweb::new(
-        config.trainer.clone(),
-        &web,
-        &inet,
-        student,
-        teacher,
-        test_set,
-        config.seed,
-    )?;
-    let evaluations_path = out.join("evaluations.csv");
-    let mut evaluations_file = std::fs::File::create(&evaluations_path)
+
+    let has_checkpoint = checkpoint_path.exists();
+    if options.resume && !has_checkpoint && summary_path.exists() {
+        // A finished run: nothing to train.
+        let text = std::fs::read_to_string(&summary_path)
+            .with_context(|| format!("cannot read {}", summary_path.display()))?;
+        return serde_json::from_str(&text)
+            .with_context(|| format!("{} is corrupt", summary_path.display()));
+    }
+    if options.resume && options.inet.is_some() {
+        bail!("--inet starts a run; a resumed run keeps its own inet.json");
+    }
+    let (mut run, mut evaluations, inet_accuracy, inet_seconds, mut meta_seconds) = if options
+        .resume
+        && has_checkpoint
+    {
+        let checkpoint = read_meta_checkpoint(&checkpoint_path)?;
+        let mut saved = RunConfig::from_toml_str(&checkpoint.config)
+            .context("the checkpoint's configuration is corrupt")?;
+        // The thread count does not change the results: a resume may change it.
+        saved.trainer.threads = config.trainer.threads;
+        let ours = RunConfig::from_toml_str(&config_toml)?;
+        if saved != ours {
+            bail!(
+                "{} was written by another configuration ({}); resume with the run's own \
+                 config.toml and flags, or train into a new --out directory",
+                checkpoint_path.display(),
+                describe_difference(&saved, &ours)
+            );
+        }
+        let inet_path = out.join("inet.json");
+        let text = std::fs::read_to_string(&inet_path)
+            .with_context(|| format!("cannot read {} to resume", inet_path.display()))?;
+        let inet = Inet::from_json(&text).with_context(|| inet_path.display().to_string())?;
+        let test_set = TestSet::load(&space, &out.join("test_set.csv"))?;
+        let run = MetaQweb::resume(
+            config.trainer.clone(),
+            &web,
+            &inet,
+            checkpoint.run,
+            teacher,
+            test_set,
+        )
+        .with_context(|| format!("cannot resume from {}", checkpoint_path.display()))?;
+        // Rows written after the checkpoint (an evaluation the kill interrupted) go.
+        let mut csv = String::from(EVALUATIONS_HEADER);
+        checkpoint
+            .evaluations
+            .iter()
+            .for_each(|e| csv.push_str(&evaluation_row(e)));
+        write_file(&evaluations_path, &csv)?;
+        eprintln!(
+            "resuming MetaQWeb at step {} of {}",
+            run.global_step(),
+            config.trainer.total_steps
+        );
+        let [inet_seconds, meta_seconds] = checkpoint.seconds;
+        (
+            run,
+            checkpoint.evaluations,
+            checkpoint.inet_accuracy,
+            inet_seconds,
+            meta_seconds,
+        )
+    } else {
+        if has_checkpoint {
+            bail!(
+                "{} holds an unfinished run; pass --resume to continue it, or choose another --out",
+                out.display()
+            );
+        }
+        if options.resume {
+            eprintln!(
+                "note: {} holds no checkpoint (the run there stopped before its first one): \
+                 starting the run from the beginning",
+                out.display()
+            );
+        }
+        let test_set = config.test_set(&space)?;
+        std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+        // A summary left by an earlier run in this directory would mark this one finished.
+        if summary_path.exists() {
+            std::fs::remove_file(&summary_path)
+                .with_context(|| format!("cannot write {}", summary_path.display()))?;
+        }
+        write_file(&out.join("config.toml"), &config_toml)?;
+        test_set.save(&out.join("test_set.csv"))?;
+
+        let started = Instant::now();
+        let (inet, accuracy) = match &options.inet {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read INET checkpoint {}", path.display()))?;
+                let inet = Inet::from_json(&text)
+                    .with_context(|| format!("INET checkpoint {}", path.display()))?;
+                (inet, Vec::new())
+            }
+            None => {
+                let quarter = meta.inet_answers / 4;
+                let marks = [quarter, 2 * quarter, 3 * quarter];
+                let (inet, accuracy) = train_inet(&meta, &web, config.seed, &marks)?;
+                let mut csv = String::from("answers,greedy_accuracy,chance_accuracy\n");
+                for a in &accuracy {
+                    eprintln!(
+                        "INET after {} answers: {:.1} % of keys right (chance {:.1} %)",
+                        a.answers,
+                        100.0 * a.greedy,
+                        100.0 * a.chance
+                    );
+                    csv.push_str(&format!("{},{},{}\n", a.answers, a.greedy, a.chance));
+                }
+                write_file(&out.join("inet_accuracy.csv"), &csv)?;
+                (inet, accuracy)
+            }
+        };
+        write_file(&out.join("inet.json"), &inet.to_json())?;
+        let inet_seconds = started.elapsed().as_secs_f64();
+        let student = QwebDqnAgent::new(qweb, FormShape::of(&web), config.seed)?;
+        let run = MetaQweb::new(
+            config.trainer.clone(),
+            &web,
+            &inet,
+            student,
+            teacher,
+            test_set,
+            config.seed,
+        )?;
+        write_file(&evaluations_path, EVALUATIONS_HEADER)?;
+        let accuracy: Vec<InetAccuracyRow> = accuracy.into_iter().map(Into::into).collect();
+        (run, Vec::new(), accuracy, inet_seconds, 0.0)
+    };
+
+    let started = Instant::now();
+    let checkpoint = |run: &MetaQweb, evaluations: &[Evaluation], meta_seconds: f64| {
+        let state = MetaRunCheckpoint {
+            format_version: META_RUN_CHECKPOINT_VERSION,
+            config: config_toml.clone(),
+            run: run.checkpoint()?,
+            evaluations: evaluations.to_vec(),
+            inet_accuracy: inet_accuracy.clone(),
+            seconds: [inet_seconds, meta_seconds + started.elapsed().as_secs_f64()],
+        };
+        write_atomically(&checkpoint_path, &serde_json::to_string(&state)?)
+    };
+    let mut evaluations_file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&evaluations_path)
         .with_context(|| format!("cannot write {}", evaluations_path.display()))?;
-    writeln!(evaluations_file, "step,mastered_percent,mean_return")?;
-    let mut evaluations: Vec<Evaluation> = Vec::new();
     while !run.is_done() {
+        if options
+            .stop_after
+            .is_some_and(|stop| run.global_step() >= stop)
+        {
+            checkpoint(&run, &evaluations, meta_seconds)?;
+            eprintln!(
+                "stopped at step {} as asked; continue with --resume",
+                run.global_step()
+            );
+            break;
+        }
         if let Some(e) = run.step()? {
             eprintln!(
                 "MetaQWeb step {}: {:.1} % of the test set mastered, mean test return {:.3}",
                 e.global_step, e.mastered_percent, e.mean_return
             );
-            writeln!(
-                evaluations_file,
-                "{},{},{}",
-                e.global_step, e.mastered_percent, e.mean_return
-            )?;
+            use std::io::Write;
+            evaluations_file
+                .write_all(evaluation_row(&e).as_bytes())
+                .with_context(|| format!("cannot write {}", evaluations_path.display()))?;
             evaluations.push(e);
+            if !run.is_done() {
+                checkpoint(&run, &evaluations, meta_seconds)?;
+            }
         }
         run.drain_episodes();
     }
-    write(&out.join("qweb.json"), &run.student().to_json())?;
-    let last = evaluations.last().context("the run made no evaluation")?;
+    meta_seconds += started.elapsed().as_secs_f64();
+    let finished = run.is_done();
+    let last = evaluations.last();
     let summary = MetaTrainSummary {
-        inet_accuracy: accuracy.into_iter().map(Into::into).collect(),
+        inet_accuracy,
         steps: run.global_step(),
-        final_mastered_percent: last.mastered_percent,
-        final_mean_return: last.mean_return,
+        final_mastered_percent: last.map(|e| e.mastered_percent),
+        final_mean_return: last.map(|e| e.mean_return),
         best_mastered_percent: evaluations
             .iter()
             .map(|e| e.mastered_percent)
-            .fold(0.0, f64::max),
-        seconds: [inet_seconds, started.elapsed().as_secs_f64()],
+            .reduce(f64::max),
+        seconds: [inet_seconds, meta_seconds],
+        finished,
     };
-    write(
-        &out.join("summary.json"),
-        &serde_json::to_string_pretty(&summary)?,
-    )?;
+    if finished {
+        write_file(&out.join("qweb.json"), &run.student().to_json())?;
+        write_file(&summary_path, &serde_json::to_string_pretty(&summary)?)?;
+        if checkpoint_path.exists() {
+            std::fs::remove_file(&checkpoint_path)
+                .with_context(|| format!("cannot remove {}", checkpoint_path.display()))?;
+        }
+    }
     Ok(summary)
 }

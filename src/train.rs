@@ -1611,7 +1611,7 @@ fn cannot_write(path: &Path) -> String {
     format!("cannot write {}", path.display())
 }
 
-fn write_file(path: &Path, text: &str) -> Result<()> {
+pub(crate) fn write_file(path: &Path, text: &str) -> Result<()> {
     std::fs::write(path, text).with_context(|| cannot_write(path))
 }
 
@@ -1638,7 +1638,7 @@ impl DataWriters {
 }
 
 /// Writes via a temporary file and a rename, so a crash never leaves half a checkpoint.
-fn write_atomically(path: &Path, text: &str) -> Result<()> {
+pub(crate) fn write_atomically(path: &Path, text: &str) -> Result<()> {
     let tmp = path.with_extension("json.tmp");
     write_file(&tmp, text)?;
     std::fs::rename(&tmp, path).with_context(|| cannot_write(path))

@@ -131,3 +131,124 @@ fn meta_train_writes_its_run_and_refuses_bad_input() {
     assert!(String::from_utf8_lossy(&train.stderr).contains("meta-train"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_stopped_meta_train_run_resumes_to_the_uninterrupted_files() {
+    let dir = scratch("resume");
+    let config = dir.join("meta.toml");
+    std::fs::write(&config, CONFIG).unwrap();
+    let config_arg = config.to_str().unwrap();
+    let whole = dir.join("whole");
+    let run = teachgym(&[
+        "meta-train",
+        "--config",
+        config_arg,
+        "--out",
+        whole.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    // A finished run keeps no checkpoint (qweb.json holds its student).
+    assert!(!whole.join("checkpoint.json").exists());
+
+    let parts = dir.join("parts");
+    let parts_arg = parts.to_str().unwrap();
+    let stopped = teachgym(&[
+        "meta-train",
+        "--config",
+        config_arg,
+        "--out",
+        parts_arg,
+        "--stop-after",
+        "40",
+    ]);
+    assert!(stopped.status.success(), "{}", stderr(&stopped));
+    assert!(String::from_utf8_lossy(&stopped.stdout).contains("--resume"));
+    assert!(parts.join("checkpoint.json").exists());
+    assert!(!parts.join("qweb.json").exists() && !parts.join("summary.json").exists());
+
+    // A new run into the stopped run's directory is refused, and so is a resume with another
+    // budget; neither touches the directory.
+    let again = teachgym(&["meta-train", "--config", config_arg, "--out", parts_arg]);
+    assert!(!again.status.success());
+    assert!(stderr(&again).contains("--resume"), "{}", stderr(&again));
+    let other = teachgym(&[
+        "meta-train",
+        "--resume",
+        "--out",
+        parts_arg,
+        "--steps",
+        "128",
+    ]);
+    assert!(!other.status.success());
+    assert!(stderr(&other).contains("trainer"), "{}", stderr(&other));
+
+    // An interrupted evaluation's row, written after the checkpoint, is dropped on resume.
+    let evaluations = parts.join("evaluations.csv");
+    let mut torn = std::fs::read_to_string(&evaluations).unwrap();
+    torn.push_str("64,12.5");
+    std::fs::write(&evaluations, torn).unwrap();
+    // Resuming with the run's own config.toml (no --config) and another thread count.
+    let resumed = teachgym(&[
+        "meta-train",
+        "--resume",
+        "--threads",
+        "2",
+        "--out",
+        parts_arg,
+    ]);
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    for file in [
+        "evaluations.csv",
+        "qweb.json",
+        "inet.json",
+        "inet_accuracy.csv",
+        "test_set.csv",
+    ] {
+        assert!(
+            std::fs::read(whole.join(file)).unwrap() == std::fs::read(parts.join(file)).unwrap(),
+            "{file} differs from the uninterrupted run's"
+        );
+    }
+    assert!(!parts.join("checkpoint.json").exists());
+    // Resuming a finished run trains nothing and reports its summary.
+    let finished = teachgym(&["meta-train", "--resume", "--out", parts_arg]);
+    assert!(finished.status.success(), "{}", stderr(&finished));
+    assert!(String::from_utf8_lossy(&finished.stdout).contains("after 64 env steps"));
+
+    // A corrupt checkpoint is a clear error.
+    let corrupt = dir.join("corrupt");
+    let corrupt_arg = corrupt.to_str().unwrap();
+    let stopped = teachgym(&[
+        "meta-train",
+        "--config",
+        config_arg,
+        "--out",
+        corrupt_arg,
+        "--stop-after",
+        "40",
+    ]);
+    assert!(stopped.status.success(), "{}", stderr(&stopped));
+    let checkpoint = corrupt.join("checkpoint.json");
+    let text = std::fs::read_to_string(&checkpoint).unwrap();
+    std::fs::write(&checkpoint, &text[..text.len() / 2]).unwrap();
+    let bad = teachgym(&["meta-train", "--resume", "--out", corrupt_arg]);
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("corrupt"), "{}", stderr(&bad));
+    std::fs::write(&checkpoint, "{\"format_version\": 99}").unwrap();
+    let bad = teachgym(&["meta-train", "--resume", "--out", corrupt_arg]);
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("format 99"), "{}", stderr(&bad));
+
+    let no_config = teachgym(&["meta-train", "--out", corrupt_arg]);
+    assert!(!no_config.status.success());
+    assert!(
+        stderr(&no_config).contains("--config"),
+        "{}",
+        stderr(&no_config)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}

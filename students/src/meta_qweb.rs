@@ -14,6 +14,10 @@
 //!
 //! [`train_inet`] is the first stage: INET's DQN on the instruction-generation env of the same
 //! forms, then its greedy accuracy.
+//!
+//! A run continues exactly from [`MetaQweb::checkpoint`] through [`MetaQweb::resume`] with the
+//! same frozen INET: every generated task is a function of its episode's seed and task vector,
+//! so the running episodes are rebuilt by replaying their actions, as in [`crate::Trainer`].
 
 use serde::{Deserialize, Serialize};
 use teachgym_envs::webform::MetaWebFormEnv;
@@ -26,7 +30,10 @@ use crate::inet::{Inet, InetConfig, InetTrainer};
 use crate::qweb::QwebDqnAgent;
 use crate::student::{Student, TrainClock};
 use crate::trainer::TrainerConfig;
-use crate::vec_env::{EpisodeRecord, TeacherTasks, VecEnv};
+use crate::vec_env::{EpisodeRecord, TeacherTasks, VecEnv, VecEnvState};
+
+/// Version of [`MetaQwebCheckpoint`].
+pub const META_QWEB_CHECKPOINT_VERSION: u32 = 1;
 
 /// Default INET training budget: 20 000 answers (keys answered in the instruction env).
 pub const DEFAULT_INET_ANSWERS: u64 = 20_000;
@@ -149,6 +156,25 @@ pub struct MetaQweb {
     evaluated_at: Option<u64>,
 }
 
+/// Everything needed to continue a [`MetaQweb`] run exactly, except the frozen INET, the
+/// forms' configuration and the test set, which the run keeps beside it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetaQwebCheckpoint {
+    /// [`META_QWEB_CHECKPOINT_VERSION`].
+    pub format_version: u32,
+    /// The student's [`Student::to_json`] (replay buffer included).
+    pub student: String,
+    /// The teacher's `save_state` (JSON text).
+    pub teacher: String,
+    /// The training copies' running episodes.
+    pub envs: VecEnvState<usize>,
+    /// Env step of the next periodic evaluation.
+    pub next_eval: u64,
+    /// Env step of the last evaluation made.
+    pub evaluated_at: Option<u64>,
+}
+
 impl MetaQweb {
     /// `config.num_envs` training copies instructed by clones of the frozen `inet`, as many
     /// evaluation copies, tasks from `teacher`, episodes seeded from `seed`.
@@ -165,14 +191,7 @@ impl MetaQweb {
         seed: u64,
     ) -> Result<Self> {
         config.validate()?;
-        let mut envs = Vec::with_capacity(config.num_envs);
-        let mut eval_envs = Vec::with_capacity(config.num_envs);
-        for _ in 0..config.num_envs {
-            let env = MetaWebFormEnv::new(env_config.clone(), Box::new(inet.clone()))?;
-            Student::<MetaWebFormEnv>::check_env(&student, &env)?;
-            envs.push(env);
-            eval_envs.push(WebFormEnv::new(env_config.clone())?);
-        }
+        let (envs, eval_envs) = Self::make_envs(&config, env_config, inet, &student)?;
         let envs = VecEnv::new(envs, seed, config.threads, Box::new(TeacherTasks(teacher)))?;
         Ok(MetaQweb {
             next_eval: if config.eval_at_start {
@@ -186,6 +205,96 @@ impl MetaQweb {
             eval_envs,
             test_set,
             evaluated_at: None,
+        })
+    }
+
+    /// Continues a run from `checkpoint`, with the run's own configuration, forms, frozen
+    /// `inet` and test set; `teacher` must be a fresh teacher of the checkpoint's kind on the
+    /// same task space (its state is replaced by the checkpoint's).
+    ///
+    /// # Errors
+    /// [`StudentError::UnsupportedCheckpointVersion`], [`StudentError::CorruptCheckpoint`] for
+    /// a checkpoint that does not fit (another budget, env count or forms), and the errors of
+    /// [`MetaQweb::new`].
+    pub fn resume(
+        config: TrainerConfig,
+        env_config: &WebFormConfig,
+        inet: &Inet,
+        checkpoint: MetaQwebCheckpoint,
+        mut teacher: Box<dyn Teacher>,
+        test_set: TestSet,
+    ) -> Result<Self> {
+        config.validate()?;
+        if checkpoint.format_version != META_QWEB_CHECKPOINT_VERSION {
+            return Err(StudentError::UnsupportedCheckpointVersion {
+                found: checkpoint.format_version,
+                supported: META_QWEB_CHECKPOINT_VERSION,
+            });
+        }
+        let student = QwebDqnAgent::from_json(&checkpoint.student)?;
+        Student::<MetaWebFormEnv>::check_resume(&student, config.num_envs)?;
+        let step = checkpoint.envs.global_step;
+        let last_step = (config.total_steps - 1).saturating_add(
+            Student::<MetaWebFormEnv>::steps_per_iteration(&student, config.num_envs),
+        );
+        if step > last_step {
+            return Err(StudentError::CorruptCheckpoint {
+                reason: format!(
+                    "the checkpoint is at env step {step}, beyond this run's budget of {} steps",
+                    config.total_steps
+                ),
+            });
+        }
+        teacher.load_state(checkpoint.teacher.as_bytes())?;
+        let (envs, eval_envs) = Self::make_envs(&config, env_config, inet, &student)?;
+        let envs = VecEnv::restore(
+            envs,
+            config.threads,
+            checkpoint.envs,
+            Box::new(TeacherTasks(teacher)),
+        )?;
+        Ok(MetaQweb {
+            config,
+            student,
+            envs,
+            eval_envs,
+            test_set,
+            next_eval: checkpoint.next_eval,
+            evaluated_at: checkpoint.evaluated_at,
+        })
+    }
+
+    /// The training copies (instructed by clones of `inet`) and as many evaluation copies.
+    fn make_envs(
+        config: &TrainerConfig,
+        env_config: &WebFormConfig,
+        inet: &Inet,
+        student: &QwebDqnAgent,
+    ) -> Result<(Vec<MetaWebFormEnv>, Vec<WebFormEnv>)> {
+        let mut envs = Vec::with_capacity(config.num_envs);
+        let mut eval_envs = Vec::with_capacity(config.num_envs);
+        for _ in 0..config.num_envs {
+            let env = MetaWebFormEnv::new(env_config.clone(), Box::new(inet.clone()))?;
+            Student::<MetaWebFormEnv>::check_env(student, &env)?;
+            envs.push(env);
+            eval_envs.push(WebFormEnv::new(env_config.clone())?);
+        }
+        Ok((envs, eval_envs))
+    }
+
+    /// The state to continue this run from with [`MetaQweb::resume`] (the student's replay
+    /// buffer included).
+    ///
+    /// # Errors
+    /// A teacher that cannot serialise its state.
+    pub fn checkpoint(&self) -> Result<MetaQwebCheckpoint> {
+        Ok(MetaQwebCheckpoint {
+            format_version: META_QWEB_CHECKPOINT_VERSION,
+            student: Student::<MetaWebFormEnv>::to_json(&self.student),
+            teacher: self.envs.task_source().save_state()?,
+            envs: self.envs.state(),
+            next_eval: self.next_eval,
+            evaluated_at: self.evaluated_at,
         })
     }
 
