@@ -21,6 +21,13 @@
 #            wide (the env's whole default space, 100k steps; 240-form test set), and QWeb's
 #            scheduled curriculum on the hard forms with goal simulation opened. Configs
 #            webform_*; default seeds 1 2; minutes a run.
+#   webform2m  Issue 20.5's recipe (webform_hard_long*: 2M env steps, 200 000-transition replay,
+#            the hard 240-form test set every 100k): ALP-GMM, Random, QWeb's schedule, and
+#            MetaQWeb without the oracle (`teachgym meta-train`). Default seeds 1 2 3; 1.5-3 hours a
+#            run on one core, ~1.4 GB of memory and a ~1.3 GB checkpoint each.
+#
+# An entry NAME:TEACHER runs examples/configs/NAME.toml with --teacher TEACHER; a config with a
+# [meta] section runs through `teachgym meta-train`.
 #
 # Runs go under `nice -n 19`; an interrupted run is resumed where its checkpoint stopped.
 set -euo pipefail
@@ -40,8 +47,13 @@ case "$SUITE" in
       webform_hard_random webform_wide_alp_gmm webform_wide_random webform_hard_qweb_schedule)
     DEFAULT_SEEDS="1 2"
     ;;
+  webform2m)
+    CONFIGS=(webform_hard_long webform_hard_long:random webform_hard_long_qweb_schedule
+      webform_hard_long_meta)
+    DEFAULT_SEEDS="1 2 3"
+    ;;
   *)
-    echo "usage: bash scripts/bench_learning.sh walker|walker20m|webform [OUT_DIR] [SEEDS...|--summary]" >&2
+    echo "usage: bash scripts/bench_learning.sh walker|walker20m|webform|webform2m [OUT_DIR] [SEEDS...|--summary]" >&2
     exit 2
     ;;
 esac
@@ -57,13 +69,24 @@ mkdir -p "$OUT"
 if [[ $SUMMARY_ONLY == 0 ]]; then
   cargo build -q --release -p teachgym
   BIN="${CARGO_TARGET_DIR:-target}/release/teachgym"
-  for config in "${CONFIGS[@]}"; do
+  for entry in "${CONFIGS[@]}"; do
+    config="${entry%%:*}"
+    teacher=()
+    name="$config"
+    if [[ "$entry" == *:* ]]; then teacher=(--teacher "${entry#*:}"); name="$config-${entry#*:}"; fi
+    command=(train --quiet)
+    if grep -q '^\[meta\]' "examples/configs/$config.toml"; then command=(meta-train); fi
     for seed in "${SEEDS[@]}"; do
-      dir="$OUT/$config-$seed"
-      if [[ -f "$dir/checkpoint.json" ]]; then resume=(--resume); else resume=(); fi
-      nice -n 19 "$BIN" train --quiet --threads 1 "${resume[@]}" \
-        --config "examples/configs/$config.toml" --seed "$seed" --out "$dir" \
-        > "$dir.log" 2>&1 &
+      dir="$OUT/$name-$seed"
+      if [[ -f "$dir/summary.json" && ! -f "$dir/checkpoint.json" && ${command[0]} == meta-train ]]; then
+        continue  # a finished meta-train run
+      fi
+      if [[ -f "$dir/checkpoint.json" ]]; then
+        args=(--resume --out "$dir")
+      else
+        args=(--config "examples/configs/$config.toml" "${teacher[@]}" --seed "$seed" --out "$dir")
+      fi
+      nice -n 19 "$BIN" "${command[@]}" --threads 1 "${args[@]}" > "$dir.log" 2>&1 &
       # Two runs at a time on a 2-core machine.
       while (( $(jobs -r | wc -l) >= 2 )); do sleep 5; done
     done
@@ -80,6 +103,8 @@ for run in sorted(p for p in out.iterdir() if (p / "evaluations.csv").is_file())
     rows = list(csv.DictReader(open(run / "evaluations.csv")))
     if not rows:
         continue
+    for r in rows:  # meta-train's evaluations.csv names the step `step`
+        r.setdefault("global_step", r.get("step"))
     curve = ", ".join(f"{int(r['global_step'])//1000}k: {float(r['mastered_percent']):.0f}" for r in rows)
     name, seed = run.name.rsplit("-", 1)
     final = rows[-1]
