@@ -26,8 +26,8 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
-use teachgym_students::meta_qweb::MetaQwebCheckpoint;
 use teachgym_students::qweb::FormShape;
+use teachgym_students::TrainerCheckpoint;
 use teachgym_students::{
     train_inet, Evaluation, Inet, InetAccuracy, MetaQweb, QwebDqnAgent, TestSet,
 };
@@ -106,7 +106,7 @@ struct MetaRunCheckpoint {
     format_version: u32,
     /// The resolved configuration, TOML (`config.toml`'s text).
     config: String,
-    run: MetaQwebCheckpoint,
+    run: TrainerCheckpoint<usize>,
     /// Every evaluation so far (`evaluations.csv` is rewritten from them on resume).
     evaluations: Vec<Evaluation>,
     /// INET's accuracy checks (empty when it was loaded with `--inet`).

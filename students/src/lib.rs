@@ -48,7 +48,7 @@ pub use dqn::{DqnAgent, DqnConfig};
 pub use error::{Result, StudentError};
 pub use eval::{evaluate, Evaluation, TestSet};
 pub use inet::{Inet, InetConfig, InetTrainer};
-pub use meta_qweb::{train_inet, InetAccuracy, MetaQweb, MetaQwebCheckpoint, MetaQwebConfig};
+pub use meta_qweb::{train_inet, InetAccuracy, MetaQweb, MetaQwebConfig};
 pub use ppo::{PpoAgent, PpoConfig};
 pub use qweb::{FormEnv, QwebDqnAgent, QwebDqnConfig};
 pub use replay::{BoxReplayBuffer, BoxTransition, ReplayBuffer, Transition};

@@ -29,11 +29,10 @@ use crate::eval::{evaluate, Evaluation, TestSet};
 use crate::inet::{Inet, InetConfig, InetTrainer};
 use crate::qweb::QwebDqnAgent;
 use crate::student::{Student, TrainClock};
-use crate::trainer::TrainerConfig;
-use crate::vec_env::{EpisodeRecord, TeacherTasks, VecEnv, VecEnvState};
-
-/// Version of [`MetaQwebCheckpoint`].
-pub const META_QWEB_CHECKPOINT_VERSION: u32 = 1;
+use crate::trainer::{
+    restore_student, TrainerCheckpoint, TrainerConfig, TRAINER_CHECKPOINT_VERSION,
+};
+use crate::vec_env::{EpisodeRecord, TeacherTasks, VecEnv};
 
 /// Default INET training budget: 20 000 answers (keys answered in the instruction env).
 pub const DEFAULT_INET_ANSWERS: u64 = 20_000;
@@ -156,25 +155,6 @@ pub struct MetaQweb {
     evaluated_at: Option<u64>,
 }
 
-/// Everything needed to continue a [`MetaQweb`] run exactly, except the frozen INET, the
-/// forms' configuration and the test set, which the run keeps beside it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MetaQwebCheckpoint {
-    /// [`META_QWEB_CHECKPOINT_VERSION`].
-    pub format_version: u32,
-    /// The student's [`Student::to_json`] (replay buffer included).
-    pub student: String,
-    /// The teacher's `save_state` (JSON text).
-    pub teacher: String,
-    /// The training copies' running episodes.
-    pub envs: VecEnvState<usize>,
-    /// Env step of the next periodic evaluation.
-    pub next_eval: u64,
-    /// Env step of the last evaluation made.
-    pub evaluated_at: Option<u64>,
-}
-
 impl MetaQweb {
     /// `config.num_envs` training copies instructed by clones of the frozen `inet`, as many
     /// evaluation copies, tasks from `teacher`, episodes seeded from `seed`.
@@ -220,32 +200,13 @@ impl MetaQweb {
         config: TrainerConfig,
         env_config: &WebFormConfig,
         inet: &Inet,
-        checkpoint: MetaQwebCheckpoint,
+        checkpoint: TrainerCheckpoint<usize>,
         mut teacher: Box<dyn Teacher>,
         test_set: TestSet,
     ) -> Result<Self> {
         config.validate()?;
-        if checkpoint.format_version != META_QWEB_CHECKPOINT_VERSION {
-            return Err(StudentError::UnsupportedCheckpointVersion {
-                found: checkpoint.format_version,
-                supported: META_QWEB_CHECKPOINT_VERSION,
-            });
-        }
-        let student = QwebDqnAgent::from_json(&checkpoint.student)?;
-        Student::<MetaWebFormEnv>::check_resume(&student, config.num_envs)?;
-        let step = checkpoint.envs.global_step;
-        let last_step = (config.total_steps - 1).saturating_add(
-            Student::<MetaWebFormEnv>::steps_per_iteration(&student, config.num_envs),
-        );
-        if step > last_step {
-            return Err(StudentError::CorruptCheckpoint {
-                reason: format!(
-                    "the checkpoint is at env step {step}, beyond this run's budget of {} steps",
-                    config.total_steps
-                ),
-            });
-        }
-        teacher.load_state(checkpoint.teacher.as_bytes())?;
+        let student: QwebDqnAgent =
+            restore_student::<MetaWebFormEnv, _>(&config, &checkpoint, &mut *teacher)?;
         let (envs, eval_envs) = Self::make_envs(&config, env_config, inet, &student)?;
         let envs = VecEnv::restore(
             envs,
@@ -260,7 +221,7 @@ impl MetaQweb {
             eval_envs,
             test_set,
             next_eval: checkpoint.next_eval,
-            evaluated_at: checkpoint.evaluated_at,
+            evaluated_at: checkpoint.last_eval_step,
         })
     }
 
@@ -283,18 +244,24 @@ impl MetaQweb {
     }
 
     /// The state to continue this run from with [`MetaQweb::resume`] (the student's replay
-    /// buffer included).
+    /// buffer included), in the [`crate::Trainer`]'s format; the fields MetaQWeb has no use for
+    /// (epochs, episodes counted, student restarts, knowledge-component vectors) stay at zero
+    /// and empty.
     ///
     /// # Errors
     /// A teacher that cannot serialise its state.
-    pub fn checkpoint(&self) -> Result<MetaQwebCheckpoint> {
-        Ok(MetaQwebCheckpoint {
-            format_version: META_QWEB_CHECKPOINT_VERSION,
+    pub fn checkpoint(&self) -> Result<TrainerCheckpoint<usize>> {
+        Ok(TrainerCheckpoint {
+            format_version: TRAINER_CHECKPOINT_VERSION,
             student: Student::<MetaWebFormEnv>::to_json(&self.student),
             teacher: self.envs.task_source().save_state()?,
             envs: self.envs.state(),
             next_eval: self.next_eval,
-            evaluated_at: self.evaluated_at,
+            last_eval_step: self.evaluated_at,
+            epoch: 0,
+            episodes: 0,
+            student_restarts: 0,
+            kc_vectors: Vec::new(),
         })
     }
 

@@ -280,27 +280,7 @@ where
         S: Sized,
     {
         config.validate()?;
-        if checkpoint.format_version != TRAINER_CHECKPOINT_VERSION {
-            return Err(StudentError::UnsupportedCheckpointVersion {
-                found: checkpoint.format_version,
-                supported: TRAINER_CHECKPOINT_VERSION,
-            });
-        }
-        let student = S::from_json(&checkpoint.student)?;
-        student.check_resume(config.num_envs)?;
-        // The last iteration of a run starts below the budget and takes whole lock-steps.
-        let last_step =
-            (config.total_steps - 1).saturating_add(student.steps_per_iteration(config.num_envs));
-        if checkpoint.envs.global_step > last_step {
-            return Err(StudentError::CorruptCheckpoint {
-                reason: format!(
-                    "the checkpoint is at env step {}, beyond this run's budget of {} steps (its \
-                     last iteration ends by step {last_step})",
-                    checkpoint.envs.global_step, config.total_steps
-                ),
-            });
-        }
-        teacher.load_state(checkpoint.teacher.as_bytes())?;
+        let student = restore_student::<E, S>(&config, &checkpoint, &mut *teacher)?;
         let (envs, eval_envs) = Self::make_envs(&config, &student, &*teacher, make_env)?;
         let envs = VecEnv::restore(
             envs,
@@ -497,6 +477,43 @@ where
             kc_vectors: self.kc_vectors.clone(),
         })
     }
+}
+
+/// The student of `checkpoint`, checked against a run of `config` (format version, env count,
+/// budget), with `teacher`'s state replaced by the checkpoint's: the part of a resume that
+/// [`Trainer::resume`] and the other loops over a [`VecEnv`] (MetaQWeb's) share.
+///
+/// # Errors
+/// [`StudentError::UnsupportedCheckpointVersion`], [`StudentError::CorruptCheckpoint`] (a
+/// checkpoint beyond the run's last iteration, a corrupt student or teacher state).
+pub(crate) fn restore_student<E: Env, S: Student<E>>(
+    config: &TrainerConfig,
+    checkpoint: &TrainerCheckpoint<S::Action>,
+    teacher: &mut dyn Teacher,
+) -> Result<S> {
+    if checkpoint.format_version != TRAINER_CHECKPOINT_VERSION {
+        return Err(StudentError::UnsupportedCheckpointVersion {
+            found: checkpoint.format_version,
+            supported: TRAINER_CHECKPOINT_VERSION,
+        });
+    }
+    let student = S::from_json(&checkpoint.student)?;
+    student.check_resume(config.num_envs)?;
+    // The last iteration of a run starts below the budget and takes whole lock-steps.
+    let step = checkpoint.envs.global_step;
+    let last_step =
+        (config.total_steps - 1).saturating_add(student.steps_per_iteration(config.num_envs));
+    if step > last_step {
+        return Err(StudentError::CorruptCheckpoint {
+            reason: format!(
+                "the checkpoint is at env step {step}, beyond this run's budget of {} steps (its \
+                 last iteration ends by step {last_step})",
+                config.total_steps
+            ),
+        });
+    }
+    teacher.load_state(checkpoint.teacher.as_bytes())?;
+    Ok(student)
 }
 
 /// The first of `start`, `start + every`, `start + 2·every`, ... above `step`, computed in
