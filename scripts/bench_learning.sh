@@ -103,8 +103,6 @@ for run in sorted(p for p in out.iterdir() if (p / "evaluations.csv").is_file())
     rows = list(csv.DictReader(open(run / "evaluations.csv")))
     if not rows:
         continue
-    for r in rows:  # meta-train's evaluations.csv names the step `step`
-        r.setdefault("global_step", r.get("step"))
     curve = ", ".join(f"{int(r['global_step'])//1000}k: {float(r['mastered_percent']):.0f}" for r in rows)
     name, seed = run.name.rsplit("-", 1)
     final = rows[-1]

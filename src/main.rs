@@ -221,7 +221,8 @@ enum Command {
     /// instruction-generation env (or loads one with --inet), then the QWeb DQN on tasks made of
     /// an RRND goal and INET's instruction for it, never asking the oracle; evaluates on the test
     /// set's real forms. Reads a `train` config with env `webform`, student `dqn` and an optional
-    /// [meta] section; writes config.toml, inet.json, inet_accuracy.csv, evaluations.csv,
+    /// [meta] section; writes config.toml, inet.json, inet_accuracy.csv, episodes.csv,
+    /// evaluations.csv, checkpoint.json (until the run ends; --resume continues from it),
     /// qweb.json and summary.json to --out.
     MetaTrain {
         /// TOML run configuration (env `webform`, student `dqn`, optional [meta]); with

@@ -13,7 +13,8 @@
 //! | `test_set.csv` | the test tasks |
 //! | `inet.json` | the frozen INET (`--inet` loads one instead of training) |
 //! | `inet_accuracy.csv` | INET's greedy accuracy (share of keys right) at a quarter, half, three quarters and all of its budget, beside a uniform policy's |
-//! | `evaluations.csv` | every evaluation: step, % of the test set mastered, mean test return |
+//! | `episodes.csv` | every training episode: env step at its end, env copy, episode index, the task vector its form was generated from, return, length, success (the generated goal reached) |
+//! | `evaluations.csv` | every evaluation: env step, % of the test set mastered, mean test return |
 //! | `checkpoint.json` | the run's state after its last evaluation (the student with its replay buffer, the teacher, the running episodes, the evaluations so far): `--resume` continues from it exactly; removed when the run ends |
 //! | `qweb.json` | the trained QWeb student (`QwebDqnAgent::to_json`, replay buffer included; not a `teachgym eval` run checkpoint); written when the run ends |
 //! | `summary.json` | the final numbers; written when the run ends |
@@ -33,7 +34,10 @@ use teachgym_students::{
 };
 use teachgym_teachers::build_teacher;
 
-use crate::train::{describe_difference, write_atomically, write_file, RunConfig, StudentKind};
+use crate::train::{
+    append, describe_difference, episodes_header, read_versioned_checkpoint, truncate_rows,
+    write_atomically, write_episode, write_file, RunConfig, StudentKind,
+};
 
 /// Version of a meta-train run's `checkpoint.json`.
 const META_RUN_CHECKPOINT_VERSION: u32 = 1;
@@ -115,7 +119,7 @@ struct MetaRunCheckpoint {
     seconds: [f64; 2],
 }
 
-const EVALUATIONS_HEADER: &str = "step,mastered_percent,mean_return\n";
+const EVALUATIONS_HEADER: &str = "global_step,mastered_percent,mean_return\n";
 
 fn evaluation_row(e: &Evaluation) -> String {
     format!(
@@ -125,28 +129,13 @@ fn evaluation_row(e: &Evaluation) -> String {
 }
 
 fn read_meta_checkpoint(path: &Path) -> Result<MetaRunCheckpoint> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read checkpoint {}", path.display()))?;
-    let value: serde_json::Value = serde_json::from_str(&text).with_context(|| {
-        format!(
-            "{} is not a meta-train checkpoint (corrupt JSON)",
-            path.display()
-        )
-    })?;
-    match value.get("format_version").and_then(|v| v.as_u64()) {
-        Some(found) if found == u64::from(META_RUN_CHECKPOINT_VERSION) => {}
-        Some(found) => bail!(
-            "{} is a meta-train checkpoint of format {found}; this build reads format \
-             {META_RUN_CHECKPOINT_VERSION}",
-            path.display()
-        ),
-        None => bail!(
-            "{} is not a meta-train checkpoint (no `format_version` field)",
-            path.display()
-        ),
-    }
-    serde_json::from_value(value)
-        .with_context(|| format!("{} is a corrupt meta-train checkpoint", path.display()))
+    read_versioned_checkpoint(
+        path,
+        "meta-train",
+        "teachgym meta-train",
+        META_RUN_CHECKPOINT_VERSION,
+        "is a corrupt meta-train checkpoint",
+    )
 }
 
 /// Runs `teachgym meta-train` (see the module docs); prints one line per INET check and per
@@ -179,6 +168,7 @@ pub fn meta_train(options: &MetaTrainOptions) -> Result<MetaTrainSummary> {
     let checkpoint_path = out.join("checkpoint.json");
     let summary_path = out.join("summary.json");
     let evaluations_path = out.join("evaluations.csv");
+    let episodes_path = out.join("episodes.csv");
     let teacher = build_teacher(
         &config.teacher,
         space.clone(),
@@ -220,6 +210,14 @@ pub fn meta_train(options: &MetaTrainOptions) -> Result<MetaTrainSummary> {
             .with_context(|| format!("cannot read {} to resume", inet_path.display()))?;
         let inet = Inet::from_json(&text).with_context(|| inet_path.display().to_string())?;
         let test_set = TestSet::load(&space, &out.join("test_set.csv"))?;
+        // The episodes the env copies had finished at the checkpoint are the rows it keeps.
+        let episode_rows: u64 = checkpoint
+            .run
+            .envs
+            .episodes
+            .iter()
+            .map(|e| e.episode_index)
+            .sum();
         let run = MetaQweb::resume(
             config.trainer.clone(),
             &web,
@@ -236,6 +234,7 @@ pub fn meta_train(options: &MetaTrainOptions) -> Result<MetaTrainSummary> {
             .iter()
             .for_each(|e| csv.push_str(&evaluation_row(e)));
         write_file(&evaluations_path, &csv)?;
+        truncate_rows(&episodes_path, episode_rows)?;
         eprintln!(
             "resuming MetaQWeb at step {} of {}",
             run.global_step(),
@@ -313,6 +312,7 @@ pub fn meta_train(options: &MetaTrainOptions) -> Result<MetaTrainSummary> {
             config.seed,
         )?;
         write_file(&evaluations_path, EVALUATIONS_HEADER)?;
+        write_file(&episodes_path, &episodes_header(&space))?;
         let accuracy: Vec<InetAccuracyRow> = accuracy.into_iter().map(Into::into).collect();
         (run, Vec::new(), accuracy, inet_seconds, 0.0)
     };
@@ -329,15 +329,26 @@ pub fn meta_train(options: &MetaTrainOptions) -> Result<MetaTrainSummary> {
         };
         write_atomically(&checkpoint_path, &serde_json::to_string(&state)?)
     };
-    let mut evaluations_file = std::fs::OpenOptions::new()
-        .append(true)
-        .open(&evaluations_path)
-        .with_context(|| format!("cannot write {}", evaluations_path.display()))?;
+    let mut evaluations_file = append(&evaluations_path)?;
+    let mut episodes_file = csv::Writer::from_writer(append(&episodes_path)?);
+    // Every row is on disk before a checkpoint counts it.
+    let flush = |episodes_file: &mut csv::Writer<_>,
+                 evaluations_file: &mut std::io::BufWriter<_>|
+     -> Result<()> {
+        use std::io::Write;
+        episodes_file
+            .flush()
+            .with_context(|| format!("cannot write {}", episodes_path.display()))?;
+        evaluations_file
+            .flush()
+            .with_context(|| format!("cannot write {}", evaluations_path.display()))
+    };
     while !run.is_done() {
         if options
             .stop_after
             .is_some_and(|stop| run.global_step() >= stop)
         {
+            flush(&mut episodes_file, &mut evaluations_file)?;
             checkpoint(&run, &evaluations, meta_seconds)?;
             eprintln!(
                 "stopped at step {} as asked; continue with --resume",
@@ -356,11 +367,15 @@ pub fn meta_train(options: &MetaTrainOptions) -> Result<MetaTrainSummary> {
                 .with_context(|| format!("cannot write {}", evaluations_path.display()))?;
             evaluations.push(e);
             if !run.is_done() {
+                flush(&mut episodes_file, &mut evaluations_file)?;
                 checkpoint(&run, &evaluations, meta_seconds)?;
             }
         }
-        run.drain_episodes();
+        for episode in run.drain_episodes() {
+            write_episode(&mut episodes_file, &episode)?;
+        }
     }
+    flush(&mut episodes_file, &mut evaluations_file)?;
     meta_seconds += started.elapsed().as_secs_f64();
     let finished = run.is_done();
     let last = evaluations.last();

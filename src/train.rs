@@ -1067,11 +1067,7 @@ where
         )?;
         write_file(&files.config, &config_toml)?;
         test_set.save(&files.test_set)?;
-        let names = space.names().join(",");
-        write_file(
-            &files.episodes,
-            &format!("global_step,env_index,episode_index,{names},episode_return,length,success\n"),
-        )?;
+        write_file(&files.episodes, &episodes_header(&space))?;
         write_file(
             &files.evaluations,
             "global_step,mastered_percent,mean_return\n",
@@ -1644,7 +1640,7 @@ pub(crate) fn write_atomically(path: &Path, text: &str) -> Result<()> {
     std::fs::rename(&tmp, path).with_context(|| cannot_write(path))
 }
 
-fn append(path: &Path) -> Result<BufWriter<File>> {
+pub(crate) fn append(path: &Path) -> Result<BufWriter<File>> {
     let file = OpenOptions::new()
         .append(true)
         .open(path)
@@ -1652,8 +1648,14 @@ fn append(path: &Path) -> Result<BufWriter<File>> {
     Ok(BufWriter::new(file))
 }
 
+/// The header line of `episodes.csv` for tasks of `space`.
+pub(crate) fn episodes_header(space: &TaskSpace) -> String {
+    let names = space.names().join(",");
+    format!("global_step,env_index,episode_index,{names},episode_return,length,success\n")
+}
+
 /// One row of `episodes.csv`; floats in Rust's shortest round-trip form.
-fn write_episode(out: &mut csv::Writer<impl Write>, e: &EpisodeRecord) -> Result<()> {
+pub(crate) fn write_episode(out: &mut csv::Writer<impl Write>, e: &EpisodeRecord) -> Result<()> {
     let mut row = vec![
         e.global_step.to_string(),
         e.env_index.to_string(),
@@ -1766,7 +1768,7 @@ fn check_checkpoint_rows<A>(files: &RunFiles, checkpoint: &RunCheckpoint<A>) -> 
 
 /// Keeps the header line (if any) and the first `rows` data rows of a CSV file (or the first
 /// `rows` lines of a JSONL file, which has no header).
-fn truncate_rows(path: &Path, rows: u64) -> Result<()> {
+pub(crate) fn truncate_rows(path: &Path, rows: u64) -> Result<()> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read {} to resume", path.display()))?;
     let header = usize::from(path.extension().is_some_and(|e| e == "csv"));
@@ -1787,33 +1789,46 @@ fn truncate_rows(path: &Path, rows: u64) -> Result<()> {
 }
 
 fn read_checkpoint<T: DeserializeOwned>(path: &Path) -> Result<T> {
+    read_versioned_checkpoint(
+        path,
+        "run",
+        "teachgym train",
+        RUN_CHECKPOINT_VERSION,
+        "does not hold a checkpoint of this env and student",
+    )
+}
+
+/// Reads a checkpoint file of format `version` written by `command` (a `kind` checkpoint),
+/// checking the version before the rest; `mismatch` completes the error for a file of the
+/// right version whose contents do not parse as `T`.
+pub(crate) fn read_versioned_checkpoint<T: DeserializeOwned>(
+    path: &Path,
+    kind: &str,
+    command: &str,
+    version: u32,
+    mismatch: &str,
+) -> Result<T> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read checkpoint {}", path.display()))?;
-    let version: serde_json::Value = serde_json::from_str(&text).with_context(|| {
+    let value: serde_json::Value = serde_json::from_str(&text).with_context(|| {
         format!(
             "{} is not a teachgym checkpoint (corrupt JSON)",
             path.display()
         )
     })?;
-    match version.get("format_version").and_then(|v| v.as_u64()) {
-        Some(found) if found == u64::from(RUN_CHECKPOINT_VERSION) => {}
+    match value.get("format_version").and_then(|v| v.as_u64()) {
+        Some(found) if found == u64::from(version) => {}
         Some(found) => bail!(
-            "{} is a run checkpoint of format {found}; this build reads format \
-             {RUN_CHECKPOINT_VERSION}",
+            "{} is a {kind} checkpoint of format {found}; this build reads format {version}",
             path.display()
         ),
         None => bail!(
-            "{} is not a teachgym run checkpoint (no `format_version` field); pass the \
-             checkpoint.json of a `teachgym train` run directory",
+            "{} is not a teachgym {kind} checkpoint (no `format_version` field); pass the \
+             checkpoint.json of a `{command}` run directory",
             path.display()
         ),
     }
-    serde_json::from_value(version).with_context(|| {
-        format!(
-            "{} does not hold a checkpoint of this env and student",
-            path.display()
-        )
-    })
+    serde_json::from_value(value).with_context(|| format!("{} {mismatch}", path.display()))
 }
 
 /// Names the top-level sections in which two configurations differ.

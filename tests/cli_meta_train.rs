@@ -61,6 +61,7 @@ fn meta_train_writes_its_run_and_refuses_bad_input() {
         "test_set.csv",
         "inet.json",
         "inet_accuracy.csv",
+        "episodes.csv",
         "evaluations.csv",
         "qweb.json",
         "summary.json",
@@ -182,11 +183,17 @@ fn a_stopped_meta_train_run_resumes_to_the_uninterrupted_files() {
     assert!(!other.status.success());
     assert!(stderr(&other).contains("trainer"), "{}", stderr(&other));
 
-    // An interrupted evaluation's row, written after the checkpoint, is dropped on resume.
-    let evaluations = parts.join("evaluations.csv");
-    let mut torn = std::fs::read_to_string(&evaluations).unwrap();
-    torn.push_str("64,12.5");
-    std::fs::write(&evaluations, torn).unwrap();
+    // Rows written after the checkpoint (a torn evaluation, a torn episode) are dropped on
+    // resume.
+    for (file, row) in [
+        ("evaluations.csv", "64,12.5"),
+        ("episodes.csv", "44,0,9,0.5"),
+    ] {
+        let path = parts.join(file);
+        let mut torn = std::fs::read_to_string(&path).unwrap();
+        torn.push_str(row);
+        std::fs::write(&path, torn).unwrap();
+    }
     // Resuming with the run's own config.toml (no --config) and another thread count.
     let resumed = teachgym(&[
         "meta-train",
@@ -199,6 +206,7 @@ fn a_stopped_meta_train_run_resumes_to_the_uninterrupted_files() {
     assert!(resumed.status.success(), "{}", stderr(&resumed));
     for file in [
         "evaluations.csv",
+        "episodes.csv",
         "qweb.json",
         "inet.json",
         "inet_accuracy.csv",
