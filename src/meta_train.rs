@@ -36,7 +36,8 @@ use teachgym_teachers::build_teacher;
 
 use crate::train::{
     append, describe_difference, episodes_header, read_versioned_checkpoint, truncate_rows,
-    write_atomically, write_episode, write_file, RunConfig, StudentKind,
+    write_atomically, write_episode, write_evaluation, write_file, RunConfig, StudentKind,
+    EVALUATIONS_HEADER,
 };
 
 /// Version of a meta-train run's `checkpoint.json`.
@@ -103,6 +104,9 @@ impl From<InetAccuracy> for InetAccuracyRow {
     }
 }
 
+/// The appending CSV writer of `episodes.csv` and `evaluations.csv`.
+type RowWriter = csv::Writer<std::io::BufWriter<std::fs::File>>;
+
 /// A meta-train run's `checkpoint.json`: MetaQWeb's state plus what the run directory needs.
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -117,15 +121,6 @@ struct MetaRunCheckpoint {
     inet_accuracy: Vec<InetAccuracyRow>,
     /// Wall time of INET's training and of MetaQWeb's so far, in seconds.
     seconds: [f64; 2],
-}
-
-const EVALUATIONS_HEADER: &str = "global_step,mastered_percent,mean_return\n";
-
-fn evaluation_row(e: &Evaluation) -> String {
-    format!(
-        "{},{},{}\n",
-        e.global_step, e.mastered_percent, e.mean_return
-    )
 }
 
 fn read_meta_checkpoint(path: &Path) -> Result<MetaRunCheckpoint> {
@@ -160,11 +155,12 @@ pub fn meta_train(options: &MetaTrainOptions) -> Result<MetaTrainSummary> {
     let qweb = config.qweb.clone().unwrap_or_default();
     let space = web.bounded_task_space()?;
     let out = &options.out;
-    let config_toml = RunConfig {
+    // The configuration as the run directory records it: `[meta]` with every value explicit.
+    let recorded = RunConfig {
         meta: Some(meta.clone()),
         ..config.clone()
-    }
-    .to_toml()?;
+    };
+    let config_toml = recorded.to_toml()?;
     let checkpoint_path = out.join("checkpoint.json");
     let summary_path = out.join("summary.json");
     let evaluations_path = out.join("evaluations.csv");
@@ -196,13 +192,12 @@ pub fn meta_train(options: &MetaTrainOptions) -> Result<MetaTrainSummary> {
             .context("the checkpoint's configuration is corrupt")?;
         // The thread count does not change the results: a resume may change it.
         saved.trainer.threads = config.trainer.threads;
-        let ours = RunConfig::from_toml_str(&config_toml)?;
-        if saved != ours {
+        if saved != recorded {
             bail!(
                 "{} was written by another configuration ({}); resume with the run's own \
                  config.toml and flags, or train into a new --out directory",
                 checkpoint_path.display(),
-                describe_difference(&saved, &ours)
+                describe_difference(&saved, &recorded)
             );
         }
         let inet_path = out.join("inet.json");
@@ -227,13 +222,9 @@ pub fn meta_train(options: &MetaTrainOptions) -> Result<MetaTrainSummary> {
             test_set,
         )
         .with_context(|| format!("cannot resume from {}", checkpoint_path.display()))?;
-        // Rows written after the checkpoint (an evaluation the kill interrupted) go.
-        let mut csv = String::from(EVALUATIONS_HEADER);
-        checkpoint
-            .evaluations
-            .iter()
-            .for_each(|e| csv.push_str(&evaluation_row(e)));
-        write_file(&evaluations_path, &csv)?;
+        // evaluations.csv is written again from the checkpoint's evaluations below: a row
+        // written after the checkpoint (an evaluation the kill interrupted) goes.
+        write_file(&evaluations_path, EVALUATIONS_HEADER)?;
         truncate_rows(&episodes_path, episode_rows)?;
         eprintln!(
             "resuming MetaQWeb at step {} of {}",
@@ -318,7 +309,27 @@ pub fn meta_train(options: &MetaTrainOptions) -> Result<MetaTrainSummary> {
     };
 
     let started = Instant::now();
-    let checkpoint = |run: &MetaQweb, evaluations: &[Evaluation], meta_seconds: f64| {
+    let mut evaluations_file = csv::Writer::from_writer(append(&evaluations_path)?);
+    for e in &evaluations {
+        write_evaluation(&mut evaluations_file, e)
+            .with_context(|| format!("cannot write {}", evaluations_path.display()))?;
+    }
+    let mut episodes_file = csv::Writer::from_writer(append(&episodes_path)?);
+    let flush = |episodes_file: &mut RowWriter, evaluations_file: &mut RowWriter| -> Result<()> {
+        episodes_file
+            .flush()
+            .with_context(|| format!("cannot write {}", episodes_path.display()))?;
+        evaluations_file
+            .flush()
+            .with_context(|| format!("cannot write {}", evaluations_path.display()))
+    };
+    // Every row is on disk before the checkpoint counts it.
+    let checkpoint = |run: &MetaQweb,
+                      evaluations: &[Evaluation],
+                      episodes_file: &mut RowWriter,
+                      evaluations_file: &mut RowWriter|
+     -> Result<()> {
+        flush(episodes_file, evaluations_file)?;
         let state = MetaRunCheckpoint {
             format_version: META_RUN_CHECKPOINT_VERSION,
             config: config_toml.clone(),
@@ -329,27 +340,17 @@ pub fn meta_train(options: &MetaTrainOptions) -> Result<MetaTrainSummary> {
         };
         write_atomically(&checkpoint_path, &serde_json::to_string(&state)?)
     };
-    let mut evaluations_file = append(&evaluations_path)?;
-    let mut episodes_file = csv::Writer::from_writer(append(&episodes_path)?);
-    // Every row is on disk before a checkpoint counts it.
-    let flush = |episodes_file: &mut csv::Writer<_>,
-                 evaluations_file: &mut std::io::BufWriter<_>|
-     -> Result<()> {
-        use std::io::Write;
-        episodes_file
-            .flush()
-            .with_context(|| format!("cannot write {}", episodes_path.display()))?;
-        evaluations_file
-            .flush()
-            .with_context(|| format!("cannot write {}", evaluations_path.display()))
-    };
     while !run.is_done() {
         if options
             .stop_after
             .is_some_and(|stop| run.global_step() >= stop)
         {
-            flush(&mut episodes_file, &mut evaluations_file)?;
-            checkpoint(&run, &evaluations, meta_seconds)?;
+            checkpoint(
+                &run,
+                &evaluations,
+                &mut episodes_file,
+                &mut evaluations_file,
+            )?;
             eprintln!(
                 "stopped at step {} as asked; continue with --resume",
                 run.global_step()
@@ -361,14 +362,16 @@ pub fn meta_train(options: &MetaTrainOptions) -> Result<MetaTrainSummary> {
                 "MetaQWeb step {}: {:.1} % of the test set mastered, mean test return {:.3}",
                 e.global_step, e.mastered_percent, e.mean_return
             );
-            use std::io::Write;
-            evaluations_file
-                .write_all(evaluation_row(&e).as_bytes())
+            write_evaluation(&mut evaluations_file, &e)
                 .with_context(|| format!("cannot write {}", evaluations_path.display()))?;
             evaluations.push(e);
             if !run.is_done() {
-                flush(&mut episodes_file, &mut evaluations_file)?;
-                checkpoint(&run, &evaluations, meta_seconds)?;
+                checkpoint(
+                    &run,
+                    &evaluations,
+                    &mut episodes_file,
+                    &mut evaluations_file,
+                )?;
             }
         }
         for episode in run.drain_episodes() {

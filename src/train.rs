@@ -1068,10 +1068,7 @@ where
         write_file(&files.config, &config_toml)?;
         test_set.save(&files.test_set)?;
         write_file(&files.episodes, &episodes_header(&space))?;
-        write_file(
-            &files.evaluations,
-            "global_step,mastered_percent,mean_return\n",
-        )?;
+        write_file(&files.evaluations, EVALUATIONS_HEADER)?;
         write_file(&files.evaluations_jsonl, "")?;
         (trainer, 0, 0)
     };
@@ -1166,13 +1163,7 @@ where
         }
         episode_rows += report.episodes.len() as u64;
         for eval in &report.evaluations {
-            writers
-                .evaluations
-                .write_record([
-                    eval.global_step.to_string(),
-                    format!("{:?}", eval.mastered_percent),
-                    format!("{:?}", eval.mean_return),
-                ])
+            write_evaluation(&mut writers.evaluations, eval)
                 .with_context(|| cannot_write(&files.evaluations))?;
             writeln!(writers.jsonl, "{}", serde_json::to_string(eval)?)
                 .with_context(|| cannot_write(&files.evaluations_jsonl))?;
@@ -1652,6 +1643,19 @@ pub(crate) fn append(path: &Path) -> Result<BufWriter<File>> {
 pub(crate) fn episodes_header(space: &TaskSpace) -> String {
     let names = space.names().join(",");
     format!("global_step,env_index,episode_index,{names},episode_return,length,success\n")
+}
+
+/// The header line of `evaluations.csv`.
+pub(crate) const EVALUATIONS_HEADER: &str = "global_step,mastered_percent,mean_return\n";
+
+/// One row of `evaluations.csv`; floats in Rust's shortest round-trip form.
+pub(crate) fn write_evaluation(out: &mut csv::Writer<impl Write>, e: &Evaluation) -> Result<()> {
+    out.write_record([
+        e.global_step.to_string(),
+        format!("{:?}", e.mastered_percent),
+        format!("{:?}", e.mean_return),
+    ])?;
+    Ok(())
 }
 
 /// One row of `episodes.csv`; floats in Rust's shortest round-trip form.
